@@ -1,0 +1,122 @@
+// ESLint flat config: type-aware rules plus the architectural boundaries of SECURITY.md / STYLE.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import pluginQuery from '@tanstack/eslint-plugin-query';
+import globals from 'globals';
+
+const domOnlyGlobals = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB', 'navigator', 'location', 'alert'].map(
+  (name) => ({ name, message: 'shared/ runs in browsers and Node alike: no DOM-only globals.' }),
+);
+
+const cryptoOnlyInSharedCrypto = {
+  paths: [
+    { name: 'hash-wasm', message: 'Only shared/crypto may use hash-wasm.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.browser, ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/ban-ts-comment': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'crypto', property: 'subtle', message: 'Only shared/crypto may touch crypto.subtle.' },
+        { object: 'globalThis', property: 'crypto', message: 'Use shared/crypto.' },
+      ],
+      'no-restricted-imports': ['error', cryptoOnlyInSharedCrypto],
+    },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  // shared/: portable between browsers and Node, no DOM and no node:*.
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', ...domOnlyGlobals],
+      'no-restricted-imports': [
+        'error',
+        {
+          ...cryptoOnlyInSharedCrypto,
+          patterns: [
+            { group: ['node:*'], message: 'shared/ must run unchanged in browsers: no node:* imports.' },
+            { group: ['**/server/**', '**/client/**'], message: 'shared/ depends on nothing above it.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['shared/crypto/**/*.ts'],
+    rules: {
+      'no-restricted-properties': 'off',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'shared/ must run unchanged in browsers: no node:* imports.' },
+            { group: ['**/server/**', '**/client/**'], message: 'shared/ depends on nothing above it.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The browser never runs the OPAQUE server and never imports server code except as types.
+  {
+    files: ['client/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks, '@tanstack/query': pluginQuery },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      ...pluginQuery.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          ...cryptoOnlyInSharedCrypto,
+          paths: [
+            ...cryptoOnlyInSharedCrypto.paths,
+            { name: '@serenity-kit/opaque', message: 'The OPAQUE client lives in shared/crypto.' },
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'Browser code: no node:* imports.' },
+            { group: ['**/server/**'], message: 'The client imports server code only as types.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  // Routes validate, call one service and respond: no database access.
+  {
+    files: ['server/routes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...cryptoOnlyInSharedCrypto,
+          paths: [...cryptoOnlyInSharedCrypto.paths, { name: 'kysely', message: 'Routes never touch the database: call a service.' }],
+          patterns: [{ group: ['**/repositories/**', '**/db/**'], message: 'Routes never touch the database: call a service.', allowTypeImports: true }],
+        },
+      ],
+    },
+  },
+  // Migrations are frozen in time: they import only kysely.
+  {
+    files: ['migrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['*', '!kysely'], message: 'Migrations import only kysely.' }] }],
+    },
+  },
+);
