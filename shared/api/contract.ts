@@ -1,0 +1,59 @@
+// The API contract: one declaration per endpoint, shared by the server (validation, routing,
+// OpenAPI) and the client (typed calls). Adding an endpoint here is the only way to add a route.
+import type { z } from 'zod';
+import type { ErrorCode } from './errors';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call an endpoint. The server's authorisation layer denies by default. */
+export type Access = 'public' | 'session';
+
+export interface Endpoint<
+  Body extends z.ZodType | undefined = z.ZodType | undefined,
+  Query extends z.ZodType | undefined = z.ZodType | undefined,
+  Params extends z.ZodType | undefined = z.ZodType | undefined,
+  Response extends z.ZodType = z.ZodType,
+> {
+  readonly method: HttpMethod;
+  /** Hono-style path, e.g. `/api/documents/:id`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly access: Access;
+  readonly body?: Body;
+  readonly query?: Query;
+  readonly params?: Params;
+  /** Status of a successful answer (200 unless stated). */
+  readonly status?: 200 | 201 | 202 | 204;
+  readonly response: Response;
+  /** Error codes this endpoint can answer with besides the ones every endpoint can. */
+  readonly errors: readonly ErrorCode[];
+}
+
+/** Identity function that keeps the literal types of an endpoint declaration. */
+export function defineEndpoint<
+  Body extends z.ZodType | undefined = undefined,
+  Query extends z.ZodType | undefined = undefined,
+  Params extends z.ZodType | undefined = undefined,
+  Response extends z.ZodType = z.ZodType,
+>(endpoint: Endpoint<Body, Query, Params, Response>): Endpoint<Body, Query, Params, Response> {
+  return endpoint;
+}
+
+type InputOf<T> = T extends z.ZodType ? z.input<T> : undefined;
+type OutputOf<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+/** What a caller passes: only the parts the endpoint declares. */
+export type EndpointInput<E extends Endpoint> = (E['body'] extends z.ZodType ? { body: InputOf<E['body']> } : object) &
+  (E['query'] extends z.ZodType ? { query: InputOf<E['query']> } : object) &
+  (E['params'] extends z.ZodType ? { params: InputOf<E['params']> } : object);
+
+/** What a server handler receives after validation. */
+export type EndpointValidated<E extends Endpoint> = {
+  body: OutputOf<E['body']>;
+  query: OutputOf<E['query']>;
+  params: OutputOf<E['params']>;
+};
+
+export type EndpointResponse<E extends Endpoint> = z.output<E['response']>;

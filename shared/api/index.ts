@@ -1,0 +1,4 @@
+// Public entry of the API contract shared by server and client.
+export * from './errors';
+export * from './contract';
+export * from './endpoints';
