@@ -1,0 +1,61 @@
+// The one entry point of Kluis cryptography: everything else in the app calls these functions.
+export {
+  type Bytes,
+  utf8,
+  fromUtf8,
+  randomBytes,
+  toBase64Url,
+  fromBase64Url,
+  toHex,
+  fromHex,
+  constantTimeEqual,
+} from './bytes';
+export {
+  KluisCryptoError,
+  DecryptionError,
+  IntegrityError,
+  UnsupportedVersionError,
+  WeakParametersError,
+  type CryptoErrorCode,
+  type IntegrityReason,
+} from './errors';
+export {
+  type Argon2idParams,
+  ARGON2ID_DEFAULT,
+  ARGON2ID_FLOOR,
+  ARGON2ID_CEILING,
+  ARGON2ID_SALT_BYTES,
+  HKDF_LABEL,
+  assertArgon2idParams,
+  deriveArgon2id,
+  normalizeSecret,
+} from './kdf';
+export { type KeyPurpose, SecretKey, SECRET_KEY_BYTES, generateSecretKey, importSecretKey, deriveKeySafeKey } from './keys';
+export { type RecordContext, RECORD_VERSION, RECORD_OVERHEAD_BYTES } from './envelope';
+export { encryptRecord, decryptRecord, decryptRecordText } from './record';
+export { type KeyContext, wrapSecretKey, unwrapSecretKey, deriveRecoveryKey } from './wrap';
+export {
+  type PublicKey,
+  type PrivateKey,
+  type GeneratedKeyPair,
+  generateKeyPair,
+  unwrapPrivateKey,
+  rewrapPrivateKey,
+  importPublicKey,
+  sealSecretKey,
+  openSealedSecretKey,
+  formatFingerprint,
+} from './rsa';
+export { type IncrementalHash, sha256, createSha256 } from './hash';
+export {
+  type FileContext,
+  FILE_VERSION,
+  FILE_CHUNK_BYTES,
+  FILE_HEADER_BYTES,
+  FileEncryptor,
+  FileDecryptor,
+  encryptFileStream,
+  decryptFileStream,
+  encryptedFileSize,
+  plaintextFileSize,
+} from './stream';
