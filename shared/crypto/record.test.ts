@@ -128,7 +128,11 @@ describe('encryptRecord / decryptRecord', () => {
     const envelope = await encryptRecord(key, 'TOPSECRET', ctx);
     const tampered = envelope.slice();
     tampered[50]! ^= 1;
-    const error = await decryptRecord(key, tampered, ctx).catch((e: unknown) => e as Error);
+    const error: unknown = await decryptRecord(key, tampered, ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof IntegrityError)) throw new Error('expected an IntegrityError');
     expect(error.message).not.toMatch(/TOPSECRET/);
     expect(error.message).not.toContain(toHex(key.rawBytes()));
   });

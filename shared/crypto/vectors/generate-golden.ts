@@ -48,7 +48,7 @@ const fileCtx = { id: 'ver_01', owner: 'space_01' };
 const fileLengths = [0, 5, 65536, 2 * 65536 + 100];
 const files = [];
 for (const length of fileLengths) {
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   await new Blob([patternBytes(length)])
     .stream()
     .pipeThrough(encryptFileStream(fileKey, fileCtx))
