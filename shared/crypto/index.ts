@@ -59,3 +59,23 @@ export {
   encryptedFileSize,
   plaintextFileSize,
 } from './stream';
+export {
+  OPAQUE_KEY_STRETCHING,
+  OPAQUE_BENCH_KEY_STRETCHING,
+  type OpaqueClientResult,
+  opaqueReady,
+  startOpaqueRegistration,
+  finishOpaqueRegistration,
+  startOpaqueLogin,
+  finishOpaqueLogin,
+} from './opaque';
+export {
+  type SigningPublicKey,
+  type SigningPrivateKey,
+  SIGNATURE_BYTES,
+  generateSigningKeyPair,
+  unwrapSigningKey,
+  importSigningPublicKey,
+  signStatement,
+  verifyStatement,
+} from './signing';
