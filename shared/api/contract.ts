@@ -41,6 +41,19 @@ export function defineEndpoint<
   return endpoint;
 }
 
+/**
+ * Every error code an endpoint can answer with: the ones its shape implies, then the ones it
+ * declares. Unknown query parameters are rejected on every endpoint, so each one can answer
+ * `validation_failed`; a JSON body adds the body errors; a session adds `unauthenticated`.
+ */
+export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
+  const codes: ErrorCode[] = ['validation_failed'];
+  if (endpoint.body) codes.push('malformed_json', 'unsupported_media_type', 'payload_too_large');
+  if (endpoint.access !== 'public') codes.push('unauthenticated');
+  codes.push(...endpoint.errors, 'internal_error');
+  return [...new Set(codes)];
+}
+
 type InputOf<T> = T extends z.ZodType ? z.input<T> : undefined;
 type OutputOf<T> = T extends z.ZodType ? z.output<T> : undefined;
 

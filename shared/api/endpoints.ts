@@ -18,8 +18,27 @@ export const health = defineEndpoint({
   tags: ['system'],
   access: 'public',
   response: healthResponseSchema,
+  errors: ['service_unavailable'],
+});
+
+export const openApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document' });
+
+export const openApiDocument = defineEndpoint({
+  method: 'get',
+  path: '/api/openapi.json',
+  operationId: 'getOpenApiDocument',
+  summary: 'OpenAPI 3.1 description of every API route, generated from this contract',
+  tags: ['system'],
+  access: 'public',
+  response: openApiDocumentSchema,
   errors: [],
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health } as const;
+export const endpoints = { health, openApiDocument } as const;

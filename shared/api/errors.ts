@@ -24,6 +24,26 @@ export const errorCodes = [
 
 export type ErrorCode = (typeof errorCodes)[number];
 
+/** The HTTP status that always accompanies each code. */
+export const errorStatus = {
+  bad_request: 400,
+  validation_failed: 400,
+  malformed_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  not_found: 404,
+  method_not_allowed: 405,
+  unauthenticated: 401,
+  forbidden: 403,
+  csrf_rejected: 403,
+  conflict: 409,
+  rate_limited: 429,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export type ErrorStatus = (typeof errorStatus)[ErrorCode];
+
 export const apiErrorBodySchema = z
   .object({
     error: z.object({
