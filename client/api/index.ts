@@ -1,0 +1,3 @@
+// Public entry of the browser's API layer: callApi and its one error type.
+export { ApiError, isApiError, clientErrorCodes, type ApiErrorCode, type ClientErrorCode, type ApiErrorIssue } from './api-error';
+export { callApi, createApiClient, type CallApi, type ApiCallOptions, type ApiClientOptions } from './call-api';

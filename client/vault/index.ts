@@ -1,0 +1,3 @@
+// Public entry of the vault: the session (keys only inside the crypto worker) and its React binding.
+export { VaultSession, VaultLockedError, type VaultState, type VaultSnapshot, type EngineStatus } from './vault-session';
+export { VaultProvider, useVault, type Vault } from './vault-context';

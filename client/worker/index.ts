@@ -1,0 +1,47 @@
+// Starts the crypto Web Worker and wraps it with comlink; the page talks to the worker only through this.
+import { wrap } from 'comlink';
+import type { CryptoWorkerApi } from './crypto.worker';
+
+export type { CryptoWorkerApi, SelfTestReport } from './crypto.worker';
+
+/** The page's view of the worker: async calls in (arguments are cloned), never key material out. */
+export type CryptoEngineApi = {
+  readonly [K in keyof CryptoWorkerApi]: (
+    ...args: Parameters<CryptoWorkerApi[K]>
+  ) => Promise<Awaited<ReturnType<CryptoWorkerApi[K]>>>;
+};
+
+export interface CryptoEngine {
+  readonly api: CryptoEngineApi;
+  /**
+   * Rejects when the worker fails to load or crashes (for example when CSP blocks its script or its
+   * WASM) or is terminated. Calls still in flight never answer then: race them against this.
+   */
+  readonly failed: Promise<never>;
+  /** Ends the worker at once; every key inside it is gone with it. */
+  terminate(): void;
+}
+
+export function startCryptoEngine(): CryptoEngine {
+  const worker = new Worker(new URL('./crypto.worker.ts', import.meta.url), { type: 'module', name: 'kluis-crypto' });
+  let stop: (reason: Error) => void = () => undefined;
+  const failed = new Promise<never>((_resolve, reject) => {
+    stop = reject;
+  });
+  // Observed by whoever races against it; never an unhandled rejection.
+  failed.catch(() => undefined);
+  const fail = (event: Event): void => {
+    const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
+    stop(new Error(`the crypto worker stopped${detail}`));
+  };
+  worker.addEventListener('error', fail, { once: true });
+  worker.addEventListener('messageerror', fail, { once: true });
+  return {
+    api: wrap<CryptoWorkerApi>(worker),
+    failed,
+    terminate: () => {
+      worker.terminate();
+      stop(new Error('the crypto worker was terminated'));
+    },
+  };
+}
