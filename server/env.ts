@@ -1,0 +1,111 @@
+// Server configuration from environment variables, validated once at startup (fail fast, name the variable).
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** `<dataDir>/kluis.db` */
+  readonly databasePath: string;
+  /** `<dataDir>/blobs` */
+  readonly blobDir: string;
+  /** Scheme, host and port users reach Kluis at (no path). Links and the CSRF origin check use it. */
+  readonly publicOrigin: string;
+  readonly logLevel: LogLevel;
+  /** When set, the server speaks HTTPS itself. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** Largest accepted JSON request body, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Whether X-Forwarded-For from a reverse proxy in front of Kluis is believed. */
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const variables = z.object({
+  PORT: wholeNumber(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  KLUIS_DATA_DIR: z.string().min(1).default('./data'),
+  PUBLIC_ORIGIN: z
+    .string()
+    .refine(isOrigin, 'must be an http(s) origin such as https://kluis.example.com (no path, query or credentials)')
+    .refine(
+      (value) => !isOrigin(value) || new URL(value).protocol === 'https:' || loopbackHosts.has(new URL(value).hostname),
+      'must use https unless the host is localhost (SECURITY.md 1)',
+    )
+    .optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  MAX_BODY_BYTES: wholeNumber(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: z.stringbool().default(false),
+});
+
+type Variable = keyof typeof variables.shape;
+const variableNames = Object.keys(variables.shape) as Variable[];
+
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !value.endsWith('?') &&
+    !value.endsWith('#')
+  );
+}
+
+/**
+ * Reads the configuration from `env` (pure: no I/O, no defaults from the process). Empty values
+ * count as unset. Throws ConfigError naming every bad variable; values are never echoed.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input: Partial<Record<Variable, string>> = {};
+  for (const name of variableNames) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = variables.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const vars = parsed.data;
+  if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE, TLS_KEY_FILE: set both (to serve HTTPS) or neither');
+  }
+  const tls = vars.TLS_CERT_FILE && vars.TLS_KEY_FILE ? { certFile: vars.TLS_CERT_FILE, keyFile: vars.TLS_KEY_FILE } : null;
+  const publicOrigin = vars.PUBLIC_ORIGIN ?? `${tls ? 'https' : 'http'}://localhost:${vars.PORT}`;
+  return {
+    port: vars.PORT,
+    host: vars.HOST,
+    dataDir: vars.KLUIS_DATA_DIR,
+    databasePath: join(vars.KLUIS_DATA_DIR, 'kluis.db'),
+    blobDir: join(vars.KLUIS_DATA_DIR, 'blobs'),
+    publicOrigin: new URL(publicOrigin).origin,
+    logLevel: vars.LOG_LEVEL,
+    tls,
+    maxBodyBytes: vars.MAX_BODY_BYTES,
+    trustProxy: vars.TRUST_PROXY,
+  };
+}

@@ -1,0 +1,92 @@
+// The one server error type and the one place that turns any failure into an API error response.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { errorStatus, type ApiErrorBody, type ErrorCode, type ErrorStatus } from '../shared/api';
+import type { AppEnv } from './http/app-env';
+
+export interface ValidationIssue {
+  /** Where the problem is, e.g. `body.name` or `query.limit`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Thrown by services and routes for every expected failure. `message` is sent to the client:
+ * write it for the client, never include secrets, SQL or stack traces.
+ */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: ErrorStatus;
+  readonly code: ErrorCode;
+  readonly issues: readonly ValidationIssue[] | undefined;
+
+  /** `status` must be `errorStatus[code]` (shared/api/errors.ts); a mismatch is a bug and throws. */
+  constructor(
+    status: ErrorStatus,
+    code: ErrorCode,
+    message: string,
+    options?: { readonly issues?: readonly ValidationIssue[]; readonly cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (errorStatus[code] !== status) throw new TypeError(`AppError: ${code} is answered with ${errorStatus[code]}, not ${status}`);
+    this.status = status;
+    this.code = code;
+    this.issues = options?.issues;
+  }
+}
+
+const statusCodes = new Map<number, ErrorCode>([
+  [400, 'bad_request'],
+  [401, 'unauthenticated'],
+  [403, 'forbidden'],
+  [404, 'not_found'],
+  [405, 'method_not_allowed'],
+  [413, 'payload_too_large'],
+  [415, 'unsupported_media_type'],
+  [429, 'rate_limited'],
+  [503, 'service_unavailable'],
+]);
+
+const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Quote the request id when reporting it.';
+
+/** Builds the JSON error response every failure ends in: `{ error: { code, message, requestId } }`. */
+export function errorResponse(c: Context<AppEnv>, error: AppError, headers?: Record<string, string>): Response {
+  const body: ApiErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      requestId: c.get('requestId'),
+      ...(error.issues ? { issues: [...error.issues] } : {}),
+    },
+  };
+  return c.json(body, error.status, headers);
+}
+
+/** Maps a thrown error to an AppError. Anything not made for the client becomes internal_error. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  // Thrown by Hono's own middleware (e.g. body-limit). Keep the status, never its message.
+  if (error instanceof HTTPException) {
+    const code = statusCodes.get(error.status);
+    if (code) return new AppError(errorStatus[code], code, `The request could not be handled (${code}).`);
+  }
+  return new AppError(500, 'internal_error', INTERNAL_ERROR_MESSAGE);
+}
+
+/** app.onError: the single mapper from failures to responses. */
+export function handleError(error: unknown, c: Context<AppEnv>): Response {
+  const appError = toAppError(error);
+  const logger = c.get('logger');
+  if (appError.status >= 500) {
+    // The original error (with stack) goes to the log only; the client sees the generic message.
+    logger.error({ err: error, code: appError.code }, 'request failed');
+  } else {
+    logger.debug({ code: appError.code }, 'request rejected');
+  }
+  return errorResponse(c, appError);
+}
+
+/** app.notFound: no route matched. */
+export function handleNotFound(c: Context<AppEnv>): Response {
+  return errorResponse(c, new AppError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+}

@@ -1,0 +1,44 @@
+// The middleware and error handling every request passes through, before any route.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import type { Logger } from 'pino';
+import type { Config } from '../env';
+import { AppError, errorResponse, handleError, handleNotFound } from '../errors';
+import type { AppEnv } from './app-env';
+import { API_PREFIX } from './paths';
+import { requestContext } from './request-context';
+import { noStore, securityHeaders } from './security-headers';
+
+/**
+ * An app with the cross-cutting middleware installed. Order matters: the request context comes
+ * first (every later step logs with its id), the security headers wrap everything after them, so
+ * errors, 404s and static files get them too.
+ */
+export function createPipeline(deps: { readonly config: Config; readonly logger: Logger }): Hono<AppEnv> {
+  const { config, logger } = deps;
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(logger, config.trustProxy));
+  app.use(securityHeaders({ https: config.publicOrigin.startsWith('https:') }));
+  app.use(`${API_PREFIX}/*`, noStore());
+  app.use(
+    `${API_PREFIX}/*`,
+    methodNotAllowed<AppEnv>({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        errorResponse(c, new AppError(405, 'method_not_allowed', `Use ${allowed.join(', ')} on ${c.req.path}.`), { Allow: allowed.join(', ') }),
+    }),
+  );
+  app.use(
+    `${API_PREFIX}/*`,
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: () => {
+        throw new AppError(413, 'payload_too_large', `The request body is larger than ${config.maxBodyBytes} bytes.`);
+      },
+    }),
+  );
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  return app;
+}

@@ -1,0 +1,92 @@
+// Entry point: reads env, opens the database, migrates, serves HTTP(S), shuts down gracefully. Nothing else.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { pino } from 'pino';
+import { createApp } from './app';
+import { migrateToLatest } from './db/migrator';
+import { openSqliteDatabase } from './db/sqlite';
+import { ConfigError, loadConfig, type Config } from './env';
+
+/** Configuration problems are the operator's to fix: a clear message and exit code 1, no stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+function readFileNamed(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    return fail(`Invalid configuration:\n  ${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+const config = readConfig();
+const logger = pino({ level: config.logLevel });
+const tls = config.tls && { cert: readFileNamed('TLS_CERT_FILE', config.tls.certFile), key: readFileNamed('TLS_KEY_FILE', config.tls.keyFile) };
+
+const db = openSqliteDatabase(config.databasePath);
+try {
+  const applied = await migrateToLatest(db);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+} catch (error) {
+  logger.fatal({ err: error }, 'database migration failed');
+  await db.destroy();
+  process.exit(1);
+}
+
+const app = createApp({ config, db, logger });
+const scheme = tls ? 'https' : 'http';
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}),
+  },
+  (info: AddressInfo) => {
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+    logger.info({ publicOrigin: config.publicOrigin, database: config.databasePath }, `Kluis listening on ${scheme}://${host}:${info.port}`);
+  },
+);
+server.once('error', (error) => {
+  logger.fatal({ err: error }, 'server failed');
+  process.exit(1);
+});
+
+let stopping = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  // close() waits for open requests; keep-alive connections that stay busy are cut after 10 s.
+  const force = setTimeout(() => {
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  }, 10_000);
+  force.unref();
+  server.close((error) => {
+    clearTimeout(force);
+    db.destroy().then(
+      () => {
+        process.exitCode = error ? 1 : 0;
+      },
+      (destroyError: unknown) => {
+        logger.error({ err: destroyError }, 'closing the database failed');
+        process.exitCode = 1;
+      },
+    );
+  });
+}
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

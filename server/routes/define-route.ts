@@ -1,0 +1,66 @@
+// Registers one shared/api endpoint on a Hono app: checks access, validates inputs, encodes the answer.
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { Endpoint, EndpointResponse, EndpointValidated } from '../../shared/api';
+import { AppError } from '../errors';
+import type { AppEnv } from '../http/app-env';
+
+export type RouteHandler<E extends Endpoint> = (
+  input: EndpointValidated<E>,
+  c: Context<AppEnv>,
+) => EndpointResponse<E> | Promise<EndpointResponse<E>>;
+
+type InputPart = 'body' | 'query' | 'params';
+
+/** Used when an endpoint declares no query or params: any such input is an unknown field. */
+const nothing = z.strictObject({});
+
+const jsonContentType = /^application\/json\s*(;|$)/i;
+
+async function validate(part: InputPart, schema: z.ZodType, value: unknown): Promise<unknown> {
+  const result = await schema.safeParseAsync(value);
+  if (result.success) return result.data;
+  // Paths and zod's messages only: never the submitted values.
+  const issues = result.error.issues.map((issue) => ({
+    path: [part, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new AppError(400, 'validation_failed', `The request ${part} is not valid.`, { issues });
+}
+
+async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  if (!jsonContentType.test(c.req.header('Content-Type') ?? '')) {
+    throw new AppError(415, 'unsupported_media_type', 'Send the request body as application/json.');
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+  }
+}
+
+/**
+ * Adds `endpoint` to `app`. The handler receives validated input only and returns the response
+ * value, which is encoded with the endpoint's response schema (unknown keys are stripped, so a
+ * handler cannot leak a field the contract does not declare).
+ */
+export function defineRoute<E extends Endpoint>(app: Hono<AppEnv>, endpoint: E, handler: RouteHandler<E>): void {
+  app.on(endpoint.method.toUpperCase(), endpoint.path, async (c) => {
+    // WARNING: deny by default. Until the session layer exists (accounts issue) nothing but
+    // public endpoints can be reached.
+    if (endpoint.access !== 'public') throw new AppError(401, 'unauthenticated', 'Sign in first.');
+    const params = await validate('params', endpoint.params ?? nothing, c.req.param());
+    const query = await validate('query', endpoint.query ?? nothing, c.req.query());
+    const body = endpoint.body ? await validate('body', endpoint.body, await readJsonBody(c)) : undefined;
+    const input = { body, query: endpoint.query ? query : undefined, params: endpoint.params ? params : undefined };
+    const result = await handler(input as EndpointValidated<E>, c);
+    const encoded = z.safeEncode(endpoint.response, result);
+    if (!encoded.success) {
+      throw new Error(`${endpoint.operationId} produced a response that does not match its schema`, { cause: encoded.error });
+    }
+    const status = endpoint.status ?? 200;
+    if (status === 204) return c.body(null, 204);
+    return c.json(encoded.data as object, status);
+  });
+}

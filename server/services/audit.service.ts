@@ -1,0 +1,130 @@
+// The audit log: records events inside the caller's transaction and verifies the hash chain.
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  GENESIS_PREV_HASH,
+  canonicalAuditBytes,
+  canonicalJson,
+  findAuditLinkBreak,
+  type AuditChainBreakReason,
+  type AuditChainFields,
+  type JsonValue,
+} from '../../shared/audit';
+import type { AuditEventRow, Db, Trx } from '../db/database';
+import { findAuditChainHead, insertAuditEvent, listAuditEventsAfter } from '../repositories/audit.repository';
+
+/** `area.verb` in snake_case, e.g. `document.shared`, `account.login_failed`. */
+const actionPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+export interface AuditEventInput {
+  readonly action: string;
+  readonly actorId?: string | null;
+  readonly targetType?: string | null;
+  readonly targetId?: string | null;
+  readonly ip?: string | null;
+  /**
+   * WARNING: stored and shown to Auditors in the clear. Ids, counts, roles and flags only: never
+   * document names, messages, e-mail bodies or anything the zero-knowledge design encrypts.
+   */
+  readonly details?: Readonly<Record<string, JsonValue>>;
+}
+
+export interface AuditEvent extends AuditChainFields {
+  readonly hash: string;
+}
+
+export type AuditChainVerification =
+  | { readonly ok: true; readonly count: number; readonly headHash: string }
+  | { readonly ok: false; readonly brokenSeq: number; readonly reason: AuditChainBreakReason };
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function toChainFields(row: AuditEventRow): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    occurredAt: row.occurred_at,
+    action: row.action,
+    actorId: row.actor_id,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    ip: row.ip,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/**
+ * Appends one event to the chain. Must be called with the transaction that makes the change the
+ * event describes (the type accepts only a Transaction), so both commit or neither does.
+ *
+ * Race-freedom: reading the head and inserting happen in one transaction. On SQLite, Kysely runs
+ * every query over one connection and our driver begins transactions IMMEDIATE (server/db/sqlite.ts),
+ * so no other writer can slip in between. The UNIQUE prev_hash and the seq primary key make a
+ * fork fail at the database even if that ever broke.
+ */
+export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promise<AuditEvent> {
+  if (!trx.isTransaction) throw new TypeError('recordAuditEvent must run inside the transaction of the change it records');
+  if (!actionPattern.test(event.action)) throw new TypeError(`audit action "${event.action}" is not area.verb in snake_case`);
+  // PostgreSQL (scale-out issue): two transactions could read the same head there. Take
+  // `SELECT pg_advisory_xact_lock(<audit chain key>)` (or LOCK TABLE audit_events IN EXCLUSIVE MODE)
+  // before reading it; the UNIQUE prev_hash would otherwise turn the race into a failed commit.
+  const head = await findAuditChainHead(trx);
+  const fields: AuditChainFields = {
+    seq: head ? head.seq + 1 : 1,
+    id: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    action: event.action,
+    actorId: event.actorId ?? null,
+    targetType: event.targetType ?? null,
+    targetId: event.targetId ?? null,
+    ip: event.ip ?? null,
+    details: canonicalJson(event.details ?? {}),
+    prevHash: head ? head.hash : GENESIS_PREV_HASH,
+  };
+  const hash = sha256Hex(canonicalAuditBytes(fields));
+  await insertAuditEvent(trx, {
+    seq: fields.seq,
+    id: fields.id,
+    occurred_at: fields.occurredAt,
+    action: fields.action,
+    actor_id: fields.actorId,
+    target_type: fields.targetType,
+    target_id: fields.targetId,
+    ip: fields.ip,
+    details: fields.details,
+    prev_hash: fields.prevHash,
+    hash,
+  });
+  return { ...fields, hash };
+}
+
+const VERIFY_PAGE_SIZE = 1000;
+
+/**
+ * Re-hashes the whole chain from the first row and reports the first row whose seq, link or hash
+ * is wrong. Reads in pages, so memory stays flat however long the log is.
+ */
+export async function verifyAuditChain(db: Db): Promise<AuditChainVerification> {
+  let previous: { seq: number; hash: string } | null = null;
+  let count = 0;
+  for (;;) {
+    const page = await listAuditEventsAfter(db, previous?.seq ?? 0, VERIFY_PAGE_SIZE);
+    for (const row of page) {
+      const event = toChainFields(row);
+      let recomputed: string;
+      try {
+        recomputed = sha256Hex(canonicalAuditBytes(event));
+      } catch {
+        return { ok: false, brokenSeq: row.seq, reason: 'malformed_row' };
+      }
+      const reason = findAuditLinkBreak(previous, event, recomputed);
+      if (reason) return { ok: false, brokenSeq: row.seq, reason };
+      previous = { seq: event.seq, hash: event.hash };
+      count += 1;
+    }
+    if (page.length < VERIFY_PAGE_SIZE) return { ok: true, count, headHash: previous?.hash ?? GENESIS_PREV_HASH };
+  }
+}

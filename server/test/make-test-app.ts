@@ -1,0 +1,67 @@
+// Test helper: a real app over a fresh, migrated SQLite database in its own temp directory.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import { pino, type Logger } from 'pino';
+import { createApp } from '../app';
+import type { Db } from '../db/database';
+import { migrateToLatest } from '../db/migrator';
+import { openSqliteDatabase } from '../db/sqlite';
+import { loadConfig, type Config } from '../env';
+import type { AppEnv } from '../http/app-env';
+
+export interface TestApp {
+  readonly app: Hono<AppEnv>;
+  readonly db: Db;
+  readonly config: Config;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** Every log line written so far, parsed. */
+  readonly logs: () => readonly Record<string, unknown>[];
+  /** Closes the database and deletes the temp directory. */
+  readonly close: () => Promise<void>;
+}
+
+/** A fresh data directory with a database built by the real migrator. */
+export async function makeTestDatabase(): Promise<{ db: Db; dataDir: string; databasePath: string; close: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kluis-test-'));
+  const databasePath = join(dataDir, 'kluis.db');
+  const db = openSqliteDatabase(databasePath);
+  await migrateToLatest(db);
+  return {
+    db,
+    dataDir,
+    databasePath,
+    close: async () => {
+      await db.destroy();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `env` overrides configuration variables (KLUIS_DATA_DIR is always the temp directory);
+ * `clientDir` points at a web client build (default: a directory that does not exist).
+ */
+export async function makeTestApp(options: { env?: Record<string, string>; clientDir?: string } = {}): Promise<TestApp> {
+  const database = await makeTestDatabase();
+  const config = loadConfig({ LOG_LEVEL: 'debug', ...options.env, KLUIS_DATA_DIR: database.dataDir });
+  const lines: string[] = [];
+  const logger = pino({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
+  const app = createApp({
+    config,
+    db: database.db,
+    logger,
+    clientDir: options.clientDir ?? join(database.dataDir, 'no-client-build'),
+  });
+  return {
+    app,
+    db: database.db,
+    config,
+    dataDir: database.dataDir,
+    logger,
+    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    close: database.close,
+  };
+}

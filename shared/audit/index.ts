@@ -1,0 +1,3 @@
+// Public entry of the audit-chain rules shared by the server and the Auditor's browser.
+export * from './canonical';
+export * from './chain';
