@@ -1,0 +1,112 @@
+// loadConfig: defaults, every setting, and errors that name the variable without echoing its value.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './env';
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: './data',
+      databasePath: 'data/kluis.db',
+      blobDir: 'data/blobs',
+      publicOrigin: 'http://localhost:8080',
+      logLevel: 'info',
+      tls: null,
+      maxBodyBytes: 1024 * 1024,
+      trustProxy: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        PORT: '9443',
+        HOST: '0.0.0.0',
+        KLUIS_DATA_DIR: '/var/lib/kluis',
+        PUBLIC_ORIGIN: 'https://kluis.example.com/',
+        LOG_LEVEL: 'warn',
+        TLS_CERT_FILE: '/etc/kluis/cert.pem',
+        TLS_KEY_FILE: '/etc/kluis/key.pem',
+        MAX_BODY_BYTES: '2048',
+        TRUST_PROXY: 'true',
+      }),
+    ).toEqual({
+      port: 9443,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/kluis',
+      databasePath: '/var/lib/kluis/kluis.db',
+      blobDir: '/var/lib/kluis/blobs',
+      publicOrigin: 'https://kluis.example.com',
+      logLevel: 'warn',
+      tls: { certFile: '/etc/kluis/cert.pem', keyFile: '/etc/kluis/key.pem' },
+      maxBodyBytes: 2048,
+      trustProxy: true,
+    });
+  });
+
+  it('derives the default public origin from PORT and TLS', () => {
+    expect(loadConfig({ PORT: '3000' }).publicOrigin).toBe('http://localhost:3000');
+    expect(loadConfig({ PORT: '3443', TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }).publicOrigin).toBe('https://localhost:3443');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '', TRUST_PROXY: '' })).toMatchObject({ port: 8080, logLevel: 'info', trustProxy: false });
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'must be a whole number'],
+    ['PORT', '8080.5', 'must be a whole number'],
+    ['PORT', '-1', 'must be a whole number'],
+    ['PORT', '65536', 'must be at most 65535'],
+    ['LOG_LEVEL', 'loud', 'expected one of'],
+    ['MAX_BODY_BYTES', '10', 'must be at least 1024'],
+    ['MAX_BODY_BYTES', '1e6', 'must be a whole number'],
+    ['TRUST_PROXY', 'perhaps', 'expected one of'],
+    ['PUBLIC_ORIGIN', 'kluis.example.com', 'must be an http(s) origin'],
+    ['PUBLIC_ORIGIN', 'https://kluis.example.com/portal', 'must be an http(s) origin'],
+    ['PUBLIC_ORIGIN', 'https://user:pw@kluis.example.com', 'must be an http(s) origin'],
+    ['PUBLIC_ORIGIN', 'https://kluis.example.com/?x=1', 'must be an http(s) origin'],
+    ['PUBLIC_ORIGIN', 'ftp://kluis.example.com', 'must be an http(s) origin'],
+    ['PUBLIC_ORIGIN', 'http://kluis.example.com', 'must use https unless the host is localhost'],
+  ])('rejects %s=%j naming the variable', (variable, value, expected) => {
+    const message = configError({ [variable]: value });
+    expect(message).toContain(`${variable}: `);
+    expect(message).toContain(expected);
+  });
+
+  it('never echoes the rejected value (it might be a secret pasted into the wrong variable)', () => {
+    const message = configError({ PORT: 's3cr3t-canary', PUBLIC_ORIGIN: 'https://s3cr3t-canary@x.example' });
+    expect(message).not.toContain('s3cr3t-canary');
+  });
+
+  it('reports every bad variable at once', () => {
+    const message = configError({ PORT: 'x', LOG_LEVEL: 'y', TRUST_PROXY: 'z' });
+    expect(message).toMatch(/PORT: [\s\S]*LOG_LEVEL: [\s\S]*TRUST_PROXY: /);
+  });
+
+  it('requires TLS_CERT_FILE and TLS_KEY_FILE together', () => {
+    expect(configError({ TLS_CERT_FILE: 'cert.pem' })).toContain('TLS_CERT_FILE, TLS_KEY_FILE: set both');
+    expect(configError({ TLS_KEY_FILE: 'key.pem' })).toContain('TLS_CERT_FILE, TLS_KEY_FILE: set both');
+  });
+
+  it('allows plain http for loopback origins only', () => {
+    expect(loadConfig({ PUBLIC_ORIGIN: 'http://127.0.0.1:8080' }).publicOrigin).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ PUBLIC_ORIGIN: 'http://[::1]:8080' }).publicOrigin).toBe('http://[::1]:8080');
+  });
+
+  it('accepts the usual spellings of booleans for TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+  });
+});
