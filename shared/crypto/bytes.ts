@@ -6,8 +6,14 @@ export type Bytes = Uint8Array<ArrayBuffer>;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** UTF-8 encoding of a string. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * UTF-8 encoding of a string. WARNING: strings with lone surrogates are refused, because the
+ * encoder would silently turn them into U+FFFD and two different strings would encode alike.
+ */
 export function utf8(text: string): Bytes {
+  if (loneSurrogate.test(text)) throw new TypeError('text is not well-formed Unicode');
   return new Uint8Array(encoder.encode(text));
 }
 

@@ -441,7 +441,7 @@ describe('encryptedFileSize / plaintextFileSize', () => {
   it.each([
     ['smaller than a header', 0, 'truncated'],
     ['a header and 15 bytes', 56 + 15, 'truncated'],
-    ['negative', -1, 'truncated'],
+    ['negative', -1, 'malformed'],
     ['a full chunk and 1 spare byte', 56 + SEALED_CHUNK + 1, 'malformed'],
     ['a full chunk and 15 spare bytes', 56 + SEALED_CHUNK + 15, 'malformed'],
     ['a full chunk and a bare tag (an empty final chunk)', 56 + SEALED_CHUNK + 16, 'malformed'],

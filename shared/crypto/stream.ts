@@ -58,6 +58,11 @@ function chunkIv(index: number, last: boolean): Bytes {
   return iv;
 }
 
+/** The file subkeys are derived from the key alone, so the purpose is checked here instead of mixed in. */
+function assertFileKey(key: SecretKey): void {
+  if (key.purpose !== 'file') throw new TypeError(`a ${key.purpose} key cannot encrypt file content`);
+}
+
 async function deriveFileKeys(key: SecretKey<'file'>, nonce: Bytes) {
   const [payload, commitment] = await Promise.all([
     hkdfAesGcmKey(key.base, nonce, HKDF_LABEL.filePayload),
@@ -68,12 +73,14 @@ async function deriveFileKeys(key: SecretKey<'file'>, nonce: Bytes) {
 
 /** Ciphertext size of a plaintext of `plainSize` bytes (for progress bars and upload sizing). */
 export function encryptedFileSize(plainSize: number, chunkBytes = FILE_CHUNK_BYTES): number {
+  if (!Number.isSafeInteger(plainSize) || plainSize < 0) throw new RangeError('a size is a whole number of bytes');
   const chunks = Math.max(1, Math.ceil(plainSize / chunkBytes));
   return FILE_HEADER_BYTES + plainSize + chunks * GCM_TAG_BYTES;
 }
 
 /** Plaintext size of a well-formed ciphertext of `cipherSize` bytes; IntegrityError if impossible. */
 export function plaintextFileSize(cipherSize: number, chunkBytes = FILE_CHUNK_BYTES): number {
+  if (!Number.isSafeInteger(cipherSize) || cipherSize < 0) throw new IntegrityError('malformed');
   const body = cipherSize - FILE_HEADER_BYTES;
   if (body < GCM_TAG_BYTES) throw new IntegrityError('truncated');
   const fullChunk = chunkBytes + GCM_TAG_BYTES;
@@ -95,6 +102,7 @@ export class FileEncryptor {
   ) {}
 
   static async create(key: SecretKey<'file'>, ctx: FileContext): Promise<FileEncryptor> {
+    assertFileKey(key);
     const nonce = randomBytes(16);
     const { payload, commitment } = await deriveFileKeys(key, nonce);
     const header = concatBytes(FILE_MAGIC, Uint8Array.of(FILE_VERSION, FILE_CHUNK_LOG2, 0, 0), nonce, commitment);
@@ -132,6 +140,7 @@ export class FileDecryptor {
    *   DecryptionError when the header does not commit to `key` (wrong key, or an altered header).
    */
   static async open(key: SecretKey<'file'>, header: Uint8Array, ctx: FileContext): Promise<FileDecryptor> {
+    assertFileKey(key);
     if (header.length < FILE_HEADER_BYTES) throw new IntegrityError('truncated');
     if (!constantTimeEqual(header.subarray(0, 4), FILE_MAGIC)) throw new IntegrityError('malformed');
     if (header[4] !== FILE_VERSION) throw new UnsupportedVersionError('file', header[4]!);
@@ -165,7 +174,11 @@ export class FileDecryptor {
   }
 }
 
-/** A FIFO of byte pieces from which exact-size blocks are cut without quadratic copying. */
+/**
+ * A FIFO of byte pieces from which exact-size blocks are cut without quadratic copying.
+ * Pieces are held by reference until cut: producers must not reuse a buffer after writing it
+ * (browser and Node streams never do).
+ */
 class ByteQueue {
   private pieces: Uint8Array[] = [];
   private head = 0;
@@ -274,6 +287,9 @@ export function decryptFileStream(
     },
     async flush(controller) {
       if (!decryptor) throw new IntegrityError('truncated');
+      // Chunks still in flight report first: bytes appended to a file of whole chunks make its last
+      // chunk fail as a middle chunk (authentication_failed), which is the true cause.
+      await pipeline.drain(controller);
       if (queue.length < GCM_TAG_BYTES) throw new IntegrityError('truncated');
       await pipeline.add(decryptor.decryptChunk(index++, queue.take(queue.length), true), controller);
       await pipeline.drain(controller);
