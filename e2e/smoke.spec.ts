@@ -1,0 +1,81 @@
+// Smoke journey: the welcome screen through the real server and CSP, the crypto worker, languages, keyboard, axe.
+import { expectNoSeriousA11yViolations } from './support/axe';
+import { expect, test } from './fixtures';
+
+test('the welcome screen shows a healthy server and a working encryption engine, in English and Dutch', async ({ page, baseURL, requests }) => {
+  const response = await page.goto('/');
+  expect(response?.status()).toBe(200);
+
+  // The strict CSP is on the page itself: no inline script or style, WASM allowed, no framing.
+  const csp = (await response?.allHeaders())?.['content-security-policy'] ?? '';
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).not.toMatch(/'unsafe-eval'/);
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Kluis' })).toBeVisible();
+  await expect(page).toHaveTitle('Kluis: secure client portal');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+
+  const server = page.getByRole('region', { name: 'Server' });
+  await expect(server.getByRole('status')).toContainText('Online');
+  await expect(server).toContainText(/Version \d+\.\d+\.\d+/);
+
+  // Proves the module worker loaded and WebCrypto plus WebAssembly ran under the real CSP.
+  const engine = page.getByRole('region', { name: 'Encryption engine' });
+  await expect(engine.getByRole('status')).toContainText('Encryption engine ready');
+
+  await expectNoSeriousA11yViolations(page, 'the welcome screen (English)');
+
+  // Keyboard only: the skip link comes first, then the tab order reaches the language switch.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  const dutch = page.getByRole('button', { name: 'Nederlands' });
+  await expect(dutch).toHaveAttribute('aria-pressed', 'false');
+  for (let presses = 0; presses < 10 && !(await dutch.evaluate((element) => element === document.activeElement)); presses += 1) {
+    await page.keyboard.press('Tab');
+  }
+  await expect(dutch).toBeFocused();
+  await page.keyboard.press('Enter');
+
+  await expect(dutch).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'nl');
+  await expect(page).toHaveTitle('Kluis: beveiligd klantportaal');
+  await expect(page.getByRole('heading', { level: 2, name: 'Hoe Kluis u beschermt' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Versleutelingsmodule' }).getByRole('status')).toContainText(
+    'Versleutelingsmodule gereed',
+  );
+  await expect(page.getByRole('region', { name: 'Server' }).getByRole('status')).toContainText('Online');
+
+  await expectNoSeriousA11yViolations(page, 'the welcome screen (Dutch)');
+
+  // Nothing leaves for a third party: every request went to this portal.
+  const origins = new Set((await requests.all()).map((request) => new URL(request.url).origin));
+  expect([...origins]).toEqual([baseURL]);
+});
+
+test('the skip link moves focus to the main content', async ({ page }) => {
+  await page.goto('/');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('main')).toBeFocused();
+});
+
+test.describe('with a Dutch-speaking browser', () => {
+  test.use({ locale: 'nl-NL' });
+
+  test('the portal starts in Dutch', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.locator('html')).toHaveAttribute('lang', 'nl');
+    await expect(page.getByRole('button', { name: 'Nederlands' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByRole('heading', { level: 2, name: 'Systeemstatus' })).toBeVisible();
+  });
+});
+
+test('an unknown address shows a page-not-found screen with a way back', async ({ page }) => {
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
+  await expectNoSeriousA11yViolations(page, 'the not-found screen');
+  await page.getByRole('link', { name: 'Go to the start page' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Kluis' })).toBeVisible();
+});
