@@ -1,6 +1,6 @@
 // Serves the built web client: static files, the SPA fallback to index.html, cache rules, a 503 when unbuilt.
 import { existsSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors';
@@ -20,7 +20,6 @@ const REVALIDATE = 'no-cache';
 export function clientAssets(clientDir: string): MiddlewareHandler<AppEnv> {
   const root = resolve(clientDir);
   const indexHtml = join(root, 'index.html');
-  const assetsDir = join(root, 'assets') + sep;
   let handlers: { files: MiddlewareHandler<AppEnv>; index: MiddlewareHandler<AppEnv> } | undefined;
 
   return async function clientAssetsMiddleware(c, next) {
@@ -29,25 +28,16 @@ export function clientAssets(clientDir: string): MiddlewareHandler<AppEnv> {
       throw new AppError(503, 'service_unavailable', 'The web client has not been built. Run `npm run build`, then restart the server.');
     }
     // Created once the build exists: serveStatic complains on the console about a missing root.
-    handlers ??= {
-      files: serveStatic<AppEnv>({
-        root,
-        onFound: (path, ctx) => {
-          ctx.header('Cache-Control', path.startsWith(assetsDir) ? IMMUTABLE : REVALIDATE);
-        },
-      }),
-      index: serveStatic<AppEnv>({
-        root,
-        path: 'index.html',
-        onFound: (_path, ctx) => {
-          ctx.header('Cache-Control', REVALIDATE);
-        },
-      }),
-    };
-    const { files, index } = handlers;
-    return files(c, async () => {
-      if (c.req.path.startsWith('/assets/')) return next();
-      await index(c, next);
-    });
+    handlers ??= { files: serveStatic<AppEnv>({ root }), index: serveStatic<AppEnv>({ root, path: 'index.html' }) };
+    const isAsset = c.req.path.startsWith('/assets/');
+    const file = await handlers.files(c, () => Promise.resolve());
+    if (file) {
+      file.headers.set('Cache-Control', isAsset ? IMMUTABLE : REVALIDATE);
+      return file;
+    }
+    if (isAsset) return next();
+    const index = await handlers.index(c, next);
+    index?.headers.set('Cache-Control', REVALIDATE);
+    return index;
   };
 }

@@ -54,19 +54,34 @@ export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
   return [...new Set(codes)];
 }
 
-type InputOf<T> = T extends z.ZodType ? z.input<T> : undefined;
-type OutputOf<T> = T extends z.ZodType ? z.output<T> : undefined;
+type InputPart = 'body' | 'query' | 'params';
+
+/**
+ * The schema an endpoint declares for `part`, or never. `body?` etc. are optional properties, so
+ * `E['body']` always includes undefined: test the declared part without it, and without
+ * distributing over the union.
+ */
+type Declared<E extends Endpoint, K extends InputPart> = NonNullable<E[K]>;
+type InputOf<E extends Endpoint, K extends InputPart> = [Declared<E, K>] extends [never]
+  ? undefined
+  : Declared<E, K> extends z.ZodType
+    ? z.input<Declared<E, K>>
+    : undefined;
+type OutputOf<E extends Endpoint, K extends InputPart> = [Declared<E, K>] extends [never]
+  ? undefined
+  : Declared<E, K> extends z.ZodType
+    ? z.output<Declared<E, K>>
+    : undefined;
+type PartInput<E extends Endpoint, K extends InputPart> = [Declared<E, K>] extends [never] ? object : { [P in K]: InputOf<E, K> };
 
 /** What a caller passes: only the parts the endpoint declares. */
-export type EndpointInput<E extends Endpoint> = (E['body'] extends z.ZodType ? { body: InputOf<E['body']> } : object) &
-  (E['query'] extends z.ZodType ? { query: InputOf<E['query']> } : object) &
-  (E['params'] extends z.ZodType ? { params: InputOf<E['params']> } : object);
+export type EndpointInput<E extends Endpoint> = PartInput<E, 'body'> & PartInput<E, 'query'> & PartInput<E, 'params'>;
 
 /** What a server handler receives after validation. */
 export type EndpointValidated<E extends Endpoint> = {
-  body: OutputOf<E['body']>;
-  query: OutputOf<E['query']>;
-  params: OutputOf<E['params']>;
+  body: OutputOf<E, 'body'>;
+  query: OutputOf<E, 'query'>;
+  params: OutputOf<E, 'params'>;
 };
 
 export type EndpointResponse<E extends Endpoint> = z.output<E['response']>;
