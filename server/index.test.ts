@@ -1,0 +1,74 @@
+// server/index.ts as a process: refuses bad configuration without a stack trace; serves, then stops on SIGTERM.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'kluis-index-'));
+});
+
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+    cwd: repo,
+    env: { PATH: process.env.PATH ?? '', KLUIS_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+async function waitFor<T>(check: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('server/index.ts', () => {
+  it('exits 1 with a message naming the variable and no stack trace', async () => {
+    const server = startServer({ PORT: 'eighty' });
+    expect(await server.exited).toBe(1);
+    const { stderr } = server.output();
+    expect(stderr).toContain('PORT: must be a whole number');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 1 naming TLS_CERT_FILE when the certificate cannot be read', async () => {
+    const server = startServer({ TLS_CERT_FILE: join(dataDir, 'missing.pem'), TLS_KEY_FILE: join(dataDir, 'missing-key.pem') });
+    expect(await server.exited).toBe(1);
+    expect(server.output().stderr).toContain('TLS_CERT_FILE: cannot read');
+    expect(server.output().stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('migrates, serves, logs its URL once, and shuts down cleanly on SIGTERM', async () => {
+    const server = startServer({ PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      const url = await waitFor(() => /Kluis listening on (http:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], 15_000);
+      const res = await fetch(`${url}/api/health`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(server.output().stdout.match(/Kluis listening on/g)).toHaveLength(1);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+});
