@@ -58,11 +58,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const allowed = [...allowedConsoleErrors];
       const onConsole = (message: ConsoleMessage): void => {
         if (message.type() !== 'error') return;
-        const origin = message.worker() ? `worker ${message.worker()?.url() ?? ''}` : message.location().url;
+        const origin = message.worker()
+          ? `worker ${message.worker()?.url() ?? ''}`
+          : message.location().url;
         seen.push(`console.error (${origin}): ${message.text()}`);
       };
       const onWebError = (error: WebError): void => {
-        seen.push(`uncaught (${error.page()?.url() ?? 'no page'}): ${error.error().stack ?? error.error().message}`);
+        seen.push(
+          `uncaught (${error.page()?.url() ?? 'no page'}): ${error.error().stack ?? error.error().message}`,
+        );
       };
       context.on('console', onConsole);
       context.on('weberror', onWebError);
@@ -80,7 +84,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const before = kluisServer.output().length;
       await use();
       if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach('server-output', { body: kluisServer.output().slice(before), contentType: 'text/plain' });
+        await testInfo.attach('server-output', {
+          body: kluisServer.output().slice(before),
+          contentType: 'text/plain',
+        });
       }
     },
     { auto: true },

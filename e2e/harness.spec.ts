@@ -8,10 +8,16 @@ const SECRET = 'correct horse battery staple ✓';
 
 async function engineReady(page: Page): Promise<void> {
   await page.goto('/');
-  await expect(page.getByRole('region', { name: 'Encryption engine' }).getByRole('status')).toContainText('Encryption engine ready');
+  await expect(
+    page.getByRole('region', { name: 'Encryption engine' }).getByRole('status'),
+  ).toContainText('Encryption engine ready');
 }
 
-test('request capture sees page and worker requests and finds a secret in URL, header and body encodings', async ({ page, requests, consoleErrors }) => {
+test('request capture sees page and worker requests and finds a secret in URL, header and body encodings', async ({
+  page,
+  requests,
+  consoleErrors,
+}) => {
   consoleErrors.allow(/Failed to load resource/);
   await engineReady(page);
   const needles = encodingsOf(SECRET);
@@ -30,7 +36,11 @@ test('request capture sees page and worker requests and finds a secret in URL, h
       const bytes = [7, ...new TextEncoder().encode(secret), 9, 9];
       const blob = btoa(String.fromCharCode(...bytes));
       await fetch('/api/health', { headers: { 'x-probe': header } });
-      await fetch('/api/health', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blob }) });
+      await fetch('/api/health', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ blob }),
+      });
     },
     { header: text('HEX'), secret: SECRET },
   );
@@ -41,35 +51,59 @@ test('request capture sees page and worker requests and finds a secret in URL, h
   }, encodeURIComponent(SECRET));
 
   const leaks = await requests.findLeaks([SECRET]);
-  expect(leaks.map((leak) => `${leak.where}:${leak.encoding}`).sort()).toEqual(['body:base64@1', 'header:HEX', 'url:percent-encoded']);
+  expect(leaks.map((leak) => `${leak.where}:${leak.encoding}`).sort()).toEqual([
+    'body:base64@1',
+    'header:HEX',
+    'url:percent-encoded',
+  ]);
   expect(leaks.find((leak) => leak.where === 'url')?.request.url).toContain('from=worker');
   await expect(requests.expectNoSecrets([SECRET])).rejects.toThrow(/3 place/);
-  await expect(requests.expectNoSecrets(['an unrelated value', new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x01])])).resolves.toBeUndefined();
+  await expect(
+    requests.expectNoSecrets([
+      'an unrelated value',
+      new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x01]),
+    ]),
+  ).resolves.toBeUndefined();
 });
 
-test('the console guard sees errors from the page and from its workers', async ({ page, consoleErrors }) => {
+test('the console guard sees errors from the page and from its workers', async ({
+  page,
+  consoleErrors,
+}) => {
   await engineReady(page);
   consoleErrors.allow(/probe-error/);
   await page.evaluate(() => console.error('probe-error from the page'));
   await page.workers()[0]?.evaluate(() => console.error('probe-error from the worker'));
-  await expect.poll(() => consoleErrors.messages().join('\n')).toMatch(/probe-error from the page[\s\S]*probe-error from the worker/);
+  await expect
+    .poll(() => consoleErrors.messages().join('\n'))
+    .toMatch(/probe-error from the page[\s\S]*probe-error from the worker/);
 });
 
-test('the virtual authenticator makes a discoverable, user-verified credential with PRF', async ({ page, context }) => {
+test('the virtual authenticator makes a discoverable, user-verified credential with PRF', async ({
+  page,
+  context,
+}) => {
   await engineReady(page);
   const authenticator = await addVirtualAuthenticator(context, page);
   const result = await page.evaluate(async () => {
     const credential = (await navigator.credentials.create({
       publicKey: {
         rp: { name: 'Kluis', id: location.hostname },
-        user: { id: new Uint8Array([1, 2, 3, 4]), name: 'client@example.com', displayName: 'Client' },
+        user: {
+          id: new Uint8Array([1, 2, 3, 4]),
+          name: 'client@example.com',
+          displayName: 'Client',
+        },
         challenge: new Uint8Array(32),
         pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
         extensions: { prf: {} },
       },
     })) as PublicKeyCredential | null;
-    return { type: credential?.type, prf: credential?.getClientExtensionResults().prf?.enabled ?? false };
+    return {
+      type: credential?.type,
+      prf: credential?.getClientExtensionResults().prf?.enabled ?? false,
+    };
   });
   expect(result).toEqual({ type: 'public-key', prf: true });
   const credentials = await authenticator.credentials();

@@ -2,7 +2,11 @@
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expect, test } from './fixtures';
 
-test('the welcome screen shows a healthy server and a working encryption engine, in English and Dutch', async ({ page, baseURL, requests }) => {
+test('the welcome screen shows a healthy server and a working encryption engine, in English and Dutch', async ({
+  page,
+  baseURL,
+  requests,
+}) => {
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
 
@@ -32,7 +36,11 @@ test('the welcome screen shows a healthy server and a working encryption engine,
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   const dutch = page.getByRole('button', { name: 'Nederlands' });
   await expect(dutch).toHaveAttribute('aria-pressed', 'false');
-  for (let presses = 0; presses < 10 && !(await dutch.evaluate((element) => element === document.activeElement)); presses += 1) {
+  for (
+    let presses = 0;
+    presses < 10 && !(await dutch.evaluate((element) => element === document.activeElement));
+    presses += 1
+  ) {
     await page.keyboard.press('Tab');
   }
   await expect(dutch).toBeFocused();
@@ -41,11 +49,15 @@ test('the welcome screen shows a healthy server and a working encryption engine,
   await expect(dutch).toHaveAttribute('aria-pressed', 'true');
   await expect(page.locator('html')).toHaveAttribute('lang', 'nl');
   await expect(page).toHaveTitle('Kluis: beveiligd klantportaal');
-  await expect(page.getByRole('heading', { level: 2, name: 'Hoe Kluis u beschermt' })).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Versleutelingsmodule' }).getByRole('status')).toContainText(
-    'Versleutelingsmodule gereed',
+  await expect(
+    page.getByRole('heading', { level: 2, name: 'Hoe Kluis u beschermt' }),
+  ).toBeVisible();
+  await expect(
+    page.getByRole('region', { name: 'Versleutelingsmodule' }).getByRole('status'),
+  ).toContainText('Versleutelingsmodule gereed');
+  await expect(page.getByRole('region', { name: 'Server' }).getByRole('status')).toContainText(
+    'Online',
   );
-  await expect(page.getByRole('region', { name: 'Server' }).getByRole('status')).toContainText('Online');
 
   await expectNoSeriousA11yViolations(page, 'the welcome screen (Dutch)');
 
@@ -67,7 +79,10 @@ test.describe('with a Dutch-speaking browser', () => {
   test('the portal starts in Dutch', async ({ page }) => {
     await page.goto('/');
     await expect(page.locator('html')).toHaveAttribute('lang', 'nl');
-    await expect(page.getByRole('button', { name: 'Nederlands' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByRole('button', { name: 'Nederlands' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
     await expect(page.getByRole('heading', { level: 2, name: 'Systeemstatus' })).toBeVisible();
   });
 });

@@ -44,7 +44,12 @@ export class ApiError extends Error {
 
   /** True when trying again later may help: no connection, or the server said it is busy or down. */
   get isTransient(): boolean {
-    return this.code === 'network_error' || this.code === 'rate_limited' || this.code === 'service_unavailable' || this.status >= 502;
+    return (
+      this.code === 'network_error' ||
+      this.code === 'rate_limited' ||
+      this.code === 'service_unavailable' ||
+      this.status >= 502
+    );
   }
 }
 

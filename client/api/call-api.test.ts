@@ -15,9 +15,19 @@ const echo = defineEndpoint({
   tags: ['test'],
   access: 'public',
   params: z.object({ spaceId: z.string(), documentId: z.string() }),
-  query: z.object({ tag: z.array(z.string()).optional(), limit: z.number().optional(), cursor: z.string().optional() }),
+  query: z.object({
+    tag: z.array(z.string()).optional(),
+    limit: z.number().optional(),
+    cursor: z.string().optional(),
+  }),
   body: z.object({ name: z.string() }),
-  response: z.object({ method: z.string(), path: z.string(), search: z.string(), contentType: z.string(), body: z.unknown() }),
+  response: z.object({
+    method: z.string(),
+    path: z.string(),
+    search: z.string(),
+    contentType: z.string(),
+    body: z.unknown(),
+  }),
   errors: [],
 });
 
@@ -48,7 +58,9 @@ function failing(path: string) {
 }
 
 const app = new Hono();
-app.get('/api/health', (c) => c.json({ status: 'ok', version: '9.9.9', time: new Date().toISOString() }));
+app.get('/api/health', (c) =>
+  c.json({ status: 'ok', version: '9.9.9', time: new Date().toISOString() }),
+);
 app.post('/api/spaces/:spaceId/documents/:documentId', async (c) =>
   c.json({
     method: c.req.method,
@@ -59,10 +71,18 @@ app.post('/api/spaces/:spaceId/documents/:documentId', async (c) =>
   }),
 );
 app.delete('/api/things/:id', (c) => c.body(null, 204));
-app.get('/api/conflict', (c) => c.json({ error: { code: 'conflict', message: 'Already exists.', requestId: 'req-body' } }, 409));
+app.get('/api/conflict', (c) =>
+  c.json({ error: { code: 'conflict', message: 'Already exists.', requestId: 'req-body' } }, 409),
+);
 app.get('/api/invalid', (c) =>
   c.json(
-    { error: { code: 'validation_failed', message: 'Invalid input.', issues: [{ path: 'name', message: 'Required' }] } },
+    {
+      error: {
+        code: 'validation_failed',
+        message: 'Invalid input.',
+        issues: [{ path: 'name', message: 'Required' }],
+      },
+    },
     422,
     { 'x-request-id': 'req-header' },
   ),
@@ -83,7 +103,9 @@ let origin: string;
 
 beforeAll(async () => {
   const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
+      resolve(info.port),
+    );
   });
   origin = `http://127.0.0.1:${port}`;
   api = createApiClient({ baseUrl: origin });
@@ -130,24 +152,48 @@ describe('callApi', () => {
 
   it('throws ApiError with the server code, message and request id', async () => {
     const error = await rejection(api(failing('/api/conflict'), {}));
-    expect(error).toMatchObject({ status: 409, code: 'conflict', message: 'Already exists.', requestId: 'req-body' });
+    expect(error).toMatchObject({
+      status: 409,
+      code: 'conflict',
+      message: 'Already exists.',
+      requestId: 'req-body',
+    });
   });
 
   it('takes the request id from the header when the body has none, and keeps field issues', async () => {
     const error = await rejection(api(failing('/api/invalid'), {}));
-    expect(error).toMatchObject({ status: 422, code: 'validation_failed', requestId: 'req-header' });
+    expect(error).toMatchObject({
+      status: 422,
+      code: 'validation_failed',
+      requestId: 'req-header',
+    });
     expect(error.issues).toEqual([{ path: 'name', message: 'Required' }]);
   });
 
   it('maps a proxy error page to service_unavailable and other off-contract errors to invalid_response', async () => {
-    expect(await rejection(api(failing('/api/proxy-down'), {}))).toMatchObject({ status: 502, code: 'service_unavailable' });
-    expect(await rejection(api(failing('/api/teapot'), {}))).toMatchObject({ status: 418, code: 'invalid_response' });
-    expect(await rejection(api(failing('/api/unknown-code'), {}))).toMatchObject({ status: 400, code: 'invalid_response' });
+    expect(await rejection(api(failing('/api/proxy-down'), {}))).toMatchObject({
+      status: 502,
+      code: 'service_unavailable',
+    });
+    expect(await rejection(api(failing('/api/teapot'), {}))).toMatchObject({
+      status: 418,
+      code: 'invalid_response',
+    });
+    expect(await rejection(api(failing('/api/unknown-code'), {}))).toMatchObject({
+      status: 400,
+      code: 'invalid_response',
+    });
   });
 
   it('rejects a successful answer that breaks the contract or is not JSON', async () => {
-    expect(await rejection(api(failing('/api/off-contract'), {}))).toMatchObject({ status: 200, code: 'invalid_response' });
-    expect(await rejection(api(failing('/api/not-json'), {}))).toMatchObject({ status: 200, code: 'invalid_response' });
+    expect(await rejection(api(failing('/api/off-contract'), {}))).toMatchObject({
+      status: 200,
+      code: 'invalid_response',
+    });
+    expect(await rejection(api(failing('/api/not-json'), {}))).toMatchObject({
+      status: 200,
+      code: 'invalid_response',
+    });
   });
 
   it('reports an aborted call as aborted, not as a network failure', async () => {
@@ -160,7 +206,9 @@ describe('callApi', () => {
   it('turns a refused connection into network_error', async () => {
     // A port that was just free: bind, read the number, close.
     const closed = await new Promise<ServerType>((resolve) => {
-      const probe = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(probe));
+      const probe = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () =>
+        resolve(probe),
+      );
     });
     const address = closed.address();
     await new Promise<void>((resolve) => closed.close(() => resolve()));

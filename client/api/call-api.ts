@@ -68,9 +68,19 @@ export function createApiClient(options: ApiClientOptions = {}): CallApi {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) {
-        throw new ApiError({ status: 0, code: 'aborted', message: 'The request was cancelled.', cause: error });
+        throw new ApiError({
+          status: 0,
+          code: 'aborted',
+          message: 'The request was cancelled.',
+          cause: error,
+        });
       }
-      throw new ApiError({ status: 0, code: 'network_error', message: 'The server could not be reached.', cause: error });
+      throw new ApiError({
+        status: 0,
+        code: 'network_error',
+        message: 'The server could not be reached.',
+        cause: error,
+      });
     }
 
     const headerRequestId = response.headers.get('x-request-id') ?? undefined;
@@ -80,14 +90,23 @@ export function createApiClient(options: ApiClientOptions = {}): CallApi {
       const parsed = apiErrorBodySchema.safeParse(json);
       if (parsed.success) {
         const { code, message, requestId, issues } = parsed.data.error;
-        throw new ApiError({ status: response.status, code, message, requestId: requestId ?? headerRequestId, issues });
+        throw new ApiError({
+          status: response.status,
+          code,
+          message,
+          requestId: requestId ?? headerRequestId,
+          issues,
+        });
       }
       // An answer outside the contract, typically a proxy's error page while the server is down.
-      const unavailable = response.status === 502 || response.status === 503 || response.status === 504;
+      const unavailable =
+        response.status === 502 || response.status === 503 || response.status === 504;
       throw new ApiError({
         status: response.status,
         code: unavailable ? 'service_unavailable' : 'invalid_response',
-        message: unavailable ? 'The server is unavailable.' : `The server answered ${response.status} without a valid error body.`,
+        message: unavailable
+          ? 'The server is unavailable.'
+          : `The server answered ${response.status} without a valid error body.`,
         requestId: headerRequestId,
       });
     }
@@ -115,7 +134,8 @@ const NOT_JSON = Symbol('not JSON');
 
 function parseJson(text: string, contentType: string | null): unknown {
   if (text === '') return NO_BODY;
-  if (contentType === null || !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) return NOT_JSON;
+  if (contentType === null || !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType))
+    return NOT_JSON;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -125,20 +145,28 @@ function parseJson(text: string, contentType: string | null): unknown {
 
 function buildUrl(endpoint: Endpoint, input: RuntimeInput, baseUrl: string | undefined): string {
   const params = asRecord(input.params, 'params');
-  const path = endpoint.path.replace(PATH_PARAM, (_match, name: string, optional: string | undefined) => {
-    const value = params[name];
-    if (value === undefined || value === null || value === '') {
-      if (optional) return '';
-      throw new TypeError(`${endpoint.operationId}: path parameter "${name}" is missing`);
-    }
-    return encodeURIComponent(scalarToString(value, `${endpoint.operationId}: path parameter "${name}"`));
-  });
+  const path = endpoint.path.replace(
+    PATH_PARAM,
+    (_match, name: string, optional: string | undefined) => {
+      const value = params[name];
+      if (value === undefined || value === null || value === '') {
+        if (optional) return '';
+        throw new TypeError(`${endpoint.operationId}: path parameter "${name}" is missing`);
+      }
+      return encodeURIComponent(
+        scalarToString(value, `${endpoint.operationId}: path parameter "${name}"`),
+      );
+    },
+  );
 
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(asRecord(input.query, 'query'))) {
     for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
       if (item === undefined || item === null) continue;
-      search.append(name, scalarToString(item, `${endpoint.operationId}: query parameter "${name}"`));
+      search.append(
+        name,
+        scalarToString(item, `${endpoint.operationId}: query parameter "${name}"`),
+      );
     }
   }
   const query = search.size > 0 ? `?${search.toString()}` : '';

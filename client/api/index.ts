@@ -1,3 +1,16 @@
 // Public entry of the browser's API layer: callApi and its one error type.
-export { ApiError, isApiError, clientErrorCodes, type ApiErrorCode, type ClientErrorCode, type ApiErrorIssue } from './api-error';
-export { callApi, createApiClient, type CallApi, type ApiCallOptions, type ApiClientOptions } from './call-api';
+export {
+  ApiError,
+  isApiError,
+  clientErrorCodes,
+  type ApiErrorCode,
+  type ClientErrorCode,
+  type ApiErrorIssue,
+} from './api-error';
+export {
+  callApi,
+  createApiClient,
+  type CallApi,
+  type ApiCallOptions,
+  type ApiClientOptions,
+} from './call-api';

@@ -16,9 +16,12 @@ export const en = {
     title: 'Kluis',
     lead: 'A client portal where documents, messages and their names are encrypted on your device before they leave it.',
     explainTitle: 'How Kluis protects you',
-    explainEncrypt: 'Everything you share is encrypted in your browser with keys only you and the people you share with hold.',
-    explainServer: 'The server stores locked safes it cannot open: not your files, not their names, not your password.',
-    explainSession: 'Your keys exist only in memory while you are signed in, and are dropped the moment you lock or close the page.',
+    explainEncrypt:
+      'Everything you share is encrypted in your browser with keys only you and the people you share with hold.',
+    explainServer:
+      'The server stores locked safes it cannot open: not your files, not their names, not your password.',
+    explainSession:
+      'Your keys exist only in memory while you are signed in, and are dropped the moment you lock or close the page.',
     statusTitle: 'System status',
   },
   server: {
@@ -37,7 +40,8 @@ export const en = {
     ready: 'Encryption engine ready',
     readyHelp: 'Self-test passed in {{ms}} ms: encrypt, decrypt and tamper detection.',
     failed: 'Encryption engine not available',
-    failedHelp: 'This browser could not start the encryption engine. Kluis cannot be used safely here; try an up-to-date browser.',
+    failedHelp:
+      'This browser could not start the encryption engine. Kluis cannot be used safely here; try an up-to-date browser.',
   },
   notFound: {
     documentTitle: 'Page not found: Kluis',

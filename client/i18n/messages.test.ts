@@ -28,13 +28,18 @@ describe('messages', () => {
     expect([...messages.keys()].sort()).toEqual([...english.keys()].sort());
   });
 
-  it.each(languages)('%s has a non-empty string with the English placeholders for every key', (language) => {
-    for (const [key, value] of flatten(resources[language].translation)) {
-      expect(typeof value, key).toBe('string');
-      expect((value as string).trim(), key).not.toBe('');
-      expect(placeholders(value as string), key).toEqual(placeholders(english.get(key) as string));
-    }
-  });
+  it.each(languages)(
+    '%s has a non-empty string with the English placeholders for every key',
+    (language) => {
+      for (const [key, value] of flatten(resources[language].translation)) {
+        expect(typeof value, key).toBe('string');
+        expect((value as string).trim(), key).not.toBe('');
+        expect(placeholders(value as string), key).toEqual(
+          placeholders(english.get(key) as string),
+        );
+      }
+    },
+  );
 });
 
 describe('pickLanguage', () => {

@@ -18,9 +18,12 @@ export const nl = {
     title: 'Kluis',
     lead: 'Een klantportaal waarin documenten, berichten en hun namen op uw apparaat worden versleuteld voordat ze het verlaten.',
     explainTitle: 'Hoe Kluis u beschermt',
-    explainEncrypt: 'Alles wat u deelt, wordt in uw browser versleuteld met sleutels die alleen u en de mensen met wie u deelt bezitten.',
-    explainServer: 'De server bewaart afgesloten kluizen die hij zelf niet kan openen: niet uw bestanden, niet hun namen, niet uw wachtwoord.',
-    explainSession: 'Uw sleutels bestaan alleen in het geheugen zolang u bent aangemeld, en verdwijnen zodra u vergrendelt of de pagina sluit.',
+    explainEncrypt:
+      'Alles wat u deelt, wordt in uw browser versleuteld met sleutels die alleen u en de mensen met wie u deelt bezitten.',
+    explainServer:
+      'De server bewaart afgesloten kluizen die hij zelf niet kan openen: niet uw bestanden, niet hun namen, niet uw wachtwoord.',
+    explainSession:
+      'Uw sleutels bestaan alleen in het geheugen zolang u bent aangemeld, en verdwijnen zodra u vergrendelt of de pagina sluit.',
     statusTitle: 'Systeemstatus',
   },
   server: {
@@ -37,9 +40,11 @@ export const nl = {
     title: 'Versleutelingsmodule',
     starting: 'Versleutelingsmodule wordt gestart…',
     ready: 'Versleutelingsmodule gereed',
-    readyHelp: 'Zelftest geslaagd in {{ms}} ms: versleutelen, ontsleutelen en detectie van manipulatie.',
+    readyHelp:
+      'Zelftest geslaagd in {{ms}} ms: versleutelen, ontsleutelen en detectie van manipulatie.',
     failed: 'Versleutelingsmodule niet beschikbaar',
-    failedHelp: 'Deze browser kon de versleutelingsmodule niet starten. Kluis is hier niet veilig te gebruiken; probeer een actuele browser.',
+    failedHelp:
+      'Deze browser kon de versleutelingsmodule niet starten. Kluis is hier niet veilig te gebruiken; probeer een actuele browser.',
   },
   notFound: {
     documentTitle: 'Pagina niet gevonden: Kluis',

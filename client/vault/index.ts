@@ -1,3 +1,9 @@
 // Public entry of the vault: the session (keys only inside the crypto worker) and its React binding.
-export { VaultSession, VaultLockedError, type VaultState, type VaultSnapshot, type EngineStatus } from './vault-session';
+export {
+  VaultSession,
+  VaultLockedError,
+  type VaultState,
+  type VaultSnapshot,
+  type EngineStatus,
+} from './vault-session';
 export { VaultProvider, useVault, type Vault } from './vault-context';

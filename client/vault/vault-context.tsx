@@ -4,7 +4,13 @@ import type { VaultSession, VaultSnapshot } from './vault-session';
 
 const VaultContext = createContext<VaultSession | null>(null);
 
-export function VaultProvider({ session, children }: { session: VaultSession; children: ReactNode }) {
+export function VaultProvider({
+  session,
+  children,
+}: {
+  session: VaultSession;
+  children: ReactNode;
+}) {
   return <VaultContext value={session}>{children}</VaultContext>;
 }
 

@@ -24,13 +24,19 @@ class FakeEngine implements CryptoEngine {
   }
 }
 
-function setUp(selfTest: () => Promise<SelfTestReport> = () => Promise.resolve({ durationMs: 7, checks: ['ok'] })) {
+function setUp(
+  selfTest: () => Promise<SelfTestReport> = () =>
+    Promise.resolve({ durationMs: 7, checks: ['ok'] }),
+) {
   const engines: FakeEngine[] = [];
-  const session = new VaultSession(() => {
-    const engine = new FakeEngine(selfTest);
-    engines.push(engine);
-    return engine;
-  }, { selfTestTimeoutMs: 200 });
+  const session = new VaultSession(
+    () => {
+      const engine = new FakeEngine(selfTest);
+      engines.push(engine);
+      return engine;
+    },
+    { selfTestTimeoutMs: 200 },
+  );
   return { session, engines };
 }
 
@@ -47,17 +53,28 @@ describe('VaultSession', () => {
   it('starts locked, then reports the engine ready after its self-test', async () => {
     const { session } = setUp();
     expect(session.getSnapshot()).toEqual({ state: 'locked', engine: { kind: 'starting' } });
-    expect(await nextChange(session)).toEqual({ state: 'locked', engine: { kind: 'ready', selfTestMs: 7 } });
+    expect(await nextChange(session)).toEqual({
+      state: 'locked',
+      engine: { kind: 'ready', selfTestMs: 7 },
+    });
     session.dispose();
   });
 
   it('reports a failing or hanging self-test as failed', async () => {
-    const failing = setUp(() => Promise.reject(new Error('encryption self-test failed: wasm-sha256')));
-    expect((await nextChange(failing.session)).engine).toEqual({ kind: 'failed', reason: 'encryption self-test failed: wasm-sha256' });
+    const failing = setUp(() =>
+      Promise.reject(new Error('encryption self-test failed: wasm-sha256')),
+    );
+    expect((await nextChange(failing.session)).engine).toEqual({
+      kind: 'failed',
+      reason: 'encryption self-test failed: wasm-sha256',
+    });
     failing.session.dispose();
 
     const hanging = setUp(() => new Promise<never>(() => undefined));
-    expect((await nextChange(hanging.session)).engine).toEqual({ kind: 'failed', reason: 'the self-test timed out' });
+    expect((await nextChange(hanging.session)).engine).toEqual({
+      kind: 'failed',
+      reason: 'the self-test timed out',
+    });
     hanging.session.dispose();
   });
 

@@ -105,10 +105,17 @@ export class VaultSession {
     let status: EngineStatus;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('the self-test timed out')), this.#selfTestTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error('the self-test timed out')),
+        this.#selfTestTimeoutMs,
+      );
     });
     try {
-      const report = await Promise.race([this.#engine.api.selfTest(), this.#engine.failed, timeout]);
+      const report = await Promise.race([
+        this.#engine.api.selfTest(),
+        this.#engine.failed,
+        timeout,
+      ]);
       status = { kind: 'ready', selfTestMs: report.durationMs };
     } catch (error) {
       status = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };

@@ -38,7 +38,10 @@ class SelfTestFailure extends Error {
   }
 }
 
-async function rejectsWith(operation: Promise<unknown>, type: new (...args: never[]) => Error): Promise<boolean> {
+async function rejectsWith(
+  operation: Promise<unknown>,
+  type: new (...args: never[]) => Error,
+): Promise<boolean> {
   try {
     await operation;
     return false;
@@ -68,8 +71,17 @@ async function selfTest(): Promise<SelfTestReport> {
   const envelope = await encryptRecord(key, plaintext, ctx);
   const decrypted = await decryptRecord(key, envelope, ctx);
   check('record-round-trip', constantTimeEqual(decrypted, plaintext));
-  check('record-wrong-key', await rejectsWith(decryptRecord(otherKey, envelope, ctx), DecryptionError));
-  check('record-moved', await rejectsWith(decryptRecord(key, envelope, { ...ctx, id: toHex(randomBytes(16)) }), IntegrityError));
+  check(
+    'record-wrong-key',
+    await rejectsWith(decryptRecord(otherKey, envelope, ctx), DecryptionError),
+  );
+  check(
+    'record-moved',
+    await rejectsWith(
+      decryptRecord(key, envelope, { ...ctx, id: toHex(randomBytes(16)) }),
+      IntegrityError,
+    ),
+  );
   const flipped = envelope.slice();
   flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1;
   check('record-tampered', await rejectsWith(decryptRecord(key, flipped, ctx), IntegrityError));

@@ -23,7 +23,10 @@ export interface CryptoEngine {
 }
 
 export function startCryptoEngine(): CryptoEngine {
-  const worker = new Worker(new URL('./crypto.worker.ts', import.meta.url), { type: 'module', name: 'kluis-crypto' });
+  const worker = new Worker(new URL('./crypto.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'kluis-crypto',
+  });
   let stop: (reason: Error) => void = () => undefined;
   const failed = new Promise<never>((_resolve, reject) => {
     stop = reject;

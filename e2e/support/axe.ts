@@ -10,15 +10,30 @@ export interface AxeScanOptions {
 }
 
 /** Scans `page`; `label` names the screen in the failure message. */
-export async function expectNoSeriousA11yViolations(page: Page, label: string, options: AxeScanOptions = {}): Promise<void> {
-  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']);
+export async function expectNoSeriousA11yViolations(
+  page: Page,
+  label: string,
+  options: AxeScanOptions = {},
+): Promise<void> {
+  let builder = new AxeBuilder({ page }).withTags([
+    'wcag2a',
+    'wcag2aa',
+    'wcag21a',
+    'wcag21aa',
+    'wcag22aa',
+    'best-practice',
+  ]);
   for (const selector of options.exclude ?? []) builder = builder.exclude(selector);
   const results = await builder.analyze();
-  const failing = results.violations.filter((violation) => FAILING_IMPACTS.has(violation.impact ?? ''));
+  const failing = results.violations.filter((violation) =>
+    FAILING_IMPACTS.has(violation.impact ?? ''),
+  );
   const report = failing.map(
     (violation) =>
       `${violation.impact}: ${violation.id} (${violation.help})\n` +
-      violation.nodes.map((node) => `    ${node.target.join(' ')}: ${node.failureSummary ?? ''}`).join('\n'),
+      violation.nodes
+        .map((node) => `    ${node.target.join(' ')}: ${node.failureSummary ?? ''}`)
+        .join('\n'),
   );
   expect(report, `axe found serious or critical violations on ${label}`).toEqual([]);
 }

@@ -8,6 +8,8 @@ export default function globalSetup(): void {
     stdio: 'inherit',
   });
   if (result.status !== 0) {
-    throw new Error(`server/ensure-client-build.ts failed (exit ${String(result.status ?? result.signal)}): the web client could not be built`);
+    throw new Error(
+      `server/ensure-client-build.ts failed (exit ${String(result.status ?? result.signal)}): the web client could not be built`,
+    );
   }
 }

@@ -42,15 +42,21 @@ export function captureRequests(context: BrowserContext): RequestLog {
   context.on('request', onRequest);
 
   const all = (): Promise<CapturedRequest[]> => Promise.all(pending);
-  const findLeaks = async (secrets: readonly Secret[]): Promise<Leak[]> => findSecretLeaks(await all(), secrets);
+  const findLeaks = async (secrets: readonly Secret[]): Promise<Leak[]> =>
+    findSecretLeaks(await all(), secrets);
   return {
     all,
     findLeaks,
     async expectNoSecrets(secrets) {
       const leaks = await findLeaks(secrets);
       if (leaks.length > 0) {
-        const lines = leaks.map((leak) => `  ${leak.request.method} ${leak.request.url}: secret ${JSON.stringify(leak.secret)} as ${leak.encoding} in the ${leak.where}`);
-        throw new Error(`Secrets found in ${leaks.length} place(s) of the captured requests:\n${lines.join('\n')}`);
+        const lines = leaks.map(
+          (leak) =>
+            `  ${leak.request.method} ${leak.request.url}: secret ${JSON.stringify(leak.secret)} as ${leak.encoding} in the ${leak.where}`,
+        );
+        throw new Error(
+          `Secrets found in ${leaks.length} place(s) of the captured requests:\n${lines.join('\n')}`,
+        );
       }
     },
     stop: () => {
@@ -95,14 +101,20 @@ export function encodingsOf(secret: Secret): Needle[] {
   const needles: Needle[] = [{ encoding: 'utf-8', bytes: raw }];
   const text = (encoding: string, value: string): void => {
     const bytes = Buffer.from(value, 'latin1');
-    if (value.length >= 4 && !needles.some((needle) => needle.bytes.equals(bytes))) needles.push({ encoding, bytes });
+    if (value.length >= 4 && !needles.some((needle) => needle.bytes.equals(bytes)))
+      needles.push({ encoding, bytes });
   };
   text('hex', raw.toString('hex'));
   text('HEX', raw.toString('hex').toUpperCase());
   for (let offset = 0; offset < 3; offset += 1) {
-    const encoded = Buffer.concat([Buffer.alloc(offset), raw]).toString('base64').replace(/=+$/, '');
+    const encoded = Buffer.concat([Buffer.alloc(offset), raw])
+      .toString('base64')
+      .replace(/=+$/, '');
     // Characters fully inside the secret's bits: from ceil(8*offset/6) to floor(8*(offset+n)/6).
-    const fragment = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + raw.length)) / 6));
+    const fragment = encoded.slice(
+      Math.ceil((8 * offset) / 6),
+      Math.floor((8 * (offset + raw.length)) / 6),
+    );
     text(`base64@${offset}`, fragment);
     text(`base64url@${offset}`, fragment.replaceAll('+', '-').replaceAll('/', '_'));
   }
@@ -115,15 +127,27 @@ export function encodingsOf(secret: Secret): Needle[] {
   return needles;
 }
 
-export function findSecretLeaks(requests: readonly CapturedRequest[], secrets: readonly Secret[]): Leak[] {
+export function findSecretLeaks(
+  requests: readonly CapturedRequest[],
+  secrets: readonly Secret[],
+): Leak[] {
   const leaks: Leak[] = [];
   for (const secret of secrets) {
-    const label = typeof secret === 'string' ? secret : `${Buffer.from(secret).toString('hex')} (bytes)`;
+    const label =
+      typeof secret === 'string' ? secret : `${Buffer.from(secret).toString('hex')} (bytes)`;
     const needles = encodingsOf(secret);
     for (const request of requests) {
       const places: [Leak['where'], Buffer][] = [
         ['url', Buffer.from(request.url, 'utf8')],
-        ['header', Buffer.from(Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`).join('\n'), 'utf8')],
+        [
+          'header',
+          Buffer.from(
+            Object.entries(request.headers)
+              .map(([name, value]) => `${name}: ${value}`)
+              .join('\n'),
+            'utf8',
+          ),
+        ],
         ['body', request.body],
       ];
       for (const [where, haystack] of places) {

@@ -58,7 +58,9 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
 
   const stop = async (): Promise<void> => {
     await stopProcess(child, exited);
@@ -66,21 +68,33 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
   };
 
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/api/health`, exited, options.startTimeoutMs ?? 30_000);
+    await waitForHealth(
+      `http://127.0.0.1:${port}/api/health`,
+      exited,
+      options.startTimeoutMs ?? 30_000,
+    );
   } catch (error) {
     await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`, { cause: error });
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`,
+      { cause: error },
+    );
   }
   return { origin, port, dataDir, output: () => output, stop };
 }
 
-async function waitForHealth(url: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let stoppedWith: number | null | undefined;
   void exited.then((code) => (stoppedWith = code));
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
-    if (stoppedWith !== undefined) throw new Error(`the Kluis server exited with code ${stoppedWith} before it was healthy`);
+    if (stoppedWith !== undefined)
+      throw new Error(`the Kluis server exited with code ${stoppedWith} before it was healthy`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       if (response.ok) {

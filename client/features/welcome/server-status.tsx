@@ -22,9 +22,16 @@ export function ServerStatus() {
     const unreachable = query.error.isTransient;
     body = (
       <>
-        <StatusIndicator tone="error">{unreachable ? t('server.offline') : t('server.error', { code: query.error.code })}</StatusIndicator>
+        <StatusIndicator tone="error">
+          {unreachable ? t('server.offline') : t('server.error', { code: query.error.code })}
+        </StatusIndicator>
         {unreachable && <p className="card-help">{t('server.offlineHelp')}</p>}
-        <button type="button" className="button button-secondary" disabled={query.isFetching} onClick={() => void query.refetch()}>
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={query.isFetching}
+          onClick={() => void query.refetch()}
+        >
           {t('server.retry')}
         </button>
       </>
