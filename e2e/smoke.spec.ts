@@ -94,3 +94,24 @@ test('an unknown address shows a page-not-found screen with a way back', async (
   await page.getByRole('link', { name: 'Go to the start page' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Kluis' })).toBeVisible();
 });
+
+test("without 'wasm-unsafe-eval' the encryption engine reports itself unavailable", async ({
+  page,
+  consoleErrors,
+}) => {
+  // The same portal with WebAssembly forbidden by CSP: proves the smoke journey's "ready" depends on WASM running.
+  consoleErrors.allow(/WebAssembly|wasm-unsafe-eval|Content Security Policy/i);
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = response.headers();
+    const csp = headers['content-security-policy'];
+    if (csp) headers['content-security-policy'] = csp.replace(" 'wasm-unsafe-eval'", '');
+    await route.fulfill({ response, headers });
+  });
+  await page.goto('/');
+  const engine = page.getByRole('region', { name: 'Encryption engine' });
+  await expect(engine.getByRole('status')).toContainText('Encryption engine not available');
+  await expect(page.getByRole('region', { name: 'Server' }).getByRole('status')).toContainText(
+    'Online',
+  );
+});
