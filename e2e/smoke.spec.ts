@@ -4,6 +4,7 @@ import { expect, test } from './fixtures';
 
 test('the welcome screen shows a healthy server and a working encryption engine, in English and Dutch', async ({
   page,
+  context,
   baseURL,
   requests,
 }) => {
@@ -60,6 +61,10 @@ test('the welcome screen shows a healthy server and a working encryption engine,
   );
 
   await expectNoSeriousA11yViolations(page, 'the welcome screen (Dutch)');
+
+  // House rule: nothing is kept in the browser (no Web Storage, no IndexedDB), not even the language.
+  const stored = await context.storageState({ indexedDB: true });
+  expect(stored.origins).toEqual([]);
 
   // Nothing leaves for a third party: every request went to this portal.
   const origins = new Set((await requests.all()).map((request) => new URL(request.url).origin));
