@@ -80,6 +80,13 @@ export default tseslint.config(
     files: ['client/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks, '@tanstack/query': pluginQuery },
     rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['localStorage', 'sessionStorage', 'indexedDB'].map((name) => ({
+          name,
+          message: 'Browser storage is off limits: keys, passwords and plaintext live only in memory (SECURITY.md 1.1).',
+        })),
+      ],
       ...reactHooks.configs.recommended.rules,
       ...pluginQuery.configs.recommended.rules,
       'no-restricted-imports': [
@@ -112,9 +119,10 @@ export default tseslint.config(
       ],
     },
   },
-  // Migrations are frozen in time: they import only kysely.
+  // Migrations are frozen in time: they import only kysely (the index lists its siblings).
   {
     files: ['migrations/**/*.ts'],
+    ignores: ['migrations/index.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['*', '!kysely'], message: 'Migrations import only kysely.' }] }],
     },

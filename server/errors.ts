@@ -35,6 +35,15 @@ export class AppError extends Error {
   }
 }
 
+/** An AppError with the status that belongs to `code`. */
+export function fail(
+  code: ErrorCode,
+  message: string,
+  options?: { readonly issues?: readonly ValidationIssue[]; readonly cause?: unknown },
+): AppError {
+  return new AppError(errorStatus[code], code, message, options);
+}
+
 const statusCodes = new Map<number, ErrorCode>([
   [400, 'bad_request'],
   [401, 'unauthenticated'],

@@ -3,7 +3,7 @@
 // PostgreSQL (scale-out issue): keep these types dialect-neutral. Spots that will need care:
 // `seq` would be BIGINT there and node-postgres returns BIGINT as a string unless a type parser
 // maps it; `occurred_at` must stay TEXT (not timestamptz) because the hash covers its exact text.
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 
 /** Append-only, hash-chained log of security-relevant actions (SECURITY.md 5). */
 export interface AuditEventsTable {
@@ -25,9 +25,138 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface OrganisationTable {
+  id: number;
+  name: string;
+  created_at: string;
+  /** JSON of OrganisationSettings (shared/api/accounts.ts). */
+  settings: string;
+  escrow_public_key: string;
+  escrow_fingerprint: string;
+  escrow_wrapped_private_key: string;
+  recovery_wrapped_key: string;
+  recovery_salt: string;
+  /** JSON of Argon2idParams. */
+  recovery_params: string;
+  recovery_confirmed_at: string | null;
+  opaque_server_public_key: string;
+}
+
+export interface OneTimeTokensTable {
+  token_hash: string;
+  purpose: 'setup' | 'recovery';
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export type RoleColumn = 'admin' | 'team' | 'client' | 'auditor';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  role: RoleColumn;
+  language: 'en' | 'nl';
+  created_at: string;
+  invited_by: string | null;
+  opaque_record: string;
+  wrapped_user_key: string;
+  key_safe: string;
+  public_key: string;
+  public_key_fingerprint: string;
+  wrapped_private_key: string;
+  escrow_user_key: string;
+  profile: string;
+  signing_public_key: string | null;
+  wrapped_signing_key: string | null;
+  failed_logins: Generated<number>;
+  locked_until: string | null;
+  lock_notified: Generated<number>;
+  last_login_at: string | null;
+  password_changed_at: string;
+  needs_reset: Generated<number>;
+}
+
+export interface EscrowGrantsTable {
+  user_id: string;
+  kind: 'sealed' | 'wrapped';
+  value: string;
+  granted_by: string;
+  granted_at: string;
+  statement_payload: string;
+  statement_signature: string;
+}
+
+export interface InvitationsTable {
+  id: string;
+  token_hash: string;
+  email: string;
+  role: RoleColumn;
+  language: 'en' | 'nl';
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface RegistrationsTable {
+  id: string;
+  purpose: 'setup' | 'signup' | 'password' | 'recovery';
+  user_id: string;
+  /** What the registration is for: e-mail (setup), invitation id (signup), user id (password, recovery). */
+  subject: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface LoginAttemptsTable {
+  id: string;
+  user_id: string | null;
+  /** OPAQUE server login state (secret, short-lived; deleted when the attempt ends). */
+  server_state: string;
+  ip: string | null;
+  created_at: string;
+  expires_at: string;
+  outcome: 'succeeded' | 'failed' | 'abandoned' | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  /** SHA-256 of the cookie token (hex); the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  last_seen_at: string;
+  authenticated_at: string;
+  expires_at: string;
+  ip: string | null;
+  revoked_at: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: string;
+  count: number;
+}
+
 export interface Database {
   audit_events: AuditEventsTable;
+  organisation: OrganisationTable;
+  one_time_tokens: OneTimeTokensTable;
+  users: UsersTable;
+  escrow_grants: EscrowGrantsTable;
+  invitations: InvitationsTable;
+  registrations: RegistrationsTable;
+  login_attempts: LoginAttemptsTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
 }
+
+export type UserRow = Selectable<UsersTable>;
+export type OrganisationRow = Selectable<OrganisationTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type InvitationRow = Selectable<InvitationsTable>;
 
 export type Db = Kysely<Database>;
 /** Functions that must run inside the caller's transaction take this instead of Db. */

@@ -2,7 +2,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineEndpoint, endpoints, errorCodesOf, type Endpoint } from '../../shared/api';
+import { ALL_ROLES, defineEndpoint, endpoints, errorCodesOf, type Endpoint } from '../../shared/api';
 import { makeTestApp, type TestApp } from '../test/make-test-app';
 import { buildOpenApiDocument, toOpenApiPath, type OpenApiDocument } from './build-openapi-document';
 
@@ -98,7 +98,7 @@ describe('buildOpenApiDocument', () => {
     operationId: 'createThing',
     summary: 'Create a thing',
     tags: ['test'],
-    access: 'session',
+    access: { roles: ALL_ROLES },
     params: z.strictObject({ spaceId: z.string() }),
     query: z.strictObject({ dryRun: z.enum(['true', 'false']).optional() }),
     body: thing,
@@ -112,7 +112,7 @@ describe('buildOpenApiDocument', () => {
     operationId: 'deleteThings',
     summary: 'Delete things',
     tags: ['test'],
-    access: 'session',
+    access: { roles: ALL_ROLES },
     params: z.strictObject({ spaceId: z.string() }),
     status: 204,
     response: z.null(),

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { apiErrorBodySchema, defineEndpoint, type ErrorCode } from '../../shared/api';
+import { ALL_ROLES, apiErrorBodySchema, defineEndpoint, type ErrorCode } from '../../shared/api';
 import { loadConfig } from '../env';
 import { AppError } from '../errors';
 import { createPipeline } from '../http/pipeline';
@@ -30,7 +30,7 @@ const sessionOnly = defineEndpoint({
   operationId: 'getPrivate',
   summary: 'Test endpoint behind a session',
   tags: ['test'],
-  access: 'session',
+  access: { roles: ALL_ROLES },
   response: z.object({ secret: z.string() }),
   errors: [],
 });

@@ -1,7 +1,7 @@
 // Rules every endpoint in the registry must follow, and the types the contract derives from a declaration.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineEndpoint, errorCodesOf, type Endpoint, type EndpointInput, type EndpointValidated } from './contract';
+import { ALL_ROLES, defineEndpoint, errorCodesOf, type Endpoint, type EndpointInput, type EndpointValidated } from './contract';
 import { endpoints } from './endpoints';
 
 /** Declares every part, so the rules below also run over a body, a query and params. */
@@ -11,7 +11,7 @@ const withEverything = defineEndpoint({
   operationId: 'createThing',
   summary: 'x',
   tags: [],
-  access: 'session',
+  access: { roles: ALL_ROLES },
   params: z.strictObject({ id: z.string() }),
   query: z.strictObject({ dryRun: z.enum(['true', 'false']).optional() }),
   body: z.strictObject({ count: z.string().transform(Number) }),
@@ -71,7 +71,7 @@ describe('errorCodesOf', () => {
       'conflict',
       'internal_error',
     ]);
-    expect(errorCodesOf(defineEndpoint({ ...base, access: 'session', body: z.strictObject({}), errors: ['conflict', 'validation_failed'] }))).toEqual([
+    expect(errorCodesOf(defineEndpoint({ ...base, access: { roles: ALL_ROLES }, body: z.strictObject({}), errors: ['conflict', 'validation_failed'] }))).toEqual([
       'validation_failed',
       'malformed_json',
       'unsupported_media_type',

@@ -2,11 +2,19 @@
 // OpenAPI) and the client (typed calls). Adding an endpoint here is the only way to add a route.
 import type { z } from 'zod';
 import type { ErrorCode } from './errors';
+import type { Role } from './wire';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call an endpoint. The server's authorisation layer denies by default. */
-export type Access = 'public' | 'session';
+/**
+ * Who may call an endpoint. WARNING: deny by default: a signed-in user whose role is not listed
+ * gets `forbidden` before the handler runs. Finer rules (which role may invite or unlock whom)
+ * live in server/services/authorization.ts.
+ */
+export type Access = 'public' | { readonly roles: readonly Role[] };
+
+export const ALL_ROLES = ['admin', 'team', 'client', 'auditor'] as const satisfies readonly Role[];
+export const STAFF_ROLES = ['admin', 'team'] as const satisfies readonly Role[];
 
 export interface Endpoint<
   Body extends z.ZodType | undefined = z.ZodType | undefined,
@@ -49,7 +57,10 @@ export function defineEndpoint<
 export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
   const codes: ErrorCode[] = ['validation_failed'];
   if (endpoint.body) codes.push('malformed_json', 'unsupported_media_type', 'payload_too_large');
-  if (endpoint.access !== 'public') codes.push('unauthenticated');
+  if (endpoint.access !== 'public') {
+    codes.push('unauthenticated', 'csrf_rejected', 'ip_not_allowed');
+    if (endpoint.access.roles.length < ALL_ROLES.length) codes.push('forbidden');
+  }
   codes.push(...endpoint.errors, 'internal_error');
   return [...new Set(codes)];
 }

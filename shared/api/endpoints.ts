@@ -1,5 +1,6 @@
 // Every endpoint of the HTTP API, grouped by feature. The server registers exactly these.
 import { z } from 'zod';
+import { accountEndpoints, recoveryEndpoints } from './accounts';
 import { defineEndpoint } from './contract';
 
 export const healthResponseSchema = z
@@ -41,4 +42,4 @@ export const openApiDocument = defineEndpoint({
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health, openApiDocument } as const;
+export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints } as const;

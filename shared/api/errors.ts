@@ -20,6 +20,20 @@ export const errorCodes = [
   'rate_limited',
   'service_unavailable',
   'internal_error',
+  // accounts
+  'setup_token_invalid',
+  'already_set_up',
+  'registration_expired',
+  'invalid_credentials',
+  'login_expired',
+  'ip_not_allowed',
+  'reauthentication_required',
+  'password_expired',
+  'invitation_invalid',
+  'invitation_expired',
+  'invitation_used',
+  'email_domain_not_allowed',
+  'recovery_token_invalid',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -40,6 +54,19 @@ export const errorStatus = {
   rate_limited: 429,
   service_unavailable: 503,
   internal_error: 500,
+  setup_token_invalid: 403,
+  already_set_up: 409,
+  registration_expired: 410,
+  invalid_credentials: 401,
+  login_expired: 410,
+  ip_not_allowed: 403,
+  reauthentication_required: 401,
+  password_expired: 403,
+  invitation_invalid: 404,
+  invitation_expired: 410,
+  invitation_used: 410,
+  email_domain_not_allowed: 422,
+  recovery_token_invalid: 403,
 } as const satisfies Record<ErrorCode, number>;
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];

@@ -2,3 +2,5 @@
 export * from './errors';
 export * from './contract';
 export * from './endpoints';
+export * from './wire';
+export * from './accounts';

@@ -24,6 +24,10 @@ export interface OpaqueClientResult {
   readonly serverStaticPublicKey: string;
 }
 
+// The library starts compiling its WebAssembly on import; observe a failure (e.g. a CSP without
+// 'wasm-unsafe-eval') here so it surfaces from the calls below instead of as an unhandled rejection.
+opaque.ready.catch(() => undefined);
+
 /** Loads the OPAQUE WebAssembly (needs CSP 'wasm-unsafe-eval'). */
 export async function opaqueReady(): Promise<void> {
   await opaque.ready;

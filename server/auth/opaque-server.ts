@@ -1,0 +1,75 @@
+// The OPAQUE server (RFC 9807) over @serenity-kit/opaque: the only server module that touches it.
+import { createHmac } from 'node:crypto';
+import * as opaque from '@serenity-kit/opaque';
+
+export interface OpaqueServer {
+  /** The server's static public key (base64url), pinned by every browser. */
+  readonly publicKey: string;
+  createRegistrationResponse(userId: string, registrationRequest: string): string;
+  /**
+   * Credential response for a login start. `record` null gives the library's fake response, which
+   * is indistinguishable from a real one; `userId` must then be a stable pseudonym of the address.
+   */
+  startLogin(userId: string, record: string | null, startLoginRequest: string): { state: string; response: string };
+  /** Whether the client proved knowledge of the password (key confirmation verified). */
+  finishLogin(state: string, finishLoginRequest: string): boolean;
+  /** Stable pseudonymous OPAQUE identifier for an address without an account (HMAC with a server key). */
+  fakeUserId(email: string): string;
+}
+
+export class OpaqueProtocolError extends Error {
+  override readonly name = 'OpaqueProtocolError';
+}
+
+/** Wraps a ServerSetup string. Throws OpaqueProtocolError if it is not a valid setup. */
+export async function createOpaqueServer(serverSetup: string): Promise<OpaqueServer> {
+  await opaque.ready;
+  let publicKey: string;
+  try {
+    publicKey = opaque.server.getPublicKey(serverSetup);
+  } catch {
+    throw new OpaqueProtocolError('The OPAQUE server secret is not a valid ServerSetup.');
+  }
+  // A separate key for pseudonyms, derived from the secret under its own label.
+  const pseudonymKey = createHmac('sha256', 'kluis/v1/opaque-fake-user').update(serverSetup).digest();
+  return {
+    publicKey,
+    createRegistrationResponse(userId, registrationRequest) {
+      try {
+        return opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: userId, registrationRequest }).registrationResponse;
+      } catch {
+        throw new OpaqueProtocolError('malformed registration request');
+      }
+    },
+    startLogin(userId, record, startLoginRequest) {
+      try {
+        const result = opaque.server.startLogin({ serverSetup, userIdentifier: userId, registrationRecord: record, startLoginRequest });
+        return { state: result.serverLoginState, response: result.loginResponse };
+      } catch {
+        throw new OpaqueProtocolError('malformed login request');
+      }
+    },
+    finishLogin(state, finishLoginRequest) {
+      try {
+        opaque.server.finishLogin({ serverLoginState: state, finishLoginRequest });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    fakeUserId(email) {
+      return 'fake-' + createHmac('sha256', pseudonymKey).update(email).digest('base64url');
+    },
+  };
+}
+
+/** A fresh ServerSetup (OPRF seed and static key pair). */
+export async function generateOpaqueServerSetup(): Promise<string> {
+  await opaque.ready;
+  return opaque.server.createSetup();
+}
+
+/** Validates client-supplied registration records before storing them (cheap structural check). */
+export function isPlausibleRegistrationRecord(record: string): boolean {
+  return /^[A-Za-z0-9_-]{200,400}$/.test(record);
+}

@@ -1,0 +1,162 @@
+// Kysely access to the organisation, users, escrow grants and one-time tokens.
+import type { Insertable, Updateable } from 'kysely';
+import type { Db, EscrowGrantsTable, OrganisationTable, RoleColumn, Trx, UsersTable } from '../db/database';
+
+type Executor = Db | Trx;
+
+export function findOrganisation(db: Executor) {
+  return db.selectFrom('organisation').selectAll().where('id', '=', 1).executeTakeFirst();
+}
+
+export async function insertOrganisation(trx: Trx, row: Insertable<OrganisationTable>): Promise<void> {
+  await trx.insertInto('organisation').values(row).execute();
+}
+
+export async function updateOrganisation(db: Executor, changes: Updateable<OrganisationTable>): Promise<void> {
+  await db.updateTable('organisation').set(changes).where('id', '=', 1).execute();
+}
+
+export async function countUsers(db: Executor): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function findUserById(db: Executor, id: string) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findUserByEmail(db: Executor, email: string) {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export async function insertUser(trx: Trx, row: Insertable<UsersTable>): Promise<void> {
+  await trx.insertInto('users').values(row).execute();
+}
+
+export async function updateUser(db: Executor, id: string, changes: Updateable<UsersTable>): Promise<void> {
+  await db.updateTable('users').set(changes).where('id', '=', id).execute();
+}
+
+export function listUsersByRoles(db: Executor, roles: readonly RoleColumn[]) {
+  return db
+    .selectFrom('users')
+    .leftJoin('escrow_grants', 'escrow_grants.user_id', 'users.id')
+    .selectAll('users')
+    .select('escrow_grants.kind as grant_kind')
+    .where('users.role', 'in', roles)
+    .orderBy('users.created_at')
+    .execute();
+}
+
+/**
+ * Counts one more failed (or not yet finished) login and locks the account when it reaches
+ * `maxFailures`, in ONE conditional statement: concurrent starts cannot both slip under the limit.
+ * Returns false when the account is already locked (nothing was counted). Call resetExpiredLock
+ * first in the same transaction, so an expired lock starts a fresh count.
+ */
+export async function countLoginFailure(db: Executor, userId: string, now: string, maxFailures: number, lockedUntil: string): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set((eb) => ({
+      failed_logins: eb('failed_logins', '+', 1),
+      locked_until: eb.case().when('failed_logins', '>=', maxFailures - 1).then(lockedUntil).else(eb.ref('locked_until')).end(),
+      lock_notified: eb.case().when('failed_logins', '>=', maxFailures - 1).then(0).else(eb.ref('lock_notified')).end(),
+    }))
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Resets the failure counter of an account whose lock has run out (before counting anew). */
+export async function resetExpiredLock(db: Executor, userId: string, now: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, lock_notified: 0 })
+    .where('id', '=', userId)
+    .where('locked_until', '<=', now)
+    .execute();
+}
+
+/** Locked accounts whose lock nobody has been told about yet and whose last attempt is over. */
+export function findUnnotifiedLocks(db: Executor, now: string) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('locked_until', '>', now)
+    .where('lock_notified', '=', 0)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('login_attempts')
+            .select('login_attempts.id')
+            .whereRef('login_attempts.user_id', '=', 'users.id')
+            .where('login_attempts.outcome', 'is', null)
+            .where('login_attempts.expires_at', '>', now),
+        ),
+      ),
+    )
+    .execute();
+}
+
+export function findEscrowGrant(db: Executor, userId: string) {
+  return db.selectFrom('escrow_grants').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function upsertEscrowGrant(db: Executor, row: Insertable<EscrowGrantsTable>): Promise<void> {
+  await db
+    .insertInto('escrow_grants')
+    .values(row)
+    .onConflict((oc) => oc.column('user_id').doUpdateSet(row))
+    .execute();
+}
+
+export async function updateEscrowGrant(db: Executor, userId: string, changes: Updateable<EscrowGrantsTable>): Promise<void> {
+  await db.updateTable('escrow_grants').set(changes).where('user_id', '=', userId).execute();
+}
+
+export function listEscrowGrantStatements(db: Executor) {
+  return db
+    .selectFrom('escrow_grants')
+    .select(['statement_payload', 'statement_signature', 'granted_by', 'user_id'])
+    .orderBy('granted_at')
+    .execute();
+}
+
+export function listSigningKeys(db: Executor) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'signing_public_key'])
+    .where('signing_public_key', 'is not', null)
+    .execute();
+}
+
+export async function insertOneTimeToken(db: Executor, row: { token_hash: string; purpose: 'setup' | 'recovery'; created_at: string; expires_at: string }) {
+  await db.insertInto('one_time_tokens').values(row).execute();
+}
+
+/** Marks a valid, unused, unexpired token used; returns whether it was one. */
+export async function consumeOneTimeToken(db: Executor, tokenHash: string, purpose: 'setup' | 'recovery', now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('one_time_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function isOneTimeTokenValid(db: Executor, tokenHash: string, purpose: 'setup' | 'recovery', now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('one_time_tokens')
+    .select('token_hash')
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,284 @@
+// Login with OPAQUE, lockout, throttling and sessions (SECURITY.md 5.1 and 5.5).
+import { isPasswordExpired } from '../../shared/accounts/password-rules';
+import type { AccountBundle, Role } from '../../shared/api';
+import { fail } from '../errors';
+import { hashToken, newId, newToken } from '../lib/ids';
+import {
+  countLoginFailure,
+  findEscrowGrant,
+  findUnnotifiedLocks,
+  findUserByEmail,
+  findUserById,
+  resetExpiredLock,
+  updateUser,
+} from '../repositories/accounts.repository';
+import {
+  deleteExpiredPending,
+  findLiveSession,
+  hitRateLimit,
+  insertLoginAttempt,
+  insertSession,
+  markSessionAuthenticated,
+  revokeSession,
+  revokeUserSessions,
+  takeLoginAttempt,
+  touchSession,
+} from '../repositories/sessions.repository';
+import type { UserRow } from '../db/database';
+import { recordAuditEvent } from './audit.service';
+import { type AccountDeps, LOGIN_TTL_MS, plusMs, requireOrganisation } from './account-deps';
+import { mayHoldEscrow } from './authorization';
+import { isIpAllowed } from './ip-allowlist';
+import { notifyQuietly } from './notifications';
+
+/** Login starts per IP address per window, across accounts. */
+export const LOGIN_IP_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
+/** last_seen_at is written at most this often (it is only for idle timeouts). */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface SessionContext {
+  readonly id: string;
+  readonly userId: string;
+  readonly role: Role;
+  readonly email: string;
+  readonly language: 'en' | 'nl';
+  readonly authenticatedAt: string;
+  readonly expiresAt: string;
+  readonly passwordExpired: boolean;
+  /** Staff outside the organisation's IP allowlist: every request is refused. */
+  readonly ipBlocked: boolean;
+}
+
+const windowStart = (now: Date, windowMs: number) => new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
+
+export function createAuthService(deps: AccountDeps) {
+  const { db, opaque, logger } = deps;
+
+  async function throttle(key: string, limit: { max: number; windowMs: number }): Promise<void> {
+    const count = await hitRateLimit(db, key, windowStart(deps.now(), limit.windowMs));
+    if (count > limit.max) throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
+  }
+
+  async function buildBundle(user: UserRow, session: SessionContext): Promise<AccountBundle> {
+    const { organisation, settings } = await requireOrganisation(db);
+    const grant = mayHoldEscrow(user.role) ? await findEscrowGrant(db, user.id) : undefined;
+    return {
+      session: sessionInfo(session, organisation.name, settings.autoLockMinutes),
+      keys: {
+        wrappedUserKey: user.wrapped_user_key,
+        keySafe: user.key_safe,
+        publicKey: user.public_key,
+        wrappedPrivateKey: user.wrapped_private_key,
+        profile: user.profile,
+        ...(user.signing_public_key && user.wrapped_signing_key
+          ? { signing: { publicKey: user.signing_public_key, wrappedPrivateKey: user.wrapped_signing_key } }
+          : {}),
+      },
+      ...(grant
+        ? {
+            escrow: {
+              publicKey: organisation.escrow_public_key,
+              wrappedPrivateKey: organisation.escrow_wrapped_private_key,
+              grant: { kind: grant.kind, value: grant.value },
+            },
+          }
+        : {}),
+    };
+  }
+
+  function sessionInfo(session: SessionContext, organisationName: string, autoLockMinutes: number) {
+    return {
+      user: { id: session.userId, email: session.email, role: session.role, language: session.language },
+      organisation: { name: organisationName },
+      authenticatedAt: session.authenticatedAt,
+      expiresAt: session.expiresAt,
+      passwordExpired: session.passwordExpired,
+      autoLockMinutes,
+    };
+  }
+
+  return {
+    /**
+     * OPAQUE login step 1. Counts the attempt against the account before the OPRF is evaluated, so
+     * every online guess is paid for; locked, unknown and reset-pending accounts get a fake answer.
+     */
+    async startLogin(email: string, startLoginRequest: string, ip: string | null) {
+      await throttle(`login-ip:${ip ?? 'unknown'}`, LOGIN_IP_LIMIT);
+      const now = deps.now();
+      const { settings } = await requireOrganisation(db);
+      const user = await findUserByEmail(db, email);
+      let counted = false;
+      if (user && !user.needs_reset) {
+        const lockedUntil = plusMs(now, settings.lockout.durationMinutes * 60_000);
+        counted = await db.transaction().execute(async (trx) => {
+          await resetExpiredLock(trx, user.id, now.toISOString());
+          return countLoginFailure(trx, user.id, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
+        });
+      }
+      // WARNING: a locked account must not get a real OPRF evaluation: OPAQUE lets the browser tell
+      // locally whether its password was right, so a real answer would keep the guessing oracle open.
+      const { state, response } =
+        user && counted
+          ? opaque.startLogin(user.id, user.opaque_record, startLoginRequest)
+          : opaque.startLogin(opaque.fakeUserId(email), null, startLoginRequest);
+      const loginId = newId();
+      await insertLoginAttempt(db, {
+        id: loginId,
+        user_id: user && counted ? user.id : null,
+        server_state: state,
+        ip,
+        created_at: now.toISOString(),
+        expires_at: plusMs(now, LOGIN_TTL_MS),
+        outcome: null,
+      });
+      return { loginId, loginResponse: response };
+    },
+
+    /** OPAQUE login step 3: verify, open a session, hand out the key safe. */
+    async finishLogin(loginId: string, finishLoginRequest: string, ip: string | null) {
+      const now = deps.now();
+      const attempt = await takeLoginAttempt(db, loginId, 'failed');
+      if (!attempt) throw fail('login_expired', 'This sign-in attempt is not valid any more. Start again.');
+      if (attempt.expires_at <= now.toISOString()) {
+        throw fail('login_expired', 'This sign-in attempt took too long. Start again.');
+      }
+      const verified = opaque.finishLogin(attempt.server_state, finishLoginRequest);
+      const user = attempt.user_id ? await findUserById(db, attempt.user_id) : undefined;
+      if (!verified || !user) {
+        if (user) {
+          await db.transaction().execute((trx) =>
+            recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: user.id, ip, details: { step: 'finish' } }),
+          );
+        }
+        throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
+      }
+      const { settings } = await requireOrganisation(db);
+      if (mayHoldEscrow(user.role) && !isIpAllowed(ip, settings.teamIpAllowlist)) {
+        await db.transaction().execute((trx) =>
+          recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'ip_not_allowed' } }),
+        );
+        throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
+      }
+      const token = newToken();
+      const sessionId = newId();
+      const expiresAt = plusMs(now, settings.session.absoluteHours * 3_600_000);
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, user.id, { failed_logins: 0, locked_until: null, lock_notified: 0, last_login_at: now.toISOString() });
+        await trx.updateTable('login_attempts').set({ outcome: 'succeeded' }).where('id', '=', loginId).execute();
+        await insertSession(trx, {
+          id: sessionId,
+          token_hash: hashToken(token),
+          user_id: user.id,
+          created_at: now.toISOString(),
+          last_seen_at: now.toISOString(),
+          authenticated_at: now.toISOString(),
+          expires_at: expiresAt,
+          ip,
+          revoked_at: null,
+        });
+        await recordAuditEvent(trx, { action: 'auth.login_succeeded', actorId: user.id, targetType: 'session', targetId: sessionId, ip });
+      });
+      const session: SessionContext = {
+        id: sessionId,
+        userId: user.id,
+        role: user.role,
+        email: user.email,
+        language: user.language,
+        authenticatedAt: now.toISOString(),
+        expiresAt,
+        passwordExpired: isPasswordExpired(new Date(user.password_changed_at), settings.passwordRules, now),
+        ipBlocked: false,
+      };
+      return { token, bundle: await buildBundle(user, session), expiresAt };
+    },
+
+    /** The browser found the password wrong: close the attempt (it was already counted) and tell a locked user. */
+    async abortLogin(loginId: string, ip: string | null): Promise<void> {
+      const attempt = await takeLoginAttempt(db, loginId, 'failed');
+      if (!attempt?.user_id) return;
+      const userId = attempt.user_id;
+      await db.transaction().execute((trx) =>
+        recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: userId, ip, details: { step: 'password' } }),
+      );
+      await this.notifyLocks();
+    },
+
+    /** Tells newly locked users (once per lock, after their last attempt ended) and audits the lock. */
+    async notifyLocks(): Promise<void> {
+      const now = deps.now();
+      await deleteExpiredPending(db, now.toISOString());
+      const locked = await findUnnotifiedLocks(db, now.toISOString());
+      if (locked.length === 0) return;
+      const { organisation } = await requireOrganisation(db);
+      for (const user of locked) {
+        await db.transaction().execute(async (trx) => {
+          await updateUser(trx, user.id, { lock_notified: 1 });
+          await recordAuditEvent(trx, {
+            action: 'auth.account_locked',
+            targetType: 'user',
+            targetId: user.id,
+            details: { failures: user.failed_logins, lockedUntil: user.locked_until ?? '' },
+          });
+        });
+        await notifyQuietly(deps.notifier, logger, user.email, user.language, {
+          kind: 'account_locked',
+          organisationName: organisation.name,
+          failures: user.failed_logins,
+          lockedUntil: user.locked_until ?? '',
+        });
+      }
+    },
+
+    /** The session behind a cookie token, or null. Applies the idle timeout and the staff IP allowlist. */
+    async resolveSession(token: string, ip: string | null): Promise<SessionContext | null> {
+      const now = deps.now();
+      const row = await findLiveSession(db, hashToken(token), now.toISOString());
+      if (!row) return null;
+      const { settings } = await requireOrganisation(db);
+      if (now.getTime() - new Date(row.last_seen_at).getTime() > settings.session.idleMinutes * 60_000) {
+        await revokeSession(db, row.id, now.toISOString());
+        return null;
+      }
+      if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_INTERVAL_MS) await touchSession(db, row.id, now.toISOString());
+      return {
+        id: row.id,
+        userId: row.user_id,
+        role: row.role,
+        email: row.email,
+        language: row.language,
+        authenticatedAt: row.authenticated_at,
+        expiresAt: row.expires_at,
+        passwordExpired: isPasswordExpired(new Date(row.password_changed_at), settings.passwordRules, now),
+        ipBlocked: mayHoldEscrow(row.role) && !isIpAllowed(ip, settings.teamIpAllowlist),
+      };
+    },
+
+    async getSessionInfo(session: SessionContext) {
+      const { organisation, settings } = await requireOrganisation(db);
+      return sessionInfo(session, organisation.name, settings.autoLockMinutes);
+    },
+
+    async logout(session: SessionContext, ip: string | null): Promise<void> {
+      const now = deps.now().toISOString();
+      await db.transaction().execute(async (trx) => {
+        await revokeSession(trx, session.id, now);
+        await recordAuditEvent(trx, { action: 'auth.logout', actorId: session.userId, targetType: 'session', targetId: session.id, ip });
+      });
+    },
+
+    async logoutEverywhere(session: SessionContext, ip: string | null): Promise<void> {
+      const now = deps.now().toISOString();
+      await db.transaction().execute(async (trx) => {
+        const ended = await revokeUserSessions(trx, session.userId, now);
+        await recordAuditEvent(trx, { action: 'auth.logout_everywhere', actorId: session.userId, targetType: 'user', targetId: session.userId, ip, details: { sessions: ended } });
+      });
+    },
+
+    /** A fresh login inside an existing session counts as re-authentication (sensitive actions). */
+    async markAuthenticated(sessionId: string): Promise<void> {
+      await markSessionAuthenticated(db, sessionId, deps.now().toISOString());
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,45 @@
+// The authorisation rules beyond "which roles may call an endpoint" (that part is in the contract).
+import type { Role } from '../../shared/api';
+import { fail } from '../errors';
+
+/** Who may invite whom: Administrators invite staff and auditors; Team Members invite clients. */
+const invitable: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'team', 'auditor', 'client'],
+  team: ['client'],
+  client: [],
+  auditor: [],
+};
+
+/** Whose account an actor manages (sees in the people list, may unlock): deny by default. */
+const manageable: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'team', 'auditor', 'client'],
+  team: ['client'],
+  client: [],
+  auditor: [],
+};
+
+export function rolesInvitableBy(actor: Role): readonly Role[] {
+  return invitable[actor];
+}
+
+export function rolesManagedBy(actor: Role): readonly Role[] {
+  return manageable[actor];
+}
+
+export function assertMayInvite(actor: Role, role: Role): void {
+  if (!invitable[actor].includes(role)) throw fail('forbidden', `A ${actor} cannot invite a ${role}.`);
+}
+
+/**
+ * WARNING: lifting a lockout is deliberately narrower than managing: Administrators lift staff and
+ * auditors, Team Members lift clients (issue: "Administrators lift lockouts of Team Members; Team
+ * Members lift lockouts of Clients"). Administrators may also lift clients, as Team Members themselves.
+ */
+export function assertMayManage(actor: Role, target: Role): void {
+  if (!manageable[actor].includes(target)) throw fail('forbidden', `A ${actor} cannot manage a ${target} account.`);
+}
+
+/** Holding the escrow key is for staff only; Administrators are Team Members too. */
+export function mayHoldEscrow(role: Role): boolean {
+  return role === 'admin' || role === 'team';
+}

@@ -1,0 +1,36 @@
+// What account code tells people by e-mail, in one place (the mailer renders and delivers it).
+import type { Logger } from 'pino';
+import type { Language, Role } from '../../shared/api';
+
+export type Notification =
+  | { readonly kind: 'invitation'; readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string }
+  | { readonly kind: 'account_locked'; readonly organisationName: string; readonly failures: number; readonly lockedUntil: string }
+  | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string };
+
+export interface Notifier {
+  /** Delivers one message; rejects when it could not be delivered or written to the outbox. */
+  send(to: string, language: Language, notification: Notification): Promise<void>;
+}
+
+/** A notifier for tests that only want to see what would have been sent. */
+export function createRecordingNotifier(): Notifier & { readonly sent: { to: string; language: Language; notification: Notification }[] } {
+  const sent: { to: string; language: Language; notification: Notification }[] = [];
+  return {
+    sent,
+    send(to, language, notification) {
+      sent.push({ to, language, notification });
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Sends without failing the caller: for notices after the fact (a lock, a changed password). */
+export async function notifyQuietly(notifier: Notifier, logger: Logger, to: string, language: Language, notification: Notification): Promise<boolean> {
+  try {
+    await notifier.send(to, language, notification);
+    return true;
+  } catch (error) {
+    logger.error({ err: error, kind: notification.kind }, 'could not send notification');
+    return false;
+  }
+}

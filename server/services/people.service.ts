@@ -1,0 +1,304 @@
+// Invitations and sign-up, the people list and lockout lifting, password change, settings and escrow grants.
+import { fromBase64Url, fromUtf8 } from '../../shared/crypto';
+import type { Language, OrganisationSettings, Role } from '../../shared/api';
+import { fail } from '../errors';
+import { hashToken, newId, newToken } from '../lib/ids';
+import {
+  findEscrowGrant,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  listEscrowGrantStatements,
+  listSigningKeys,
+  listUsersByRoles,
+  updateEscrowGrant,
+  updateOrganisation,
+  updateUser,
+  upsertEscrowGrant,
+} from '../repositories/accounts.repository';
+import {
+  findInvitationById,
+  findInvitationByTokenHash,
+  findOpenInvitationForEmail,
+  hitRateLimit,
+  insertInvitation,
+  insertRegistration,
+  listOpenInvitations,
+  revokeInvitationRow,
+  revokeUserSessions,
+  takeRegistration,
+  useInvitation,
+} from '../repositories/sessions.repository';
+import type { InvitationRow } from '../db/database';
+import { recordAuditEvent } from './audit.service';
+import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation } from './account-deps';
+import type { FinishSignupBody, SettingsBody } from './account-types';
+import { assertMayInvite, assertMayManage, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
+import { isValidCidr } from './ip-allowlist';
+import { notifyQuietly } from './notifications';
+import { assertRecord, userKeyColumns } from './setup.service';
+
+const PUBLIC_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
+
+function invitationView(row: InvitationRow) {
+  return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at, invitedBy: row.invited_by };
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1);
+}
+
+export function createPeopleService(deps: AccountDeps) {
+  const { db, opaque, logger } = deps;
+
+  async function throttle(key: string): Promise<void> {
+    const now = deps.now().getTime();
+    const window = new Date(Math.floor(now / PUBLIC_LIMIT.windowMs) * PUBLIC_LIMIT.windowMs).toISOString();
+    if ((await hitRateLimit(db, key, window)) > PUBLIC_LIMIT.max) {
+      throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
+    }
+  }
+
+  /** An invitation a token may still be used for, or the specific reason it may not. */
+  async function openInvitation(token: string): Promise<InvitationRow> {
+    const row = await findInvitationByTokenHash(db, hashToken(token));
+    if (!row || row.revoked_at) throw fail('invitation_invalid', 'This invitation link is not valid. Ask for a new invitation.');
+    if (row.used_at) throw fail('invitation_used', 'This invitation was used already. Sign in instead.');
+    if (row.expires_at <= deps.now().toISOString()) throw fail('invitation_expired', 'This invitation has expired. Ask for a new one.');
+    return row;
+  }
+
+  return {
+    async createInvitation(actor: Actor, input: { email: string; role: Role; language: Language; fragment: string }) {
+      assertMayInvite(actor.role, input.role);
+      const { organisation, settings } = await requireOrganisation(db);
+      const domains = settings.invitationDomainAllowlist.map((d) => d.toLowerCase());
+      if (domains.length > 0 && !domains.includes(domainOf(input.email))) {
+        throw fail('email_domain_not_allowed', `Invitations can only go to addresses at ${domains.join(', ')}.`);
+      }
+      if (await findUserByEmail(db, input.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
+      const now = deps.now();
+      const token = newToken();
+      const row: InvitationRow = {
+        id: newId(),
+        token_hash: hashToken(token),
+        email: input.email,
+        role: input.role,
+        language: input.language,
+        invited_by: actor.userId,
+        created_at: now.toISOString(),
+        expires_at: plusMs(now, INVITATION_TTL_MS),
+        used_at: null,
+        revoked_at: null,
+      };
+      await db.transaction().execute(async (trx) => {
+        // Inviting again replaces the open invitation: only the newest link works.
+        const previous = await findOpenInvitationForEmail(trx, input.email, now.toISOString());
+        if (previous) await revokeInvitationRow(trx, previous.id, now.toISOString());
+        await insertInvitation(trx, row);
+        await recordAuditEvent(trx, { action: 'invitation.created', actorId: actor.userId, targetType: 'invitation', targetId: row.id, ip: actor.ip, details: { role: input.role, replaced: previous?.id ?? null } });
+      });
+      // The fragment was composed by the inviter's browser from its own key safe (SECURITY.md 5.2).
+      const link = `${deps.config.publicOrigin}/invite/${token}#${input.fragment}`;
+      try {
+        await deps.notifier.send(input.email, input.language, { kind: 'invitation', organisationName: organisation.name, role: input.role, link, expiresAt: row.expires_at });
+      } catch (error) {
+        logger.error({ err: error }, 'invitation e-mail failed');
+        await db.transaction().execute(async (trx) => {
+          await revokeInvitationRow(trx, row.id, deps.now().toISOString());
+          await recordAuditEvent(trx, { action: 'invitation.revoked', actorId: actor.userId, targetType: 'invitation', targetId: row.id, ip: actor.ip, details: { reason: 'email_failed' } });
+        });
+        throw fail('service_unavailable', 'The invitation e-mail could not be sent, so the invitation was withdrawn. Try again later.');
+      }
+      return { invitation: invitationView(row) };
+    },
+
+    async listInvitations(actor: Actor) {
+      const rows = await listOpenInvitations(db, rolesInvitableBy(actor.role), deps.now().toISOString());
+      return { invitations: rows.map(invitationView) };
+    },
+
+    async revokeInvitation(actor: Actor, id: string): Promise<void> {
+      const row = await findInvitationById(db, id);
+      if (!row) throw fail('not_found', 'There is no such invitation.');
+      assertMayInvite(actor.role, row.role);
+      await db.transaction().execute(async (trx) => {
+        if (!(await revokeInvitationRow(trx, id, deps.now().toISOString()))) throw fail('not_found', 'This invitation is no longer open.');
+        await recordAuditEvent(trx, { action: 'invitation.revoked', actorId: actor.userId, targetType: 'invitation', targetId: id, ip: actor.ip });
+      });
+    },
+
+    async lookupInvitation(token: string, ip: string | null) {
+      await throttle(`invitation-ip:${ip ?? 'unknown'}`);
+      const row = await openInvitation(token);
+      const { organisation, settings } = await requireOrganisation(db);
+      return {
+        email: row.email,
+        role: row.role,
+        language: row.language,
+        organisationName: organisation.name,
+        expiresAt: row.expires_at,
+        passwordRules: settings.passwordRules,
+        escrowPublicKey: organisation.escrow_public_key,
+      };
+    },
+
+    async startSignup(token: string, registrationRequest: string, ip: string | null) {
+      await throttle(`invitation-ip:${ip ?? 'unknown'}`);
+      const row = await openInvitation(token);
+      const now = deps.now();
+      const userId = newId();
+      const registrationId = newId();
+      const registrationResponse = opaque.createRegistrationResponse(userId, registrationRequest);
+      await insertRegistration(db, { id: registrationId, purpose: 'signup', user_id: userId, subject: row.id, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      return { registrationId, userId, registrationResponse };
+    },
+
+    async finishSignup(body: FinishSignupBody, ip: string | null) {
+      assertRecord(body.registrationRecord);
+      const invitation = await openInvitation(body.token);
+      const now = deps.now();
+      const registration = await takeRegistration(db, body.registrationId);
+      if (!registration || registration.purpose !== 'signup' || registration.subject !== invitation.id || registration.expires_at <= now.toISOString()) {
+        throw fail('registration_expired', 'The sign-up took too long. Open the invitation link again.');
+      }
+      if (invitation.role === 'admin' && !body.keys.signing) throw fail('validation_failed', 'An Administrator account needs a signing key.');
+      await db.transaction().execute(async (trx) => {
+        if (!(await useInvitation(trx, invitation.id, now.toISOString()))) throw fail('invitation_used', 'This invitation was used already.');
+        if (await findUserByEmail(trx, invitation.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
+        await insertUser(trx, {
+          id: registration.user_id,
+          email: invitation.email,
+          role: invitation.role,
+          language: body.language,
+          created_at: now.toISOString(),
+          invited_by: invitation.invited_by,
+          opaque_record: body.registrationRecord,
+          password_changed_at: now.toISOString(),
+          ...userKeyColumns(body.keys),
+        });
+        await recordAuditEvent(trx, { action: 'account.signed_up', actorId: registration.user_id, targetType: 'invitation', targetId: invitation.id, ip, details: { role: invitation.role } });
+      });
+      return { userId: registration.user_id };
+    },
+
+    async listUsers(actor: Actor) {
+      const rows = await listUsersByRoles(db, rolesManagedBy(actor.role));
+      return {
+        users: rows.map((row) => ({
+          id: row.id,
+          email: row.email,
+          role: row.role,
+          createdAt: row.created_at,
+          lastLoginAt: row.last_login_at,
+          lockedUntil: row.locked_until && row.locked_until > deps.now().toISOString() ? row.locked_until : null,
+          failedLogins: row.failed_logins,
+          profile: row.profile,
+          escrowUserKey: row.escrow_user_key,
+          publicKey: row.public_key,
+          signingPublicKey: row.signing_public_key,
+          escrowGrant: row.grant_kind ?? ('none' as const),
+        })),
+      };
+    },
+
+    async unlockUser(actor: Actor, userId: string): Promise<void> {
+      const target = await findUserById(db, userId);
+      if (!target) throw fail('not_found', 'There is no such person.');
+      assertMayManage(actor.role, target.role);
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, userId, { failed_logins: 0, locked_until: null, lock_notified: 0 });
+        await recordAuditEvent(trx, { action: 'auth.account_unlocked', actorId: actor.userId, targetType: 'user', targetId: userId, ip: actor.ip });
+      });
+    },
+
+    async startPasswordChange(actor: Actor, registrationRequest: string) {
+      const now = deps.now();
+      assertRecentAuth(actor, now);
+      const registrationId = newId();
+      const registrationResponse = opaque.createRegistrationResponse(actor.userId, registrationRequest);
+      await insertRegistration(db, { id: registrationId, purpose: 'password', user_id: actor.userId, subject: actor.sessionId, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      return { registrationId, userId: actor.userId, registrationResponse };
+    },
+
+    async finishPasswordChange(actor: Actor, input: { registrationId: string; registrationRecord: string; wrappedUserKey: string }): Promise<void> {
+      assertRecord(input.registrationRecord);
+      const now = deps.now();
+      assertRecentAuth(actor, now);
+      const registration = await takeRegistration(db, input.registrationId);
+      if (!registration || registration.purpose !== 'password' || registration.user_id !== actor.userId || registration.expires_at <= now.toISOString()) {
+        throw fail('registration_expired', 'The password change took too long. Start again.');
+      }
+      const user = await findUserById(db, actor.userId);
+      if (!user) throw fail('unauthenticated', 'Sign in first.');
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, actor.userId, { opaque_record: input.registrationRecord, wrapped_user_key: input.wrappedUserKey, password_changed_at: now.toISOString() });
+        const ended = await revokeUserSessions(trx, actor.userId, now.toISOString(), actor.sessionId);
+        await recordAuditEvent(trx, { action: 'account.password_changed', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { otherSessionsEnded: ended } });
+      });
+      const { organisation } = await requireOrganisation(db);
+      await notifyQuietly(deps.notifier, logger, user.email, user.language, { kind: 'password_changed', organisationName: organisation.name, at: now.toISOString() });
+    },
+
+    async getSettings(): Promise<OrganisationSettings> {
+      return (await requireOrganisation(db)).settings;
+    },
+
+    async updateSettings(actor: Actor, settings: SettingsBody): Promise<OrganisationSettings> {
+      assertRecentAuth(actor, deps.now());
+      const bad = settings.teamIpAllowlist.find((entry) => !isValidCidr(entry));
+      if (bad !== undefined) throw fail('validation_failed', `"${bad}" is not an IP address or CIDR range.`, { issues: [{ path: 'body.teamIpAllowlist', message: 'not an IP address or CIDR range' }] });
+      const before = (await requireOrganisation(db)).settings;
+      const changed = (Object.keys(settings) as (keyof OrganisationSettings)[]).filter((key) => JSON.stringify(settings[key]) !== JSON.stringify(before[key]));
+      await db.transaction().execute(async (trx) => {
+        await updateOrganisation(trx, { settings: JSON.stringify(settings) });
+        await recordAuditEvent(trx, { action: 'settings.changed', actorId: actor.userId, targetType: 'organisation', targetId: '1', ip: actor.ip, details: { changed, settings: JSON.parse(JSON.stringify(settings)) as Record<string, never> } });
+      });
+      return settings;
+    },
+
+    async listEscrowHolders() {
+      const [statements, keys] = await Promise.all([listEscrowGrantStatements(db), listSigningKeys(db)]);
+      return {
+        statements: statements.map((s) => ({ payload: s.statement_payload, signature: s.statement_signature, signerId: s.granted_by })),
+        signingKeys: keys.flatMap((k) => (k.signing_public_key ? [{ userId: k.id, publicKey: k.signing_public_key }] : [])),
+      };
+    },
+
+    async grantEscrow(actor: Actor, input: { userId: string; sealedEscrowKey: string; statement: { payload: string; signature: string } }): Promise<void> {
+      const now = deps.now();
+      assertRecentAuth(actor, now);
+      const target = await findUserById(db, input.userId);
+      if (!target) throw fail('not_found', 'There is no such person.');
+      if (!mayHoldEscrow(target.role)) throw fail('forbidden', 'Only Team Members and Administrators can hold the escrow key.');
+      if (await findEscrowGrant(db, target.id)) throw fail('conflict', 'This person already holds the escrow key.');
+      const statement = JSON.parse(fromUtf8(fromBase64Url(input.statement.payload))) as { holderId?: unknown; grantedBy?: unknown };
+      if (statement.holderId !== target.id || statement.grantedBy !== actor.userId) {
+        throw fail('validation_failed', 'The signed statement does not name this grant.');
+      }
+      await db.transaction().execute(async (trx) => {
+        await upsertEscrowGrant(trx, {
+          user_id: target.id,
+          kind: 'sealed',
+          value: input.sealedEscrowKey,
+          granted_by: actor.userId,
+          granted_at: now.toISOString(),
+          statement_payload: input.statement.payload,
+          statement_signature: input.statement.signature,
+        });
+        await recordAuditEvent(trx, { action: 'escrow.granted', actorId: actor.userId, targetType: 'user', targetId: target.id, ip: actor.ip });
+      });
+    },
+
+    async acceptEscrowGrant(actor: Actor, wrappedEscrowKey: string): Promise<void> {
+      const grant = await findEscrowGrant(db, actor.userId);
+      if (!grant || grant.kind !== 'sealed') throw fail('not_found', 'There is no escrow grant waiting for you.');
+      await db.transaction().execute(async (trx) => {
+        await updateEscrowGrant(trx, actor.userId, { kind: 'wrapped', value: wrappedEscrowKey });
+        await recordAuditEvent(trx, { action: 'escrow.grant_accepted', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip });
+      });
+    },
+  };
+}
+
+export type PeopleService = ReturnType<typeof createPeopleService>;

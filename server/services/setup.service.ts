@@ -1,0 +1,230 @@
+// Organisation setup (one-time link), the recovery kit confirmation and recovery mode (SECURITY.md 5.4).
+import { createHash } from 'node:crypto';
+import { fromBase64Url, fromUtf8 } from '../../shared/crypto';
+import type { AccountKeysInput, FinishRecoveryBody, FinishSetupBody } from './account-types';
+import { isPlausibleRegistrationRecord } from '../auth/opaque-server';
+import { fail } from '../errors';
+import { hashToken, newId, newToken } from '../lib/ids';
+import {
+  consumeOneTimeToken,
+  countUsers,
+  findOrganisation,
+  findUserByEmail,
+  insertOneTimeToken,
+  insertOrganisation,
+  insertUser,
+  isOneTimeTokenValid,
+  updateOrganisation,
+  updateUser,
+  upsertEscrowGrant,
+} from '../repositories/accounts.repository';
+import { insertRegistration, takeRegistration } from '../repositories/sessions.repository';
+import { recordAuditEvent } from './audit.service';
+import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation } from './account-deps';
+import { DEFAULT_SETTINGS } from './settings';
+
+const SETUP_TOKEN_TTL_MS = 24 * 3_600_000;
+const RECOVERY_TOKEN_TTL_MS = 24 * 3_600_000;
+
+const fingerprintOf = (spkiBase64Url: string) => createHash('sha256').update(fromBase64Url(spkiBase64Url)).digest('hex');
+
+/** Columns of a new user from the keys the browser made. */
+export function userKeyColumns(keys: AccountKeysInput) {
+  return {
+    wrapped_user_key: keys.wrappedUserKey,
+    key_safe: keys.keySafe,
+    public_key: keys.publicKey,
+    public_key_fingerprint: fingerprintOf(keys.publicKey),
+    wrapped_private_key: keys.wrappedPrivateKey,
+    escrow_user_key: keys.escrowUserKey,
+    profile: keys.profile,
+    signing_public_key: keys.signing?.publicKey ?? null,
+    wrapped_signing_key: keys.signing?.wrappedPrivateKey ?? null,
+  };
+}
+
+export function assertRecord(record: string): void {
+  if (!isPlausibleRegistrationRecord(record)) throw fail('validation_failed', 'The registration record is not valid.');
+}
+
+export function createSetupService(deps: AccountDeps) {
+  const { db, opaque } = deps;
+
+  async function validSetupToken(token: string): Promise<void> {
+    if (await findOrganisation(db)) throw fail('already_set_up', 'This Kluis is already set up. Sign in instead.');
+    if (!(await isOneTimeTokenValid(db, hashToken(token), 'setup', deps.now().toISOString()))) {
+      throw fail('setup_token_invalid', 'This setup link is not valid. Use the newest link the server printed when it started.');
+    }
+  }
+
+  return {
+    async needsSetup(): Promise<boolean> {
+      return (await findOrganisation(db)) === undefined;
+    },
+
+    /** At start without an organisation: a fresh one-time setup token (older unused ones stop working). */
+    async issueSetupToken(): Promise<string> {
+      const token = newToken();
+      const now = deps.now();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('one_time_tokens').where('purpose', '=', 'setup').where('used_at', 'is', null).execute();
+        await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'setup', created_at: now.toISOString(), expires_at: plusMs(now, SETUP_TOKEN_TTL_MS) });
+      });
+      return token;
+    },
+
+    async startSetup(setupToken: string, email: string, registrationRequest: string) {
+      await validSetupToken(setupToken);
+      const now = deps.now();
+      const userId = newId();
+      const registrationId = newId();
+      const registrationResponse = opaque.createRegistrationResponse(userId, registrationRequest);
+      await insertRegistration(db, { id: registrationId, purpose: 'setup', user_id: userId, subject: email, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      return { registrationId, userId, registrationResponse, opaqueServerPublicKey: opaque.publicKey };
+    },
+
+    async finishSetup(body: FinishSetupBody, ip: string | null) {
+      assertRecord(body.registrationRecord);
+      await validSetupToken(body.setupToken);
+      const now = deps.now();
+      const registration = await takeRegistration(db, body.registrationId);
+      if (!registration || registration.purpose !== 'setup' || registration.expires_at <= now.toISOString()) {
+        throw fail('registration_expired', 'The setup took too long. Start again.');
+      }
+      const statement = JSON.parse(fromUtf8(fromBase64Url(body.holderStatement.payload))) as { holderId?: unknown; grantedBy?: unknown };
+      if (statement.holderId !== registration.user_id || statement.grantedBy !== registration.user_id) {
+        throw fail('validation_failed', 'The escrow holder statement does not name this Administrator.');
+      }
+      const userId = registration.user_id;
+      await db.transaction().execute(async (trx) => {
+        if (!(await consumeOneTimeToken(trx, hashToken(body.setupToken), 'setup', now.toISOString()))) {
+          throw fail('setup_token_invalid', 'This setup link was used already.');
+        }
+        await insertOrganisation(trx, {
+          id: 1,
+          name: body.organisationName,
+          created_at: now.toISOString(),
+          settings: JSON.stringify(DEFAULT_SETTINGS),
+          escrow_public_key: body.escrow.publicKey,
+          escrow_fingerprint: fingerprintOf(body.escrow.publicKey),
+          escrow_wrapped_private_key: body.escrow.wrappedPrivateKey,
+          recovery_wrapped_key: body.escrow.recoveryWrappedKey,
+          recovery_salt: body.escrow.recoverySalt,
+          recovery_params: JSON.stringify(body.escrow.recoveryParams),
+          recovery_confirmed_at: null,
+          opaque_server_public_key: opaque.publicKey,
+        });
+        await insertUser(trx, {
+          id: userId,
+          email: registration.subject,
+          role: 'admin',
+          language: body.language,
+          created_at: now.toISOString(),
+          invited_by: null,
+          opaque_record: body.registrationRecord,
+          password_changed_at: now.toISOString(),
+          ...userKeyColumns(body.keys),
+        });
+        await upsertEscrowGrant(trx, {
+          user_id: userId,
+          kind: 'wrapped',
+          value: body.escrow.grant,
+          granted_by: userId,
+          granted_at: now.toISOString(),
+          statement_payload: body.holderStatement.payload,
+          statement_signature: body.holderStatement.signature,
+        });
+        await recordAuditEvent(trx, {
+          action: 'setup.organisation_created',
+          actorId: userId,
+          targetType: 'organisation',
+          targetId: '1',
+          ip,
+          details: { escrowFingerprint: fingerprintOf(body.escrow.publicKey) },
+        });
+      });
+      return { userId };
+    },
+
+    async confirmRecoveryKit(actor: Actor): Promise<void> {
+      const now = deps.now().toISOString();
+      await db.transaction().execute(async (trx) => {
+        await updateOrganisation(trx, { recovery_confirmed_at: now });
+        await recordAuditEvent(trx, { action: 'setup.recovery_kit_confirmed', actorId: actor.userId, targetType: 'organisation', targetId: '1', ip: actor.ip });
+      });
+    },
+
+    /**
+     * Recovery mode, run once at start with a NEW server secret: every account's OPAQUE record is
+     * now useless, so all are marked for reset and a one-time recovery token is issued for an
+     * Administrator holding the recovery kit.
+     */
+    async enterRecoveryMode(newServerPublicKey: string): Promise<string> {
+      const token = newToken();
+      const now = deps.now();
+      await db.transaction().execute(async (trx) => {
+        await updateOrganisation(trx, { opaque_server_public_key: newServerPublicKey });
+        await trx.updateTable('users').set({ needs_reset: 1 }).execute();
+        await trx.updateTable('sessions').set({ revoked_at: now.toISOString() }).where('revoked_at', 'is', null).execute();
+        await trx.deleteFrom('one_time_tokens').where('purpose', '=', 'recovery').where('used_at', 'is', null).execute();
+        await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'recovery', created_at: now.toISOString(), expires_at: plusMs(now, RECOVERY_TOKEN_TTL_MS) });
+        await recordAuditEvent(trx, { action: 'recovery.mode_entered', targetType: 'organisation', targetId: '1', details: { users: await countUsers(trx) } });
+      });
+      return token;
+    },
+
+    async startRecovery(recoveryToken: string, email: string, registrationRequest: string) {
+      const now = deps.now();
+      if (!(await isOneTimeTokenValid(db, hashToken(recoveryToken), 'recovery', now.toISOString()))) {
+        throw fail('recovery_token_invalid', 'This recovery link is not valid. Use the newest link the server printed in recovery mode.');
+      }
+      const { organisation } = await requireOrganisation(db);
+      const user = await findUserByEmail(db, email);
+      if (!user || user.role !== 'admin') throw fail('forbidden', 'Only an Administrator can recover the organisation with the recovery kit.');
+      const registrationId = newId();
+      const registrationResponse = opaque.createRegistrationResponse(user.id, registrationRequest);
+      await insertRegistration(db, { id: registrationId, purpose: 'recovery', user_id: user.id, subject: user.id, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      return {
+        registrationId,
+        userId: user.id,
+        registrationResponse,
+        opaqueServerPublicKey: opaque.publicKey,
+        escrow: {
+          publicKey: organisation.escrow_public_key,
+          wrappedPrivateKey: organisation.escrow_wrapped_private_key,
+          recoveryWrappedKey: organisation.recovery_wrapped_key,
+          recoverySalt: organisation.recovery_salt,
+          recoveryParams: JSON.parse(organisation.recovery_params) as { memoryKiB: number; iterations: number; parallelism: number },
+        },
+        account: { escrowUserKey: user.escrow_user_key, keySafe: user.key_safe, wrappedPrivateKey: user.wrapped_private_key, publicKey: user.public_key },
+      };
+    },
+
+    async finishRecovery(body: FinishRecoveryBody, ip: string | null): Promise<void> {
+      assertRecord(body.registrationRecord);
+      const now = deps.now();
+      const registration = await takeRegistration(db, body.registrationId);
+      if (!registration || registration.purpose !== 'recovery' || registration.expires_at <= now.toISOString()) {
+        throw fail('registration_expired', 'The recovery took too long. Start again.');
+      }
+      await db.transaction().execute(async (trx) => {
+        if (!(await consumeOneTimeToken(trx, hashToken(body.recoveryToken), 'recovery', now.toISOString()))) {
+          throw fail('recovery_token_invalid', 'This recovery link was used already.');
+        }
+        await updateUser(trx, registration.user_id, {
+          opaque_record: body.registrationRecord,
+          wrapped_user_key: body.wrappedUserKey,
+          key_safe: body.keySafe,
+          needs_reset: 0,
+          failed_logins: 0,
+          locked_until: null,
+          password_changed_at: now.toISOString(),
+        });
+        await trx.updateTable('escrow_grants').set({ kind: 'wrapped', value: body.escrowGrant }).where('user_id', '=', registration.user_id).execute();
+        await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.user_id, targetType: 'user', targetId: registration.user_id, ip });
+      });
+    },
+  };
+}
+
+export type SetupService = ReturnType<typeof createSetupService>;

@@ -1,0 +1,579 @@
+// Account endpoints: organisation setup, invitations and sign-up, OPAQUE login, sessions, lockout, settings.
+import { z } from 'zod';
+import { passwordRulesSchema } from '../accounts/password-rules';
+import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
+import { base64url, emailSchema, idSchema, isoDateTime, languageSchema, roleSchema } from './wire';
+
+// OPAQUE messages (ristretto255, base64url): sizes from RFC 9807 with headroom.
+const opaqueMessage = base64url(1024);
+const opaqueRecord = base64url(512);
+const spki = base64url(1024);
+const wrappedKey = base64url(256);
+const sealedKey = base64url(600);
+const wrappedPrivateKey = base64url(4096);
+const recordEnvelope = base64url(8192);
+const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
+
+/** What a browser uploads when it creates an account's keys (setup and sign-up). */
+export const accountKeysSchema = z
+  .object({
+    /** The user key wrapped under the key derived from the OPAQUE export key. */
+    wrappedUserKey: wrappedKey,
+    /** The key safe: pinned values, encrypted under the user key (record type "key-safe"). */
+    keySafe: recordEnvelope,
+    /** RSA-OAEP-4096 public key (DER SPKI). */
+    publicKey: spki,
+    /** PKCS#8 private key wrapped under the user key. */
+    wrappedPrivateKey,
+    /** The user key sealed to the organisation's escrow public key. */
+    escrowUserKey: sealedKey,
+    /** Encrypted profile (name...), a record under the user key. */
+    profile: recordEnvelope,
+    /** Administrators: ECDSA P-256 signing key. */
+    signing: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).strict().optional(),
+  })
+  .strict()
+  .meta({ id: 'AccountKeys' });
+
+export const organisationSettingsSchema = z
+  .object({
+    lockout: z.strictObject({ maxFailures: z.number().int().min(1).max(20), durationMinutes: z.number().int().min(1).max(10_080) }).strict(),
+    passwordRules: passwordRulesSchema,
+    session: z
+      .object({ idleMinutes: z.number().int().min(5).max(1440), absoluteHours: z.number().int().min(1).max(720) })
+      .strict(),
+    /** Browser auto-lock after this many idle minutes. */
+    autoLockMinutes: z.number().int().min(1).max(240),
+    /** Roles that must use a second factor (enforced by the second-factor issue). */
+    secondFactorRoles: z.array(roleSchema).max(4),
+    /** CIDR ranges; when non-empty, Team Members and Administrators may only log in and work from them. */
+    teamIpAllowlist: z.array(z.string().max(64)).max(100),
+    /** E-mail domains invitations may go to; empty = any. */
+    invitationDomainAllowlist: z.array(z.string().max(253)).max(100),
+  })
+  .strict()
+  .meta({ id: 'OrganisationSettings' });
+
+export type OrganisationSettings = z.infer<typeof organisationSettingsSchema>;
+
+const userSummarySchema = z
+  .object({ id: idSchema, email: z.string(), role: roleSchema, language: languageSchema })
+  .meta({ id: 'UserSummary' });
+
+export const sessionInfoSchema = z
+  .object({
+    user: userSummarySchema,
+    organisation: z.strictObject({ name: z.string() }),
+    authenticatedAt: isoDateTime,
+    expiresAt: isoDateTime,
+    passwordExpired: z.boolean(),
+    autoLockMinutes: z.number().int(),
+  })
+  .meta({ id: 'SessionInfo' });
+
+/** Everything a browser needs to open its key safe after login: only ciphertext and public values. */
+export const accountBundleSchema = z
+  .object({
+    session: sessionInfoSchema,
+    keys: z.strictObject({
+      wrappedUserKey: wrappedKey,
+      keySafe: recordEnvelope,
+      publicKey: spki,
+      wrappedPrivateKey,
+      profile: recordEnvelope,
+      signing: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).optional(),
+    }),
+    /** Team Members and Administrators: the escrow key pair and their grant to open it. */
+    escrow: z
+      .object({
+        publicKey: spki,
+        wrappedPrivateKey,
+        grant: z.discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('wrapped'), value: wrappedKey }),
+          z.strictObject({ kind: z.literal('sealed'), value: sealedKey }),
+        ]),
+      })
+      .optional(),
+  })
+  .meta({ id: 'AccountBundle' });
+
+export type AccountBundle = z.infer<typeof accountBundleSchema>;
+
+const registrationStartResponse = z.strictObject({
+  registrationId: idSchema,
+  userId: idSchema,
+  registrationResponse: opaqueMessage,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+export const getSetupStatus = defineEndpoint({
+  method: 'get',
+  path: '/api/setup/status',
+  operationId: 'getSetupStatus',
+  summary: 'Whether this instance still needs its organisation to be set up',
+  tags: ['setup'],
+  access: 'public',
+  response: z.strictObject({ needsSetup: z.boolean() }),
+  errors: [],
+});
+
+export const startSetup = defineEndpoint({
+  method: 'post',
+  path: '/api/setup/start',
+  operationId: 'startSetup',
+  summary: 'Begin creating the organisation and its first Administrator (OPAQUE registration step 1)',
+  tags: ['setup'],
+  access: 'public',
+  body: z.strictObject({ setupToken: token, email: emailSchema, registrationRequest: opaqueMessage }).strict(),
+  response: registrationStartResponse.extend({ opaqueServerPublicKey: base64url(64) }),
+  errors: ['setup_token_invalid', 'already_set_up', 'rate_limited'],
+});
+
+export const finishSetup = defineEndpoint({
+  method: 'post',
+  path: '/api/setup/finish',
+  operationId: 'finishSetup',
+  summary: 'Store the organisation, its escrow key pair and recovery kit, and the first Administrator',
+  tags: ['setup'],
+  access: 'public',
+  status: 201,
+  body: z
+    .object({
+      setupToken: token,
+      registrationId: idSchema,
+      registrationRecord: opaqueRecord,
+      organisationName: z.string().trim().min(1).max(120),
+      language: languageSchema,
+      keys: accountKeysSchema.extend({ signing: accountKeysSchema.shape.signing.unwrap() }),
+      escrow: z
+        .object({
+          publicKey: spki,
+          /** Escrow PKCS#8 wrapped under the escrow key E. */
+          wrappedPrivateKey,
+          /** E wrapped under the Administrator's user key. */
+          grant: wrappedKey,
+          /** E wrapped under the recovery key (Argon2id of the recovery secret). */
+          recoveryWrappedKey: wrappedKey,
+          recoverySalt: base64url(32),
+          recoveryParams: z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() }).strict(),
+        })
+        .strict(),
+      /** The founding Administrator's signed statement that they hold the escrow key. */
+      holderStatement: z.strictObject({ payload: base64url(2048), signature: base64url(64) }).strict(),
+    })
+    .strict(),
+  response: z.strictObject({ userId: idSchema }),
+  errors: ['setup_token_invalid', 'already_set_up', 'registration_expired'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Login and sessions
+
+export const startLogin = defineEndpoint({
+  method: 'post',
+  path: '/api/auth/login/start',
+  operationId: 'startLogin',
+  summary: 'OPAQUE login step 1; unknown and locked accounts get indistinguishable answers',
+  tags: ['auth'],
+  access: 'public',
+  body: z.strictObject({ email: emailSchema, startLoginRequest: opaqueMessage }).strict(),
+  response: z.strictObject({ loginId: idSchema, loginResponse: opaqueMessage }),
+  errors: ['rate_limited'],
+});
+
+export const finishLogin = defineEndpoint({
+  method: 'post',
+  path: '/api/auth/login/finish',
+  operationId: 'finishLogin',
+  summary: 'OPAQUE login step 3: verifies the client, opens a session and hands out the key safe',
+  tags: ['auth'],
+  access: 'public',
+  body: z.strictObject({ loginId: idSchema, finishLoginRequest: opaqueMessage }).strict(),
+  response: accountBundleSchema,
+  errors: ['invalid_credentials', 'login_expired', 'ip_not_allowed', 'rate_limited'],
+});
+
+export const abortLogin = defineEndpoint({
+  method: 'post',
+  path: '/api/auth/login/abort',
+  operationId: 'abortLogin',
+  summary: 'Tell the server a started login failed in the browser (wrong password); it already counted',
+  tags: ['auth'],
+  access: 'public',
+  status: 204,
+  body: z.strictObject({ loginId: idSchema }).strict(),
+  response: z.null(),
+  errors: [],
+});
+
+export const getSession = defineEndpoint({
+  method: 'get',
+  path: '/api/auth/session',
+  operationId: 'getSession',
+  summary: 'The current session',
+  tags: ['auth'],
+  access: { roles: ALL_ROLES },
+  response: sessionInfoSchema,
+  errors: ['ip_not_allowed'],
+});
+
+export const logout = defineEndpoint({
+  method: 'post',
+  path: '/api/auth/logout',
+  operationId: 'logout',
+  summary: 'End this session',
+  tags: ['auth'],
+  access: { roles: ALL_ROLES },
+  status: 204,
+  response: z.null(),
+  errors: ['csrf_rejected'],
+});
+
+export const logoutEverywhere = defineEndpoint({
+  method: 'post',
+  path: '/api/auth/logout-everywhere',
+  operationId: 'logoutEverywhere',
+  summary: 'End every session of this user, this one included',
+  tags: ['auth'],
+  access: { roles: ALL_ROLES },
+  status: 204,
+  response: z.null(),
+  errors: ['csrf_rejected'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Invitations and sign-up
+
+export const invitationSchema = z
+  .object({
+    id: idSchema,
+    email: z.string(),
+    role: roleSchema,
+    createdAt: isoDateTime,
+    expiresAt: isoDateTime,
+    invitedBy: idSchema,
+  })
+  .meta({ id: 'Invitation' });
+
+export const createInvitation = defineEndpoint({
+  method: 'post',
+  path: '/api/invitations',
+  operationId: 'createInvitation',
+  summary: 'Invite someone by e-mail (Administrators: staff and auditors; Team Members: clients)',
+  tags: ['invitations'],
+  access: { roles: STAFF_ROLES },
+  status: 201,
+  body: z
+    .object({
+      email: emailSchema,
+      role: roleSchema,
+      language: languageSchema,
+      /** Pinned values for the invitee's browser: "e=<escrow fp>&o=<OPAQUE server key>&a=<admin root fp>". */
+      fragment: z.string().regex(/^e=[0-9a-f]{64}&o=[A-Za-z0-9_-]{43}&a=[0-9a-f]{64}$/),
+    })
+    .strict(),
+  response: z.strictObject({ invitation: invitationSchema }),
+  errors: ['forbidden', 'csrf_rejected', 'email_domain_not_allowed', 'conflict'],
+});
+
+export const listInvitations = defineEndpoint({
+  method: 'get',
+  path: '/api/invitations',
+  operationId: 'listInvitations',
+  summary: 'Open invitations this user may manage',
+  tags: ['invitations'],
+  access: { roles: STAFF_ROLES },
+  response: z.strictObject({ invitations: z.array(invitationSchema) }),
+  errors: ['forbidden'],
+});
+
+export const revokeInvitation = defineEndpoint({
+  method: 'delete',
+  path: '/api/invitations/:id',
+  operationId: 'revokeInvitation',
+  summary: 'Withdraw an open invitation',
+  tags: ['invitations'],
+  access: { roles: STAFF_ROLES },
+  status: 204,
+  params: z.strictObject({ id: idSchema }).strict(),
+  response: z.null(),
+  errors: ['forbidden', 'not_found', 'csrf_rejected'],
+});
+
+export const lookupInvitation = defineEndpoint({
+  method: 'get',
+  path: '/api/invitations/by-token/:token',
+  operationId: 'lookupInvitation',
+  summary: 'What an invitation link is for (shown before the invitee chooses a password)',
+  tags: ['invitations'],
+  access: 'public',
+  params: z.strictObject({ token }).strict(),
+  response: z.strictObject({
+    email: z.string(),
+    role: roleSchema,
+    language: languageSchema,
+    organisationName: z.string(),
+    expiresAt: isoDateTime,
+    passwordRules: passwordRulesSchema,
+    escrowPublicKey: spki,
+  }),
+  errors: ['invitation_invalid', 'invitation_expired', 'invitation_used', 'rate_limited'],
+});
+
+export const startSignup = defineEndpoint({
+  method: 'post',
+  path: '/api/signup/start',
+  operationId: 'startSignup',
+  summary: 'Accept an invitation: OPAQUE registration step 1',
+  tags: ['invitations'],
+  access: 'public',
+  body: z.strictObject({ token, registrationRequest: opaqueMessage }).strict(),
+  response: registrationStartResponse,
+  errors: ['invitation_invalid', 'invitation_expired', 'invitation_used', 'rate_limited'],
+});
+
+export const finishSignup = defineEndpoint({
+  method: 'post',
+  path: '/api/signup/finish',
+  operationId: 'finishSignup',
+  summary: 'Accept an invitation: store the OPAQUE record and the keys the browser made',
+  tags: ['invitations'],
+  access: 'public',
+  status: 201,
+  body: z
+    .object({ token, registrationId: idSchema, registrationRecord: opaqueRecord, language: languageSchema, keys: accountKeysSchema })
+    .strict(),
+  response: z.strictObject({ userId: idSchema }),
+  errors: ['invitation_invalid', 'invitation_expired', 'invitation_used', 'registration_expired'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Own account
+
+export const startPasswordChange = defineEndpoint({
+  method: 'post',
+  path: '/api/account/password/start',
+  operationId: 'startPasswordChange',
+  summary: 'Change password, step 1: a new OPAQUE registration (needs a recent login)',
+  tags: ['account'],
+  access: { roles: ALL_ROLES },
+  body: z.strictObject({ registrationRequest: opaqueMessage }).strict(),
+  response: registrationStartResponse,
+  errors: ['reauthentication_required', 'csrf_rejected'],
+});
+
+export const finishPasswordChange = defineEndpoint({
+  method: 'post',
+  path: '/api/account/password/finish',
+  operationId: 'finishPasswordChange',
+  summary: 'Change password, step 2: new OPAQUE record and the re-wrapped user key; ends other sessions',
+  tags: ['account'],
+  access: { roles: ALL_ROLES },
+  status: 204,
+  body: z.strictObject({ registrationId: idSchema, registrationRecord: opaqueRecord, wrappedUserKey: wrappedKey }).strict(),
+  response: z.null(),
+  errors: ['reauthentication_required', 'registration_expired', 'csrf_rejected'],
+});
+
+export const confirmRecoveryKit = defineEndpoint({
+  method: 'post',
+  path: '/api/organisation/recovery-kit/confirm',
+  operationId: 'confirmRecoveryKit',
+  summary: 'The Administrator confirms the organisation recovery kit is stored safely',
+  tags: ['organisation'],
+  access: { roles: ['admin'] },
+  status: 204,
+  response: z.null(),
+  errors: ['forbidden', 'csrf_rejected'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// People and settings
+
+export const userListItemSchema = z
+  .object({
+    id: idSchema,
+    email: z.string(),
+    role: roleSchema,
+    createdAt: isoDateTime,
+    lastLoginAt: isoDateTime.nullable(),
+    lockedUntil: isoDateTime.nullable(),
+    failedLogins: z.number().int(),
+    /** Encrypted profile (the viewer decrypts it through escrow or their own key). */
+    profile: recordEnvelope,
+    escrowUserKey: sealedKey,
+    publicKey: spki,
+    /** Administrators' ECDSA signing key, endorsed when they are granted the escrow key. */
+    signingPublicKey: spki.nullable(),
+    escrowGrant: z.enum(['none', 'sealed', 'wrapped']),
+  })
+  .meta({ id: 'UserListItem' });
+
+export const listUsers = defineEndpoint({
+  method: 'get',
+  path: '/api/users',
+  operationId: 'listUsers',
+  summary: 'People this user may manage (Administrators: everyone; Team Members: clients)',
+  tags: ['people'],
+  access: { roles: STAFF_ROLES },
+  response: z.strictObject({ users: z.array(userListItemSchema) }),
+  errors: ['forbidden'],
+});
+
+export const unlockUser = defineEndpoint({
+  method: 'post',
+  path: '/api/users/:id/unlock',
+  operationId: 'unlockUser',
+  summary: 'Lift a lockout (Administrators: staff; Team Members: clients)',
+  tags: ['people'],
+  access: { roles: STAFF_ROLES },
+  status: 204,
+  params: z.strictObject({ id: idSchema }).strict(),
+  response: z.null(),
+  errors: ['forbidden', 'not_found', 'csrf_rejected'],
+});
+
+export const getSettings = defineEndpoint({
+  method: 'get',
+  path: '/api/organisation/settings',
+  operationId: 'getOrganisationSettings',
+  summary: 'Organisation security settings',
+  tags: ['organisation'],
+  access: { roles: ['admin'] },
+  response: organisationSettingsSchema,
+  errors: ['forbidden'],
+});
+
+export const updateSettings = defineEndpoint({
+  method: 'put',
+  path: '/api/organisation/settings',
+  operationId: 'updateOrganisationSettings',
+  summary: 'Change organisation security settings (Administrators, recent login)',
+  tags: ['organisation'],
+  access: { roles: ['admin'] },
+  body: organisationSettingsSchema,
+  response: organisationSettingsSchema,
+  errors: ['forbidden', 'reauthentication_required', 'csrf_rejected', 'ip_not_allowed'],
+});
+
+export const accountEndpoints = {
+  getSetupStatus,
+  startSetup,
+  finishSetup,
+  startLogin,
+  finishLogin,
+  abortLogin,
+  getSession,
+  logout,
+  logoutEverywhere,
+  createInvitation,
+  listInvitations,
+  revokeInvitation,
+  lookupInvitation,
+  startSignup,
+  finishSignup,
+  startPasswordChange,
+  finishPasswordChange,
+  confirmRecoveryKit,
+  listUsers,
+  unlockUser,
+  getSettings,
+  updateSettings,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Escrow holders (signed by Administrators) and the organisation recovery kit
+
+export const signedStatementSchema = z
+  .object({ payload: base64url(2048), signature: base64url(64), signerId: idSchema })
+  .meta({ id: 'SignedStatement' });
+
+export const listEscrowHolders = defineEndpoint({
+  method: 'get',
+  path: '/api/escrow/holders',
+  operationId: 'listEscrowHolders',
+  summary: 'Signed statements of who holds the escrow key, with the Administrators\' signing keys',
+  tags: ['escrow'],
+  access: { roles: STAFF_ROLES },
+  response: z.strictObject({
+    statements: z.array(signedStatementSchema),
+    signingKeys: z.array(z.strictObject({ userId: idSchema, publicKey: spki })),
+  }),
+  errors: ['forbidden'],
+});
+
+export const grantEscrow = defineEndpoint({
+  method: 'post',
+  path: '/api/escrow/grants',
+  operationId: 'grantEscrow',
+  summary: 'An Administrator gives a Team Member the escrow key (sealed to their public key) with a signed statement',
+  tags: ['escrow'],
+  access: { roles: ['admin'] },
+  status: 201,
+  body: z
+    .object({ userId: idSchema, sealedEscrowKey: sealedKey, statement: z.strictObject({ payload: base64url(2048), signature: base64url(64) }).strict() })
+    .strict(),
+  response: z.null(),
+  errors: ['forbidden', 'not_found', 'conflict', 'reauthentication_required', 'csrf_rejected'],
+});
+
+export const acceptEscrowGrant = defineEndpoint({
+  method: 'post',
+  path: '/api/escrow/grants/accept',
+  operationId: 'acceptEscrowGrant',
+  summary: 'A Team Member replaces their sealed escrow grant with one wrapped under their own user key',
+  tags: ['escrow'],
+  access: { roles: STAFF_ROLES },
+  status: 204,
+  body: z.strictObject({ wrappedEscrowKey: wrappedKey }).strict(),
+  response: z.null(),
+  errors: ['forbidden', 'not_found', 'csrf_rejected'],
+});
+
+export const startRecovery = defineEndpoint({
+  method: 'post',
+  path: '/api/recovery/start',
+  operationId: 'startRecovery',
+  summary: 'Recovery mode: an Administrator with the recovery kit re-registers (OPAQUE step 1)',
+  tags: ['recovery'],
+  access: 'public',
+  body: z.strictObject({ recoveryToken: token, email: emailSchema, registrationRequest: opaqueMessage }).strict(),
+  response: registrationStartResponse.extend({
+    opaqueServerPublicKey: base64url(64),
+    escrow: z.strictObject({
+      publicKey: spki,
+      wrappedPrivateKey,
+      recoveryWrappedKey: wrappedKey,
+      recoverySalt: base64url(32),
+      recoveryParams: z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() }),
+    }),
+    account: z.strictObject({ escrowUserKey: sealedKey, keySafe: recordEnvelope, wrappedPrivateKey, publicKey: spki }),
+  }),
+  errors: ['recovery_token_invalid', 'forbidden', 'rate_limited'],
+});
+
+export const finishRecovery = defineEndpoint({
+  method: 'post',
+  path: '/api/recovery/finish',
+  operationId: 'finishRecovery',
+  summary: 'Recovery mode: store the new OPAQUE record, the re-wrapped user key and the re-pinned key safe',
+  tags: ['recovery'],
+  access: 'public',
+  status: 204,
+  body: z
+    .object({
+      recoveryToken: token,
+      registrationId: idSchema,
+      registrationRecord: opaqueRecord,
+      wrappedUserKey: wrappedKey,
+      keySafe: recordEnvelope,
+      escrowGrant: wrappedKey,
+    })
+    .strict(),
+  response: z.null(),
+  errors: ['recovery_token_invalid', 'registration_expired'],
+});
+
+export const recoveryEndpoints = { listEscrowHolders, grantEscrow, acceptEscrowGrant, startRecovery, finishRecovery } as const;

@@ -1,0 +1,374 @@
+// The account protocols as the browser runs them: setup, sign-up, login, invitation, password change,
+// escrow grants and recovery with the kit. DOM-free: the crypto worker, the demo and tests all use these.
+import { z } from 'zod';
+import {
+  ARGON2ID_DEFAULT,
+  decryptRecordText,
+  ARGON2ID_SALT_BYTES,
+  type PublicKey,
+  type SecretKey,
+  DecryptionError,
+  deriveKeySafeKey,
+  deriveRecoveryKey,
+  encryptRecord,
+  finishOpaqueLogin,
+  finishOpaqueRegistration,
+  fromBase64Url,
+  generateKeyPair,
+  generateSecretKey,
+  generateSigningKeyPair,
+  importPublicKey,
+  importSigningPublicKey,
+  openSealedSecretKey,
+  randomBytes,
+  sealSecretKey,
+  startOpaqueLogin,
+  startOpaqueRegistration,
+  toBase64Url,
+  toHex,
+  unwrapPrivateKey,
+  unwrapSecretKey,
+  wrapSecretKey,
+} from '../crypto';
+import type { OPAQUE_BENCH_KEY_STRETCHING, OPAQUE_KEY_STRETCHING } from '../crypto/opaque';
+import {
+  type AccountBundle,
+  type Language,
+  type Role,
+  abortLogin,
+  acceptEscrowGrant,
+  finishLogin,
+  finishPasswordChange,
+  finishRecovery,
+  finishSetup,
+  finishSignup,
+  grantEscrow,
+  lookupInvitation,
+  startLogin,
+  startPasswordChange,
+  startRecovery,
+  startSetup,
+  startSignup,
+  createInvitation,
+} from '../api';
+import type { CallApi } from '../api/client';
+import { type HolderStatement, signHolderStatement } from './escrow-ledger';
+import { type KeySafe, openKeySafe, pinsFromFragment, pinsToFragment, sealKeySafe } from './key-safe';
+import { generateRecoverySecret, parseRecoverySecret } from './recovery-secret';
+import {
+  type UnlockedVault,
+  PinMismatchError,
+  escrowGrantContext,
+  escrowPrivateKeyContext,
+  escrowUserKeyContext,
+  importPinnedEscrowKey,
+  keyContext,
+  openVault,
+  recoveryContext,
+} from './vault';
+
+export interface FlowOptions {
+  /** Benchmarks only: cheap client-side key stretching (the server does the same work). */
+  readonly keyStretching?: typeof OPAQUE_KEY_STRETCHING | typeof OPAQUE_BENCH_KEY_STRETCHING;
+}
+
+export const profileSchema = z.object({ name: z.string().max(200) }).strict();
+export type Profile = z.infer<typeof profileSchema>;
+
+const profileContext = (userId: string) => ({ type: 'profile', id: userId, owner: userId });
+
+/** Creates a new account's keys; only ciphertext and public keys leave this function. */
+async function createAccountKeys(args: {
+  userId: string;
+  exportKey: Uint8Array;
+  pins: KeySafe;
+  escrowPublicKey: PublicKey;
+  profile: Profile;
+  userKey?: SecretKey<'user'>;
+  withSigning: boolean;
+}) {
+  const { userId, pins } = args;
+  const userKey = args.userKey ?? (await generateSecretKey('user'));
+  const keySafeKey = await deriveKeySafeKey(args.exportKey);
+  const pair = await generateKeyPair(userKey, keyContext(userId));
+  const signing = args.withSigning ? await generateSigningKeyPair(userKey, keyContext(userId)) : undefined;
+  const keys = {
+    wrappedUserKey: toBase64Url(await wrapSecretKey(keySafeKey, userKey, keyContext(userId))),
+    keySafe: toBase64Url(await sealKeySafe(userKey, userId, pins)),
+    publicKey: toBase64Url(pair.publicKey.spki),
+    wrappedPrivateKey: toBase64Url(pair.wrappedPrivateKey),
+    escrowUserKey: toBase64Url(await sealSecretKey(args.escrowPublicKey, userKey, escrowUserKeyContext(userId))),
+    profile: toBase64Url(await encryptRecord(userKey, JSON.stringify(args.profile), profileContext(userId))),
+    ...(signing && {
+      signing: { publicKey: toBase64Url(signing.publicKey.spki), wrappedPrivateKey: toBase64Url(signing.wrappedPrivateKey) },
+    }),
+  };
+  return { keys, userKey, pair, signing };
+}
+
+export interface SetupInput {
+  readonly setupToken: string;
+  readonly organisationName: string;
+  readonly email: string;
+  readonly name: string;
+  readonly password: string;
+  readonly language: Language;
+}
+
+export interface SetupResult {
+  readonly userId: string;
+  /** Shown once to the Administrator; never sent to the server. */
+  readonly recoverySecret: string;
+  readonly escrowFingerprint: string;
+}
+
+/** Creates the organisation: the escrow key pair, the recovery kit and the first Administrator. */
+export async function setupOrganisation(api: CallApi, input: SetupInput, options: FlowOptions = {}): Promise<SetupResult> {
+  const registration = await startOpaqueRegistration(input.password);
+  const start = await api(startSetup, {
+    body: { setupToken: input.setupToken, email: input.email, registrationRequest: registration.request },
+  });
+  const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.password, options.keyStretching);
+  if (finished.serverStaticPublicKey !== start.opaqueServerPublicKey) throw new PinMismatchError('opaque-server-key');
+  const userId = start.userId;
+
+  const escrowKey = await generateSecretKey('escrow');
+  const escrowPair = await generateKeyPair(escrowKey, escrowPrivateKeyContext);
+  const userKey = await generateSecretKey('user');
+  const adminSigning = await generateSigningKeyPair(userKey, keyContext(userId));
+  const pins: KeySafe = {
+    v: 1,
+    escrowFingerprint: toHex(escrowPair.publicKey.fingerprint),
+    opaqueServerPublicKey: finished.serverStaticPublicKey,
+    adminRootFingerprint: toHex(adminSigning.publicKey.fingerprint),
+  };
+  const account = await createAccountKeys({
+    userId,
+    exportKey: finished.exportKey,
+    pins,
+    escrowPublicKey: escrowPair.publicKey,
+    profile: { name: input.name },
+    userKey,
+    withSigning: false,
+  });
+
+  const recoverySecret = generateRecoverySecret();
+  const recoverySalt = randomBytes(ARGON2ID_SALT_BYTES);
+  const recoveryKey = await deriveRecoveryKey(recoverySecret, recoverySalt, ARGON2ID_DEFAULT);
+  const statement: HolderStatement = {
+    v: 1,
+    kind: 'escrow-holder',
+    escrowFingerprint: pins.escrowFingerprint,
+    holderId: userId,
+    holderKeyFingerprint: toHex(account.pair.publicKey.fingerprint),
+    holderSigningKeyFingerprint: pins.adminRootFingerprint,
+    grantedBy: userId,
+    grantedAt: new Date().toISOString(),
+  };
+
+  await api(finishSetup, {
+    body: {
+      setupToken: input.setupToken,
+      registrationId: start.registrationId,
+      registrationRecord: finished.record,
+      organisationName: input.organisationName,
+      language: input.language,
+      keys: {
+        ...account.keys,
+        signing: { publicKey: toBase64Url(adminSigning.publicKey.spki), wrappedPrivateKey: toBase64Url(adminSigning.wrappedPrivateKey) },
+      },
+      escrow: {
+        publicKey: toBase64Url(escrowPair.publicKey.spki),
+        wrappedPrivateKey: toBase64Url(escrowPair.wrappedPrivateKey),
+        grant: toBase64Url(await wrapSecretKey(userKey, escrowKey, escrowGrantContext(userId))),
+        recoveryWrappedKey: toBase64Url(await wrapSecretKey(recoveryKey, escrowKey, recoveryContext)),
+        recoverySalt: toBase64Url(recoverySalt),
+        recoveryParams: { ...ARGON2ID_DEFAULT },
+      },
+      holderStatement: await signHolderStatement(adminSigning.privateKey, statement),
+    },
+  });
+  return { userId, recoverySecret, escrowFingerprint: pins.escrowFingerprint };
+}
+
+/** A login the browser itself found wrong (wrong password, unknown or locked account): one answer for all. */
+export class LoginRejectedError extends Error {
+  constructor() {
+    super('The e-mail address or password is not correct.');
+    this.name = 'LoginRejectedError';
+  }
+}
+
+/**
+ * OPAQUE login, then opening the key safe. Accepts a sealed escrow grant by re-wrapping it under
+ * the user key (after checking it opens the pinned escrow key).
+ */
+export async function login(
+  api: CallApi,
+  email: string,
+  password: string,
+  options: FlowOptions = {},
+): Promise<{ vault: UnlockedVault; bundle: AccountBundle }> {
+  const attempt = await startOpaqueLogin(password);
+  const start = await api(startLogin, { body: { email, startLoginRequest: attempt.request } });
+  let finished;
+  try {
+    finished = await finishOpaqueLogin(attempt.state, start.loginResponse, password, options.keyStretching);
+  } catch (error) {
+    if (!(error instanceof DecryptionError)) throw error;
+    await api(abortLogin, { body: { loginId: start.loginId } }).catch(() => undefined);
+    throw new LoginRejectedError();
+  }
+  const bundle = await api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
+  const vault = await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey);
+  if (vault.escrow && vault.escrowGrantNeedsAccept) {
+    const wrapped = await wrapSecretKey(vault.userKey, vault.escrow.escrowKey, escrowGrantContext(vault.userId));
+    await api(acceptEscrowGrant, { body: { wrappedEscrowKey: toBase64Url(wrapped) } });
+    return { vault: { ...vault, escrowGrantNeedsAccept: false }, bundle };
+  }
+  return { vault, bundle };
+}
+
+export interface SignupInput {
+  readonly token: string;
+  /** The invitation link's #fragment: the pins the inviter's browser vouched for. */
+  readonly fragment: string;
+  readonly name: string;
+  readonly password: string;
+  readonly language: Language;
+}
+
+/** Accepts an invitation: registers with OPAQUE and uploads new keys wrapped to the pinned escrow key. */
+export async function signup(api: CallApi, input: SignupInput, options: FlowOptions = {}): Promise<{ userId: string; email: string }> {
+  const pins = pinsFromFragment(input.fragment);
+  const invitation = await api(lookupInvitation, { params: { token: input.token } });
+  const escrowPublicKey = await importPinnedEscrowKey(invitation.escrowPublicKey, pins.escrowFingerprint);
+  const registration = await startOpaqueRegistration(input.password);
+  const start = await api(startSignup, { body: { token: input.token, registrationRequest: registration.request } });
+  const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.password, options.keyStretching);
+  if (finished.serverStaticPublicKey !== pins.opaqueServerPublicKey) throw new PinMismatchError('opaque-server-key');
+  const account = await createAccountKeys({
+    userId: start.userId,
+    exportKey: finished.exportKey,
+    pins,
+    escrowPublicKey,
+    profile: { name: input.name },
+    withSigning: invitation.role === 'admin',
+  });
+  await api(finishSignup, {
+    body: { token: input.token, registrationId: start.registrationId, registrationRecord: finished.record, language: input.language, keys: account.keys },
+  });
+  return { userId: start.userId, email: invitation.email };
+}
+
+/** Invites someone; the link's fragment carries this browser's pinned values. */
+export function invite(api: CallApi, vault: UnlockedVault, input: { email: string; role: Role; language: Language }) {
+  return api(createInvitation, { body: { ...input, fragment: pinsToFragment(vault.keySafe) } });
+}
+
+/**
+ * Changes the password: a new OPAQUE registration and the same user key re-wrapped under the new
+ * export key. Nothing else changes. The caller must have logged in again with the current
+ * password within 15 minutes (the server checks).
+ */
+export async function changePassword(api: CallApi, vault: UnlockedVault, newPassword: string, options: FlowOptions = {}): Promise<void> {
+  const registration = await startOpaqueRegistration(newPassword);
+  const start = await api(startPasswordChange, { body: { registrationRequest: registration.request } });
+  const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, newPassword, options.keyStretching);
+  if (finished.serverStaticPublicKey !== vault.keySafe.opaqueServerPublicKey) throw new PinMismatchError('opaque-server-key');
+  const keySafeKey = await deriveKeySafeKey(finished.exportKey);
+  const wrappedUserKey = await wrapSecretKey(keySafeKey, vault.userKey, keyContext(vault.userId));
+  await api(finishPasswordChange, {
+    body: { registrationId: start.registrationId, registrationRecord: finished.record, wrappedUserKey: toBase64Url(wrappedUserKey) },
+  });
+}
+
+/** An Administrator gives a Team Member the escrow key, sealed to their key, with a signed statement. */
+export async function grantEscrowAccess(
+  api: CallApi,
+  vault: UnlockedVault,
+  holder: { id: string; publicKey: string; signingPublicKey?: string | null },
+): Promise<{ holderFingerprint: string }> {
+  if (!vault.escrow || !vault.signingKey) throw new Error('Only an Administrator holding the escrow key can grant it.');
+  const publicKey = await importPublicKey(fromBase64Url(holder.publicKey));
+  const sealed = await sealSecretKey(publicKey, vault.escrow.escrowKey, escrowGrantContext(holder.id));
+  const signingKey = holder.signingPublicKey ? await importSigningPublicKey(fromBase64Url(holder.signingPublicKey)) : undefined;
+  const statement: HolderStatement = {
+    v: 1,
+    kind: 'escrow-holder',
+    escrowFingerprint: vault.keySafe.escrowFingerprint,
+    holderId: holder.id,
+    holderKeyFingerprint: toHex(publicKey.fingerprint),
+    holderSigningKeyFingerprint: signingKey ? toHex(signingKey.fingerprint) : null,
+    grantedBy: vault.userId,
+    grantedAt: new Date().toISOString(),
+  };
+  await api(grantEscrow, {
+    body: { userId: holder.id, sealedEscrowKey: toBase64Url(sealed), statement: await signHolderStatement(vault.signingKey, statement) },
+  });
+  return { holderFingerprint: toHex(publicKey.fingerprint) };
+}
+
+export interface RecoveryInput {
+  readonly recoveryToken: string;
+  readonly email: string;
+  readonly recoverySecret: string;
+  readonly newPassword: string;
+}
+
+export class RecoverySecretFormatError extends Error {
+  constructor() {
+    super('This is not a recovery secret: it has 32 characters in groups of four.');
+    this.name = 'RecoverySecretFormatError';
+  }
+}
+
+/**
+ * Recovery mode (after the OPAQUE server secret was lost): the recovery kit opens the escrow key,
+ * the escrow key opens the Administrator's user key, and the Administrator registers a new password.
+ * @throws DecryptionError when the recovery secret is wrong.
+ */
+export async function recoverWithKit(api: CallApi, input: RecoveryInput, options: FlowOptions = {}): Promise<{ userId: string }> {
+  const secret = parseRecoverySecret(input.recoverySecret);
+  if (!secret) throw new RecoverySecretFormatError();
+  const registration = await startOpaqueRegistration(input.newPassword);
+  const start = await api(startRecovery, {
+    body: { recoveryToken: input.recoveryToken, email: input.email, registrationRequest: registration.request },
+  });
+  const { escrow, account } = start;
+  // Floors apply: stored parameters below them are refused (no KDF downgrade through the database).
+  const recoveryKey = await deriveRecoveryKey(secret, fromBase64Url(escrow.recoverySalt), escrow.recoveryParams);
+  const escrowKey = await unwrapSecretKey(recoveryKey, fromBase64Url(escrow.recoveryWrappedKey), 'escrow', recoveryContext, {
+    extractable: true,
+  });
+  const escrowPrivateKey = await unwrapPrivateKey(escrowKey, fromBase64Url(escrow.wrappedPrivateKey), escrowPrivateKeyContext);
+  const userKey = await openSealedSecretKey(escrowPrivateKey, fromBase64Url(account.escrowUserKey), 'user', escrowUserKeyContext(start.userId), {
+    extractable: true,
+  });
+  const oldSafe = await openKeySafe(userKey, start.userId, fromBase64Url(account.keySafe));
+  if (toHex(escrowPrivateKey.publicKey.fingerprint) !== oldSafe.escrowFingerprint) throw new PinMismatchError('escrow-key');
+
+  const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.newPassword, options.keyStretching);
+  if (finished.serverStaticPublicKey !== start.opaqueServerPublicKey) throw new PinMismatchError('opaque-server-key');
+  const keySafeKey = await deriveKeySafeKey(finished.exportKey);
+  await api(finishRecovery, {
+    body: {
+      recoveryToken: input.recoveryToken,
+      registrationId: start.registrationId,
+      registrationRecord: finished.record,
+      wrappedUserKey: toBase64Url(await wrapSecretKey(keySafeKey, userKey, keyContext(start.userId))),
+      keySafe: toBase64Url(await sealKeySafe(userKey, start.userId, { ...oldSafe, opaqueServerPublicKey: finished.serverStaticPublicKey })),
+      escrowGrant: toBase64Url(await wrapSecretKey(userKey, escrowKey, escrowGrantContext(start.userId))),
+    },
+  });
+  return { userId: start.userId };
+}
+
+/** Decrypts a user's profile with their user key (own vault) or through escrow (Team Members). */
+export async function openProfile(vault: UnlockedVault, user: { id: string; profile: string; escrowUserKey: string }): Promise<Profile> {
+  let userKey: SecretKey<'user'>;
+  if (user.id === vault.userId) userKey = vault.userKey;
+  else if (vault.escrow) userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
+  else throw new DecryptionError();
+  return profileSchema.parse(JSON.parse(await decryptRecordText(userKey, fromBase64Url(user.profile), profileContext(user.id))));
+}

@@ -1,0 +1,105 @@
+// The unlocked vault: a user's keys in memory after login. Lives only inside the crypto worker (or a Node test).
+import {
+  type PrivateKey,
+  type PublicKey,
+  type SecretKey,
+  type SigningPrivateKey,
+  DecryptionError,
+  deriveKeySafeKey,
+  fromBase64Url,
+  importPublicKey,
+  openSealedSecretKey,
+  toHex,
+  unwrapPrivateKey,
+  unwrapSecretKey,
+  unwrapSigningKey,
+} from '../crypto';
+import type { AccountBundle, Role } from '../api';
+import { type KeySafe, openKeySafe } from './key-safe';
+
+export interface EscrowAccess {
+  /** E: the key that wraps the escrow private key (extractable, to grant it to others). */
+  readonly escrowKey: SecretKey<'escrow'>;
+  readonly privateKey: PrivateKey;
+  readonly publicKey: PublicKey;
+}
+
+export interface UnlockedVault {
+  readonly userId: string;
+  readonly role: Role;
+  /** Extractable: a password change re-wraps it. */
+  readonly userKey: SecretKey<'user'>;
+  readonly privateKey: PrivateKey;
+  readonly keySafe: KeySafe;
+  readonly signingKey?: SigningPrivateKey;
+  readonly escrow?: EscrowAccess;
+  /** The escrow grant was still sealed and should be re-wrapped under the user key. */
+  readonly escrowGrantNeedsAccept: boolean;
+}
+
+/** Thrown when a server-supplied value contradicts what the key safe pinned: stop and warn. */
+export class PinMismatchError extends Error {
+  constructor(readonly pin: 'opaque-server-key' | 'escrow-key') {
+    super(
+      pin === 'opaque-server-key'
+        ? 'The server identified itself with a different key than the one this account trusts.'
+        : 'The escrow key offered by the server is not the organisation key this account trusts.',
+    );
+    this.name = 'PinMismatchError';
+  }
+}
+
+export const keyContext = (userId: string) => ({ id: userId, owner: userId });
+export const escrowGrantContext = (userId: string) => ({ id: 'escrow-grant', owner: userId });
+export const escrowPrivateKeyContext = { id: 'escrow', owner: 'organisation' } as const;
+export const escrowUserKeyContext = (userId: string) => ({ id: userId, owner: 'escrow' });
+export const recoveryContext = { id: 'escrow', owner: 'recovery-kit' } as const;
+
+/** Opens the escrow private key with E and checks it is the pinned organisation key. */
+export async function openEscrow(escrowKey: SecretKey<'escrow'>, wrappedPrivateKey: string, pinnedFingerprint: string): Promise<EscrowAccess> {
+  const privateKey = await unwrapPrivateKey(escrowKey, fromBase64Url(wrappedPrivateKey), escrowPrivateKeyContext);
+  // WARNING: the escrow public key is recomputed from the private key we could open, never taken
+  // from a server field, and must equal the pin (MEGA/Nextcloud/Bitwarden key substitution).
+  if (toHex(privateKey.publicKey.fingerprint) !== pinnedFingerprint) throw new PinMismatchError('escrow-key');
+  return { escrowKey, privateKey, publicKey: privateKey.publicKey };
+}
+
+/**
+ * Opens everything an account bundle holds with the OPAQUE export key.
+ * @throws PinMismatchError when the server's OPAQUE key or the escrow key differs from the pins.
+ */
+export async function openVault(bundle: AccountBundle, exportKey: Uint8Array, serverStaticPublicKey: string): Promise<UnlockedVault> {
+  const userId = bundle.session.user.id;
+  const keySafeKey = await deriveKeySafeKey(exportKey);
+  const userKey = await unwrapSecretKey(keySafeKey, fromBase64Url(bundle.keys.wrappedUserKey), 'user', keyContext(userId), {
+    extractable: true,
+  });
+  const keySafe = await openKeySafe(userKey, userId, fromBase64Url(bundle.keys.keySafe));
+  if (keySafe.opaqueServerPublicKey !== serverStaticPublicKey) throw new PinMismatchError('opaque-server-key');
+  const privateKey = await unwrapPrivateKey(userKey, fromBase64Url(bundle.keys.wrappedPrivateKey), keyContext(userId));
+  const signingKey = bundle.keys.signing
+    ? await unwrapSigningKey(userKey, fromBase64Url(bundle.keys.signing.wrappedPrivateKey), keyContext(userId))
+    : undefined;
+
+  let escrow: EscrowAccess | undefined;
+  let escrowGrantNeedsAccept = false;
+  if (bundle.escrow) {
+    const { grant } = bundle.escrow;
+    const escrowKey =
+      grant.kind === 'wrapped'
+        ? await unwrapSecretKey(userKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true })
+        : await openSealedSecretKey(privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true });
+    escrow = await openEscrow(escrowKey, bundle.escrow.wrappedPrivateKey, keySafe.escrowFingerprint);
+    escrowGrantNeedsAccept = grant.kind === 'sealed';
+  }
+  return { userId, role: bundle.session.user.role, userKey, privateKey, keySafe, signingKey, escrow, escrowGrantNeedsAccept };
+}
+
+/** Imports an escrow public key handed out by the server only if it matches the pinned fingerprint. */
+export async function importPinnedEscrowKey(spki: string, pinnedFingerprint: string): Promise<PublicKey> {
+  const key = await importPublicKey(fromBase64Url(spki));
+  if (toHex(key.fingerprint) !== pinnedFingerprint) throw new PinMismatchError('escrow-key');
+  return key;
+}
+
+export { DecryptionError };
