@@ -8,23 +8,59 @@ import type { AppEnv } from './http/app-env';
 import { clientAssets } from './http/client-assets';
 import { createPipeline } from './http/pipeline';
 import { KLUIS_VERSION } from './lib/version';
+import type { OpaqueServer } from './auth/opaque-server';
+import { API_PREFIX } from './http/paths';
+import { sessionMiddleware } from './http/session';
+import { accountRoutes } from './routes/accounts.routes';
 import { systemRoutes } from './routes/system.routes';
+import type { AccountDeps } from './services/account-deps';
+import { createAuthService } from './services/auth.service';
+import type { Notifier } from './services/notifications';
+import { createPeopleService } from './services/people.service';
+import { createSetupService } from './services/setup.service';
 import { createSystemService } from './services/system.service';
 
 export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly logger: Logger;
+  /** The OPAQUE server over the secret kept outside the database. */
+  readonly opaque: OpaqueServer;
+  /** E-mail (SMTP or the outbox). */
+  readonly notifier: Notifier;
+  /** The clock; tests move it. */
+  readonly now?: () => Date;
   /** The Vite build of client/; defaults to dist/client in this repository. */
   readonly clientDir?: string;
 }
 
 const defaultClientDir = fileURLToPath(new URL('../dist/client', import.meta.url));
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/** The services behind the routes, built once per app (index.ts also uses them for start-up work). */
+export function createServices(deps: AppDeps) {
+  const accountDeps: AccountDeps = {
+    db: deps.db,
+    config: deps.config,
+    logger: deps.logger,
+    opaque: deps.opaque,
+    notifier: deps.notifier,
+    now: deps.now ?? (() => new Date()),
+  };
+  return {
+    system: createSystemService({ db: deps.db, version: KLUIS_VERSION }),
+    auth: createAuthService(accountDeps),
+    setup: createSetupService(accountDeps),
+    people: createPeopleService(accountDeps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+export function createApp(deps: AppDeps, services: Services = createServices(deps)): Hono<AppEnv> {
   const app = createPipeline(deps);
-  const system = createSystemService({ db: deps.db, version: KLUIS_VERSION });
-  app.route('/', systemRoutes(system));
+  app.use(`${API_PREFIX}/*`, sessionMiddleware(deps.config, services.auth));
+  app.route('/', systemRoutes(services.system));
+  app.route('/', accountRoutes(deps.config, services));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

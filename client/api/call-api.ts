@@ -111,7 +111,7 @@ export function createApiClient(options: ApiClientOptions = {}): CallApi {
       });
     }
 
-    const parsed = endpoint.response.safeParse(json === NO_BODY ? undefined : json);
+    const parsed = endpoint.response.safeParse(json === NO_BODY ? null : json); // 204: no body is null
     if (!parsed.success) {
       throw new ApiError({
         status: response.status,

@@ -1,6 +1,7 @@
 // The OPAQUE server (RFC 9807) over @serenity-kit/opaque: the only server module that touches it.
 import { createHmac } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
+import { fail } from '../errors';
 
 export interface OpaqueServer {
   /** The server's static public key (base64url), pinned by every browser. */
@@ -38,7 +39,7 @@ export async function createOpaqueServer(serverSetup: string): Promise<OpaqueSer
       try {
         return opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: userId, registrationRequest }).registrationResponse;
       } catch {
-        throw new OpaqueProtocolError('malformed registration request');
+        throw fail('bad_request', 'The OPAQUE registration request is malformed.');
       }
     },
     startLogin(userId, record, startLoginRequest) {
@@ -46,7 +47,7 @@ export async function createOpaqueServer(serverSetup: string): Promise<OpaqueSer
         const result = opaque.server.startLogin({ serverSetup, userIdentifier: userId, registrationRecord: record, startLoginRequest });
         return { state: result.serverLoginState, response: result.loginResponse };
       } catch {
-        throw new OpaqueProtocolError('malformed login request');
+        throw fail('bad_request', 'The OPAQUE login request is malformed.');
       }
     },
     finishLogin(state, finishLoginRequest) {

@@ -2,7 +2,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Endpoint, EndpointResponse, EndpointValidated } from '../../shared/api';
-import { AppError } from '../errors';
+import { AppError, fail } from '../errors';
 import type { AppEnv } from '../http/app-env';
 
 export type RouteHandler<E extends Endpoint> = (
@@ -47,9 +47,17 @@ async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
  */
 export function defineRoute<E extends Endpoint>(app: Hono<AppEnv>, endpoint: E, handler: RouteHandler<E>): void {
   app.on(endpoint.method.toUpperCase(), endpoint.path, async (c) => {
-    // WARNING: deny by default. Until the session layer exists (accounts issue) nothing but
-    // public endpoints can be reached.
-    if (endpoint.access !== 'public') throw new AppError(401, 'unauthenticated', 'Sign in first.');
+    // WARNING: deny by default. A non-public endpoint needs a live session whose role the
+    // contract lists; staff outside the IP allowlist and expired passwords are refused here too.
+    if (endpoint.access !== 'public') {
+      const session = c.get('session') ?? null;
+      if (!session) throw fail('unauthenticated', 'Sign in first.');
+      if (session.ipBlocked) throw fail('ip_not_allowed', 'Team accounts can only be used from the organisation\'s network.');
+      if (!endpoint.access.roles.includes(session.role)) throw fail('forbidden', 'Your role does not allow this.');
+      if (session.passwordExpired && !endpoint.allowExpiredPassword) {
+        throw fail('password_expired', 'Your password has expired. Choose a new one first.');
+      }
+    }
     const params = await validate('params', endpoint.params ?? nothing, c.req.param());
     const query = await validate('query', endpoint.query ?? nothing, c.req.query());
     const body = endpoint.body ? await validate('body', endpoint.body, await readJsonBody(c)) : undefined;

@@ -274,6 +274,11 @@ export function createAuthService(deps: AccountDeps) {
       });
     },
 
+    /** Ends a session without an audit event (replaced by a new login in the same browser). */
+    async revokeQuietly(sessionId: string): Promise<void> {
+      await revokeSession(db, sessionId, deps.now().toISOString());
+    },
+
     /** A fresh login inside an existing session counts as re-authentication (sensitive actions). */
     async markAuthenticated(sessionId: string): Promise<void> {
       await markSessionAuthenticated(db, sessionId, deps.now().toISOString());

@@ -99,7 +99,8 @@ export function createPeopleService(deps: AccountDeps) {
         await recordAuditEvent(trx, { action: 'invitation.created', actorId: actor.userId, targetType: 'invitation', targetId: row.id, ip: actor.ip, details: { role: input.role, replaced: previous?.id ?? null } });
       });
       // The fragment was composed by the inviter's browser from its own key safe (SECURITY.md 5.2).
-      const link = `${deps.config.publicOrigin}/invite/${token}#${input.fragment}`;
+      // The token travels in the fragment too, so it never reaches a server or proxy log.
+      const link = `${deps.config.publicOrigin}/invite#t=${token}&${input.fragment}`;
       try {
         await deps.notifier.send(input.email, input.language, { kind: 'invitation', organisationName: organisation.name, role: input.role, link, expiresAt: row.expires_at });
       } catch (error) {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { pino, type Logger } from 'pino';
-import { createApp } from '../app';
+import { createApp, createServices, type Services } from '../app';
+import { createOpaqueServer, generateOpaqueServerSetup } from '../auth/opaque-server';
+import { createRecordingNotifier, type Notifier } from '../services/notifications';
 import type { Db } from '../db/database';
 import { migrateToLatest } from '../db/migrator';
 import { openSqliteDatabase } from '../db/sqlite';
@@ -13,6 +15,8 @@ import type { AppEnv } from '../http/app-env';
 
 export interface TestApp {
   readonly app: Hono<AppEnv>;
+  readonly services: Services;
+  readonly notifier: Notifier;
   readonly db: Db;
   readonly config: Config;
   readonly dataDir: string;
@@ -44,19 +48,37 @@ export async function makeTestDatabase(): Promise<{ db: Db; dataDir: string; dat
  * `env` overrides configuration variables (KLUIS_DATA_DIR is always the temp directory);
  * `clientDir` points at a web client build (default: a directory that does not exist).
  */
-export async function makeTestApp(options: { env?: Record<string, string>; clientDir?: string } = {}): Promise<TestApp> {
+let sharedServerSetup: Promise<string> | undefined;
+
+/** One OPAQUE server secret per test process (generating one is cheap, but identical is simpler). */
+export function testServerSetup(): Promise<string> {
+  sharedServerSetup ??= generateOpaqueServerSetup();
+  return sharedServerSetup;
+}
+
+export async function makeTestApp(
+  options: { env?: Record<string, string>; clientDir?: string; notifier?: Notifier; now?: () => Date } = {},
+): Promise<TestApp> {
   const database = await makeTestDatabase();
   const config = loadConfig({ LOG_LEVEL: 'debug', ...options.env, KLUIS_DATA_DIR: database.dataDir });
   const lines: string[] = [];
   const logger = pino({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
-  const app = createApp({
+  const notifier = options.notifier ?? createRecordingNotifier();
+  const deps = {
     config,
     db: database.db,
     logger,
+    opaque: await createOpaqueServer(await testServerSetup()),
+    notifier,
+    ...(options.now ? { now: options.now } : {}),
     clientDir: options.clientDir ?? join(database.dataDir, 'no-client-build'),
-  });
+  };
+  const services = createServices(deps);
+  const app = createApp(deps, services);
   return {
     app,
+    services,
+    notifier,
     db: database.db,
     config,
     dataDir: database.dataDir,

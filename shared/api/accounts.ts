@@ -217,6 +217,7 @@ export const getSession = defineEndpoint({
   access: { roles: ALL_ROLES },
   response: sessionInfoSchema,
   errors: ['ip_not_allowed'],
+  allowExpiredPassword: true,
 });
 
 export const logout = defineEndpoint({
@@ -229,6 +230,7 @@ export const logout = defineEndpoint({
   status: 204,
   response: z.null(),
   errors: ['csrf_rejected'],
+  allowExpiredPassword: true,
 });
 
 export const logoutEverywhere = defineEndpoint({
@@ -241,6 +243,7 @@ export const logoutEverywhere = defineEndpoint({
   status: 204,
   response: z.null(),
   errors: ['csrf_rejected'],
+  allowExpiredPassword: true,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -302,14 +305,15 @@ export const revokeInvitation = defineEndpoint({
   errors: ['forbidden', 'not_found', 'csrf_rejected'],
 });
 
+// POST with the token in the body: tokens never appear in URLs, so never in request logs.
 export const lookupInvitation = defineEndpoint({
-  method: 'get',
-  path: '/api/invitations/by-token/:token',
+  method: 'post',
+  path: '/api/invitations/lookup',
   operationId: 'lookupInvitation',
   summary: 'What an invitation link is for (shown before the invitee chooses a password)',
   tags: ['invitations'],
   access: 'public',
-  params: z.strictObject({ token }).strict(),
+  body: z.strictObject({ token }),
   response: z.strictObject({
     email: z.string(),
     role: roleSchema,
@@ -362,6 +366,7 @@ export const startPasswordChange = defineEndpoint({
   body: z.strictObject({ registrationRequest: opaqueMessage }).strict(),
   response: registrationStartResponse,
   errors: ['reauthentication_required', 'csrf_rejected'],
+  allowExpiredPassword: true,
 });
 
 export const finishPasswordChange = defineEndpoint({
@@ -375,6 +380,7 @@ export const finishPasswordChange = defineEndpoint({
   body: z.strictObject({ registrationId: idSchema, registrationRecord: opaqueRecord, wrappedUserKey: wrappedKey }).strict(),
   response: z.null(),
   errors: ['reauthentication_required', 'registration_expired', 'csrf_rejected'],
+  allowExpiredPassword: true,
 });
 
 export const confirmRecoveryKit = defineEndpoint({

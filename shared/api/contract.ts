@@ -37,6 +37,8 @@ export interface Endpoint<
   readonly response: Response;
   /** Error codes this endpoint can answer with besides the ones every endpoint can. */
   readonly errors: readonly ErrorCode[];
+  /** Reachable while the password has outlived the organisation's maximum age (to change it). */
+  readonly allowExpiredPassword?: boolean;
 }
 
 /** Identity function that keeps the literal types of an endpoint declaration. */
@@ -60,6 +62,7 @@ export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
   if (endpoint.access !== 'public') {
     codes.push('unauthenticated', 'csrf_rejected', 'ip_not_allowed');
     if (endpoint.access.roles.length < ALL_ROLES.length) codes.push('forbidden');
+    if (!endpoint.allowExpiredPassword) codes.push('password_expired');
   }
   codes.push(...endpoint.errors, 'internal_error');
   return [...new Set(codes)];

@@ -241,7 +241,7 @@ export interface SignupInput {
 /** Accepts an invitation: registers with OPAQUE and uploads new keys wrapped to the pinned escrow key. */
 export async function signup(api: CallApi, input: SignupInput, options: FlowOptions = {}): Promise<{ userId: string; email: string }> {
   const pins = pinsFromFragment(input.fragment);
-  const invitation = await api(lookupInvitation, { params: { token: input.token } });
+  const invitation = await api(lookupInvitation, { body: { token: input.token } });
   const escrowPublicKey = await importPinnedEscrowKey(invitation.escrowPublicKey, pins.escrowFingerprint);
   const registration = await startOpaqueRegistration(input.password);
   const start = await api(startSignup, { body: { token: input.token, registrationRequest: registration.request } });

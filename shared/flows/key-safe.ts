@@ -30,7 +30,7 @@ export async function openKeySafe(userKey: SecretKey<'user'>, userId: string, en
   return keySafeSchema.parse(JSON.parse(text));
 }
 
-/** The invitation fragment carries exactly the key-safe pins: "e=<hex>&o=<b64url>&a=<hex>". */
+/** The pins part of an invitation fragment: "e=<hex>&o=<b64url>&a=<hex>" (the full fragment also has "t=<token>&"). */
 export function pinsToFragment(safe: KeySafe): string {
   return `e=${safe.escrowFingerprint}&o=${safe.opaqueServerPublicKey}&a=${safe.adminRootFingerprint}`;
 }

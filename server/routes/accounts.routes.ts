@@ -1,0 +1,112 @@
+// Account routes: setup, login and sessions, invitations and sign-up, people, settings, escrow, recovery.
+import { Hono, type Context } from 'hono';
+import { endpoints } from '../../shared/api';
+import type { Config } from '../env';
+import { fail } from '../errors';
+import type { AppEnv } from '../http/app-env';
+import { clearSessionCookie, setSessionCookie } from '../http/session';
+import type { Actor } from '../services/account-deps';
+import type { AuthService } from '../services/auth.service';
+import type { PeopleService } from '../services/people.service';
+import type { SetupService } from '../services/setup.service';
+import { defineRoute } from './define-route';
+
+export interface AccountServices {
+  readonly auth: AuthService;
+  readonly setup: SetupService;
+  readonly people: PeopleService;
+}
+
+/** The signed-in actor; define-route already refused requests without a session. */
+function actorOf(c: Context<AppEnv>): Actor {
+  const session = c.get('session');
+  if (!session) throw fail('unauthenticated', 'Sign in first.');
+  return { userId: session.userId, role: session.role, sessionId: session.id, authenticatedAt: session.authenticatedAt, ip: c.get('clientIp') };
+}
+
+const ipOf = (c: Context<AppEnv>) => c.get('clientIp') ?? null;
+
+export function accountRoutes(config: Config, { auth, setup, people }: AccountServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  defineRoute(app, endpoints.getSetupStatus, async () => ({ needsSetup: await setup.needsSetup() }));
+  defineRoute(app, endpoints.startSetup, ({ body }) => setup.startSetup(body.setupToken, body.email, body.registrationRequest));
+  defineRoute(app, endpoints.finishSetup, ({ body }, c) => setup.finishSetup(body, ipOf(c)));
+  defineRoute(app, endpoints.confirmRecoveryKit, async (_input, c) => {
+    await setup.confirmRecoveryKit(actorOf(c));
+    return null;
+  });
+
+  defineRoute(app, endpoints.startLogin, ({ body }, c) => auth.startLogin(body.email, body.startLoginRequest, ipOf(c)));
+  defineRoute(app, endpoints.finishLogin, async ({ body }, c) => {
+    const { token, bundle, expiresAt } = await auth.finishLogin(body.loginId, body.finishLoginRequest, ipOf(c));
+    // A new login replaces whatever session this browser had.
+    const previous = c.get('session');
+    if (previous) await auth.revokeQuietly(previous.id);
+    setSessionCookie(c, config, token, expiresAt);
+    return bundle;
+  });
+  defineRoute(app, endpoints.abortLogin, async ({ body }, c) => {
+    await auth.abortLogin(body.loginId, ipOf(c));
+    return null;
+  });
+  defineRoute(app, endpoints.getSession, (_input, c) => {
+    const session = c.get('session');
+    if (!session) throw fail('unauthenticated', 'Sign in first.');
+    return auth.getSessionInfo(session);
+  });
+  defineRoute(app, endpoints.logout, async (_input, c) => {
+    const session = c.get('session');
+    if (session) await auth.logout(session, ipOf(c));
+    clearSessionCookie(c, config);
+    return null;
+  });
+  defineRoute(app, endpoints.logoutEverywhere, async (_input, c) => {
+    const session = c.get('session');
+    if (session) await auth.logoutEverywhere(session, ipOf(c));
+    clearSessionCookie(c, config);
+    return null;
+  });
+
+  defineRoute(app, endpoints.createInvitation, ({ body }, c) => people.createInvitation(actorOf(c), body));
+  defineRoute(app, endpoints.listInvitations, (_input, c) => people.listInvitations(actorOf(c)));
+  defineRoute(app, endpoints.revokeInvitation, async ({ params }, c) => {
+    await people.revokeInvitation(actorOf(c), params.id);
+    return null;
+  });
+  defineRoute(app, endpoints.lookupInvitation, ({ body }, c) => people.lookupInvitation(body.token, ipOf(c)));
+  defineRoute(app, endpoints.startSignup, ({ body }, c) => people.startSignup(body.token, body.registrationRequest, ipOf(c)));
+  defineRoute(app, endpoints.finishSignup, ({ body }, c) => people.finishSignup(body, ipOf(c)));
+
+  defineRoute(app, endpoints.startPasswordChange, ({ body }, c) => people.startPasswordChange(actorOf(c), body.registrationRequest));
+  defineRoute(app, endpoints.finishPasswordChange, async ({ body }, c) => {
+    await people.finishPasswordChange(actorOf(c), body);
+    return null;
+  });
+
+  defineRoute(app, endpoints.listUsers, (_input, c) => people.listUsers(actorOf(c)));
+  defineRoute(app, endpoints.unlockUser, async ({ params }, c) => {
+    await people.unlockUser(actorOf(c), params.id);
+    return null;
+  });
+  defineRoute(app, endpoints.getSettings, () => people.getSettings());
+  defineRoute(app, endpoints.updateSettings, ({ body }, c) => people.updateSettings(actorOf(c), body));
+
+  defineRoute(app, endpoints.listEscrowHolders, () => people.listEscrowHolders());
+  defineRoute(app, endpoints.grantEscrow, async ({ body }, c) => {
+    await people.grantEscrow(actorOf(c), body);
+    return null;
+  });
+  defineRoute(app, endpoints.acceptEscrowGrant, async ({ body }, c) => {
+    await people.acceptEscrowGrant(actorOf(c), body.wrappedEscrowKey);
+    return null;
+  });
+
+  defineRoute(app, endpoints.startRecovery, ({ body }) => setup.startRecovery(body.recoveryToken, body.email, body.registrationRequest));
+  defineRoute(app, endpoints.finishRecovery, async ({ body }, c) => {
+    await setup.finishRecovery(body, ipOf(c));
+    return null;
+  });
+
+  return app;
+}

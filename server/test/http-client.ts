@@ -1,0 +1,63 @@
+// Test helper: the real app on a loopback port, and API clients that keep cookies like a browser.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApiClient } from '../../client/api/call-api';
+import type { CallApi } from '../../shared/api/client';
+import type { TestApp } from './make-test-app';
+
+export interface RunningServer {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Serves `testApp` over real HTTP on 127.0.0.1 (so client IPs, cookies and headers are real). */
+export async function listen(testApp: TestApp): Promise<RunningServer> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: testApp.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface BrowserLikeClient {
+  readonly api: CallApi;
+  /** The cookies this client holds (name → value). */
+  readonly cookies: Map<string, string>;
+  /** Every request this client sent (for zero-knowledge assertions). */
+  readonly sent: { url: string; method: string; headers: Record<string, string>; body: string }[];
+}
+
+/**
+ * A client that behaves like the web app in a browser: sends the configured Origin, keeps cookies
+ * from Set-Cookie (honouring deletion), records what it sent.
+ */
+export function browserLikeClient(baseUrl: string, origin: string): BrowserLikeClient {
+  const cookies = new Map<string, string>();
+  const sent: BrowserLikeClient['sent'] = [];
+  const fetchWithCookies: typeof fetch = async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('Origin', origin);
+    if (cookies.size > 0) headers.set('Cookie', [...cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    sent.push({
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: Object.fromEntries(headers),
+      body: typeof init?.body === 'string' ? init.body : '',
+    });
+    const response = await fetch(input, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const separator = pair.indexOf('=');
+      const name = pair.slice(0, separator).trim();
+      const value = pair.slice(separator + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && new Date(a.split('=')[1] ?? '') < new Date()));
+      if (expired || value === '') cookies.delete(name);
+      else cookies.set(name, value);
+    }
+    return response;
+  };
+  return { api: createApiClient({ baseUrl, fetch: fetchWithCookies }), cookies, sent };
+}
