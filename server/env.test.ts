@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       tls: null,
       maxBodyBytes: 1024 * 1024,
       trustProxy: false,
+      mail: { smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: 'data/outbox' },
     });
   });
 
@@ -40,6 +41,8 @@ describe('loadConfig', () => {
         TLS_KEY_FILE: '/etc/kluis/key.pem',
         MAX_BODY_BYTES: '2048',
         TRUST_PROXY: 'true',
+        SMTP_URL: 'smtps://kluis:pa55@mail.example.com:465',
+        MAIL_FROM: 'Kluis Portal <portal@example.com>',
       }),
     ).toEqual({
       port: 9443,
@@ -52,6 +55,7 @@ describe('loadConfig', () => {
       tls: { certFile: '/etc/kluis/cert.pem', keyFile: '/etc/kluis/key.pem' },
       maxBodyBytes: 2048,
       trustProxy: true,
+      mail: { smtpUrl: 'smtps://kluis:pa55@mail.example.com:465', from: 'Kluis Portal <portal@example.com>', outboxDir: '/var/lib/kluis/outbox' },
     });
   });
 
@@ -79,6 +83,14 @@ describe('loadConfig', () => {
     ['PUBLIC_ORIGIN', 'https://kluis.example.com/?x=1', 'must be an http(s) origin'],
     ['PUBLIC_ORIGIN', 'ftp://kluis.example.com', 'must be an http(s) origin'],
     ['PUBLIC_ORIGIN', 'http://kluis.example.com', 'must use https unless the host is localhost'],
+    ['SMTP_URL', 'mail.example.com:25', 'must be an smtp:// or smtps:// URL'],
+    ['SMTP_URL', 'https://mail.example.com', 'must be an smtp:// or smtps:// URL'],
+    ['SMTP_URL', 'smtp://', 'must be an smtp:// or smtps:// URL'],
+    ['SMTP_URL', 'smtp://mail.example.com/inbox', 'must be an smtp:// or smtps:// URL'],
+    ['MAIL_FROM', 'Kluis', 'must be an e-mail address'],
+    ['MAIL_FROM', 'a@example.com, b@example.com', 'must be an e-mail address'],
+    ['MAIL_FROM', 'Kluis <noreply@example.com>\r\nBcc: x@evil.example', 'must be an e-mail address'],
+    ['MAIL_FROM', 'Kluis <noreply@example.com', 'must be an e-mail address'],
   ])('rejects %s=%j naming the variable', (variable, value, expected) => {
     const message = configError({ [variable]: value });
     expect(message).toContain(`${variable}: `);
@@ -86,7 +98,7 @@ describe('loadConfig', () => {
   });
 
   it('never echoes the rejected value (it might be a secret pasted into the wrong variable)', () => {
-    const message = configError({ PORT: 's3cr3t-canary', PUBLIC_ORIGIN: 'https://s3cr3t-canary@x.example' });
+    const message = configError({ PORT: 's3cr3t-canary', PUBLIC_ORIGIN: 'https://s3cr3t-canary@x.example', SMTP_URL: 'smtp://u:s3cr3t-canary@x/y' });
     expect(message).not.toContain('s3cr3t-canary');
   });
 
@@ -108,5 +120,22 @@ describe('loadConfig', () => {
   it('accepts the usual spellings of booleans for TRUST_PROXY', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+  });
+
+  it('writes mail to <dataDir>/outbox unless SMTP_URL is set', () => {
+    expect(loadConfig({ KLUIS_DATA_DIR: '/srv/kluis' }).mail).toEqual({ smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: '/srv/kluis/outbox' });
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }).mail.smtpUrl).toBe('smtp://127.0.0.1:2525');
+    expect(loadConfig({ SMTP_URL: 'smtp://relay.internal:25?requireTLS=false' }).mail.smtpUrl).toBe('smtp://relay.internal:25?requireTLS=false');
+  });
+
+  it('derives the default sender from the public origin (localhost for an IP address)', () => {
+    expect(loadConfig({ PUBLIC_ORIGIN: 'https://kluis.example.com' }).mail.from).toBe('Kluis <noreply@kluis.example.com>');
+    expect(loadConfig({ PUBLIC_ORIGIN: 'http://127.0.0.1:8080' }).mail.from).toBe('Kluis <noreply@localhost>');
+    expect(loadConfig({ PUBLIC_ORIGIN: 'http://[::1]:8080' }).mail.from).toBe('Kluis <noreply@localhost>');
+  });
+
+  it('accepts MAIL_FROM as a bare address or with a display name', () => {
+    expect(loadConfig({ MAIL_FROM: 'noreply@kantoor.nl' }).mail.from).toBe('noreply@kantoor.nl');
+    expect(loadConfig({ MAIL_FROM: '  Kantoor Jansen <kluis@kantoor.nl> ' }).mail.from).toBe('Kantoor Jansen <kluis@kantoor.nl>');
   });
 });

@@ -22,6 +22,14 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Whether X-Forwarded-For from a reverse proxy in front of Kluis is believed. */
   readonly trustProxy: boolean;
+  readonly mail: {
+    /** `smtp://` or `smtps://` URL of the relay (may hold credentials: never log it); null writes every message to `outboxDir`. */
+    readonly smtpUrl: string | null;
+    /** The From header: `address` or `Display Name <address>`. */
+    readonly from: string;
+    /** `<dataDir>/outbox`: where messages go as .eml files when no SMTP relay is configured. */
+    readonly outboxDir: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -55,6 +63,15 @@ const variables = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: wholeNumber(1024, 64 * 1024 * 1024).default(1024 * 1024),
   TRUST_PROXY: z.stringbool().default(false),
+  SMTP_URL: z
+    .string()
+    .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .refine(isMailbox, 'must be an e-mail address, optionally with a display name: Kluis <noreply@kluis.example.com>')
+    .optional(),
 });
 
 type Variable = keyof typeof variables.shape;
@@ -73,6 +90,26 @@ function isOrigin(value: string): boolean {
     !value.endsWith('?') &&
     !value.endsWith('#')
   );
+}
+
+function isSmtpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '' && (url.pathname === '' || url.pathname === '/') && url.hash === '';
+}
+
+/** `local@domain` or `Display Name <local@domain>`; no line breaks or control characters (header injection). */
+const mailboxPattern = /^(?:[^<>\p{Cc}]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/u;
+
+function isMailbox(value: string): boolean {
+  return mailboxPattern.test(value);
+}
+
+/** `Kluis <noreply@host of PUBLIC_ORIGIN>`, with `localhost` standing in for an IP address. */
+function defaultMailFrom(publicOrigin: string): string {
+  const { hostname } = new URL(publicOrigin);
+  const isIpAddress = hostname.startsWith('[') || /^[\d.]+$/.test(hostname);
+  return `Kluis <noreply@${isIpAddress ? 'localhost' : hostname}>`;
 }
 
 /**
@@ -107,5 +144,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     tls,
     maxBodyBytes: vars.MAX_BODY_BYTES,
     trustProxy: vars.TRUST_PROXY,
+    mail: {
+      smtpUrl: vars.SMTP_URL ?? null,
+      from: vars.MAIL_FROM ?? defaultMailFrom(publicOrigin),
+      outboxDir: join(vars.KLUIS_DATA_DIR, 'outbox'),
+    },
   };
 }

@@ -1,0 +1,16 @@
+// Test fixtures: one realistic example of every mail template (imported by the mail tests).
+import type { MailTemplate, MailTemplateKind } from './templates';
+
+/** Shaped like a real invitation link: a 256-bit token in the path, key pins in the fragment. */
+export const invitationLink =
+  'https://kluis.example.com/invite/Qm9vLWJhci1iYXotcXV4LXF1dXgtY29ycmdlLWdyYXVsdA#e=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEf&o=Zz9-_yXwVuTsRqPoNmLkJiHgFeDcBa0123456789abcd&a=0123456789-_abcdefghijklmnopqrstuvwxyzABCDEF';
+
+/** One example of every kind; the mapped type makes a new kind without an example a type error. */
+export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
+  invitation: { kind: 'invitation', organisationName: 'Jansen & de Vries Accountants', role: 'client', link: invitationLink, expiresAt: '2025-01-22T09:30:00.000Z' },
+  account_locked: { kind: 'account_locked', organisationName: 'Jansen & de Vries Accountants', failures: 5, lockedUntil: '2025-07-15T13:05:00Z' },
+  login_second_step_abandoned: { kind: 'login_second_step_abandoned', organisationName: 'Jansen & de Vries Accountants', at: '2025-03-30T00:59:59Z' },
+  password_changed: { kind: 'password_changed', organisationName: 'Jansen & de Vries Accountants', at: '2025-10-26T01:00:00Z' },
+  new_document: { kind: 'new_document', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/documents' },
+  new_message: { kind: 'new_message', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/messages' },
+};

@@ -1,0 +1,134 @@
+// Mail templates: every message in both languages, complete, escaped, with links verbatim and nothing confidential.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Language } from '../../shared/api';
+import { invitationLink, samples } from './sample-templates';
+import { formatMailTime, renderMail, type MailTemplate } from './templates';
+
+const languages: readonly Language[] = ['en', 'nl'];
+
+const allSamples: readonly MailTemplate[] = Object.values(samples);
+
+function hrefs(html: string): string[] {
+  return [...html.matchAll(/href="([^"]*)"/g)].map((match) => (match[1] ?? '').replace(/&amp;/g, '&'));
+}
+
+describe('renderMail', () => {
+  describe.each(languages)('in %s', (language) => {
+    it.each(allSamples.map((template) => [template.kind, template] as const))('renders %s completely', (_kind, template) => {
+      const mail = renderMail(language, template);
+      for (const part of [mail.subject, mail.text, mail.html]) {
+        expect(part).not.toMatch(/undefined|null|NaN|Invalid Date|\[object|\{\{|\}\}|\$\{/);
+      }
+      expect(mail.subject).toMatch(/^[^\n]{10,120}$/);
+      expect(mail.subject).toContain('Jansen & de Vries Accountants');
+      expect(mail.text).toContain('Jansen & de Vries Accountants');
+      expect(mail.html).toContain('Jansen &amp; de Vries Accountants');
+      expect(mail.html).toContain(`<html lang="${language}">`);
+    });
+
+    it.each(allSamples.map((template) => [template.kind, template] as const))('%s has no images, remote resources or tracking', (_kind, template) => {
+      const { html } = renderMail(language, template);
+      expect(html).not.toMatch(/<img|<script|<link|<iframe|<object|src=|url\(|@import/i);
+      const link = 'link' in template ? template.link : undefined;
+      expect(hrefs(html)).toEqual(link === undefined ? [] : [link]);
+    });
+
+    it('puts the invitation link verbatim, fragment included, on a line of its own and in the href', () => {
+      const { text, html } = renderMail(language, samples.invitation);
+      expect(text.split('\n')).toContain(invitationLink);
+      expect(hrefs(html)).toEqual([invitationLink]);
+      expect(html).toContain(invitationLink.replace(/&/g, '&amp;'));
+    });
+
+    it('shows times in Amsterdam time with the zone named', () => {
+      expect(renderMail(language, samples.account_locked).text).toContain('15:05 (CEST)');
+      expect(renderMail(language, samples.invitation).text).toContain('10:30 (CET)');
+    });
+
+    it('escapes the organisation name in HTML and keeps it on one line', () => {
+      const template = { ...samples.new_message, organisationName: '<b>Evil</b> "Corp"\r\nBcc: x@evil.example' };
+      const mail = renderMail(language, template);
+      expect(mail.html).toContain('&lt;b&gt;Evil&lt;/b&gt; &quot;Corp&quot; Bcc: x@evil.example');
+      expect(mail.html).not.toContain('<b>');
+      expect(mail.subject).not.toMatch(/[\r\n]/);
+      expect(mail.text).toContain('<b>Evil</b> "Corp" Bcc: x@evil.example');
+    });
+
+    it.each([
+      ['a time that is not a date', { ...samples.password_changed, at: 'yesterday' }],
+      ['a time without a date', { ...samples.password_changed, at: '13:05' }],
+      ['a javascript: link', { ...samples.new_document, link: 'javascript:alert(1)' }],
+      ['a relative link', { ...samples.new_document, link: '/documents' }],
+      ['a link with a quote', { ...samples.new_document, link: 'https://kluis.example.com/"onmouseover="x' }],
+      ['a link with a space', { ...samples.invitation, link: 'https://kluis.example.com/a b' }],
+      ['no failures', { ...samples.account_locked, failures: 0 }],
+      ['a fractional count', { ...samples.account_locked, failures: 2.5 }],
+      ['an empty organisation name', { ...samples.password_changed, organisationName: ' \n ' }],
+    ] satisfies [string, MailTemplate][])('refuses %s with a TypeError', (_case, template) => {
+      expect(() => renderMail(language, template)).toThrow(TypeError);
+    });
+  });
+
+  it.each(allSamples.map((template) => [template.kind, template] as const))('%s: Dutch and English differ, subject included', (_kind, template) => {
+    const en = renderMail('en', template);
+    const nl = renderMail('nl', template);
+    expect(nl.subject).not.toBe(en.subject);
+    expect(nl.text).not.toBe(en.text);
+  });
+
+  it('names the role in the recipient language', () => {
+    const role = (language: Language, value: 'admin' | 'team' | 'client' | 'auditor') => renderMail(language, { ...samples.invitation, role: value }).text;
+    expect(role('en', 'admin')).toContain('as an Administrator.');
+    expect(role('en', 'team')).toContain('as a Team Member.');
+    expect(role('en', 'client')).toContain('as a client.');
+    expect(role('en', 'auditor')).toContain('as an auditor.');
+    expect(role('nl', 'admin')).toContain('als beheerder deel');
+    expect(role('nl', 'team')).toContain('als teamlid deel');
+    expect(role('nl', 'client')).toContain('als klant deel');
+    expect(role('nl', 'auditor')).toContain('als auditor deel');
+  });
+
+  it('counts failed attempts in words people use', () => {
+    expect(renderMail('en', samples.account_locked).text).toContain('5 times in a row');
+    expect(renderMail('nl', samples.account_locked).text).toContain('5 keer achter elkaar');
+    expect(renderMail('en', { ...samples.account_locked, failures: 1 }).text).toContain('once in a row');
+    expect(renderMail('nl', { ...samples.account_locked, failures: 1 }).text).toContain('één keer achter elkaar');
+  });
+
+  it('says what it must: the lock notice suspects a stranger, the second-step notice says the password was right', () => {
+    expect(renderMail('en', samples.account_locked).text).toMatch(/Someone \(maybe you\)[\s\S]*until Tuesday, 15 July 2025[\s\S]*If this was not you, tell your administrator/);
+    expect(renderMail('nl', samples.account_locked).text).toMatch(/Iemand \(misschien uzelf\)[\s\S]*tot dinsdag 15 juli 2025[\s\S]*laat het dan uw beheerder weten/);
+    expect(renderMail('en', samples.login_second_step_abandoned).text).toMatch(/your correct password was used[\s\S]*second step[\s\S]*failed or was abandoned/);
+    expect(renderMail('nl', samples.login_second_step_abandoned).text).toMatch(/uw juiste wachtwoord[\s\S]*tweede stap[\s\S]*mislukt of afgebroken/);
+  });
+});
+
+describe('what a template may carry', () => {
+  /** Every field of every template: organisation name, role, links, times and a count; nothing about a person. */
+  const allowedFields = ['kind', 'organisationName', 'role', 'link', 'expiresAt', 'failures', 'lockedUntil', 'at'];
+  type AllKeys<T> = T extends unknown ? keyof T : never;
+
+  it('has no field for a person, a document or a message (checked by the type checker too)', () => {
+    expectTypeOf<AllKeys<MailTemplate>>().toEqualTypeOf<'kind' | 'organisationName' | 'role' | 'link' | 'expiresAt' | 'failures' | 'lockedUntil' | 'at'>();
+    for (const template of allSamples) {
+      for (const field of Object.keys(template)) {
+        expect(allowedFields).toContain(field);
+        expect(field === 'organisationName' || !/name|person|user|sender|inviter|title|subject|body|text|file/i.test(field)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('formatMailTime', () => {
+  it.each([
+    ['en', '2025-01-15T13:05:00Z', 'Wednesday, 15 January 2025 at 14:05 (CET)'],
+    ['nl', '2025-01-15T13:05:00Z', 'woensdag 15 januari 2025 om 14:05 (CET)'],
+    ['en', '2025-07-15T13:05:00.000Z', 'Tuesday, 15 July 2025 at 15:05 (CEST)'],
+    ['nl', '2025-07-15T15:05:00+02:00', 'dinsdag 15 juli 2025 om 15:05 (CEST)'],
+    // The night the clocks go back: 02:30 happens twice, and the zone name tells which.
+    ['nl', '2025-10-26T00:30:00Z', 'zondag 26 oktober 2025 om 02:30 (CEST)'],
+    ['nl', '2025-10-26T01:30:00Z', 'zondag 26 oktober 2025 om 02:30 (CET)'],
+  ] as const)('%s %s -> %s', (language, iso, expected) => {
+    expect(formatMailTime(language, iso)).toBe(expected);
+  });
+});

@@ -1,0 +1,274 @@
+// The e-mails Kluis sends, in English and Dutch: subject, plain text and simple HTML from one source, never confidential content.
+import type { Language, Role } from '../../shared/api';
+
+/**
+ * The data of every message. WARNING: the server knows nothing confidential, and these messages
+ * must not pretend otherwise: no document names, message text or people's names, only the
+ * organisation name, a role, links and times (SECURITY.md 1). Times are ISO 8601 strings.
+ */
+export interface MailTemplateData {
+  readonly invitation: { readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string };
+  readonly account_locked: { readonly organisationName: string; readonly failures: number; readonly lockedUntil: string };
+  readonly login_second_step_abandoned: { readonly organisationName: string; readonly at: string };
+  readonly password_changed: { readonly organisationName: string; readonly at: string };
+  readonly new_document: { readonly organisationName: string; readonly link: string };
+  readonly new_message: { readonly organisationName: string; readonly link: string };
+}
+
+export type MailTemplateKind = keyof MailTemplateData;
+
+/** One message: `{ kind: 'invitation', organisationName, role, link, expiresAt }`, and so on. */
+export type MailTemplate<K extends MailTemplateKind = MailTemplateKind> = { [Kind in K]: { readonly kind: Kind } & MailTemplateData[Kind] }[K];
+
+export interface RenderedMail {
+  readonly subject: string;
+  /** text/plain; lines end in `\n` (the MIME composer turns them into CRLF). */
+  readonly text: string;
+  /** text/html: a complete document with inline styles, no images, no remote resources. */
+  readonly html: string;
+}
+
+/** A paragraph, or a link shown as its own URL (so the reader sees where it goes) on a line of its own. */
+type Block = { readonly paragraph: string } | { readonly link: string };
+
+interface Content {
+  readonly subject: string;
+  readonly blocks: readonly Block[];
+}
+
+/** What the texts may use besides the template's own data; each helper checks its input. */
+interface Format {
+  /** The organisation name on one line. */
+  readonly organisation: string;
+  time(iso: string): string;
+  link(url: string): string;
+  role(role: Role): string;
+  /** "3 times", "once". */
+  times(count: number): string;
+}
+
+type Texts = { readonly [K in MailTemplateKind]: (data: MailTemplateData[K], f: Format) => Content };
+
+const en: Texts = {
+  invitation: ({ role, link, expiresAt }, f) => ({
+    subject: `You are invited to ${f.organisation} on Kluis`,
+    blocks: [
+      { paragraph: `You have been invited to join ${f.organisation} on Kluis as ${f.role(role)}. Kluis is a secure portal: documents and messages are encrypted in your browser before they leave your device.` },
+      { paragraph: 'Open this link to create your account:' },
+      { link: f.link(link) },
+      { paragraph: `The link works until ${f.time(expiresAt)}. If clicking it does not work, copy the whole link into your browser, including the part after the # sign.` },
+      { paragraph: 'If you did not expect this invitation, you can ignore this message.' },
+    ],
+  }),
+  account_locked: ({ failures, lockedUntil }, f) => ({
+    subject: `Your Kluis account at ${f.organisation} is temporarily locked`,
+    blocks: [
+      { paragraph: `Someone (maybe you) entered a wrong password for your Kluis account at ${f.organisation} ${f.times(failures)} in a row. To protect your account, signing in is blocked until ${f.time(lockedUntil)}.` },
+      { paragraph: 'If this was you, try again after that time, or ask your administrator to unlock your account sooner.' },
+      { paragraph: 'If this was not you, tell your administrator.' },
+    ],
+  }),
+  login_second_step_abandoned: ({ at }, f) => ({
+    subject: `Someone used your Kluis password for ${f.organisation}`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, your correct password was used to sign in to your Kluis account at ${f.organisation}, but the second step of signing in failed or was abandoned.` },
+      { paragraph: 'If this was you, there is nothing to do.' },
+      { paragraph: 'If this was not you, someone knows your password: change it as soon as possible and tell your administrator.' },
+    ],
+  }),
+  password_changed: ({ at }, f) => ({
+    subject: `Your Kluis password for ${f.organisation} was changed`,
+    blocks: [
+      { paragraph: `The password of your Kluis account at ${f.organisation} was changed on ${f.time(at)}.` },
+      { paragraph: 'If you did this, there is nothing to do.' },
+      { paragraph: 'If you did not, tell your administrator at once: someone else may have access to your account.' },
+    ],
+  }),
+  new_document: ({ link }, f) => ({
+    subject: `There is a new document for you in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `There is a new document for you in Kluis at ${f.organisation}. Sign in to read it:` },
+      { link: f.link(link) },
+      { paragraph: 'For your security, this e-mail does not say what it contains.' },
+    ],
+  }),
+  new_message: ({ link }, f) => ({
+    subject: `There is a new message for you in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `There is a new message for you in Kluis at ${f.organisation}. Sign in to read it:` },
+      { link: f.link(link) },
+      { paragraph: 'For your security, this e-mail does not say what it contains.' },
+    ],
+  }),
+};
+
+const nl: Texts = {
+  invitation: ({ role, link, expiresAt }, f) => ({
+    subject: `Uitnodiging voor ${f.organisation} in Kluis`,
+    blocks: [
+      { paragraph: `U bent uitgenodigd om als ${f.role(role)} deel te nemen aan ${f.organisation} in Kluis. Kluis is een beveiligd portaal: documenten en berichten worden in uw browser versleuteld voordat ze uw apparaat verlaten.` },
+      { paragraph: 'Open deze link om uw account aan te maken:' },
+      { link: f.link(link) },
+      { paragraph: `De link is geldig tot ${f.time(expiresAt)}. Werkt klikken niet, kopieer dan de hele link naar uw browser, ook het deel na het #-teken.` },
+      { paragraph: 'Verwachtte u deze uitnodiging niet, dan kunt u dit bericht negeren.' },
+    ],
+  }),
+  account_locked: ({ failures, lockedUntil }, f) => ({
+    subject: `Uw Kluis-account bij ${f.organisation} is tijdelijk geblokkeerd`,
+    blocks: [
+      { paragraph: `Iemand (misschien uzelf) heeft ${f.times(failures)} achter elkaar een verkeerd wachtwoord ingevoerd voor uw Kluis-account bij ${f.organisation}. Om uw account te beschermen is aanmelden geblokkeerd tot ${f.time(lockedUntil)}.` },
+      { paragraph: 'Was u dit zelf, probeer het dan na dat tijdstip opnieuw of vraag uw beheerder om uw account eerder te ontgrendelen.' },
+      { paragraph: 'Was u dit niet, laat het dan uw beheerder weten.' },
+    ],
+  }),
+  login_second_step_abandoned: ({ at }, f) => ({
+    subject: `Iemand gebruikte uw Kluis-wachtwoord voor ${f.organisation}`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} is met uw juiste wachtwoord geprobeerd aan te melden bij uw Kluis-account bij ${f.organisation}, maar de tweede stap van het aanmelden is mislukt of afgebroken.` },
+      { paragraph: 'Was u dit zelf, dan hoeft u niets te doen.' },
+      { paragraph: 'Was u dit niet, dan kent iemand uw wachtwoord: wijzig het zo snel mogelijk en laat het uw beheerder weten.' },
+    ],
+  }),
+  password_changed: ({ at }, f) => ({
+    subject: `Uw Kluis-wachtwoord voor ${f.organisation} is gewijzigd`,
+    blocks: [
+      { paragraph: `Het wachtwoord van uw Kluis-account bij ${f.organisation} is gewijzigd op ${f.time(at)}.` },
+      { paragraph: 'Heeft u dit zelf gedaan, dan hoeft u niets te doen.' },
+      { paragraph: 'Heeft u dit niet gedaan, laat het dan direct uw beheerder weten: iemand anders heeft mogelijk toegang tot uw account.' },
+    ],
+  }),
+  new_document: ({ link }, f) => ({
+    subject: `Er staat een nieuw document voor u klaar in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `Er staat een nieuw document voor u klaar in Kluis bij ${f.organisation}. Meld u aan om het te lezen:` },
+      { link: f.link(link) },
+      { paragraph: 'Om veiligheidsredenen staat in deze e-mail niet wat het bevat.' },
+    ],
+  }),
+  new_message: ({ link }, f) => ({
+    subject: `Er staat een nieuw bericht voor u klaar in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `Er staat een nieuw bericht voor u klaar in Kluis bij ${f.organisation}. Meld u aan om het te lezen:` },
+      { link: f.link(link) },
+      { paragraph: 'Om veiligheidsredenen staat in deze e-mail niet wat het bevat.' },
+    ],
+  }),
+};
+
+const texts: Record<Language, Texts> = { en, nl };
+
+const frame: Record<Language, { readonly greeting: string; readonly footer: (organisation: string) => string }> = {
+  en: {
+    greeting: 'Hello,',
+    footer: (organisation) => `This message was sent automatically by Kluis for ${organisation}. Kluis never asks for your password by e-mail.`,
+  },
+  nl: {
+    greeting: 'Goedendag,',
+    footer: (organisation) => `Dit bericht is automatisch verzonden door Kluis namens ${organisation}. Kluis vraagt nooit per e-mail om uw wachtwoord.`,
+  },
+};
+
+const roleNames: Record<Language, Record<Role, string>> = {
+  en: { admin: 'an Administrator', team: 'a Team Member', client: 'a client', auditor: 'an auditor' },
+  nl: { admin: 'beheerder', team: 'teamlid', client: 'klant', auditor: 'auditor' },
+};
+
+const locales: Record<Language, string> = { en: 'en-GB', nl: 'nl-NL' };
+/** Every time is shown in the offices' zone, with the zone named, whatever the recipient's language. */
+const timeZone = 'Europe/Amsterdam';
+const zoneNames: Readonly<Record<string, string>> = { 'GMT+01:00': 'CET', 'GMT+02:00': 'CEST' };
+const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A time for people, in the recipient's language and Amsterdam time with the zone named:
+ * "Wednesday, 15 January 2025 at 14:05 (CET)", "woensdag 15 januari 2025 om 14:05 (CET)".
+ * Throws TypeError for a string that is not a date.
+ */
+export function formatMailTime(language: Language, iso: string): string {
+  const date = new Date(iso);
+  if (!isoDateTime.test(iso) || Number.isNaN(date.getTime())) throw new TypeError('mail template: a time is not an ISO 8601 date and time');
+  const formatted = new Intl.DateTimeFormat(locales[language], { dateStyle: 'full', timeStyle: 'short', timeZone }).format(date);
+  // The offset decides the name, not ICU's short names (they vary with the ICU build and the locale).
+  const offset = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'longOffset' }).formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  return `${formatted} (${zoneNames[offset] ?? offset})`;
+}
+
+/** One line of printable text: control characters and line breaks would let a name fake paragraphs or headers. */
+function oneLine(value: string): string {
+  return value.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
+}
+
+/**
+ * WARNING: links go out verbatim, `#fragment` included (it carries pins the server must never
+ * receive back, SECURITY.md 5.2): no encoding, wrapping, redirect or tracking parameter. So a link
+ * must be an absolute http(s) URL with nothing that would end it early in text or HTML.
+ */
+function checkLink(link: string): string {
+  if (!URL.canParse(link) || !/^https?:$/.test(new URL(link).protocol) || /[\s"'<>\\`]/u.test(link) || /\p{Cc}/u.test(link)) {
+    throw new TypeError('mail template: a link must be an absolute http(s) URL without spaces, quotes or angle brackets');
+  }
+  return link;
+}
+
+function formatFor(language: Language, organisationName: string): Format {
+  const organisation = oneLine(organisationName);
+  if (organisation === '') throw new TypeError('mail template: organisationName is empty');
+  return {
+    organisation,
+    time: (iso) => formatMailTime(language, iso),
+    link: checkLink,
+    role: (role) => roleNames[language][role],
+    times: (count) => {
+      if (!Number.isSafeInteger(count) || count < 1) throw new TypeError('mail template: a count must be a positive whole number');
+      if (language === 'nl') return count === 1 ? 'één keer' : `${count} keer`;
+      return count === 1 ? 'once' : `${count} times`;
+    },
+  };
+}
+
+/** Looks up the texts of `template.kind` with their own data type (TypeScript's correlated-union pattern, no cast). */
+function contentOf<K extends MailTemplateKind>(language: Language, template: MailTemplate<K>, f: Format): Content {
+  const write: Texts[K] = texts[language][template.kind];
+  return write(template, f);
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function renderText(blocks: readonly Block[]): string {
+  return `${blocks.map((block) => ('link' in block ? block.link : block.paragraph)).join('\n\n')}\n`;
+}
+
+function renderHtml(language: Language, subject: string, blocks: readonly Block[]): string {
+  const body = blocks.map((block) =>
+    'link' in block
+      ? `<p><a href="${escapeHtml(block.link)}" style="color:#1a4d8f;word-break:break-all">${escapeHtml(block.link)}</a></p>`
+      : `<p>${escapeHtml(block.paragraph)}</p>`,
+  );
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${language}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="margin:0;padding:24px;font-family:system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1b1f24;background:#ffffff">',
+    '<div style="max-width:600px">',
+    ...body,
+    '</div>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The subject, text and HTML of one message in the recipient's language. Throws TypeError for data
+ * that cannot be shown (a time that is not ISO 8601, a link that is not an absolute http(s) URL, no
+ * organisation name, a count below one).
+ */
+export function renderMail(language: Language, template: MailTemplate): RenderedMail {
+  const f = formatFor(language, template.organisationName);
+  const content = contentOf(language, template, f);
+  const blocks: Block[] = [{ paragraph: frame[language].greeting }, ...content.blocks, { paragraph: frame[language].footer(f.organisation) }];
+  return { subject: content.subject, text: renderText(blocks), html: renderHtml(language, content.subject, blocks) };
+}
