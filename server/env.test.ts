@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       tls: null,
       maxBodyBytes: 1024 * 1024,
       trustProxy: false,
+      opaqueServerSetup: null,
+      recoveryMode: false,
       mail: { smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: 'data/outbox' },
     });
   });
@@ -43,6 +45,8 @@ describe('loadConfig', () => {
         TRUST_PROXY: 'true',
         SMTP_URL: 'smtps://kluis:pa55@mail.example.com:465',
         MAIL_FROM: 'Kluis Portal <portal@example.com>',
+        KLUIS_OPAQUE_SERVER_SETUP: ` ${'s'.repeat(171)}\n`,
+        KLUIS_RECOVERY_MODE: 'true',
       }),
     ).toEqual({
       port: 9443,
@@ -55,8 +59,15 @@ describe('loadConfig', () => {
       tls: { certFile: '/etc/kluis/cert.pem', keyFile: '/etc/kluis/key.pem' },
       maxBodyBytes: 2048,
       trustProxy: true,
+      opaqueServerSetup: 's'.repeat(171),
+      recoveryMode: true,
       mail: { smtpUrl: 'smtps://kluis:pa55@mail.example.com:465', from: 'Kluis Portal <portal@example.com>', outboxDir: '/var/lib/kluis/outbox' },
     });
+  });
+
+  it('refuses an OPAQUE server secret that is not a ServerSetup, without echoing it', () => {
+    expect(() => loadConfig({ KLUIS_OPAQUE_SERVER_SETUP: 'not-secret!!' })).toThrow(/KLUIS_OPAQUE_SERVER_SETUP: must be an OPAQUE ServerSetup/);
+    expect(() => loadConfig({ KLUIS_OPAQUE_SERVER_SETUP: 'not-secret!!' })).not.toThrow(/not-secret/);
   });
 
   it('derives the default public origin from PORT and TLS', () => {

@@ -22,6 +22,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Whether X-Forwarded-For from a reverse proxy in front of Kluis is believed. */
   readonly trustProxy: boolean;
+  /** KLUIS_OPAQUE_SERVER_SETUP: the OPAQUE server secret from the environment (else the file in <dataDir>/secrets). */
+  readonly opaqueServerSetup: string | null;
+  /** KLUIS_RECOVERY_MODE: start with a new OPAQUE secret and print a recovery link (SECURITY.md 5.4). */
+  readonly recoveryMode: boolean;
   readonly mail: {
     /** `smtp://` or `smtps://` URL of the relay (may hold credentials: never log it); null writes every message to `outboxDir`. */
     readonly smtpUrl: string | null;
@@ -63,6 +67,8 @@ const variables = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: wholeNumber(1024, 64 * 1024 * 1024).default(1024 * 1024),
   TRUST_PROXY: z.stringbool().default(false),
+  KLUIS_OPAQUE_SERVER_SETUP: z.string().regex(/^\s*[A-Za-z0-9_-]{100,400}\s*$/, 'must be an OPAQUE ServerSetup (base64url)').optional(),
+  KLUIS_RECOVERY_MODE: z.stringbool().default(false),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
@@ -144,6 +150,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     tls,
     maxBodyBytes: vars.MAX_BODY_BYTES,
     trustProxy: vars.TRUST_PROXY,
+    opaqueServerSetup: vars.KLUIS_OPAQUE_SERVER_SETUP?.trim() ?? null,
+    recoveryMode: vars.KLUIS_RECOVERY_MODE,
     mail: {
       smtpUrl: vars.SMTP_URL ?? null,
       from: vars.MAIL_FROM ?? defaultMailFrom(publicOrigin),

@@ -4,7 +4,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { pino } from 'pino';
-import { createApp } from './app';
+import { createApp, createServices } from './app';
+import { createMailNotifier } from './mail/notifier';
+import { prepareInstance, StartupError, type PreparedInstance } from './startup';
 import { migrateToLatest } from './db/migrator';
 import { openSqliteDatabase } from './db/sqlite';
 import { ConfigError, loadConfig, type Config } from './env';
@@ -46,7 +48,25 @@ try {
   process.exit(1);
 }
 
-const app = createApp({ config, db, logger });
+let prepared: PreparedInstance;
+try {
+  prepared = await prepareInstance(config, db, logger);
+} catch (error) {
+  await db.destroy();
+  if (error instanceof StartupError) fail(error.message);
+  throw error;
+}
+
+const notifier = createMailNotifier(config, logger);
+const deps = { config, db, logger, opaque: prepared.opaque, notifier };
+const services = createServices(deps);
+const app = createApp(deps, services);
+const announcement = await prepared.announce(services.setup);
+// Lock notices go out once a locked account's last attempt is over; abandoned attempts expire.
+const sweeper = setInterval(() => {
+  services.auth.notifyLocks().catch((error: unknown) => logger.error({ err: error }, 'lock notification sweep failed'));
+}, 30_000);
+sweeper.unref();
 const scheme = tls ? 'https' : 'http';
 const server = serve(
   {
@@ -58,6 +78,13 @@ const server = serve(
   (info: AddressInfo) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
     logger.info({ publicOrigin: config.publicOrigin, database: config.databasePath }, `Kluis listening on ${scheme}://${host}:${info.port}`);
+    if (announcement) {
+      // WARNING: a one-time link to create the organisation or recover it: printed for the operator
+      // only (stdout, not the structured log), with its token in the #fragment so it never reaches
+      // a request log.
+      const what = config.recoveryMode ? 'Recover the organisation with its recovery kit' : 'Set up your organisation';
+      process.stdout.write(`\n  ${what} (one-time link, valid 24 hours):\n\n    ${announcement}\n\n`);
+    }
   },
 );
 server.once('error', (error) => {
@@ -75,9 +102,10 @@ function shutdown(signal: NodeJS.Signals): void {
     if ('closeAllConnections' in server) server.closeAllConnections();
   }, 10_000);
   force.unref();
+  clearInterval(sweeper);
   server.close((error) => {
     clearTimeout(force);
-    db.destroy().then(
+    Promise.all([db.destroy(), notifier.close()]).then(
       () => {
         process.exitCode = error ? 1 : 0;
       },

@@ -1,5 +1,5 @@
 // The middleware and error handling every request passes through, before any route.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Logger } from 'pino';
@@ -33,9 +33,12 @@ export function createPipeline(deps: { readonly config: Config; readonly logger:
     `${API_PREFIX}/*`,
     bodyLimit({
       maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new AppError(413, 'payload_too_large', `The request body is larger than ${config.maxBodyBytes} bytes.`);
-      },
+      // The rest of the body is never read: close the connection so the client does not send its
+      // next request into a socket the server is discarding (it would fail with a reset).
+      onError: (c: Context<AppEnv>) =>
+        errorResponse(c, new AppError(413, 'payload_too_large', `The request body is larger than ${config.maxBodyBytes} bytes.`), {
+          Connection: 'close',
+        }),
     }),
   );
   app.onError(handleError);

@@ -5,6 +5,7 @@ import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
 import {
   countLoginFailure,
+  uncountLoginFailure,
   findEscrowGrant,
   findUnnotifiedLocks,
   findUserByEmail,
@@ -31,8 +32,8 @@ import { mayHoldEscrow } from './authorization';
 import { isIpAllowed } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
 
-/** Login starts per IP address per window, across accounts. */
-export const LOGIN_IP_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
+/** Login starts per IP address per window, across accounts (an office behind one NAT address shares it). */
+export const LOGIN_IP_LIMIT = { max: 100, windowMs: 5 * 60_000 } as const;
 /** last_seen_at is written at most this often (it is only for idle timeouts). */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -117,10 +118,18 @@ export function createAuthService(deps: AccountDeps) {
       }
       // WARNING: a locked account must not get a real OPRF evaluation: OPAQUE lets the browser tell
       // locally whether its password was right, so a real answer would keep the guessing oracle open.
-      const { state, response } =
-        user && counted
-          ? opaque.startLogin(user.id, user.opaque_record, startLoginRequest)
-          : opaque.startLogin(opaque.fakeUserId(email), null, startLoginRequest);
+      let evaluated: { state: string; response: string };
+      try {
+        evaluated =
+          user && counted
+            ? opaque.startLogin(user.id, user.opaque_record, startLoginRequest)
+            : opaque.startLogin(opaque.fakeUserId(email), null, startLoginRequest);
+      } catch (error) {
+        // A malformed message is not a guess: give the count back.
+        if (user && counted) await uncountLoginFailure(db, user.id, settings.lockout.maxFailures);
+        throw error;
+      }
+      const { state, response } = evaluated;
       const loginId = newId();
       await insertLoginAttempt(db, {
         id: loginId,

@@ -42,7 +42,7 @@ export function browserLikeClient(baseUrl: string, origin: string): BrowserLikeC
     headers.set('Origin', origin);
     if (cookies.size > 0) headers.set('Cookie', [...cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     sent.push({
-      url: String(input),
+      url: input instanceof Request ? input.url : input.toString(),
       method: init?.method ?? 'GET',
       headers: Object.fromEntries(headers),
       body: typeof init?.body === 'string' ? init.body : '',

@@ -4,8 +4,19 @@ import { passwordRulesSchema } from '../accounts/password-rules';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
 import { base64url, emailSchema, idSchema, isoDateTime, languageSchema, roleSchema } from './wire';
 
-// OPAQUE messages (ristretto255, base64url): sizes from RFC 9807 with headroom.
-const opaqueMessage = base64url(1024);
+// OPAQUE messages (ristretto255, SHA-512; RFC 9807), base64url of their exact sizes in bytes.
+const opaqueMessage = (bytes: number) =>
+  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`), `must be an OPAQUE message of ${bytes} bytes`);
+/** RegistrationRequest: blinded element (32). */
+const registrationRequest = opaqueMessage(32);
+/** RegistrationResponse: evaluated element (32) + server public key (32). */
+const registrationResponse = opaqueMessage(64);
+/** KE1: credential request (32) + client nonce (32) + client key share (32). */
+const startLoginRequest = opaqueMessage(96);
+/** KE2: evaluated element (32) + masking nonce (32) + masked response (128) + server nonce (32) + key share (32) + MAC (64). */
+const loginResponse = opaqueMessage(320);
+/** KE3: client MAC (64). */
+const finishLoginRequest = opaqueMessage(64);
 const opaqueRecord = base64url(512);
 const spki = base64url(1024);
 const wrappedKey = base64url(256);
@@ -102,7 +113,7 @@ export type AccountBundle = z.infer<typeof accountBundleSchema>;
 const registrationStartResponse = z.strictObject({
   registrationId: idSchema,
   userId: idSchema,
-  registrationResponse: opaqueMessage,
+  registrationResponse,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +137,7 @@ export const startSetup = defineEndpoint({
   summary: 'Begin creating the organisation and its first Administrator (OPAQUE registration step 1)',
   tags: ['setup'],
   access: 'public',
-  body: z.strictObject({ setupToken: token, email: emailSchema, registrationRequest: opaqueMessage }).strict(),
+  body: z.strictObject({ setupToken: token, email: emailSchema, registrationRequest }).strict(),
   response: registrationStartResponse.extend({ opaqueServerPublicKey: base64url(64) }),
   errors: ['setup_token_invalid', 'already_set_up', 'rate_limited'],
 });
@@ -178,8 +189,8 @@ export const startLogin = defineEndpoint({
   summary: 'OPAQUE login step 1; unknown and locked accounts get indistinguishable answers',
   tags: ['auth'],
   access: 'public',
-  body: z.strictObject({ email: emailSchema, startLoginRequest: opaqueMessage }).strict(),
-  response: z.strictObject({ loginId: idSchema, loginResponse: opaqueMessage }),
+  body: z.strictObject({ email: emailSchema, startLoginRequest }).strict(),
+  response: z.strictObject({ loginId: idSchema, loginResponse }),
   errors: ['rate_limited'],
 });
 
@@ -190,7 +201,7 @@ export const finishLogin = defineEndpoint({
   summary: 'OPAQUE login step 3: verifies the client, opens a session and hands out the key safe',
   tags: ['auth'],
   access: 'public',
-  body: z.strictObject({ loginId: idSchema, finishLoginRequest: opaqueMessage }).strict(),
+  body: z.strictObject({ loginId: idSchema, finishLoginRequest }).strict(),
   response: accountBundleSchema,
   errors: ['invalid_credentials', 'login_expired', 'ip_not_allowed', 'rate_limited'],
 });
@@ -333,7 +344,7 @@ export const startSignup = defineEndpoint({
   summary: 'Accept an invitation: OPAQUE registration step 1',
   tags: ['invitations'],
   access: 'public',
-  body: z.strictObject({ token, registrationRequest: opaqueMessage }).strict(),
+  body: z.strictObject({ token, registrationRequest }).strict(),
   response: registrationStartResponse,
   errors: ['invitation_invalid', 'invitation_expired', 'invitation_used', 'rate_limited'],
 });
@@ -363,7 +374,7 @@ export const startPasswordChange = defineEndpoint({
   summary: 'Change password, step 1: a new OPAQUE registration (needs a recent login)',
   tags: ['account'],
   access: { roles: ALL_ROLES },
-  body: z.strictObject({ registrationRequest: opaqueMessage }).strict(),
+  body: z.strictObject({ registrationRequest }).strict(),
   response: registrationStartResponse,
   errors: ['reauthentication_required', 'csrf_rejected'],
   allowExpiredPassword: true,
@@ -545,7 +556,7 @@ export const startRecovery = defineEndpoint({
   summary: 'Recovery mode: an Administrator with the recovery kit re-registers (OPAQUE step 1)',
   tags: ['recovery'],
   access: 'public',
-  body: z.strictObject({ recoveryToken: token, email: emailSchema, registrationRequest: opaqueMessage }).strict(),
+  body: z.strictObject({ recoveryToken: token, email: emailSchema, registrationRequest }).strict(),
   response: registrationStartResponse.extend({
     opaqueServerPublicKey: base64url(64),
     escrow: z.strictObject({
