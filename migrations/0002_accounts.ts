@@ -1,5 +1,5 @@
-// Accounts: the organisation (escrow key pair, recovery kit, settings), users, invitations, pending
-// OPAQUE registrations and logins, sessions, escrow grants and rate-limit windows (SECURITY.md 5).
+// Accounts: the organisation (escrow key pair, recovery kit, settings), users, invitations, sessions
+// and escrow grants (SECURITY.md 5). Pending OPAQUE state and rate-limit windows live in memory.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -83,28 +83,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await db.schema
-    .createTable('registrations')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('purpose', 'text', (col) => col.notNull().check(sql`purpose in ('setup', 'signup', 'password', 'recovery')`))
-    .addColumn('user_id', 'text', (col) => col.notNull())
-    .addColumn('subject', 'text', (col) => col.notNull())
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('expires_at', 'text', (col) => col.notNull())
-    .execute();
-
-  await db.schema
-    .createTable('login_attempts')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('user_id', 'text', (col) => col.references('users.id'))
-    .addColumn('server_state', 'text', (col) => col.notNull())
-    .addColumn('ip', 'text')
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('expires_at', 'text', (col) => col.notNull())
-    .addColumn('outcome', 'text', (col) => col.check(sql`outcome in ('succeeded', 'failed', 'abandoned')`))
-    .execute();
-  await db.schema.createIndex('login_attempts_user').on('login_attempts').columns(['user_id', 'created_at']).execute();
-
-  await db.schema
     .createTable('sessions')
     .addColumn('id', 'text', (col) => col.primaryKey())
     .addColumn('token_hash', 'text', (col) => col.notNull().unique())
@@ -117,11 +95,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'text')
     .execute();
   await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
-
-  await db.schema
-    .createTable('rate_limits')
-    .addColumn('key', 'text', (col) => col.primaryKey())
-    .addColumn('window_start', 'text', (col) => col.notNull())
-    .addColumn('count', 'integer', (col) => col.notNull())
-    .execute();
 }

@@ -8,6 +8,7 @@ import type { AppEnv } from './http/app-env';
 import { clientAssets } from './http/client-assets';
 import { createPipeline } from './http/pipeline';
 import { KLUIS_VERSION } from './lib/version';
+import { createMemoryStore, type EphemeralStore } from './auth/ephemeral-store';
 import type { OpaqueServer } from './auth/opaque-server';
 import { API_PREFIX } from './http/paths';
 import { sessionMiddleware } from './http/session';
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly opaque: OpaqueServer;
   /** E-mail (SMTP or the outbox). */
   readonly notifier: Notifier;
+  /** Pending protocol state; in memory unless given (scale-out supplies a shared one). */
+  readonly store?: EphemeralStore;
   /** The clock; tests move it. */
   readonly now?: () => Date;
   /** The Vite build of client/; defaults to dist/client in this repository. */
@@ -44,6 +47,7 @@ export function createServices(deps: AppDeps) {
     logger: deps.logger,
     opaque: deps.opaque,
     notifier: deps.notifier,
+    store: deps.store ?? createMemoryStore(),
     now: deps.now ?? (() => new Date()),
   };
   return {

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       opaqueServerSetup: null,
       recoveryMode: false,
+      loginLimitPerIp: 100,
       mail: { smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: 'data/outbox' },
     });
   });
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
         MAIL_FROM: 'Kluis Portal <portal@example.com>',
         KLUIS_OPAQUE_SERVER_SETUP: ` ${'s'.repeat(171)}\n`,
         KLUIS_RECOVERY_MODE: 'true',
+        KLUIS_LOGIN_LIMIT_PER_IP: '5000',
       }),
     ).toEqual({
       port: 9443,
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
       trustProxy: true,
       opaqueServerSetup: 's'.repeat(171),
       recoveryMode: true,
+      loginLimitPerIp: 5000,
       mail: { smtpUrl: 'smtps://kluis:pa55@mail.example.com:465', from: 'Kluis Portal <portal@example.com>', outboxDir: '/var/lib/kluis/outbox' },
     });
   });

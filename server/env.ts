@@ -26,6 +26,8 @@ export interface Config {
   readonly opaqueServerSetup: string | null;
   /** KLUIS_RECOVERY_MODE: start with a new OPAQUE secret and print a recovery link (SECURITY.md 5.4). */
   readonly recoveryMode: boolean;
+  /** KLUIS_LOGIN_LIMIT_PER_IP: login starts per client IP per 5 minutes, across accounts. */
+  readonly loginLimitPerIp: number;
   readonly mail: {
     /** `smtp://` or `smtps://` URL of the relay (may hold credentials: never log it); null writes every message to `outboxDir`. */
     readonly smtpUrl: string | null;
@@ -69,6 +71,7 @@ const variables = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   KLUIS_OPAQUE_SERVER_SETUP: z.string().regex(/^\s*[A-Za-z0-9_-]{100,400}\s*$/, 'must be an OPAQUE ServerSetup (base64url)').optional(),
   KLUIS_RECOVERY_MODE: z.stringbool().default(false),
+  KLUIS_LOGIN_LIMIT_PER_IP: wholeNumber(1, 1_000_000).default(100),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
@@ -152,6 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: vars.TRUST_PROXY,
     opaqueServerSetup: vars.KLUIS_OPAQUE_SERVER_SETUP?.trim() ?? null,
     recoveryMode: vars.KLUIS_RECOVERY_MODE,
+    loginLimitPerIp: vars.KLUIS_LOGIN_LIMIT_PER_IP,
     mail: {
       smtpUrl: vars.SMTP_URL ?? null,
       from: vars.MAIL_FROM ?? defaultMailFrom(publicOrigin),

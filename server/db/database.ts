@@ -100,27 +100,6 @@ export interface InvitationsTable {
   revoked_at: string | null;
 }
 
-export interface RegistrationsTable {
-  id: string;
-  purpose: 'setup' | 'signup' | 'password' | 'recovery';
-  user_id: string;
-  /** What the registration is for: e-mail (setup), invitation id (signup), user id (password, recovery). */
-  subject: string;
-  created_at: string;
-  expires_at: string;
-}
-
-export interface LoginAttemptsTable {
-  id: string;
-  user_id: string | null;
-  /** OPAQUE server login state (secret, short-lived; deleted when the attempt ends). */
-  server_state: string;
-  ip: string | null;
-  created_at: string;
-  expires_at: string;
-  outcome: 'succeeded' | 'failed' | 'abandoned' | null;
-}
-
 export interface SessionsTable {
   id: string;
   /** SHA-256 of the cookie token (hex); the token itself is never stored. */
@@ -134,12 +113,6 @@ export interface SessionsTable {
   revoked_at: string | null;
 }
 
-export interface RateLimitsTable {
-  key: string;
-  window_start: string;
-  count: number;
-}
-
 export interface Database {
   audit_events: AuditEventsTable;
   organisation: OrganisationTable;
@@ -147,10 +120,7 @@ export interface Database {
   users: UsersTable;
   escrow_grants: EscrowGrantsTable;
   invitations: InvitationsTable;
-  registrations: RegistrationsTable;
-  login_attempts: LoginAttemptsTable;
   sessions: SessionsTable;
-  rate_limits: RateLimitsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

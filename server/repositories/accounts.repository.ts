@@ -90,26 +90,9 @@ export async function resetExpiredLock(db: Executor, userId: string, now: string
     .execute();
 }
 
-/** Locked accounts whose lock nobody has been told about yet and whose last attempt is over. */
+/** Locked accounts whose lock nobody has been told about yet. */
 export function findUnnotifiedLocks(db: Executor, now: string) {
-  return db
-    .selectFrom('users')
-    .selectAll()
-    .where('locked_until', '>', now)
-    .where('lock_notified', '=', 0)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('login_attempts')
-            .select('login_attempts.id')
-            .whereRef('login_attempts.user_id', '=', 'users.id')
-            .where('login_attempts.outcome', 'is', null)
-            .where('login_attempts.expires_at', '>', now),
-        ),
-      ),
-    )
-    .execute();
+  return db.selectFrom('users').selectAll().where('locked_until', '>', now).where('lock_notified', '=', 0).execute();
 }
 
 export function findEscrowGrant(db: Executor, userId: string) {

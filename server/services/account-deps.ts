@@ -1,6 +1,7 @@
 // What the account services share: database, configuration, OPAQUE server, notifier, clock.
 import type { Logger } from 'pino';
 import type { OrganisationSettings } from '../../shared/api';
+import type { EphemeralStore, PendingRegistration } from '../auth/ephemeral-store';
 import type { OpaqueServer } from '../auth/opaque-server';
 import type { Db, Trx } from '../db/database';
 import type { Config } from '../env';
@@ -15,6 +16,8 @@ export interface AccountDeps {
   readonly logger: Logger;
   readonly opaque: OpaqueServer;
   readonly notifier: Notifier;
+  /** Pending logins and registrations, rate-limit windows (memory: never on disk). */
+  readonly store: EphemeralStore;
   /** Injected so tests can move time (lock expiry, session timeouts). */
   readonly now: () => Date;
 }
@@ -42,6 +45,22 @@ export async function requireOrganisation(db: Db | Trx) {
 
 export async function currentSettings(db: Db | Trx): Promise<OrganisationSettings> {
   return (await requireOrganisation(db)).settings;
+}
+
+/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`. */
+export async function throttle(deps: AccountDeps, key: string, limit: { readonly max: number; readonly windowMs: number }): Promise<void> {
+  if ((await deps.store.hit(key, limit.windowMs, deps.now().getTime())) > limit.max) {
+    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
+  }
+}
+
+/** Takes a pending registration for `purpose`, or fails with registration_expired. */
+export async function takeRegistration(deps: AccountDeps, id: string, purpose: PendingRegistration['purpose'], what: string): Promise<PendingRegistration> {
+  const registration = await deps.store.takeRegistration(id);
+  if (!registration || registration.purpose !== purpose || registration.expiresAt <= deps.now().getTime()) {
+    throw fail('registration_expired', `The ${what} took too long. Start again.`);
+  }
+  return registration;
 }
 
 export function plusMs(date: Date, ms: number): string {

@@ -13,27 +13,24 @@ import {
   resetExpiredLock,
   updateUser,
 } from '../repositories/accounts.repository';
+import { relaxedTransaction } from '../db/relaxed';
 import {
-  deleteExpiredPending,
   findLiveSession,
-  hitRateLimit,
-  insertLoginAttempt,
   insertSession,
   markSessionAuthenticated,
   revokeSession,
   revokeUserSessions,
-  takeLoginAttempt,
   touchSession,
 } from '../repositories/sessions.repository';
 import type { UserRow } from '../db/database';
 import { recordAuditEvent } from './audit.service';
-import { type AccountDeps, LOGIN_TTL_MS, plusMs, requireOrganisation } from './account-deps';
+import { type AccountDeps, LOGIN_TTL_MS, plusMs, requireOrganisation, throttle } from './account-deps';
 import { mayHoldEscrow } from './authorization';
 import { isIpAllowed } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
 
-/** Login starts per IP address per window, across accounts (an office behind one NAT address shares it). */
-export const LOGIN_IP_LIMIT = { max: 100, windowMs: 5 * 60_000 } as const;
+/** The window of the per-IP login throttle (its size is the setting KLUIS_LOGIN_LIMIT_PER_IP). */
+export const LOGIN_IP_WINDOW_MS = 5 * 60_000;
 /** last_seen_at is written at most this often (it is only for idle timeouts). */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -50,15 +47,8 @@ export interface SessionContext {
   readonly ipBlocked: boolean;
 }
 
-const windowStart = (now: Date, windowMs: number) => new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
-
 export function createAuthService(deps: AccountDeps) {
   const { db, opaque, logger } = deps;
-
-  async function throttle(key: string, limit: { max: number; windowMs: number }): Promise<void> {
-    const count = await hitRateLimit(db, key, windowStart(deps.now(), limit.windowMs));
-    if (count > limit.max) throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
-  }
 
   async function buildBundle(user: UserRow, session: SessionContext): Promise<AccountBundle> {
     const { organisation, settings } = await requireOrganisation(db);
@@ -104,14 +94,15 @@ export function createAuthService(deps: AccountDeps) {
      * every online guess is paid for; locked, unknown and reset-pending accounts get a fake answer.
      */
     async startLogin(email: string, startLoginRequest: string, ip: string | null) {
-      await throttle(`login-ip:${ip ?? 'unknown'}`, LOGIN_IP_LIMIT);
+      await throttle(deps, `login-ip:${ip ?? 'unknown'}`, { max: deps.config.loginLimitPerIp, windowMs: LOGIN_IP_WINDOW_MS });
       const now = deps.now();
       const { settings } = await requireOrganisation(db);
       const user = await findUserByEmail(db, email);
       let counted = false;
       if (user && !user.needs_reset) {
         const lockedUntil = plusMs(now, settings.lockout.durationMinutes * 60_000);
-        counted = await db.transaction().execute(async (trx) => {
+        // Relaxed commit: a counter nobody is told is saved (SECURITY.md 5.5); atomic all the same.
+        counted = await relaxedTransaction(db, async (trx) => {
           await resetExpiredLock(trx, user.id, now.toISOString());
           return countLoginFailure(trx, user.id, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
         });
@@ -131,33 +122,24 @@ export function createAuthService(deps: AccountDeps) {
       }
       const { state, response } = evaluated;
       const loginId = newId();
-      await insertLoginAttempt(db, {
-        id: loginId,
-        user_id: user && counted ? user.id : null,
-        server_state: state,
-        ip,
-        created_at: now.toISOString(),
-        expires_at: plusMs(now, LOGIN_TTL_MS),
-        outcome: null,
-      });
+      await deps.store.putLogin(loginId, { userId: user && counted ? user.id : null, state, expiresAt: now.getTime() + LOGIN_TTL_MS });
       return { loginId, loginResponse: response };
     },
 
     /** OPAQUE login step 3: verify, open a session, hand out the key safe. */
     async finishLogin(loginId: string, finishLoginRequest: string, ip: string | null) {
       const now = deps.now();
-      const attempt = await takeLoginAttempt(db, loginId, 'failed');
+      const attempt = await deps.store.takeLogin(loginId);
       if (!attempt) throw fail('login_expired', 'This sign-in attempt is not valid any more. Start again.');
-      if (attempt.expires_at <= now.toISOString()) {
-        throw fail('login_expired', 'This sign-in attempt took too long. Start again.');
-      }
-      const verified = opaque.finishLogin(attempt.server_state, finishLoginRequest);
-      const user = attempt.user_id ? await findUserById(db, attempt.user_id) : undefined;
+      if (attempt.expiresAt <= now.getTime()) throw fail('login_expired', 'This sign-in attempt took too long. Start again.');
+      const verified = opaque.finishLogin(attempt.state, finishLoginRequest);
+      const user = attempt.userId ? await findUserById(db, attempt.userId) : undefined;
       if (!verified || !user) {
         if (user) {
-          await db.transaction().execute((trx) =>
+          await relaxedTransaction(db, (trx) =>
             recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: user.id, ip, details: { step: 'finish' } }),
           );
+          await this.notifyLocks();
         }
         throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
       }
@@ -171,9 +153,9 @@ export function createAuthService(deps: AccountDeps) {
       const token = newToken();
       const sessionId = newId();
       const expiresAt = plusMs(now, settings.session.absoluteHours * 3_600_000);
-      await db.transaction().execute(async (trx) => {
+      // Relaxed commit: after a power cut the worst case is signing in again (SECURITY.md 5.5).
+      await relaxedTransaction(db, async (trx) => {
         await updateUser(trx, user.id, { failed_logins: 0, locked_until: null, lock_notified: 0, last_login_at: now.toISOString() });
-        await trx.updateTable('login_attempts').set({ outcome: 'succeeded' }).where('id', '=', loginId).execute();
         await insertSession(trx, {
           id: sessionId,
           token_hash: hashToken(token),
@@ -203,10 +185,10 @@ export function createAuthService(deps: AccountDeps) {
 
     /** The browser found the password wrong: close the attempt (it was already counted) and tell a locked user. */
     async abortLogin(loginId: string, ip: string | null): Promise<void> {
-      const attempt = await takeLoginAttempt(db, loginId, 'failed');
-      if (!attempt?.user_id) return;
-      const userId = attempt.user_id;
-      await db.transaction().execute((trx) =>
+      const attempt = await deps.store.takeLogin(loginId);
+      if (!attempt?.userId) return;
+      const userId = attempt.userId;
+      await relaxedTransaction(db, (trx) =>
         recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: userId, ip, details: { step: 'password' } }),
       );
       await this.notifyLocks();
@@ -215,8 +197,11 @@ export function createAuthService(deps: AccountDeps) {
     /** Tells newly locked users (once per lock, after their last attempt ended) and audits the lock. */
     async notifyLocks(): Promise<void> {
       const now = deps.now();
-      await deleteExpiredPending(db, now.toISOString());
-      const locked = await findUnnotifiedLocks(db, now.toISOString());
+      await deps.store.sweep(now.getTime());
+      const candidates = await findUnnotifiedLocks(db, now.toISOString());
+      const locked = [];
+      // Told only once the last attempt is over: the attempt that set the lock may still succeed.
+      for (const user of candidates) if (!(await deps.store.hasOpenLogin(user.id, now.getTime()))) locked.push(user);
       if (locked.length === 0) return;
       const { organisation } = await requireOrganisation(db);
       for (const user of locked) {

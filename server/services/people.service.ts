@@ -20,18 +20,15 @@ import {
   findInvitationById,
   findInvitationByTokenHash,
   findOpenInvitationForEmail,
-  hitRateLimit,
   insertInvitation,
-  insertRegistration,
   listOpenInvitations,
   revokeInvitationRow,
   revokeUserSessions,
-  takeRegistration,
   useInvitation,
 } from '../repositories/sessions.repository';
 import type { InvitationRow } from '../db/database';
 import { recordAuditEvent } from './audit.service';
-import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation } from './account-deps';
+import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
 import { assertMayInvite, assertMayManage, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
 import { isValidCidr } from './ip-allowlist';
@@ -50,14 +47,6 @@ function domainOf(email: string): string {
 
 export function createPeopleService(deps: AccountDeps) {
   const { db, opaque, logger } = deps;
-
-  async function throttle(key: string): Promise<void> {
-    const now = deps.now().getTime();
-    const window = new Date(Math.floor(now / PUBLIC_LIMIT.windowMs) * PUBLIC_LIMIT.windowMs).toISOString();
-    if ((await hitRateLimit(db, key, window)) > PUBLIC_LIMIT.max) {
-      throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
-    }
-  }
 
   /** An invitation a token may still be used for, or the specific reason it may not. */
   async function openInvitation(token: string): Promise<InvitationRow> {
@@ -130,7 +119,7 @@ export function createPeopleService(deps: AccountDeps) {
     },
 
     async lookupInvitation(token: string, ip: string | null) {
-      await throttle(`invitation-ip:${ip ?? 'unknown'}`);
+      await throttle(deps, `invitation-ip:${ip ?? 'unknown'}`, PUBLIC_LIMIT);
       const row = await openInvitation(token);
       const { organisation, settings } = await requireOrganisation(db);
       return {
@@ -145,13 +134,13 @@ export function createPeopleService(deps: AccountDeps) {
     },
 
     async startSignup(token: string, registrationRequest: string, ip: string | null) {
-      await throttle(`invitation-ip:${ip ?? 'unknown'}`);
+      await throttle(deps, `invitation-ip:${ip ?? 'unknown'}`, PUBLIC_LIMIT);
       const row = await openInvitation(token);
       const now = deps.now();
       const userId = newId();
       const registrationId = newId();
       const registrationResponse = opaque.createRegistrationResponse(userId, registrationRequest);
-      await insertRegistration(db, { id: registrationId, purpose: 'signup', user_id: userId, subject: row.id, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      await deps.store.putRegistration(registrationId, { purpose: 'signup', userId, subject: row.id, expiresAt: now.getTime() + REGISTRATION_TTL_MS });
       return { registrationId, userId, registrationResponse };
     },
 
@@ -159,16 +148,14 @@ export function createPeopleService(deps: AccountDeps) {
       assertRecord(body.registrationRecord);
       const invitation = await openInvitation(body.token);
       const now = deps.now();
-      const registration = await takeRegistration(db, body.registrationId);
-      if (!registration || registration.purpose !== 'signup' || registration.subject !== invitation.id || registration.expires_at <= now.toISOString()) {
-        throw fail('registration_expired', 'The sign-up took too long. Open the invitation link again.');
-      }
+      const registration = await takeRegistration(deps, body.registrationId, 'signup', 'sign-up');
+      if (registration.subject !== invitation.id) throw fail('registration_expired', 'This sign-up belongs to another invitation. Open the invitation link again.');
       if (invitation.role === 'admin' && !body.keys.signing) throw fail('validation_failed', 'An Administrator account needs a signing key.');
       await db.transaction().execute(async (trx) => {
         if (!(await useInvitation(trx, invitation.id, now.toISOString()))) throw fail('invitation_used', 'This invitation was used already.');
         if (await findUserByEmail(trx, invitation.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
         await insertUser(trx, {
-          id: registration.user_id,
+          id: registration.userId,
           email: invitation.email,
           role: invitation.role,
           language: body.language,
@@ -178,9 +165,9 @@ export function createPeopleService(deps: AccountDeps) {
           password_changed_at: now.toISOString(),
           ...userKeyColumns(body.keys),
         });
-        await recordAuditEvent(trx, { action: 'account.signed_up', actorId: registration.user_id, targetType: 'invitation', targetId: invitation.id, ip, details: { role: invitation.role } });
+        await recordAuditEvent(trx, { action: 'account.signed_up', actorId: registration.userId, targetType: 'invitation', targetId: invitation.id, ip, details: { role: invitation.role } });
       });
-      return { userId: registration.user_id };
+      return { userId: registration.userId };
     },
 
     async listUsers(actor: Actor) {
@@ -218,7 +205,7 @@ export function createPeopleService(deps: AccountDeps) {
       assertRecentAuth(actor, now);
       const registrationId = newId();
       const registrationResponse = opaque.createRegistrationResponse(actor.userId, registrationRequest);
-      await insertRegistration(db, { id: registrationId, purpose: 'password', user_id: actor.userId, subject: actor.sessionId, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      await deps.store.putRegistration(registrationId, { purpose: 'password', userId: actor.userId, subject: actor.sessionId, expiresAt: now.getTime() + REGISTRATION_TTL_MS });
       return { registrationId, userId: actor.userId, registrationResponse };
     },
 
@@ -226,10 +213,8 @@ export function createPeopleService(deps: AccountDeps) {
       assertRecord(input.registrationRecord);
       const now = deps.now();
       assertRecentAuth(actor, now);
-      const registration = await takeRegistration(db, input.registrationId);
-      if (!registration || registration.purpose !== 'password' || registration.user_id !== actor.userId || registration.expires_at <= now.toISOString()) {
-        throw fail('registration_expired', 'The password change took too long. Start again.');
-      }
+      const registration = await takeRegistration(deps, input.registrationId, 'password', 'password change');
+      if (registration.userId !== actor.userId) throw fail('registration_expired', 'This password change belongs to another account. Start again.');
       const user = await findUserById(db, actor.userId);
       if (!user) throw fail('unauthenticated', 'Sign in first.');
       await db.transaction().execute(async (trx) => {

@@ -18,9 +18,8 @@ import {
   updateUser,
   upsertEscrowGrant,
 } from '../repositories/accounts.repository';
-import { insertRegistration, takeRegistration } from '../repositories/sessions.repository';
 import { recordAuditEvent } from './audit.service';
-import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation } from './account-deps';
+import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation, takeRegistration } from './account-deps';
 import { DEFAULT_SETTINGS } from './settings';
 
 const SETUP_TOKEN_TTL_MS = 24 * 3_600_000;
@@ -79,7 +78,7 @@ export function createSetupService(deps: AccountDeps) {
       const userId = newId();
       const registrationId = newId();
       const registrationResponse = opaque.createRegistrationResponse(userId, registrationRequest);
-      await insertRegistration(db, { id: registrationId, purpose: 'setup', user_id: userId, subject: email, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      await deps.store.putRegistration(registrationId, { purpose: 'setup', userId, subject: email, expiresAt: now.getTime() + REGISTRATION_TTL_MS });
       return { registrationId, userId, registrationResponse, opaqueServerPublicKey: opaque.publicKey };
     },
 
@@ -87,15 +86,12 @@ export function createSetupService(deps: AccountDeps) {
       assertRecord(body.registrationRecord);
       await validSetupToken(body.setupToken);
       const now = deps.now();
-      const registration = await takeRegistration(db, body.registrationId);
-      if (!registration || registration.purpose !== 'setup' || registration.expires_at <= now.toISOString()) {
-        throw fail('registration_expired', 'The setup took too long. Start again.');
-      }
+      const registration = await takeRegistration(deps, body.registrationId, 'setup', 'setup');
       const statement = JSON.parse(fromUtf8(fromBase64Url(body.holderStatement.payload))) as { holderId?: unknown; grantedBy?: unknown };
-      if (statement.holderId !== registration.user_id || statement.grantedBy !== registration.user_id) {
+      if (statement.holderId !== registration.userId || statement.grantedBy !== registration.userId) {
         throw fail('validation_failed', 'The escrow holder statement does not name this Administrator.');
       }
-      const userId = registration.user_id;
+      const userId = registration.userId;
       await db.transaction().execute(async (trx) => {
         if (!(await consumeOneTimeToken(trx, hashToken(body.setupToken), 'setup', now.toISOString()))) {
           throw fail('setup_token_invalid', 'This setup link was used already.');
@@ -183,7 +179,7 @@ export function createSetupService(deps: AccountDeps) {
       if (!user || user.role !== 'admin') throw fail('forbidden', 'Only an Administrator can recover the organisation with the recovery kit.');
       const registrationId = newId();
       const registrationResponse = opaque.createRegistrationResponse(user.id, registrationRequest);
-      await insertRegistration(db, { id: registrationId, purpose: 'recovery', user_id: user.id, subject: user.id, created_at: now.toISOString(), expires_at: plusMs(now, REGISTRATION_TTL_MS) });
+      await deps.store.putRegistration(registrationId, { purpose: 'recovery', userId: user.id, subject: user.id, expiresAt: now.getTime() + REGISTRATION_TTL_MS });
       return {
         registrationId,
         userId: user.id,
@@ -203,15 +199,12 @@ export function createSetupService(deps: AccountDeps) {
     async finishRecovery(body: FinishRecoveryBody, ip: string | null): Promise<void> {
       assertRecord(body.registrationRecord);
       const now = deps.now();
-      const registration = await takeRegistration(db, body.registrationId);
-      if (!registration || registration.purpose !== 'recovery' || registration.expires_at <= now.toISOString()) {
-        throw fail('registration_expired', 'The recovery took too long. Start again.');
-      }
+      const registration = await takeRegistration(deps, body.registrationId, 'recovery', 'recovery');
       await db.transaction().execute(async (trx) => {
         if (!(await consumeOneTimeToken(trx, hashToken(body.recoveryToken), 'recovery', now.toISOString()))) {
           throw fail('recovery_token_invalid', 'This recovery link was used already.');
         }
-        await updateUser(trx, registration.user_id, {
+        await updateUser(trx, registration.userId, {
           opaque_record: body.registrationRecord,
           wrapped_user_key: body.wrappedUserKey,
           key_safe: body.keySafe,
@@ -220,8 +213,8 @@ export function createSetupService(deps: AccountDeps) {
           locked_until: null,
           password_changed_at: now.toISOString(),
         });
-        await trx.updateTable('escrow_grants').set({ kind: 'wrapped', value: body.escrowGrant }).where('user_id', '=', registration.user_id).execute();
-        await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.user_id, targetType: 'user', targetId: registration.user_id, ip });
+        await trx.updateTable('escrow_grants').set({ kind: 'wrapped', value: body.escrowGrant }).where('user_id', '=', registration.userId).execute();
+        await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.userId, targetType: 'user', targetId: registration.userId, ip });
       });
     },
   };

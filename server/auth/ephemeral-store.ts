@@ -1,0 +1,99 @@
+// Short-lived protocol state (pending OPAQUE logins and registrations, rate-limit windows), kept in memory.
+import { fail } from '../errors';
+
+/**
+ * Why memory and not the database: this state lives for minutes, nobody is told it is saved, and
+ * the OPAQUE server login state holds ephemeral secrets that should never reach a disk or a backup.
+ * A restart simply makes people start their sign-in again. Scale-out (several stateless servers)
+ * needs a shared implementation of this interface (a PostgreSQL UNLOGGED table or similar); the
+ * interface is async for that reason.
+ */
+export interface PendingLogin {
+  /** Null for unknown, locked or reset-pending accounts (their answer was a fake). */
+  readonly userId: string | null;
+  /** OPAQUE ServerLoginState: secret. */
+  readonly state: string;
+  readonly expiresAt: number;
+}
+
+export interface PendingRegistration {
+  readonly purpose: 'setup' | 'signup' | 'password' | 'recovery';
+  readonly userId: string;
+  /** What it is for: e-mail (setup), invitation id (signup), session id (password), user id (recovery). */
+  readonly subject: string;
+  readonly expiresAt: number;
+}
+
+export interface EphemeralStore {
+  putLogin(id: string, login: PendingLogin): Promise<void>;
+  /** Removes and returns a pending login (a login id works once); undefined if unknown. */
+  takeLogin(id: string): Promise<PendingLogin | undefined>;
+  /** Whether `userId` has a login that is neither finished nor expired. */
+  hasOpenLogin(userId: string, now: number): Promise<boolean>;
+  putRegistration(id: string, registration: PendingRegistration): Promise<void>;
+  takeRegistration(id: string): Promise<PendingRegistration | undefined>;
+  /** Adds one hit to a fixed window and returns the hits in it. */
+  hit(key: string, windowMs: number, now: number): Promise<number>;
+  /** Drops expired entries; returns the user ids of logins that expired unfinished (abandoned). */
+  sweep(now: number): Promise<string[]>;
+}
+
+/** More pending entries than this is an attack or a bug: refuse new ones instead of growing. */
+export const MAX_PENDING = 100_000;
+
+export function createMemoryStore(): EphemeralStore {
+  const logins = new Map<string, PendingLogin>();
+  const registrations = new Map<string, PendingRegistration>();
+  const windows = new Map<string, { start: number; count: number }>();
+
+  const guard = (size: number) => {
+    if (size >= MAX_PENDING) throw fail('service_unavailable', 'Too many sign-ins are in progress. Try again in a few minutes.');
+  };
+
+  return {
+    putLogin(id, login) {
+      guard(logins.size);
+      logins.set(id, login);
+      return Promise.resolve();
+    },
+    takeLogin(id) {
+      const login = logins.get(id);
+      logins.delete(id);
+      return Promise.resolve(login);
+    },
+    hasOpenLogin(userId, now) {
+      for (const login of logins.values()) if (login.userId === userId && login.expiresAt > now) return Promise.resolve(true);
+      return Promise.resolve(false);
+    },
+    putRegistration(id, registration) {
+      guard(registrations.size);
+      registrations.set(id, registration);
+      return Promise.resolve();
+    },
+    takeRegistration(id) {
+      const registration = registrations.get(id);
+      registrations.delete(id);
+      return Promise.resolve(registration);
+    },
+    hit(key, windowMs, now) {
+      const start = Math.floor(now / windowMs) * windowMs;
+      const current = windows.get(key);
+      const next = current && current.start === start ? { start, count: current.count + 1 } : { start, count: 1 };
+      if (!current) guard(windows.size);
+      windows.set(key, next);
+      return Promise.resolve(next.count);
+    },
+    sweep(now) {
+      const abandoned: string[] = [];
+      for (const [id, login] of logins) {
+        if (login.expiresAt > now) continue;
+        logins.delete(id);
+        if (login.userId) abandoned.push(login.userId);
+      }
+      for (const [id, registration] of registrations) if (registration.expiresAt <= now) registrations.delete(id);
+      // Windows are at most 5 minutes long; an hour-old one is certainly over.
+      for (const [key, window] of windows) if (window.start < now - 3_600_000) windows.delete(key);
+      return Promise.resolve(abandoned);
+    },
+  };
+}
