@@ -15,7 +15,7 @@ import { secretFilePath } from './auth/server-secret';
 import { loadConfig } from './env';
 import { createRecordingNotifier } from './services/notifications';
 import { prepareInstance, StartupError } from './startup';
-import { browserLikeClient, listen } from './test/http-client';
+import { browserLikeClient, listen } from './lib/node-api-client';
 import { createTestOrganisation, fast, type TestOrganisation } from './test/org-fixture';
 import { makeTestDatabase, testServerSetup } from './test/make-test-app';
 

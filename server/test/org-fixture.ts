@@ -4,7 +4,7 @@ import { listUsers, type Role } from '../../shared/api';
 import { grantEscrowAccess, invite, login, setupOrganisation, signup, type FlowOptions } from '../../shared/flows/account-flows';
 import type { UnlockedVault } from '../../shared/flows/vault';
 import type { Notification } from '../services/notifications';
-import { browserLikeClient, listen, type BrowserLikeClient, type RunningServer } from './http-client';
+import { browserLikeClient, listen, type BrowserLikeClient, type RunningServer } from '../lib/node-api-client';
 import { makeTestApp, type TestApp } from './make-test-app';
 
 /** Cheap client-side key stretching: the server does exactly its normal work. */

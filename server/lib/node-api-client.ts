@@ -1,9 +1,10 @@
-// Test helper: the real app on a loopback port, and API clients that keep cookies like a browser.
+// Node-side API access (tests, demo, bench): the app on a loopback port, and clients that keep cookies like a browser.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApiClient } from '../../client/api/call-api';
 import type { CallApi } from '../../shared/api/client';
-import type { TestApp } from './make-test-app';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../http/app-env';
 
 export interface RunningServer {
   readonly baseUrl: string;
@@ -11,7 +12,7 @@ export interface RunningServer {
 }
 
 /** Serves `testApp` over real HTTP on 127.0.0.1 (so client IPs, cookies and headers are real). */
-export async function listen(testApp: TestApp): Promise<RunningServer> {
+export async function listen(testApp: { readonly app: Hono<AppEnv> }): Promise<RunningServer> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: testApp.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
