@@ -109,7 +109,7 @@ describe('with accounts', () => {
     const services = createServices(deps);
     const link = await prepared.announce(services.setup);
     const token = new URLSearchParams(new URL(link!).hash.slice(1)).get('token')!;
-    const server = await listen({ ...org.testApp, app: createApp(deps, services), services });
+    const server = await listen({ app: createApp(deps, services) });
     try {
       const newClient = () => browserLikeClient(server.baseUrl, config.publicOrigin);
       // Old passwords are dead with the old secret.
