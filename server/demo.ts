@@ -13,10 +13,10 @@ const origin = process.env.PUBLIC_ORIGIN ?? `http://localhost:${port}`;
 const credentialsFile = join(dataDir, 'demo-accounts.txt');
 
 const people = [
-  { role: 'admin', name: 'Anna de Vries', email: 'anna@demo.kluis.example', password: 'demo-beheerder-anna-2026' },
-  { role: 'team', name: 'Bram Jansen', email: 'bram@demo.kluis.example', password: 'demo-kantoor-bram-2026' },
-  { role: 'client', name: 'Carla Bakker', email: 'carla@client.example', password: 'demo-klant-carla-2026' },
-  { role: 'client', name: 'Daan Visser', email: 'daan@client.example', password: 'demo-klant-daan-2026' },
+  { role: 'admin', name: 'Anna de Vries', email: 'anna@demo.kluis.example', password: 'appeltaart-met-slagroom-42' },
+  { role: 'team', name: 'Bram Jansen', email: 'bram@demo.kluis.example', password: 'fietsen-langs-de-amstel-7' },
+  { role: 'client', name: 'Carla Bakker', email: 'carla@example.nl', password: 'tulpenvelden-in-april-3' },
+  { role: 'client', name: 'Daan Visser', email: 'daan@example.nl', password: 'windmolens-aan-de-zaan-9' },
 ] as const;
 
 function startServer() {

@@ -29,6 +29,8 @@ export interface BrowserLikeClient {
   readonly cookies: Map<string, string>;
   /** Every request this client sent (for zero-knowledge assertions). */
   readonly sent: { url: string; method: string; headers: Record<string, string>; body: string }[];
+  /** Every Set-Cookie line received, as sent by the server. */
+  readonly setCookies: string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export interface BrowserLikeClient {
 export function browserLikeClient(baseUrl: string, origin: string): BrowserLikeClient {
   const cookies = new Map<string, string>();
   const sent: BrowserLikeClient['sent'] = [];
+  const setCookies: string[] = [];
   const fetchWithCookies: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('Origin', origin);
@@ -50,6 +53,7 @@ export function browserLikeClient(baseUrl: string, origin: string): BrowserLikeC
     });
     const response = await fetch(input, { ...init, headers });
     for (const line of response.headers.getSetCookie()) {
+      setCookies.push(line);
       const [pair = '', ...attributes] = line.split(';');
       const separator = pair.indexOf('=');
       const name = pair.slice(0, separator).trim();
@@ -60,5 +64,5 @@ export function browserLikeClient(baseUrl: string, origin: string): BrowserLikeC
     }
     return response;
   };
-  return { api: createApiClient({ baseUrl, fetch: fetchWithCookies }), cookies, sent };
+  return { api: createApiClient({ baseUrl, fetch: fetchWithCookies }), cookies, sent, setCookies };
 }

@@ -31,6 +31,23 @@ export function findLiveSession(db: Executor, tokenHash: string, now: string) {
     .executeTakeFirst();
 }
 
+export function listLiveSessions(db: Executor, userId: string, now: string) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('last_seen_at', 'desc')
+    .execute();
+}
+
+/** Revokes one live session of `userId`; false when it is not theirs or already ended. */
+export async function revokeOwnSession(db: Executor, userId: string, id: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export async function touchSession(db: Executor, id: string, now: string): Promise<void> {
   await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
 }
@@ -45,10 +62,6 @@ export async function revokeUserSessions(db: Executor, userId: string, now: stri
   if (keepId) query = query.where('id', '!=', keepId);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
-}
-
-export async function markSessionAuthenticated(db: Executor, id: string, now: string): Promise<void> {
-  await db.updateTable('sessions').set({ authenticated_at: now, last_seen_at: now }).where('id', '=', id).execute();
 }
 
 export async function insertInvitation(db: Executor, row: Insertable<InvitationsTable>): Promise<void> {

@@ -26,6 +26,12 @@ function actorOf(c: Context<AppEnv>): Actor {
 
 const ipOf = (c: Context<AppEnv>) => c.get('clientIp') ?? null;
 
+function sessionOf(c: Context<AppEnv>) {
+  const session = c.get('session');
+  if (!session) throw fail('unauthenticated', 'Sign in first.');
+  return session;
+}
+
 export function accountRoutes(config: Config, { auth, setup, people }: AccountServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -65,6 +71,16 @@ export function accountRoutes(config: Config, { auth, setup, people }: AccountSe
     const session = c.get('session');
     if (session) await auth.logoutEverywhere(session, ipOf(c));
     clearSessionCookie(c, config);
+    return null;
+  });
+
+  defineRoute(app, endpoints.listSessions, (_input, c) => auth.listSessions(sessionOf(c)));
+  defineRoute(app, endpoints.endSession, async ({ params }, c) => {
+    await auth.endSession(sessionOf(c), params.id, ipOf(c));
+    return null;
+  });
+  defineRoute(app, endpoints.endUserSessions, async ({ params }, c) => {
+    await people.endUserSessions(actorOf(c), params.id);
     return null;
   });
 

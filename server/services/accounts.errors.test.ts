@@ -193,6 +193,20 @@ describe('bad input', () => {
     }
   });
 
+  it('ends sessions after their absolute lifetime even when active', async () => {
+    const member = await org.relogin(org.members.auditor!);
+    for (let minutes = 25; minutes <= 12 * 60; minutes += 25) {
+      clock.offsetMs = minutes * 60_000;
+      await member.client.api(getSession, {});
+    }
+    clock.offsetMs = 12 * 60 * 60_000 + 60_000;
+    try {
+      await expect(member.client.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    } finally {
+      clock.offsetMs = 0;
+    }
+  });
+
   it('ends idle sessions and refuses a recovery link that was never issued', async () => {
     const member = await org.relogin(org.members.auditor!);
     clock.offsetMs = 31 * 60_000;

@@ -1,6 +1,6 @@
 // Integration: the whole account life-cycle through the browser flows over real HTTP and a real SQLite file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getSession, listEscrowHolders, listUsers, logout } from '../../shared/api';
+import { endSession, endUserSessions, getSession, listEscrowHolders, listSessions, listUsers, logout, logoutEverywhere } from '../../shared/api';
 import { DecryptionError, OPAQUE_KEY_STRETCHING } from '../../shared/crypto';
 import { changePassword, invite, login, LoginRejectedError, openProfile, signup } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
@@ -63,7 +63,7 @@ describe('account life-cycle', () => {
     await invite(team.client.api, team.vault, { email: 'real-stretching@kluis.test', role: 'client', language: 'en' });
     const { token, fragment } = parseInvitationLink(invitationLinkFor(org.testApp, 'real-stretching@kluis.test'));
     const password = 'een echt wachtwoord met Argon2id';
-    await signup(org.newClient().api, { token, fragment, name: 'Echt', password, language: 'en' });
+    await signup(org.newClient().api, { token, fragment, name: 'Eva Smit', password, language: 'en' });
     const { vault } = await login(org.newClient().api, 'real-stretching@kluis.test', password, { keyStretching: OPAQUE_KEY_STRETCHING });
     expect(vault.role).toBe('client');
     // The same password with other key stretching is another password.
@@ -76,7 +76,9 @@ describe('account life-cycle', () => {
     await login(other.api, member.email, member.password, fast);
     const before = await org.testApp.db.selectFrom('users').selectAll().where('id', '=', member.userId).executeTakeFirstOrThrow();
 
-    await changePassword(member.client.api, member.vault, 'een-heel-nieuw-wachtwoord', fast);
+    const before2 = await org.testApp.db.selectFrom('sessions').select('id').where('user_id', '=', member.userId).where('revoked_at', 'is', null).execute();
+    expect(before2.length).toBeGreaterThanOrEqual(2);
+    member.vault = await changePassword(member.client.api, member.vault, member.password, 'een-heel-nieuw-wachtwoord', fast);
 
     const after = await org.testApp.db.selectFrom('users').selectAll().where('id', '=', member.userId).executeTakeFirstOrThrow();
     expect(after.wrapped_user_key).not.toBe(before.wrapped_user_key);
@@ -85,9 +87,59 @@ describe('account life-cycle', () => {
     await expect(other.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
     await expect(member.client.api(getSession, {})).resolves.toMatchObject({ user: { id: member.userId } });
     await expect(login(org.newClient().api, member.email, member.password, fast)).rejects.toBeInstanceOf(LoginRejectedError);
-    const fresh = await login(org.newClient().api, member.email, 'een-heel-nieuw-wachtwoord', fast);
+    member.password = 'een-heel-nieuw-wachtwoord';
+    const fresh = await login(org.newClient().api, member.email, member.password, fast);
     expect(fresh.vault.userId).toBe(member.userId);
-    expect(org.testApp.notifier).toHaveProperty('sent');
+    const sent = (org.testApp.notifier as unknown as { sent: { to: string; notification: { kind: string } }[] }).sent;
+    expect(sent.filter((m) => m.to === member.email && m.notification.kind === 'password_changed')).toHaveLength(1);
+  });
+
+  it('sets the session cookie HttpOnly, SameSite=Strict, Path=/ and ends the old session on a new login', async () => {
+    const member = await org.relogin(org.members.auditor!);
+    const line = member.client.setCookies.find((l) => l.startsWith('kluis_session='))!;
+    expect(line).toMatch(/; HttpOnly/i);
+    expect(line).toMatch(/; SameSite=Strict/i);
+    expect(line).toMatch(/; Path=\//i);
+    expect(line).toMatch(/^kluis_session=[A-Za-z0-9_-]{43};/);
+    const oldCookie = [...member.client.cookies][0]!;
+    await login(member.client.api, member.email, member.password, fast);
+    const stale = org.newClient();
+    stale.cookies.set(oldCookie[0], oldCookie[1]);
+    await expect(stale.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(member.client.api(getSession, {})).resolves.toMatchObject({ user: { id: member.userId } });
+  });
+
+  it('lists the user\'s sessions, ends one, and ends all with "log out everywhere"', async () => {
+    const member = await org.relogin(org.members.auditor!);
+    const other = org.newClient();
+    await login(other.api, member.email, member.password, fast);
+    const { sessions } = await member.client.api(listSessions, {});
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    const otherId = sessions.find((s) => !s.current)!.id;
+    await member.client.api(endSession, { params: { id: otherId } });
+    await expect(other.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    const third = org.newClient();
+    await login(third.api, member.email, member.password, fast);
+    await member.client.api(logoutEverywhere, {});
+    await expect(third.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(member.client.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('lets staff end every session of a person they manage', async () => {
+    const client = await org.relogin(org.members.client!);
+    const team = await org.relogin(org.members.team!);
+    await team.client.api(endUserSessions, { params: { id: client.userId } });
+    await expect(client.client.api(getSession, {})).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('normalises passwords (NFKC): typed composed at sign-up, decomposed at login', async () => {
+    const team = await org.relogin(org.members.team!);
+    await invite(team.client.api, team.vault, { email: 'nfkc@kluis.test', role: 'client', language: 'nl' });
+    const { token, fragment } = parseInvitationLink(invitationLinkFor(org.testApp, 'nfkc@kluis.test'));
+    await signup(org.newClient().api, { token, fragment, name: 'Zoë', password: 'crème brûlée in café', language: 'nl' }, fast);
+    const decomposed = 'cre\u0300me bru\u0302le\u0301e in cafe\u0301';
+    expect(decomposed).not.toBe('crème brûlée in café');
+    await expect(login(org.newClient().api, 'nfkc@kluis.test', decomposed, fast)).resolves.toMatchObject({ vault: { role: 'client' } });
   });
 
   it('ends the session on logout; the old cookie is refused afterwards', async () => {

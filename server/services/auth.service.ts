@@ -1,6 +1,6 @@
 // Login with OPAQUE, lockout, throttling and sessions (SECURITY.md 5.1 and 5.5).
 import { isPasswordExpired } from '../../shared/accounts/password-rules';
-import type { AccountBundle, Role } from '../../shared/api';
+import type { AccountBundle, OrganisationSettings, Role } from '../../shared/api';
 import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
 import {
@@ -17,14 +17,15 @@ import { relaxedTransaction } from '../db/relaxed';
 import {
   findLiveSession,
   insertSession,
-  markSessionAuthenticated,
+  listLiveSessions,
+  revokeOwnSession,
   revokeSession,
   revokeUserSessions,
   touchSession,
 } from '../repositories/sessions.repository';
 import type { UserRow } from '../db/database';
 import { recordAuditEvent } from './audit.service';
-import { type AccountDeps, LOGIN_TTL_MS, plusMs, requireOrganisation, throttle } from './account-deps';
+import { type AccountDeps, type Actor, LOGIN_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, throttle } from './account-deps';
 import { mayHoldEscrow } from './authorization';
 import { isIpAllowed } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
@@ -33,6 +34,10 @@ import { notifyQuietly } from './notifications';
 export const LOGIN_IP_WINDOW_MS = 5 * 60_000;
 /** last_seen_at is written at most this often (it is only for idle timeouts). */
 const TOUCH_INTERVAL_MS = 60_000;
+
+function actorOfSession(session: SessionContext, ip: string | null): Actor {
+  return { userId: session.userId, role: session.role, sessionId: session.id, authenticatedAt: session.authenticatedAt, ip };
+}
 
 export interface SessionContext {
   readonly id: string;
@@ -54,7 +59,7 @@ export function createAuthService(deps: AccountDeps) {
     const { organisation, settings } = await requireOrganisation(db);
     const grant = mayHoldEscrow(user.role) ? await findEscrowGrant(db, user.id) : undefined;
     return {
-      session: sessionInfo(session, organisation.name, settings.autoLockMinutes),
+      session: sessionInfo(session, organisation.name, settings),
       keys: {
         wrappedUserKey: user.wrapped_user_key,
         keySafe: user.key_safe,
@@ -77,14 +82,15 @@ export function createAuthService(deps: AccountDeps) {
     };
   }
 
-  function sessionInfo(session: SessionContext, organisationName: string, autoLockMinutes: number) {
+  function sessionInfo(session: SessionContext, organisationName: string, settings: OrganisationSettings) {
     return {
       user: { id: session.userId, email: session.email, role: session.role, language: session.language },
       organisation: { name: organisationName },
       authenticatedAt: session.authenticatedAt,
       expiresAt: session.expiresAt,
       passwordExpired: session.passwordExpired,
-      autoLockMinutes,
+      autoLockMinutes: settings.autoLockMinutes,
+      passwordRules: settings.passwordRules,
     };
   }
 
@@ -249,7 +255,7 @@ export function createAuthService(deps: AccountDeps) {
 
     async getSessionInfo(session: SessionContext) {
       const { organisation, settings } = await requireOrganisation(db);
-      return sessionInfo(session, organisation.name, settings.autoLockMinutes);
+      return sessionInfo(session, organisation.name, settings);
     },
 
     async logout(session: SessionContext, ip: string | null): Promise<void> {
@@ -261,10 +267,26 @@ export function createAuthService(deps: AccountDeps) {
     },
 
     async logoutEverywhere(session: SessionContext, ip: string | null): Promise<void> {
+      assertRecentAuth(actorOfSession(session, ip), deps.now());
       const now = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
         const ended = await revokeUserSessions(trx, session.userId, now);
         await recordAuditEvent(trx, { action: 'auth.logout_everywhere', actorId: session.userId, targetType: 'user', targetId: session.userId, ip, details: { sessions: ended } });
+      });
+    },
+
+    async listSessions(session: SessionContext) {
+      const rows = await listLiveSessions(db, session.userId, deps.now().toISOString());
+      return {
+        sessions: rows.map((r) => ({ id: r.id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, ip: r.ip, current: r.id === session.id })),
+      };
+    },
+
+    async endSession(session: SessionContext, id: string, ip: string | null): Promise<void> {
+      assertRecentAuth(actorOfSession(session, ip), deps.now());
+      await db.transaction().execute(async (trx) => {
+        if (!(await revokeOwnSession(trx, session.userId, id, deps.now().toISOString()))) throw fail('not_found', 'There is no such session.');
+        await recordAuditEvent(trx, { action: 'auth.session_ended', actorId: session.userId, targetType: 'session', targetId: id, ip });
       });
     },
 
@@ -273,10 +295,6 @@ export function createAuthService(deps: AccountDeps) {
       await revokeSession(db, sessionId, deps.now().toISOString());
     },
 
-    /** A fresh login inside an existing session counts as re-authentication (sensitive actions). */
-    async markAuthenticated(sessionId: string): Promise<void> {
-      await markSessionAuthenticated(db, sessionId, deps.now().toISOString());
-    },
   };
 }
 

@@ -200,6 +200,17 @@ export function createPeopleService(deps: AccountDeps) {
       });
     },
 
+    async endUserSessions(actor: Actor, userId: string): Promise<void> {
+      assertRecentAuth(actor, deps.now());
+      const target = await findUserById(db, userId);
+      if (!target) throw fail('not_found', 'There is no such person.');
+      assertMayManage(actor.role, target.role);
+      await db.transaction().execute(async (trx) => {
+        const ended = await revokeUserSessions(trx, userId, deps.now().toISOString());
+        await recordAuditEvent(trx, { action: 'auth.sessions_ended_by_staff', actorId: actor.userId, targetType: 'user', targetId: userId, ip: actor.ip, details: { sessions: ended } });
+      });
+    },
+
     async startPasswordChange(actor: Actor, registrationRequest: string) {
       const now = deps.now();
       assertRecentAuth(actor, now);

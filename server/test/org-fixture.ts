@@ -7,13 +7,22 @@ import type { Notification } from '../services/notifications';
 import { browserLikeClient, listen, type BrowserLikeClient, type RunningServer } from '../lib/node-api-client';
 import { makeTestApp, type TestApp } from './make-test-app';
 
+/** Passphrases that pass the password rules (no e-mail, name, role or organisation words in them). */
+const memberPasswords: Record<Role, string> = {
+  admin: 'paarse-regenjas-op-zondag',
+  team: 'blauwe-fiets-bij-het-station',
+  client: 'rode-tulpen-langs-de-dijk',
+  auditor: 'groene-deur-aan-de-gracht',
+};
+
 /** Cheap client-side key stretching: the server does exactly its normal work. */
 export const fast: FlowOptions = { keyStretching: OPAQUE_BENCH_KEY_STRETCHING };
 
 export interface Member {
   readonly role: Role;
   readonly email: string;
-  readonly password: string;
+  /** Tests that change it update it, so later relogins keep working. */
+  password: string;
   readonly userId: string;
   client: BrowserLikeClient;
   vault: UnlockedVault;
@@ -59,7 +68,7 @@ export async function createTestOrganisation(roles: readonly Role[] = [], option
 
   const adminClient = newClient();
   const adminEmail = 'admin@kluis.test';
-  const adminPassword = 'beheerder-wachtwoord-lang-genoeg';
+  const adminPassword = 'zonnige-dinsdag-met-appeltaart';
   const setupToken = await testApp.services.setup.issueSetupToken();
   const setup = await setupOrganisation(
     adminClient.api,
@@ -81,7 +90,7 @@ export async function createTestOrganisation(roles: readonly Role[] = [], option
   for (const role of roles) {
     const inviter = role === 'client' && members.team ? members.team : admin;
     const email = `${role}@kluis.test`;
-    const password = `${role}-wachtwoord-lang-genoeg`;
+    const password = memberPasswords[role];
     await invite(inviter.client.api, inviter.vault, { email, role, language: 'nl' });
     const { token, fragment } = parseInvitationLink(invitationLinkFor(testApp, email));
     const memberClient = newClient();

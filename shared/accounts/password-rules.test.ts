@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PASSWORD_RULES,
+  KLUIS_CONTEXT_WORDS,
   PASSWORD_MAX_LENGTH,
   checkPassword,
   isPasswordExpired,
@@ -46,6 +47,16 @@ describe('password floors (always on)', () => {
   it('refuses passwords containing the user name', () => {
     const context = { name: 'Anaïs Verbruggen' };
     expect(check('verbruggen!Zomer77', DEFAULT_PASSWORD_RULES, context).problems).toContain('contains_name');
+  });
+});
+
+describe('context words (ASVS 6.1.2)', () => {
+  it('refuses passwords containing the organisation name, the product or a role name', () => {
+    const context = { contextWords: ['Kantoor De Vries', ...KLUIS_CONTEXT_WORDS] };
+    expect(check('devries-kantoor-2026!', DEFAULT_PASSWORD_RULES, context).problems).toContain('contains_context');
+    expect(check('mijn-KLUIS-wachtwoord', DEFAULT_PASSWORD_RULES, context).problems).toContain('contains_context');
+    expect(check('beheerder-zomer-77!', DEFAULT_PASSWORD_RULES, context).problems).toContain('contains_context');
+    expect(check('vliegende kroket onder de brug 1987!', DEFAULT_PASSWORD_RULES, context).problems).not.toContain('contains_context');
   });
 });
 

@@ -39,6 +39,7 @@ export type PasswordProblem =
   | 'common'
   | 'contains_email'
   | 'contains_name'
+  | 'contains_context'
   | 'too_weak'
   | 'needs_character_classes';
 
@@ -57,7 +58,21 @@ export interface PasswordCheck {
 export interface PasswordContext {
   readonly email?: string;
   readonly name?: string;
+  /** Words of this service a password must not contain (ASVS 6.1.2): organisation name, product, roles. */
+  readonly contextWords?: readonly string[];
 }
+
+/** The words every Kluis password is checked against, besides the organisation's name (ASVS 6.1.2). */
+export const KLUIS_CONTEXT_WORDS: readonly string[] = [
+  'kluis',
+  'administrator',
+  'beheerder',
+  'teamlid',
+  'klant',
+  'client',
+  'auditor',
+  'kantoor',
+];
 
 /** Something that estimates strength: zxcvbn-ts's `ZxcvbnFactory.check`. */
 export type StrengthEstimator = (password: string, userInputs: string[]) => ZxcvbnResult;
@@ -114,7 +129,7 @@ export function checkPassword(
   if (length < minLength) problems.push('too_short');
   if (length > PASSWORD_MAX_LENGTH) problems.push('too_long');
 
-  const personal = personalTokens(context);
+  const personal = [...personalTokens(context), ...(context.contextWords ?? []).map((w) => w.toLowerCase())];
   // zxcvbn is quadratic-ish in length; the first 100 characters decide the estimate.
   const result = estimate(password.slice(0, 100), personal);
   if (isCommon(result, password)) problems.push('common');
@@ -122,6 +137,10 @@ export function checkPassword(
   const lower = password.toLowerCase();
   if (context.email && personalTokens({ email: context.email }).some((t) => lower.includes(t))) problems.push('contains_email');
   if (context.name && personalTokens({ name: context.name }).some((t) => lower.includes(t))) problems.push('contains_name');
+  const contextTokens = (context.contextWords ?? [])
+    .flatMap((word) => word.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{Nd}]+/u))
+    .filter((t) => t.length >= 4);
+  if (contextTokens.some((t) => lower.includes(t))) problems.push('contains_context');
   if (result.score < rules.minScore) problems.push('too_weak');
   if (rules.requireCharacterClasses && characterClasses(password) < 3) problems.push('needs_character_classes');
 

@@ -79,6 +79,8 @@ export const sessionInfoSchema = z
     expiresAt: isoDateTime,
     passwordExpired: z.boolean(),
     autoLockMinutes: z.number().int(),
+    /** The organisation's password rules, for choosing a new password in the browser. */
+    passwordRules: passwordRulesSchema,
   })
   .meta({ id: 'SessionInfo' });
 
@@ -248,12 +250,42 @@ export const logoutEverywhere = defineEndpoint({
   method: 'post',
   path: '/api/auth/logout-everywhere',
   operationId: 'logoutEverywhere',
-  summary: 'End every session of this user, this one included',
+  summary: 'End every session of this user, this one included (recent login needed)',
   tags: ['auth'],
   access: { roles: ALL_ROLES },
   status: 204,
   response: z.null(),
-  errors: ['csrf_rejected'],
+  errors: ['csrf_rejected', 'reauthentication_required'],
+  allowExpiredPassword: true,
+});
+
+export const sessionListItemSchema = z
+  .strictObject({ id: idSchema, createdAt: isoDateTime, lastSeenAt: isoDateTime, expiresAt: isoDateTime, ip: z.string().nullable(), current: z.boolean() })
+  .meta({ id: 'SessionListItem' });
+
+export const listSessions = defineEndpoint({
+  method: 'get',
+  path: '/api/auth/sessions',
+  operationId: 'listSessions',
+  summary: 'This user\'s active sessions (ASVS 7.5.2)',
+  tags: ['auth'],
+  access: { roles: ALL_ROLES },
+  response: z.strictObject({ sessions: z.array(sessionListItemSchema) }),
+  errors: [],
+  allowExpiredPassword: true,
+});
+
+export const endSession = defineEndpoint({
+  method: 'delete',
+  path: '/api/auth/sessions/:id',
+  operationId: 'endSession',
+  summary: 'End one of this user\'s sessions (recent login needed)',
+  tags: ['auth'],
+  access: { roles: ALL_ROLES },
+  status: 204,
+  params: z.strictObject({ id: idSchema }),
+  response: z.null(),
+  errors: ['not_found', 'reauthentication_required'],
   allowExpiredPassword: true,
 });
 
@@ -452,6 +484,19 @@ export const unlockUser = defineEndpoint({
   errors: ['forbidden', 'not_found', 'csrf_rejected'],
 });
 
+export const endUserSessions = defineEndpoint({
+  method: 'post',
+  path: '/api/users/:id/sessions/end',
+  operationId: 'endUserSessions',
+  summary: 'End every session of a person this user manages (ASVS 7.4.5; recent login needed)',
+  tags: ['people'],
+  access: { roles: STAFF_ROLES },
+  status: 204,
+  params: z.strictObject({ id: idSchema }),
+  response: z.null(),
+  errors: ['forbidden', 'not_found', 'reauthentication_required'],
+});
+
 export const getSettings = defineEndpoint({
   method: 'get',
   path: '/api/organisation/settings',
@@ -485,6 +530,9 @@ export const accountEndpoints = {
   getSession,
   logout,
   logoutEverywhere,
+  listSessions,
+  endSession,
+  endUserSessions,
   createInvitation,
   listInvitations,
   revokeInvitation,

@@ -77,7 +77,19 @@ describe('errorCodesOf', () => {
       'unsupported_media_type',
       'payload_too_large',
       'unauthenticated',
+      'csrf_rejected',
+      'ip_not_allowed',
+      'password_expired',
       'conflict',
+      'internal_error',
+    ]);
+    // A role list narrower than everyone adds forbidden; allowExpiredPassword drops password_expired.
+    expect(errorCodesOf(defineEndpoint({ ...base, access: { roles: ['admin'] }, allowExpiredPassword: true, errors: [] }))).toEqual([
+      'validation_failed',
+      'unauthenticated',
+      'csrf_rejected',
+      'ip_not_allowed',
+      'forbidden',
       'internal_error',
     ]);
   });

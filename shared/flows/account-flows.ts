@@ -1,6 +1,7 @@
 // The account protocols as the browser runs them: setup, sign-up, login, invitation, password change,
 // escrow grants and recovery with the kit. DOM-free: the crypto worker, the demo and tests all use these.
 import { z } from 'zod';
+import { DEFAULT_PASSWORD_RULES, KLUIS_CONTEXT_WORDS, checkPassword, type PasswordProblem, type PasswordRules } from '../accounts/password-rules';
 import {
   ARGON2ID_DEFAULT,
   decryptRecordText,
@@ -72,6 +73,29 @@ export interface FlowOptions {
   readonly keyStretching?: typeof OPAQUE_KEY_STRETCHING | typeof OPAQUE_BENCH_KEY_STRETCHING;
 }
 
+/** The browser refused a password against the floors or the organisation's rules (before any request). */
+export class PasswordRejectedError extends Error {
+  constructor(readonly problems: readonly PasswordProblem[]) {
+    super(`The password does not meet the password rules: ${problems.join(', ')}.`);
+    this.name = 'PasswordRejectedError';
+  }
+}
+
+/**
+ * Checks a new password in the browser (the server never sees it, so only the browser can):
+ * the ASVS floors, the organisation's rules, the person's e-mail and name, and context words.
+ */
+async function assertPasswordAllowed(password: string, context: { email: string; name?: string; organisationName: string }, rules: PasswordRules): Promise<void> {
+  const { bundledStrengthEstimator } = await import('../accounts/password-strength');
+  const result = checkPassword(
+    password,
+    { email: context.email, ...(context.name ? { name: context.name } : {}), contextWords: [context.organisationName, ...KLUIS_CONTEXT_WORDS] },
+    rules,
+    bundledStrengthEstimator(),
+  );
+  if (!result.ok) throw new PasswordRejectedError(result.problems);
+}
+
 export const profileSchema = z.object({ name: z.string().max(200) }).strict();
 export type Profile = z.infer<typeof profileSchema>;
 
@@ -124,6 +148,7 @@ export interface SetupResult {
 
 /** Creates the organisation: the escrow key pair, the recovery kit and the first Administrator. */
 export async function setupOrganisation(api: CallApi, input: SetupInput, options: FlowOptions = {}): Promise<SetupResult> {
+  await assertPasswordAllowed(input.password, { email: input.email, name: input.name, organisationName: input.organisationName }, DEFAULT_PASSWORD_RULES);
   const registration = await startOpaqueRegistration(input.password);
   const start = await api(startSetup, {
     body: { setupToken: input.setupToken, email: input.email, registrationRequest: registration.request },
@@ -243,6 +268,7 @@ export async function signup(api: CallApi, input: SignupInput, options: FlowOpti
   const pins = pinsFromFragment(input.fragment);
   const invitation = await api(lookupInvitation, { body: { token: input.token } });
   const escrowPublicKey = await importPinnedEscrowKey(invitation.escrowPublicKey, pins.escrowFingerprint);
+  await assertPasswordAllowed(input.password, { email: invitation.email, name: input.name, organisationName: invitation.organisationName }, invitation.passwordRules);
   const registration = await startOpaqueRegistration(input.password);
   const start = await api(startSignup, { body: { token: input.token, registrationRequest: registration.request } });
   const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.password, options.keyStretching);
@@ -267,11 +293,21 @@ export function invite(api: CallApi, vault: UnlockedVault, input: { email: strin
 }
 
 /**
- * Changes the password: a new OPAQUE registration and the same user key re-wrapped under the new
- * export key. Nothing else changes. The caller must have logged in again with the current
- * password within 15 minutes (the server checks).
+ * Changes the password: first a login with the current password (ASVS 6.2.3; it also renews the
+ * server's 15-minute window for sensitive actions and replaces the session), then a new OPAQUE
+ * registration and the same user key re-wrapped under the new export key. Nothing else changes.
+ * @returns the vault of the new session
  */
-export async function changePassword(api: CallApi, vault: UnlockedVault, newPassword: string, options: FlowOptions = {}): Promise<void> {
+export async function changePassword(
+  api: CallApi,
+  currentVault: UnlockedVault,
+  currentPassword: string,
+  newPassword: string,
+  options: FlowOptions = {},
+): Promise<UnlockedVault> {
+  const { vault, bundle } = await login(api, currentVault.email, currentPassword, options);
+  const { name } = await openProfile(vault, { id: vault.userId, profile: bundle.keys.profile, escrowUserKey: '' });
+  await assertPasswordAllowed(newPassword, { email: vault.email, name, organisationName: bundle.session.organisation.name }, bundle.session.passwordRules);
   const registration = await startOpaqueRegistration(newPassword);
   const start = await api(startPasswordChange, { body: { registrationRequest: registration.request } });
   const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, newPassword, options.keyStretching);
@@ -281,6 +317,7 @@ export async function changePassword(api: CallApi, vault: UnlockedVault, newPass
   await api(finishPasswordChange, {
     body: { registrationId: start.registrationId, registrationRecord: finished.record, wrappedUserKey: toBase64Url(wrappedUserKey) },
   });
+  return vault;
 }
 
 /** An Administrator gives a Team Member the escrow key, sealed to their key, with a signed statement. */
@@ -331,6 +368,7 @@ export class RecoverySecretFormatError extends Error {
 export async function recoverWithKit(api: CallApi, input: RecoveryInput, options: FlowOptions = {}): Promise<{ userId: string }> {
   const secret = parseRecoverySecret(input.recoverySecret);
   if (!secret) throw new RecoverySecretFormatError();
+  await assertPasswordAllowed(input.newPassword, { email: input.email, organisationName: '' }, DEFAULT_PASSWORD_RULES);
   const registration = await startOpaqueRegistration(input.newPassword);
   const start = await api(startRecovery, {
     body: { recoveryToken: input.recoveryToken, email: input.email, registrationRequest: registration.request },

@@ -26,6 +26,7 @@ export interface EscrowAccess {
 
 export interface UnlockedVault {
   readonly userId: string;
+  readonly email: string;
   readonly role: Role;
   /** Extractable: a password change re-wraps it. */
   readonly userKey: SecretKey<'user'>;
@@ -92,7 +93,7 @@ export async function openVault(bundle: AccountBundle, exportKey: Uint8Array, se
     escrow = await openEscrow(escrowKey, bundle.escrow.wrappedPrivateKey, keySafe.escrowFingerprint);
     escrowGrantNeedsAccept = grant.kind === 'sealed';
   }
-  return { userId, role: bundle.session.user.role, userKey, privateKey, keySafe, signingKey, escrow, escrowGrantNeedsAccept };
+  return { userId, email: bundle.session.user.email, role: bundle.session.user.role, userKey, privateKey, keySafe, signingKey, escrow, escrowGrantNeedsAccept };
 }
 
 /** Imports an escrow public key handed out by the server only if it matches the pinned fingerprint. */
