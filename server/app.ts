@@ -20,6 +20,12 @@ import type { Notifier } from './services/notifications';
 import { createPeopleService } from './services/people.service';
 import { createSetupService } from './services/setup.service';
 import { createSystemService } from './services/system.service';
+// Uploads and blobs (issue 4)
+import { endpoints } from '../shared/api';
+import type { BlobStore } from './blobs/blob-store';
+import { createLocalDiskBlobStore } from './blobs/local-disk-blob-store';
+import { uploadRoutes } from './routes/uploads.routes';
+import { createUploadsService } from './services/uploads.service';
 
 export interface AppDeps {
   readonly config: Config;
@@ -35,6 +41,8 @@ export interface AppDeps {
   readonly now?: () => Date;
   /** The Vite build of client/; defaults to dist/client in this repository. */
   readonly clientDir?: string;
+  /** Where ciphertext blobs live; the local directory config.blobDir unless given. */
+  readonly blobs?: BlobStore;
 }
 
 const defaultClientDir = fileURLToPath(new URL('../dist/client', import.meta.url));
@@ -55,16 +63,25 @@ export function createServices(deps: AppDeps) {
     auth: createAuthService(accountDeps),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
+    uploads: createUploadsService({
+      db: deps.db,
+      config: deps.config,
+      logger: deps.logger,
+      blobs: deps.blobs ?? createLocalDiskBlobStore({ root: deps.config.blobDir, capacityBytes: deps.config.blobCapacityBytes }),
+      now: accountDeps.now,
+    }),
   };
 }
 
 export type Services = ReturnType<typeof createServices>;
 
 export function createApp(deps: AppDeps, services: Services = createServices(deps)): Hono<AppEnv> {
-  const app = createPipeline(deps);
+  // The part upload reads its raw body itself (shared/api/uploads.ts).
+  const app = createPipeline({ ...deps, rawBodyRoutes: [endpoints.uploadPart] });
   app.use(`${API_PREFIX}/*`, sessionMiddleware(deps.config, services.auth));
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
+  app.route('/', uploadRoutes(services.uploads));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

@@ -13,6 +13,16 @@ export interface Config {
   readonly databasePath: string;
   /** `<dataDir>/blobs` */
   readonly blobDir: string;
+  /** KLUIS_BLOB_CAPACITY_BYTES: most bytes the blob store may hold (blobs, parts, temp files); null = the disk's size. */
+  readonly blobCapacityBytes: number | null;
+  readonly uploads: {
+    /** KLUIS_MAX_FILE_BYTES: largest file (ciphertext bytes) one upload may declare. */
+    readonly maxFileBytes: number;
+    /** KLUIS_UPLOAD_QUOTA_BYTES: most bytes one user may have declared in uploads not yet completed. */
+    readonly inflightBytesPerUser: number;
+    /** KLUIS_UPLOAD_TTL_HOURS: an upload not completed this long after it started is deleted with its parts. */
+    readonly ttlHours: number;
+  };
   /** Scheme, host and port users reach Kluis at (no path). Links and the CSRF origin check use it. */
   readonly publicOrigin: string;
   readonly logLevel: LogLevel;
@@ -50,6 +60,8 @@ function wholeNumber(min: number, max: number) {
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
+const GiB = 1024 ** 3;
+
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const variables = z.object({
@@ -72,6 +84,10 @@ const variables = z.object({
   KLUIS_OPAQUE_SERVER_SETUP: z.string().regex(/^\s*[A-Za-z0-9_-]{100,400}\s*$/, 'must be an OPAQUE ServerSetup (base64url)').optional(),
   KLUIS_RECOVERY_MODE: z.stringbool().default(false),
   KLUIS_LOGIN_LIMIT_PER_IP: wholeNumber(1, 1_000_000).default(100),
+  KLUIS_BLOB_CAPACITY_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  KLUIS_MAX_FILE_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(10 * GiB),
+  KLUIS_UPLOAD_QUOTA_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(20 * GiB),
+  KLUIS_UPLOAD_TTL_HOURS: wholeNumber(1, 24 * 30).default(24),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
@@ -148,6 +164,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dataDir: vars.KLUIS_DATA_DIR,
     databasePath: join(vars.KLUIS_DATA_DIR, 'kluis.db'),
     blobDir: join(vars.KLUIS_DATA_DIR, 'blobs'),
+    blobCapacityBytes: vars.KLUIS_BLOB_CAPACITY_BYTES ?? null,
+    uploads: {
+      maxFileBytes: vars.KLUIS_MAX_FILE_BYTES,
+      inflightBytesPerUser: vars.KLUIS_UPLOAD_QUOTA_BYTES,
+      ttlHours: vars.KLUIS_UPLOAD_TTL_HOURS,
+    },
     publicOrigin: new URL(publicOrigin).origin,
     logLevel: vars.LOG_LEVEL,
     tls,

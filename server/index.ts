@@ -65,6 +65,7 @@ const announcement = await prepared.announce(services.setup);
 // Lock notices go out once a locked account's last attempt is over; abandoned attempts expire.
 const sweeper = setInterval(() => {
   services.auth.notifyLocks().catch((error: unknown) => logger.error({ err: error }, 'lock notification sweep failed'));
+  services.uploads.sweepExpiredUploads().catch((error: unknown) => logger.error({ err: error }, 'upload sweep failed'));
 }, 30_000);
 sweeper.unref();
 const scheme = tls ? 'https' : 'http';

@@ -113,6 +113,45 @@ export interface SessionsTable {
   revoked_at: string | null;
 }
 
+// --- uploads (migrations/0003_uploads.ts) ---
+
+/** A ciphertext blob in the blob store; the bytes live there, under the same id. */
+export interface BlobsTable {
+  id: string;
+  size: number;
+  /** Hex SHA-256 of the ciphertext. */
+  sha256: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface UploadsTable {
+  id: string;
+  user_id: string;
+  status: 'open' | 'completed' | 'aborted';
+  /** Declared ciphertext bytes of the whole file. */
+  size: number;
+  part_size: number;
+  part_count: number;
+  /** Opaque to the server (shared/api/uploads.ts). */
+  purpose: string;
+  created_at: string;
+  /** The sweeper deletes the upload (and its parts) after this. */
+  expires_at: string;
+  finished_at: string | null;
+  blob_id: string | null;
+}
+
+export interface UploadPartsTable {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  stored_at: string;
+}
+
+export type BlobRow = Selectable<BlobsTable>;
+export type UploadRow = Selectable<UploadsTable>;
+
 export interface Database {
   audit_events: AuditEventsTable;
   organisation: OrganisationTable;
@@ -121,6 +160,9 @@ export interface Database {
   escrow_grants: EscrowGrantsTable;
   invitations: InvitationsTable;
   sessions: SessionsTable;
+  blobs: BlobsTable;
+  uploads: UploadsTable;
+  upload_parts: UploadPartsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

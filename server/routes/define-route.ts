@@ -45,19 +45,24 @@ async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
  * value, which is encoded with the endpoint's response schema (unknown keys are stripped, so a
  * handler cannot leak a field the contract does not declare).
  */
+/**
+ * WARNING: deny by default. A non-public endpoint needs a live session whose role the contract
+ * lists; staff outside the IP allowlist and expired passwords are refused here too.
+ */
+function assertAccess(endpoint: Endpoint, c: Context<AppEnv>): void {
+  if (endpoint.access === 'public') return;
+  const session = c.get('session') ?? null;
+  if (!session) throw fail('unauthenticated', 'Sign in first.');
+  if (session.ipBlocked) throw fail('ip_not_allowed', 'Team accounts can only be used from the organisation\'s network.');
+  if (!endpoint.access.roles.includes(session.role)) throw fail('forbidden', 'Your role does not allow this.');
+  if (session.passwordExpired && !endpoint.allowExpiredPassword) {
+    throw fail('password_expired', 'Your password has expired. Choose a new one first.');
+  }
+}
+
 export function defineRoute<E extends Endpoint>(app: Hono<AppEnv>, endpoint: E, handler: RouteHandler<E>): void {
   app.on(endpoint.method.toUpperCase(), endpoint.path, async (c) => {
-    // WARNING: deny by default. A non-public endpoint needs a live session whose role the
-    // contract lists; staff outside the IP allowlist and expired passwords are refused here too.
-    if (endpoint.access !== 'public') {
-      const session = c.get('session') ?? null;
-      if (!session) throw fail('unauthenticated', 'Sign in first.');
-      if (session.ipBlocked) throw fail('ip_not_allowed', 'Team accounts can only be used from the organisation\'s network.');
-      if (!endpoint.access.roles.includes(session.role)) throw fail('forbidden', 'Your role does not allow this.');
-      if (session.passwordExpired && !endpoint.allowExpiredPassword) {
-        throw fail('password_expired', 'Your password has expired. Choose a new one first.');
-      }
-    }
+    assertAccess(endpoint, c);
     const params = await validate('params', endpoint.params ?? nothing, c.req.param());
     const query = await validate('query', endpoint.query ?? nothing, c.req.query());
     const body = endpoint.body ? await validate('body', endpoint.body, await readJsonBody(c)) : undefined;
@@ -70,5 +75,24 @@ export function defineRoute<E extends Endpoint>(app: Hono<AppEnv>, endpoint: E, 
     const status = endpoint.status ?? 200;
     if (status === 204) return c.body(null, 204);
     return c.json(encoded.data as object, status);
+  });
+}
+
+/**
+ * Adds an endpoint whose answer is not JSON (a byte stream): the same access check and params and
+ * query validation as defineRoute, then the handler builds the Response itself. No JSON body.
+ */
+export function defineRawRoute<E extends Endpoint>(
+  app: Hono<AppEnv>,
+  endpoint: E,
+  handler: (input: EndpointValidated<E>, c: Context<AppEnv>) => Promise<Response>,
+): void {
+  if (endpoint.body) throw new TypeError(`${endpoint.operationId}: defineRawRoute takes no JSON body`);
+  app.on(endpoint.method.toUpperCase(), endpoint.path, async (c) => {
+    assertAccess(endpoint, c);
+    const params = await validate('params', endpoint.params ?? nothing, c.req.param());
+    const query = await validate('query', endpoint.query ?? nothing, c.req.query());
+    const input = { body: undefined, query: endpoint.query ? query : undefined, params: endpoint.params ? params : undefined };
+    return handler(input as EndpointValidated<E>, c);
   });
 }

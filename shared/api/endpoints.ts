@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { accountEndpoints, recoveryEndpoints } from './accounts';
 import { defineEndpoint } from './contract';
+import { uploadEndpoints } from './uploads';
 
 export const healthResponseSchema = z
   .object({
@@ -42,4 +43,4 @@ export const openApiDocument = defineEndpoint({
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints } as const;
+export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...uploadEndpoints } as const;

@@ -34,6 +34,22 @@ export const errorCodes = [
   'invitation_used',
   'email_domain_not_allowed',
   'recovery_token_invalid',
+  // uploads and blobs (shared/api/uploads.ts)
+  'upload_not_found',
+  'upload_expired',
+  'upload_completed',
+  'upload_aborted',
+  'upload_busy',
+  'upload_incomplete',
+  'upload_digest_mismatch',
+  'upload_quota_exceeded',
+  'part_count_mismatch',
+  'part_number_out_of_range',
+  'part_length_mismatch',
+  'file_too_large',
+  'storage_full',
+  'blob_not_found',
+  'range_not_satisfiable',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -67,6 +83,21 @@ export const errorStatus = {
   invitation_used: 410,
   email_domain_not_allowed: 422,
   recovery_token_invalid: 403,
+  upload_not_found: 404,
+  upload_expired: 410,
+  upload_completed: 409,
+  upload_aborted: 409,
+  upload_busy: 409,
+  upload_incomplete: 409,
+  upload_digest_mismatch: 422,
+  upload_quota_exceeded: 429,
+  part_count_mismatch: 409,
+  part_number_out_of_range: 400,
+  part_length_mismatch: 400,
+  file_too_large: 413,
+  storage_full: 507,
+  blob_not_found: 404,
+  range_not_satisfiable: 416,
 } as const satisfies Record<ErrorCode, number>;
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];

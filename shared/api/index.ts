@@ -4,3 +4,4 @@ export * from './contract';
 export * from './endpoints';
 export * from './wire';
 export * from './accounts';
+export * from './uploads';

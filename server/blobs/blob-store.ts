@@ -1,0 +1,87 @@
+// The blob store contract: durable, streamed storage of ciphertext blobs and of upload parts (local disk now, S3 later).
+import type { Readable } from 'node:stream';
+
+/** Bytes `start` to `end`, both inclusive (as in HTTP Range and fs.createReadStream). */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface StoredBlob {
+  readonly id: string;
+  readonly size: number;
+  /** SHA-256 of the stored bytes, lower-case hex. */
+  readonly sha256: string;
+}
+
+/** A part written to temporary storage: invisible until `commit`, gone after `discard`. */
+export interface StagedPart {
+  readonly size: number;
+  /** Makes the part visible, durably, replacing an earlier copy of the same part. */
+  commit(): Promise<void>;
+  /** Deletes the temporary copy (harmless after commit or a second time). */
+  discard(): Promise<void>;
+}
+
+/**
+ * Every implementation streams: no method holds a whole blob or part in memory. Every write is
+ * all or nothing: a failed or interrupted write leaves no partial blob or part behind, and a
+ * resolved write has reached stable storage.
+ */
+export interface BlobStore {
+  /** Stores `source` as a new blob with a random id. With `expectedSize`, any other length is refused. */
+  put(source: AsyncIterable<Uint8Array>, options?: { readonly expectedSize?: number }): Promise<StoredBlob>;
+  /** The blob's bytes, or the bytes of `range` (within the blob: check it against `size` first). */
+  open(id: string, range?: ByteRange): Promise<Readable>;
+  /** The blob's length in bytes. Throws BlobNotFoundError. */
+  size(id: string): Promise<number>;
+  /** Deletes the blob; deleting a missing blob is not an error. */
+  delete(id: string): Promise<void>;
+
+  /** Writes part `partNumber` of upload `uploadId` to temporary storage; it must be exactly `size` bytes. */
+  stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, size: number): Promise<StagedPart>;
+  /**
+   * Joins parts 0 … partCount - 1 of `uploadId` into a new blob, which becomes visible only if its
+   * length and SHA-256 equal `expected` (else BlobDigestMismatchError / BlobLengthError).
+   */
+  composeParts(uploadId: string, partCount: number, expected: { readonly size: number; readonly sha256: string }): Promise<StoredBlob>;
+  /** Deletes every part of `uploadId` (harmless when there are none). */
+  deleteParts(uploadId: string): Promise<void>;
+  /** Deletes temporary files older than `olderThanMs` (left by a crash mid-write). Returns how many. */
+  sweepTemporary(olderThanMs: number): Promise<number>;
+}
+
+/** The store's capacity (KLUIS_BLOB_CAPACITY_BYTES) or the disk is full. */
+export class BlobStoreFullError extends Error {
+  override readonly name = 'BlobStoreFullError';
+}
+
+export class BlobNotFoundError extends Error {
+  override readonly name = 'BlobNotFoundError';
+}
+
+/** The data was longer or shorter than declared. `received` counts the bytes that came (at most expected + 1). */
+export class BlobLengthError extends Error {
+  override readonly name = 'BlobLengthError';
+  constructor(
+    readonly expected: number,
+    readonly received: number,
+  ) {
+    super(`expected ${expected} bytes, received ${received > expected ? 'more' : received}`);
+  }
+}
+
+/** The source stream failed (typically the client's connection dropped) after `received` bytes. */
+export class BlobSourceError extends Error {
+  override readonly name = 'BlobSourceError';
+  constructor(
+    readonly received: number,
+    options: { readonly cause: unknown },
+  ) {
+    super(`the data stream failed after ${received} bytes`, options);
+  }
+}
+
+export class BlobDigestMismatchError extends Error {
+  override readonly name = 'BlobDigestMismatchError';
+}

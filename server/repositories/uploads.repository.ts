@@ -1,0 +1,68 @@
+// All SQL of uploads, their stored parts and blobs.
+import type { Insertable } from 'kysely';
+import type { BlobRow, Db, Trx, UploadRow, UploadsTable } from '../db/database';
+
+export async function insertUpload(db: Db | Trx, row: Insertable<UploadsTable>): Promise<void> {
+  await db.insertInto('uploads').values(row).execute();
+}
+
+export async function findUpload(db: Db | Trx, id: string): Promise<UploadRow | undefined> {
+  return db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Open, unexpired uploads of `userId`: how many and their declared bytes. */
+export async function sumOpenUploads(db: Db | Trx, userId: string, now: string): Promise<{ count: number; bytes: number }> {
+  const row = await db
+    .selectFrom('uploads')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes')])
+    .where('user_id', '=', userId)
+    .where('status', '=', 'open')
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), bytes: Number(row.bytes) };
+}
+
+/** Records part `partNumber` as stored (replacing an earlier record of the same part). */
+export async function upsertUploadPart(db: Db | Trx, row: { upload_id: string; part_number: number; size: number; stored_at: string }): Promise<void> {
+  await db
+    .insertInto('upload_parts')
+    .values(row)
+    .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ size: row.size, stored_at: row.stored_at }))
+    .execute();
+}
+
+export async function listUploadPartNumbers(db: Db | Trx, uploadId: string): Promise<number[]> {
+  const rows = await db.selectFrom('upload_parts').select('part_number').where('upload_id', '=', uploadId).orderBy('part_number').execute();
+  return rows.map((row) => row.part_number);
+}
+
+export async function deleteUploadParts(db: Db | Trx, uploadId: string): Promise<void> {
+  await db.deleteFrom('upload_parts').where('upload_id', '=', uploadId).execute();
+}
+
+/** Moves an open upload to `completed` or `aborted`; false when it was no longer open. */
+export async function finishUpload(
+  db: Db | Trx,
+  id: string,
+  change: { status: 'completed' | 'aborted'; finished_at: string; blob_id: string | null },
+): Promise<boolean> {
+  const result = await db.updateTable('uploads').set(change).where('id', '=', id).where('status', '=', 'open').executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Uploads whose time is up (any status), oldest first. */
+export async function listExpiredUploads(db: Db | Trx, now: string, limit: number): Promise<UploadRow[]> {
+  return db.selectFrom('uploads').selectAll().where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+}
+
+export async function deleteUpload(db: Db | Trx, id: string): Promise<void> {
+  await db.deleteFrom('uploads').where('id', '=', id).execute();
+}
+
+export async function insertBlob(db: Db | Trx, row: BlobRow): Promise<void> {
+  await db.insertInto('blobs').values(row).execute();
+}
+
+export async function findBlob(db: Db | Trx, id: string): Promise<BlobRow | undefined> {
+  return db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,465 @@
+// Integration: the upload protocol over real HTTP (raw fetch for binary bodies), every upload error code, resume, memory, sweeper.
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobPath, uploadPartPath, type Role } from '../../shared/api';
+import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
+import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
+import type { Actor } from './account-deps';
+import { createUploadsService } from './uploads.service';
+
+const MiB = 1024 * 1024;
+
+let org: TestOrganisation;
+
+beforeAll(async () => {
+  org = await createTestOrganisation(['team', 'client', 'auditor'], {
+    env: { KLUIS_MAX_FILE_BYTES: String(100 * MiB), KLUIS_UPLOAD_QUOTA_BYTES: String(160 * MiB) },
+  });
+}, 120_000);
+afterAll(() => org?.close());
+
+const member = (role: Role): Member => (role === 'admin' ? org.admin : org.members[role]!);
+const cookieOf = (role: Role) => [...member(role).client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  json: { error?: { code: string; message: string; issues?: { path: string; message: string }[] } } & Record<string, unknown>;
+  bytes: Buffer;
+}
+
+/** A request as the web app sends it, with `role`'s session cookie. */
+async function call(
+  role: Role,
+  method: string,
+  path: string,
+  options: { json?: unknown; bytes?: Uint8Array; contentType?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const headers: Record<string, string> = { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf(role), ...options.headers };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.bytes) {
+    headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
+    body = bodyOf(options.bytes);
+  }
+  const response = await fetch(org.server.baseUrl + path, { method, headers, body });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const isJson = /json/.test(response.headers.get('content-type') ?? '');
+  return { status: response.status, headers: response.headers, json: isJson && bytes.length ? (JSON.parse(bytes.toString('utf8')) as RawResponse['json']) : {}, bytes };
+}
+
+const codeOf = (r: RawResponse) => [r.status, r.json.error?.code];
+
+async function startUpload(role: Role, size: number, partSize = MiB): Promise<{ uploadId: string; partCount: number }> {
+  const r = await call(role, 'POST', '/api/uploads', { json: { size, partSize, purpose: 'document-version' } });
+  expect(r.status, JSON.stringify(r.json)).toBe(201);
+  return r.json as unknown as { uploadId: string; partCount: number };
+}
+
+async function putPart(role: Role, uploadId: string, n: number, bytes: Uint8Array) {
+  return call(role, 'PUT', uploadPartPath(uploadId, n), { bytes });
+}
+
+/** Uploads `bytes` whole in `partSize` parts and completes; returns the blob id. */
+async function uploadWhole(role: Role, bytes: Uint8Array, partSize = MiB): Promise<{ uploadId: string; blobId: string }> {
+  const { uploadId, partCount } = await startUpload(role, bytes.length, partSize);
+  for (let n = 0; n < partCount; n++) expect((await putPart(role, uploadId, n, bytes.subarray(n * partSize, (n + 1) * partSize))).status).toBe(200);
+  const done = await call(role, 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, sha256: sha256(bytes) } });
+  expect(done.status, JSON.stringify(done.json)).toBe(200);
+  return { uploadId, blobId: done.json.blobId as string };
+}
+
+const blobDir = () => org.testApp.config.blobDir;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
+}
+
+async function auditEvents(action: string, targetId: string) {
+  return org.testApp.db.selectFrom('audit_events').selectAll().where('action', '=', action).where('target_id', '=', targetId).execute();
+}
+
+describe('the happy path', () => {
+  it('takes parts out of order and twice, resumes from the stored list, completes, and serves the bytes back with ranges', async () => {
+    const file = randomBytes(2 * MiB + 12_345);
+    const { uploadId, partCount } = await startUpload('client', file.length);
+    expect(partCount).toBe(3);
+    const part = (n: number) => file.subarray(n * MiB, (n + 1) * MiB);
+
+    expect(await putPart('client', uploadId, 2, part(2)).then((r) => [r.status, r.json])).toEqual([200, { partNumber: 2, size: 12_345 }]);
+    expect((await putPart('client', uploadId, 0, randomBytes(MiB))).status).toBe(200);
+    const state = await call('client', 'GET', `/api/uploads/${uploadId}`);
+    expect(state.json).toMatchObject({ status: 'open', storedParts: [0, 2], partCount: 3, size: file.length, blobId: null });
+    // The first copy of part 0 was wrong: sending it again replaces it.
+    expect((await putPart('client', uploadId, 0, part(0))).status).toBe(200);
+    expect((await putPart('client', uploadId, 1, part(1))).status).toBe(200);
+
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, sha256: sha256(file) } });
+    expect(done.status).toBe(200);
+    const blobId = done.json.blobId as string;
+    expect(done.json).toEqual({ blobId, size: file.length });
+    // The answer got lost? Asking again gives the same blob.
+    expect((await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, sha256: sha256(file) } })).json).toEqual(done.json);
+    expect(await filesUnder(join(blobDir(), 'parts'))).toEqual([]);
+
+    const whole = await call('client', 'GET', blobPath(blobId));
+    expect([whole.status, whole.headers.get('content-type'), whole.headers.get('content-length')]).toEqual([200, 'application/octet-stream', String(file.length)]);
+    expect(whole.bytes.equals(file)).toBe(true);
+    const middle = await call('client', 'GET', blobPath(blobId), { headers: { Range: 'bytes=1000-1999999' } });
+    expect([middle.status, middle.headers.get('content-range')]).toEqual([206, `bytes 1000-1999999/${file.length}`]);
+    expect(middle.bytes.equals(file.subarray(1000, 2_000_000))).toBe(true);
+    const tail = await call('client', 'GET', blobPath(blobId), { headers: { Range: 'bytes=-10' } });
+    expect(tail.bytes.equals(file.subarray(file.length - 10))).toBe(true);
+
+    const [event] = await auditEvents('upload.completed', uploadId);
+    expect(JSON.parse(event!.details)).toEqual({ blobId, size: file.length, partCount: 3 });
+    expect(event!.actor_id).toBe(member('client').userId);
+  });
+});
+
+describe('bad input: each refused with its own code, stored data intact', () => {
+  it('file_too_large, upload_quota_exceeded, validation_failed (part size, purpose, unknown fields)', async () => {
+    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 100 * MiB + 1, partSize: MiB, purpose: 'x' } }))).toEqual([413, 'file_too_large']);
+    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: 1000, purpose: 'x' } }))).toEqual([400, 'validation_failed']);
+    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: '' } }))).toEqual([400, 'validation_failed']);
+    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: 'x', name: 'secret.pdf' } }))).toEqual([400, 'validation_failed']);
+
+    const first = await startUpload('team', 90 * MiB);
+    const refused = await call('team', 'POST', '/api/uploads', { json: { size: 90 * MiB, partSize: MiB, purpose: 'x' } });
+    expect(codeOf(refused)).toEqual([429, 'upload_quota_exceeded']);
+    // Cancelling frees the quota.
+    expect((await call('team', 'DELETE', `/api/uploads/${first.uploadId}`)).status).toBe(204);
+    await call('team', 'DELETE', `/api/uploads/${(await startUpload('team', 90 * MiB)).uploadId}`);
+  });
+
+  it('upload_not_found for unknown ids and, identically, for another user\'s upload; validation_failed for malformed ids', async () => {
+    const { uploadId } = await startUpload('client', 3 * MiB);
+    expect((await putPart('client', uploadId, 0, randomBytes(MiB))).status).toBe(200);
+    const unknown = 'AAAAAAAAAAAAAAAAAAAAAA';
+    for (const id of [unknown, uploadId]) {
+      for (const [method, path, options] of [
+        ['GET', `/api/uploads/${id}`, {}],
+        ['PUT', uploadPartPath(id, 0), { bytes: randomBytes(MiB) }],
+        ['POST', `/api/uploads/${id}/complete`, { json: { partCount: 3, sha256: '0'.repeat(64) } }],
+        ['DELETE', `/api/uploads/${id}`, {}],
+      ] as const) {
+        const r = await call('team', method, path, options);
+        expect(codeOf(r), `${method} ${path}`).toEqual([404, 'upload_not_found']);
+        expect(r.json.error?.message).toBe('There is no such upload.');
+      }
+    }
+    expect(codeOf(await call('client', 'GET', '/api/uploads/not-an-id'))).toEqual([400, 'validation_failed']);
+    expect(codeOf(await call('client', 'PUT', '/api/uploads/AAAAAAAAAAAAAAAAAAAAAA/parts/-1', { bytes: new Uint8Array(1) }))).toEqual([400, 'validation_failed']);
+    // The owner's part is untouched.
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json.storedParts).toEqual([0]);
+    await call('client', 'DELETE', `/api/uploads/${uploadId}`);
+  });
+
+  it('part_number_out_of_range, part_length_mismatch (declared, longer, shorter), unsupported_media_type', async () => {
+    const { uploadId } = await startUpload('client', MiB + 10);
+    expect(codeOf(await putPart('client', uploadId, 2, new Uint8Array(10)))).toEqual([400, 'part_number_out_of_range']);
+    expect(codeOf(await putPart('client', uploadId, 1, new Uint8Array(11)))).toEqual([400, 'part_length_mismatch']);
+    expect(codeOf(await putPart('client', uploadId, 0, new Uint8Array(MiB - 1)))).toEqual([400, 'part_length_mismatch']);
+    expect(codeOf(await call('client', 'PUT', uploadPartPath(uploadId, 1), { bytes: new Uint8Array(10), contentType: 'application/json' }))).toEqual([
+      415,
+      'unsupported_media_type',
+    ]);
+    // Without Content-Length (chunked), the length is checked while streaming.
+    const chunked = async (length: number) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new Uint8Array(length));
+          controller.close();
+        },
+      });
+      const response = await fetch(org.server.baseUrl + uploadPartPath(uploadId, 1), {
+        method: 'PUT',
+        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
+    };
+    expect(await chunked(11)).toEqual([400, 'part_length_mismatch']);
+    expect(await chunked(9)).toEqual([400, 'part_length_mismatch']);
+    expect(await chunked(10)).toEqual([200, undefined]);
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json.storedParts).toEqual([1]);
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+    await call('client', 'DELETE', `/api/uploads/${uploadId}`);
+  });
+
+  it('upload_incomplete (listing the missing parts), part_count_mismatch, upload_digest_mismatch; then completes', async () => {
+    const file = randomBytes(4 * MiB);
+    const { uploadId } = await startUpload('client', file.length);
+    await putPart('client', uploadId, 1, file.subarray(MiB, 2 * MiB));
+    const complete = (json: unknown) => call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json });
+    const incomplete = await complete({ partCount: 4, sha256: sha256(file) });
+    expect(codeOf(incomplete)).toEqual([409, 'upload_incomplete']);
+    expect(incomplete.json.error?.message).toContain('Parts 0, 2, 3 are missing');
+    expect(incomplete.json.error?.issues).toEqual([0, 2, 3].map((n) => ({ path: `parts.${n}`, message: 'missing' })));
+    for (const n of [0, 2, 3]) await putPart('client', uploadId, n, file.subarray(n * MiB, (n + 1) * MiB));
+    expect(codeOf(await complete({ partCount: 5, sha256: sha256(file) }))).toEqual([409, 'part_count_mismatch']);
+
+    const blobsBefore = await org.testApp.db.selectFrom('blobs').select('id').execute();
+    expect(codeOf(await complete({ partCount: 4, sha256: sha256(randomBytes(8)) }))).toEqual([422, 'upload_digest_mismatch']);
+    // No blob came into existence; the parts are still there.
+    expect(await org.testApp.db.selectFrom('blobs').select('id').execute()).toEqual(blobsBefore);
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json).toMatchObject({ status: 'open', storedParts: [0, 1, 2, 3] });
+    expect((await complete({ partCount: 4, sha256: sha256(file) })).status).toBe(200);
+  });
+
+  it('upload_completed and upload_aborted for parts and completions after the end; a repeated abort is harmless', async () => {
+    const { uploadId } = await uploadWhole('client', randomBytes(1000));
+    expect(codeOf(await putPart('client', uploadId, 0, randomBytes(1000)))).toEqual([409, 'upload_completed']);
+    expect(codeOf(await call('client', 'DELETE', `/api/uploads/${uploadId}`))).toEqual([409, 'upload_completed']);
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, sha256: '1'.repeat(64) } }))).toEqual([
+      409,
+      'upload_completed',
+    ]);
+
+    const aborted = await startUpload('client', 2 * MiB);
+    await putPart('client', aborted.uploadId, 0, randomBytes(MiB));
+    expect((await call('client', 'DELETE', `/api/uploads/${aborted.uploadId}`)).status).toBe(204);
+    expect((await call('client', 'DELETE', `/api/uploads/${aborted.uploadId}`)).status).toBe(204);
+    expect(codeOf(await putPart('client', aborted.uploadId, 1, randomBytes(MiB)))).toEqual([409, 'upload_aborted']);
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${aborted.uploadId}/complete`, { json: { partCount: 2, sha256: '1'.repeat(64) } }))).toEqual([
+      409,
+      'upload_aborted',
+    ]);
+    expect(await filesUnder(join(blobDir(), 'parts', aborted.uploadId))).toEqual([]);
+    const events = await auditEvents('upload.aborted', aborted.uploadId);
+    expect(events.map((e) => JSON.parse(e.details) as unknown)).toEqual([{ size: 2 * MiB, partCount: 2, storedParts: 1 }]);
+  });
+
+  it('upload_expired after the time is up; the sweeper then deletes the upload with its parts', async () => {
+    const { uploadId } = await startUpload('client', 2 * MiB);
+    await putPart('client', uploadId, 0, randomBytes(MiB));
+    await org.testApp.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', uploadId).execute();
+    expect(codeOf(await putPart('client', uploadId, 1, randomBytes(MiB)))).toEqual([410, 'upload_expired']);
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 2, sha256: '1'.repeat(64) } }))).toEqual([
+      410,
+      'upload_expired',
+    ]);
+
+    const swept = await org.testApp.services.uploads.sweepExpiredUploads();
+    expect(swept.uploads).toBeGreaterThanOrEqual(1);
+    expect(await filesUnder(join(blobDir(), 'parts', uploadId))).toEqual([]);
+    expect(await org.testApp.db.selectFrom('upload_parts').select('part_number').where('upload_id', '=', uploadId).execute()).toEqual([]);
+    expect(codeOf(await call('client', 'GET', `/api/uploads/${uploadId}`))).toEqual([404, 'upload_not_found']);
+    expect((await auditEvents('upload.expired', uploadId)).map((e) => JSON.parse(e.details) as unknown)).toEqual([{ size: 2 * MiB, partCount: 2 }]);
+  });
+
+  it('blob_not_found for unknown blobs and, identically, for another user\'s blob; range_not_satisfiable', async () => {
+    const { blobId } = await uploadWhole('client', randomBytes(5000));
+    expect(codeOf(await call('team', 'GET', blobPath(blobId)))).toEqual([404, 'blob_not_found']);
+    expect(codeOf(await call('client', 'GET', blobPath('AAAAAAAAAAAAAAAAAAAAAA')))).toEqual([404, 'blob_not_found']);
+    const outside = await call('client', 'GET', blobPath(blobId), { headers: { Range: 'bytes=5000-' } });
+    expect([...codeOf(outside), outside.headers.get('content-range')]).toEqual([416, 'range_not_satisfiable', 'bytes */5000']);
+    // Several ranges are not supported: the whole blob comes back.
+    expect((await call('client', 'GET', blobPath(blobId), { headers: { Range: 'bytes=0-1,5-9' } })).status).toBe(200);
+  });
+
+  it('forbidden for Auditors, unauthenticated without a session', async () => {
+    expect(codeOf(await call('auditor', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: 'x' } }))).toEqual([403, 'forbidden']);
+    const anonymous = await fetch(`${org.server.baseUrl}/api/uploads`, { method: 'POST', headers: { Origin: org.testApp.config.publicOrigin } });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('upload_busy: no part, abort or second completion while the parts are being joined', async () => {
+    let releaseCompose: () => void = () => undefined;
+    const composing = new Promise<void>((resolve) => {
+      releaseCompose = resolve;
+    });
+    const real = createLocalDiskBlobStore({ root: blobDir() });
+    // The real store, with completion held at its start so the race is deterministic.
+    const service = createUploadsService({
+      db: org.testApp.db,
+      config: org.testApp.config,
+      logger: org.testApp.logger,
+      now: () => new Date(),
+      blobs: { ...real, composeParts: async (...args) => (await composing, real.composeParts(...args)) },
+    });
+    const client = member('client');
+    const actor: Actor = { userId: client.userId, role: 'client', sessionId: 'test', authenticatedAt: new Date().toISOString(), ip: null };
+    const bytes = randomBytes(1000);
+    const { uploadId } = await service.createUpload(actor, { size: 1000, partSize: MiB, purpose: 'x' });
+    await service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000 });
+    const completion = service.completeUpload(actor, uploadId, { partCount: 1, sha256: sha256(bytes) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000 })).rejects.toMatchObject({ code: 'upload_busy' });
+    await expect(service.abortUpload(actor, uploadId)).rejects.toMatchObject({ code: 'upload_busy' });
+    await expect(service.completeUpload(actor, uploadId, { partCount: 1, sha256: sha256(bytes) })).rejects.toMatchObject({ code: 'upload_busy' });
+    releaseCompose();
+    expect((await completion).size).toBe(1000);
+  });
+});
+
+function isNoArgFunction(value: unknown): value is () => void {
+  return typeof value === 'function';
+}
+
+/** V8's gc(), exposed at run time (the test runner does not start Node with --expose-gc). */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (!isNoArgFunction(gc)) throw new Error('gc() is not available');
+  return () => gc();
+}
+
+const toAsync = (chunks: readonly Uint8Array[]): Readable => Readable.from(chunks);
+
+/** fetch's BodyInit wants an ArrayBuffer-backed view; Buffer.alloc and randomBytes of a MiB and more are. */
+function bodyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
+
+describe('durability and failures', () => {
+  it('a connection dropped mid-part leaves no partial part; sending the part again succeeds', async () => {
+    const part = randomBytes(MiB);
+    const { uploadId } = await startUpload('client', MiB);
+    await new Promise<void>((resolve) => {
+      const url = new URL(org.server.baseUrl + uploadPartPath(uploadId, 0));
+      const req = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'PUT',
+        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', 'Content-Length': MiB },
+      });
+      req.on('error', () => resolve());
+      req.write(part.subarray(0, MiB / 2), () => setTimeout(() => req.destroy(), 50));
+    });
+    // The server notices the drop and removes its temp file.
+    for (let i = 0; i < 100 && (await filesUnder(join(blobDir(), 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json.storedParts).toEqual([]);
+    expect(await filesUnder(join(blobDir(), 'parts', uploadId))).toEqual([]);
+
+    expect((await putPart('client', uploadId, 0, part)).status).toBe(200);
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, sha256: sha256(part) } });
+    expect((await call('client', 'GET', blobPath(done.json.blobId as string))).bytes.equals(part)).toBe(true);
+  });
+
+  it('a failed rename (a file where the part directory must go) answers 500, leaves no half file, and the retry works', async () => {
+    const { uploadId } = await startUpload('client', MiB);
+    await mkdir(join(blobDir(), 'parts'), { recursive: true });
+    await writeFile(join(blobDir(), 'parts', uploadId), 'in the way');
+    const failed = await putPart('client', uploadId, 0, randomBytes(MiB));
+    expect(codeOf(failed)).toEqual([500, 'internal_error']);
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json.storedParts).toEqual([]);
+    await rm(join(blobDir(), 'parts', uploadId));
+    expect((await putPart('client', uploadId, 0, randomBytes(MiB))).status).toBe(200);
+    await call('client', 'DELETE', `/api/uploads/${uploadId}`);
+  });
+
+  it('a 64 MiB upload in 4 MiB parts round-trips byte-identical with flat server memory', async () => {
+    const partSize = 4 * MiB;
+    const buffer = Buffer.alloc(partSize);
+    // Collect garbage before each sample: V8 lets up to 64 MiB of dead Buffers pile up before it
+    // collects them on its own, which would hide what is really held.
+    const gc = collectGarbage();
+    let peak = 0;
+    const sample = () => {
+      gc();
+      peak = Math.max(peak, process.memoryUsage.rss());
+    };
+
+    /** Uploads `size` random bytes one part at a time (one reused buffer), downloads them, compares digests. */
+    async function roundTrip(size: number): Promise<void> {
+      const uploadHash = createHash('sha256');
+      const { uploadId, partCount } = await startUpload('team', size, partSize);
+      for (let n = 0; n < partCount; n++) {
+        randomFillSync(buffer);
+        uploadHash.update(buffer);
+        expect((await putPart('team', uploadId, n, buffer)).status).toBe(200);
+        sample();
+      }
+      const digest = uploadHash.digest('hex');
+      const done = await call('team', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, sha256: digest } });
+      expect(done.json).toMatchObject({ size });
+      sample();
+      const response = await fetch(org.server.baseUrl + blobPath(done.json.blobId as string), {
+        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('team') },
+      });
+      expect(response.headers.get('content-length')).toBe(String(size));
+      const downloadHash = createHash('sha256');
+      let received = 0;
+      for await (const chunk of response.body!) {
+        downloadHash.update(chunk);
+        received += chunk.byteLength;
+        if (received % (8 * MiB) < chunk.byteLength) sample();
+      }
+      expect([received, downloadHash.digest('hex')]).toEqual([size, digest]);
+    }
+
+    // A first, smaller round trip warms up code, allocator arenas and caches.
+    await roundTrip(16 * MiB);
+    gc();
+    const baseline = process.memoryUsage.rss();
+    peak = baseline;
+    const sampler = setInterval(sample, 200);
+    try {
+      await roundTrip(64 * MiB);
+    } finally {
+      clearInterval(sampler);
+    }
+    // Holding the file anywhere (server or test) would add 64 MiB; parts in flight stay well below.
+    expect((peak - baseline) / MiB).toBeLessThan(32);
+  }, 60_000);
+});
+
+describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
+  let small: TestOrganisation;
+  beforeAll(async () => {
+    small = await createTestOrganisation(['client'], { env: { KLUIS_BLOB_CAPACITY_BYTES: String(3 * MiB) } });
+  }, 120_000);
+  afterAll(() => small?.close());
+
+  it('storage_full for a part and a completion that would not fit; stored parts stay intact', async () => {
+    const client = small.members.client!;
+    const request = async (method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array }) => {
+      const headers: Record<string, string> = {
+        Origin: small.testApp.config.publicOrigin,
+        Cookie: [...client.client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      };
+      if (body?.json !== undefined) headers['Content-Type'] = 'application/json';
+      if (body?.bytes) headers['Content-Type'] = 'application/octet-stream';
+      const response = await fetch(small.server.baseUrl + path, {
+        method,
+        headers,
+        body: body?.json !== undefined ? JSON.stringify(body.json) : body?.bytes && bodyOf(body.bytes),
+      });
+      const text = await response.text();
+      return { status: response.status, json: (text ? JSON.parse(text) : {}) as { error?: { code: string }; uploadId?: string; storedParts?: number[] } };
+    };
+    const file = randomBytes(3 * MiB);
+    const first = await request('POST', '/api/uploads', { json: { size: file.length, partSize: MiB, purpose: 'x' } });
+    const firstId = first.json.uploadId!;
+    for (let n = 0; n < 3; n++) expect((await request('PUT', uploadPartPath(firstId, n), { bytes: file.subarray(n * MiB, (n + 1) * MiB) })).status).toBe(200);
+
+    const second = await request('POST', '/api/uploads', { json: { size: MiB, partSize: MiB, purpose: 'x' } });
+    const secondId = second.json.uploadId!;
+    const full = await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) });
+    expect([full.status, full.json.error?.code]).toEqual([507, 'storage_full']);
+    // Joining needs room for the whole file beside its parts.
+    const joining = await request('POST', `/api/uploads/${firstId}/complete`, { json: { partCount: 3, sha256: sha256(file) } });
+    expect([joining.status, joining.json.error?.code]).toEqual([507, 'storage_full']);
+    expect((await request('GET', `/api/uploads/${firstId}`)).json.storedParts).toEqual([0, 1, 2]);
+    expect(await filesUnder(join(small.testApp.config.blobDir, 'tmp'))).toEqual([]);
+
+    // Cancelling the first upload frees its room.
+    expect((await request('DELETE', `/api/uploads/${firstId}`)).status).toBe(204);
+    expect((await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) })).status).toBe(200);
+  });
+});
