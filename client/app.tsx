@@ -1,10 +1,12 @@
-// The app shell: providers (i18n, queries, vault), skip link, header with language switch, routes, footer.
+// The app shell: providers (i18n, queries, vault, account), skip link, header (account menu, language), routes, footer.
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import type { i18n as I18n } from 'i18next';
 import { useEffect } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
+import { AccountProvider } from './account';
 import { LanguageSwitch } from './components/language-switch';
+import { HeaderAccount } from './components/user-menu';
 import { KluisMark } from './components/kluis-mark';
 import { AppRoutes, paths } from './routes';
 import { VaultProvider, type VaultSession } from './vault';
@@ -20,7 +22,9 @@ export function App({ i18n, queryClient, vault }: AppProps) {
     <I18nextProvider i18n={i18n}>
       <QueryClientProvider client={queryClient}>
         <VaultProvider session={vault}>
-          <Shell />
+          <AccountProvider>
+            <Shell />
+          </AccountProvider>
         </VaultProvider>
       </QueryClientProvider>
     </I18nextProvider>
@@ -47,7 +51,10 @@ function Shell() {
             <KluisMark />
             <span className="brand-name">{t('app.name')}</span>
           </Link>
-          <LanguageSwitch />
+          <div className="site-header-end">
+            <HeaderAccount />
+            <LanguageSwitch />
+          </div>
         </div>
       </header>
       <main id="main" className="site-main" tabIndex={-1}>

@@ -1,16 +1,20 @@
 // The route table of the portal; paths are named here so links and redirects never spell them twice.
 import { Route, Switch } from 'wouter';
+import { AppArea } from './features/app/app-area';
+import { LoginPage } from './features/login/login-page';
 import { NotFoundPage } from './features/not-found/not-found-page';
+import { RecoverPage } from './features/recover/recover-page';
+import { SetupPage } from './features/setup/setup-page';
+import { InvitePage } from './features/signup/invite-page';
 import { WelcomePage } from './features/welcome/welcome-page';
 
-/**
- * Every path the portal has or reserves. `setup` (first administrator), `login` and the signed-in
- * area under `app` arrive with the accounts issue; until then they fall through to "not found".
- */
+/** Every top-level path of the portal; the signed-in area nests its own under `app`. */
 export const paths = {
   home: '/',
   setup: '/setup',
   login: '/login',
+  invite: '/invite',
+  recover: '/recover',
   app: '/app',
 } as const;
 
@@ -18,6 +22,13 @@ export function AppRoutes() {
   return (
     <Switch>
       <Route path={paths.home} component={WelcomePage} />
+      <Route path={paths.setup} component={SetupPage} />
+      <Route path={paths.login} component={LoginPage} />
+      <Route path={paths.invite} component={InvitePage} />
+      <Route path={paths.recover} component={RecoverPage} />
+      <Route path={paths.app} nest>
+        <AppArea />
+      </Route>
       <Route component={NotFoundPage} />
     </Switch>
   );

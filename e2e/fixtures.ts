@@ -1,5 +1,12 @@
 // The e2e test object: a real Kluis server per worker, request capture, and a guard that fails on console errors.
-import { test as base, expect, type ConsoleMessage, type WebError } from '@playwright/test';
+import {
+  test as base,
+  expect,
+  type BrowserContext,
+  type ConsoleMessage,
+  type Page,
+  type WebError,
+} from '@playwright/test';
 import { captureRequests, type RequestLog } from './support/requests';
 import { startKluisServer, type KluisServer } from './support/server';
 
@@ -8,7 +15,12 @@ export interface ConsoleGuard {
   messages(): readonly string[];
   /** Lets errors matching `pattern` pass for the rest of this test (for tests that provoke them). */
   allow(pattern: RegExp): void;
+  /** Guards another browser context too (a second user in the same test). */
+  watch(context: BrowserContext): void;
 }
+
+/** Opens a page in a fresh browser context (another user: own cookies), recorded and guarded like `page`. */
+export type NewPage = () => Promise<Page>;
 
 interface TestFixtures {
   /** Patterns of console errors a whole file expects (`test.use({ allowedConsoleErrors: [...] })`). */
@@ -16,6 +28,7 @@ interface TestFixtures {
   /** Every request of this test's browser context, pages and workers alike. */
   requests: RequestLog;
   consoleErrors: ConsoleGuard;
+  newPage: NewPage;
   serverLogOnFailure: void;
 }
 
@@ -56,6 +69,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ context, allowedConsoleErrors }, use) => {
       const seen: string[] = [];
       const allowed = [...allowedConsoleErrors];
+      const contexts = new Set<BrowserContext>();
       const onConsole = (message: ConsoleMessage): void => {
         if (message.type() !== 'error') return;
         const origin = message.worker()
@@ -68,16 +82,39 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           `uncaught (${error.page()?.url() ?? 'no page'}): ${error.error().stack ?? error.error().message}`,
         );
       };
-      context.on('console', onConsole);
-      context.on('weberror', onWebError);
-      await use({ messages: () => [...seen], allow: (pattern) => allowed.push(pattern) });
-      context.off('console', onConsole);
-      context.off('weberror', onWebError);
+      const watch = (next: BrowserContext): void => {
+        if (contexts.has(next)) return;
+        contexts.add(next);
+        next.on('console', onConsole);
+        next.on('weberror', onWebError);
+      };
+      watch(context);
+      await use({
+        messages: () => [...seen],
+        allow: (pattern) => allowed.push(pattern),
+        watch,
+      });
+      for (const watched of contexts) {
+        watched.off('console', onConsole);
+        watched.off('weberror', onWebError);
+      }
       const unexpected = seen.filter((text) => !allowed.some((pattern) => pattern.test(text)));
       expect(unexpected, 'unexpected console errors').toEqual([]);
     },
     { auto: true },
   ],
+
+  newPage: async ({ browser, baseURL, locale, requests, consoleErrors }, use) => {
+    const opened: BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext({ baseURL, locale, acceptDownloads: true });
+      opened.push(context);
+      requests.watch(context);
+      consoleErrors.watch(context);
+      return context.newPage();
+    });
+    for (const context of opened) await context.close();
+  },
 
   serverLogOnFailure: [
     async ({ kluisServer }, use, testInfo) => {

@@ -1,7 +1,9 @@
 // Self-checks of the e2e support code: each helper must be able to fail for the reason that matters.
+import { generateKeyPairSync } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { encodingsOf } from './support/requests';
+import { expectNoKeyMaterial, rawKeyLengthFindings } from './support/key-material';
+import { encodingsOf, type CapturedRequest } from './support/requests';
 import { addVirtualAuthenticator } from './support/webauthn';
 
 const SECRET = 'correct horse battery staple ✓';
@@ -110,4 +112,52 @@ test('the virtual authenticator makes a discoverable, user-verified credential w
   expect(credentials).toHaveLength(1);
   expect(credentials[0]).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
   await authenticator.remove();
+});
+
+test('the key-material check finds private keys in any encoding and raw-key-sized values in unknown fields', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'der',
+  });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+    type: 'pkcs8',
+    format: 'der',
+  });
+  const publicOnly = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    type: 'spki',
+    format: 'der',
+  });
+  const request = (body: unknown): CapturedRequest => ({
+    url: 'http://localhost/api/probe',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+    bodyKnown: true,
+    fromServiceWorker: false,
+  });
+  const raw32 = Buffer.alloc(32, 7).toString('base64url');
+  const allowed = [
+    request({
+      publicKey: publicOnly.toString('base64url'),
+      registrationRequest: raw32,
+      token: raw32,
+    }),
+    request({ statement: { signature: Buffer.alloc(64, 1).toString('base64url') } }),
+  ];
+  expect(() => expectNoKeyMaterial(allowed)).not.toThrow();
+
+  // A private key one byte into a larger base64url blob, hex, or as JWK; a 32-byte value in a field of no known purpose.
+  const offset = Buffer.concat([Buffer.from([9]), rsa]).toString('base64url');
+  for (const leaked of [
+    request({ wrappedPrivateKey: offset }),
+    request({ key: ec.toString('hex') }),
+    request({ jwk: { kty: 'oct', k: 'x' } }),
+    request({ escrowGrant: raw32 }),
+    request({ nested: [{ exportKey: Buffer.alloc(64, 3).toString('base64url') }] }),
+  ]) {
+    expect(() => expectNoKeyMaterial([...allowed, leaked])).toThrow();
+  }
+  expect(rawKeyLengthFindings([request({ escrowGrant: raw32 })])).toEqual([
+    { url: 'http://localhost/api/probe', path: '$.escrowGrant', bytes: 32 },
+  ]);
 });

@@ -2,10 +2,34 @@
 import type { ErrorCode } from '../../shared/api';
 
 /**
- * Codes that only the client produces, for failures that never got a well-formed answer from the
- * server: no connection at all, an answer that breaks the contract, or a call the caller aborted.
+ * Codes that only the client produces. The first three are failures that never got a well-formed
+ * answer from the server: no connection at all, an answer that breaks the contract, or a call the
+ * caller aborted. The others are failures the browser itself detected while running an account
+ * protocol in the crypto worker (client/worker): they carry status 0.
  */
-export const clientErrorCodes = ['network_error', 'invalid_response', 'aborted'] as const;
+export const clientErrorCodes = [
+  'network_error',
+  'invalid_response',
+  'aborted',
+  /** OPAQUE said no in the browser: wrong password, unknown or locked account (one answer for all). */
+  'login_rejected',
+  /** The server presented a key that differs from a value pinned in the key safe: stop and warn. */
+  'pin_mismatch',
+  /** The new password breaks the floors or the organisation's rules (checked before any request). */
+  'password_rejected',
+  /** What was typed cannot be a recovery secret (32 characters in groups of four). */
+  'recovery_secret_invalid',
+  /** A key did not open a ciphertext (for example a wrong recovery secret). */
+  'decryption_failed',
+  /** A link's #fragment is incomplete or damaged (invitation pins, tokens). */
+  'invalid_link',
+  /** The crypto worker holds no unlocked vault (signed out, locked, or the page was reloaded). */
+  'not_signed_in',
+  /** The vault was locked while the operation was running; its keys are gone. */
+  'vault_locked',
+  /** Anything else the crypto worker could not do (tampered data, unsupported browser...). */
+  'crypto_failed',
+] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 
 export type ApiErrorCode = ErrorCode | ClientErrorCode;

@@ -6,4 +6,4 @@ export {
   type VaultSnapshot,
   type EngineStatus,
 } from './vault-session';
-export { VaultProvider, useVault, type Vault } from './vault-context';
+export { VaultProvider, useVault, useVaultSession, type Vault } from './vault-context';

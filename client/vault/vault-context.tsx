@@ -32,3 +32,10 @@ export function useVault(): Vault {
     run: (operation) => session.run(operation),
   };
 }
+
+/** The session object itself (stable across renders), for code that only calls its operations. */
+export function useVaultSession(): VaultSession {
+  const session = use(VaultContext);
+  if (!session) throw new Error('useVaultSession() needs a <VaultProvider> above it');
+  return session;
+}

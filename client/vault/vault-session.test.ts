@@ -1,13 +1,17 @@
 // Vault session lifecycle: lock terminates the worker and starts a fresh one; stale work cannot unlock.
 import { describe, expect, it } from 'vitest';
-import type { CryptoEngine, CryptoEngineApi, SelfTestReport } from '../worker';
+import type { CryptoEngine, SelfTestReport } from '../worker';
 import { VaultLockedError, VaultSession, type VaultSnapshot } from './vault-session';
 
 /** A stand-in worker: the lifecycle is under test here; the real worker runs in e2e/smoke.spec.ts. */
-class FakeEngine implements CryptoEngine {
+interface FakeApi {
+  selfTest(): Promise<SelfTestReport>;
+}
+
+class FakeEngine implements CryptoEngine<FakeApi> {
   terminated = false;
   readonly failed: Promise<never>;
-  readonly api: CryptoEngineApi;
+  readonly api: FakeApi;
   #stop: (reason: Error) => void = () => undefined;
 
   constructor(selfTest: () => Promise<SelfTestReport>) {
@@ -29,7 +33,7 @@ function setUp(
     Promise.resolve({ durationMs: 7, checks: ['ok'] }),
 ) {
   const engines: FakeEngine[] = [];
-  const session = new VaultSession(
+  const session = new VaultSession<FakeApi>(
     () => {
       const engine = new FakeEngine(selfTest);
       engines.push(engine);
@@ -40,7 +44,7 @@ function setUp(
   return { session, engines };
 }
 
-function nextChange(session: VaultSession): Promise<VaultSnapshot> {
+function nextChange(session: VaultSession<FakeApi>): Promise<VaultSnapshot> {
   return new Promise((resolve) => {
     const unsubscribe = session.subscribe(() => {
       unsubscribe();

@@ -1,5 +1,5 @@
 // The in-memory vault session: which crypto worker holds the keys, whether it is unlocked, and lock().
-import type { CryptoEngine, CryptoEngineApi } from '../worker';
+import type { CryptoEngine, CryptoEngineApi, SelfTestingApi } from '../worker';
 
 /**
  * WARNING: the page never holds key material. Keys live only inside the crypto worker; the page
@@ -32,17 +32,17 @@ export class VaultLockedError extends Error {
   }
 }
 
-export class VaultSession {
-  readonly #startEngine: () => CryptoEngine;
+export class VaultSession<Api extends SelfTestingApi = CryptoEngineApi> {
+  readonly #startEngine: () => CryptoEngine<Api>;
   readonly #selfTestTimeoutMs: number;
   readonly #listeners = new Set<() => void>();
-  #engine: CryptoEngine;
+  #engine: CryptoEngine<Api>;
   /** Incremented on every lock: work started under an older generation must not change the state. */
   #generation = 0;
   #snapshot: VaultSnapshot = { state: 'locked', engine: { kind: 'starting' } };
   #disposed = false;
 
-  constructor(startEngine: () => CryptoEngine, options: VaultSessionOptions = {}) {
+  constructor(startEngine: () => CryptoEngine<Api>, options: VaultSessionOptions = {}) {
     this.#startEngine = startEngine;
     this.#selfTestTimeoutMs = options.selfTestTimeoutMs ?? 20_000;
     this.#engine = startEngine();
@@ -61,7 +61,7 @@ export class VaultSession {
    * Runs an operation in the current worker and returns its result. If the vault is locked (or the
    * worker dies) while it runs, rejects with VaultLockedError: the worker that held its keys is gone.
    */
-  async run<T>(operation: (api: CryptoEngineApi) => Promise<T>): Promise<T> {
+  async run<T>(operation: (api: Api) => Promise<T>): Promise<T> {
     const generation = this.#generation;
     const engine = this.#engine;
     try {
@@ -76,7 +76,7 @@ export class VaultSession {
    * Runs an operation that installs keys inside the worker (a login, an unlock); when it resolves
    * and no lock happened meanwhile, the vault is unlocked. The operation must return nothing secret.
    */
-  async unlock(operation: (api: CryptoEngineApi) => Promise<void>): Promise<void> {
+  async unlock(operation: (api: Api) => Promise<void>): Promise<void> {
     const generation = this.#generation;
     await this.run(operation);
     if (generation !== this.#generation) throw new VaultLockedError();

@@ -14,6 +14,9 @@ import {
   toHex,
   utf8,
 } from '../../shared/crypto';
+import { createApiClient } from '../api/call-api';
+import { createAccountOperations } from './account-operations';
+import { outcomeOf, type WorkerOutcome } from './outcome';
 
 /**
  * WARNING: nothing this API returns may be key material. Keys are created, unwrapped and used here;
@@ -96,7 +99,41 @@ async function selfTest(): Promise<SelfTestReport> {
   return { durationMs: Math.round(performance.now() - started), checks };
 }
 
-const api = { selfTest };
+// fetch from this worker is same-origin: the session cookie and the Origin header go with it.
+const accounts = createAccountOperations(createApiClient());
+
+type Operations = typeof accounts;
+
+/** Every account operation, returning an outcome instead of throwing (see ./outcome.ts). */
+type GuardedOperations = {
+  readonly [K in keyof Operations]: (
+    ...args: Parameters<Operations[K]>
+  ) => Promise<WorkerOutcome<Awaited<ReturnType<Operations[K]>>>>;
+};
+
+function guard<K extends keyof Operations>(name: K): GuardedOperations[K] {
+  const operation = accounts[name] as (...args: unknown[]) => unknown;
+  return ((...args: unknown[]) =>
+    outcomeOf(() => Promise.resolve(operation(...args)))) as GuardedOperations[K];
+}
+
+const guardedOperations: GuardedOperations = {
+  setup: guard('setup'),
+  login: guard('login'),
+  signup: guard('signup'),
+  recover: guard('recover'),
+  reauthenticate: guard('reauthenticate'),
+  changePassword: guard('changePassword'),
+  invite: guard('invite'),
+  listPeople: guard('listPeople'),
+  verifyEscrowHolders: guard('verifyEscrowHolders'),
+  grantEscrow: guard('grantEscrow'),
+  ownKeys: guard('ownKeys'),
+  checkPassword: guard('checkPassword'),
+  lock: guard('lock'),
+};
+
+const api = { selfTest, ...guardedOperations };
 
 export type CryptoWorkerApi = typeof api;
 

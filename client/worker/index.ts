@@ -1,8 +1,22 @@
 // Starts the crypto Web Worker and wraps it with comlink; the page talks to the worker only through this.
 import { wrap } from 'comlink';
-import type { CryptoWorkerApi } from './crypto.worker';
+import type { CryptoWorkerApi, SelfTestReport } from './crypto.worker';
 
 export type { CryptoWorkerApi, SelfTestReport } from './crypto.worker';
+export type { WorkerOutcome, WorkerFailure } from './outcome';
+export type {
+  SignedIn,
+  SessionInfo,
+  SetupOutcome,
+  SetupRequest,
+  SignupRequest,
+  RecoverRequest,
+  Person,
+  EscrowStatus,
+  EscrowHolderView,
+  OwnKeys,
+  ProgressStep,
+} from './account-operations';
 
 /** The page's view of the worker: async calls in (arguments are cloned), never key material out. */
 export type CryptoEngineApi = {
@@ -11,8 +25,13 @@ export type CryptoEngineApi = {
   ) => Promise<Awaited<ReturnType<CryptoWorkerApi[K]>>>;
 };
 
-export interface CryptoEngine {
-  readonly api: CryptoEngineApi;
+/** The least an engine must offer the vault session: the start-up self-test. */
+export interface SelfTestingApi {
+  selfTest(): Promise<SelfTestReport>;
+}
+
+export interface CryptoEngine<Api extends SelfTestingApi = CryptoEngineApi> {
+  readonly api: Api;
   /**
    * Rejects when the worker fails to load or crashes (for example when CSP blocks its script or its
    * WASM) or is terminated. Calls still in flight never answer then: race them against this.

@@ -27,6 +27,8 @@ export interface RequestLog {
   findLeaks(secrets: readonly Secret[]): Promise<Leak[]>;
   /** Throws, listing each leak, when any secret occurs in any request. */
   expectNoSecrets(secrets: readonly Secret[]): Promise<void>;
+  /** Records another browser context too (a second user in the same test). */
+  watch(context: BrowserContext): void;
   stop(): void;
 }
 
@@ -36,10 +38,16 @@ export type Secret = string | Uint8Array;
 /** Starts recording; attach it before the first navigation. */
 export function captureRequests(context: BrowserContext): RequestLog {
   const pending: Promise<CapturedRequest>[] = [];
+  const contexts = new Set<BrowserContext>();
   const onRequest = (request: Request): void => {
     pending.push(capture(request));
   };
-  context.on('request', onRequest);
+  const watch = (next: BrowserContext): void => {
+    if (contexts.has(next)) return;
+    contexts.add(next);
+    next.on('request', onRequest);
+  };
+  watch(context);
 
   const all = (): Promise<CapturedRequest[]> => Promise.all(pending);
   const findLeaks = async (secrets: readonly Secret[]): Promise<Leak[]> =>
@@ -59,8 +67,10 @@ export function captureRequests(context: BrowserContext): RequestLog {
         );
       }
     },
+    watch,
     stop: () => {
-      context.off('request', onRequest);
+      for (const watched of contexts) watched.off('request', onRequest);
+      contexts.clear();
     },
   };
 }

@@ -15,6 +15,9 @@ export interface KluisServer {
   readonly dataDir: string;
   /** Everything the server printed so far (stdout and stderr interleaved). */
   output(): string;
+  /** The first match of `pattern` in the output, waiting for it up to `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Stops the server; deletes its data directory unless it was given in the options. */
   stop(): Promise<void>;
 }
 
@@ -22,6 +25,8 @@ export interface StartServerOptions {
   /** Extra environment for the server (on top of PORT, HOST, KLUIS_DATA_DIR, PUBLIC_ORIGIN, LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
+  /** Use this data directory (kept on stop) instead of a fresh temporary one: restarts, recovery mode. */
+  readonly dataDir?: string;
 }
 
 /** A port the kernel just handed out and released; the server binds it a moment later. */
@@ -38,7 +43,8 @@ export async function findFreePort(): Promise<number> {
 }
 
 export async function startKluisServer(options: StartServerOptions = {}): Promise<KluisServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kluis-e2e-'));
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kluis-e2e-')));
   const port = await findFreePort();
   // localhost, not 127.0.0.1: WebAuthn needs a domain as RP ID, and the CSRF check compares with PUBLIC_ORIGIN.
   const origin = `http://localhost:${port}`;
@@ -64,7 +70,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
 
   const stop = async (): Promise<void> => {
     await stopProcess(child, exited);
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
@@ -80,7 +86,16 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
       { cause: error },
     );
   }
-  return { origin, port, dataDir, output: () => output, stop };
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(output);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`the server never printed ${String(pattern)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { origin, port, dataDir, output: () => output, waitForOutput, stop };
 }
 
 async function waitForHealth(

@@ -1,0 +1,108 @@
+// /app: the signed-in area. Guards it (session probe after a reload, unlock screen), auto-locks when idle.
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
+import { useAccount, useIdleLock, useSignedIn } from '../../account';
+import { Alert } from '../../components/alert';
+import { Busy } from '../../components/busy';
+import { ErrorAlert } from '../../components/error-alert';
+import { AccountPage } from '../account/account-page';
+import { InvitationsPage } from '../invitations/invitations-page';
+import { PeoplePage } from '../people/people-page';
+import { SettingsPage } from '../settings/settings-page';
+import { HomePage } from './home-page';
+import { UnlockScreen } from './unlock-screen';
+
+export function AppArea() {
+  const { t } = useTranslation();
+  const { state, probe } = useAccount();
+  const [probeError, setProbeError] = useState<unknown>(null);
+
+  useEffect(() => {
+    if (state.kind !== 'unknown') return;
+    probe().catch((error: unknown) => setProbeError(error));
+  }, [state.kind, probe]);
+
+  switch (state.kind) {
+    case 'unknown':
+      return (
+        <div className="page page-narrow">
+          {probeError !== null ? (
+            <ErrorAlert error={probeError} />
+          ) : (
+            <Busy label={t('app.checkingSession')} />
+          )}
+        </div>
+      );
+    case 'signed-out':
+      return <Redirect to="~/login" replace />;
+    case 'locked':
+      return <UnlockScreen state={state} />;
+    case 'signed-in':
+      return <SignedInArea />;
+  }
+}
+
+interface NavItem {
+  readonly href: string;
+  readonly label: string;
+}
+
+function SignedInArea() {
+  const { t } = useTranslation();
+  const { session } = useSignedIn();
+  const { lock } = useAccount();
+  const [location] = useLocation();
+  useIdleLock(session.autoLockMinutes, () => lock('idle'));
+
+  const role = session.user.role;
+  const staff = role === 'admin' || role === 'team';
+  const items: NavItem[] = [{ href: '/', label: t('nav.home') }];
+  if (staff)
+    items.push(
+      { href: '/people', label: t('nav.people') },
+      { href: '/invite', label: t('nav.invite') },
+    );
+  if (role === 'admin') items.push({ href: '/settings', label: t('nav.settings') });
+  items.push({ href: '/account', label: t('nav.account') });
+
+  if (session.passwordExpired && location !== '/account') return <Redirect to="/account" replace />;
+
+  return (
+    <div className="app-area">
+      <nav className="app-nav" aria-label={t('nav.label')}>
+        <ul>
+          {items.map((item) => {
+            const current = item.href === '/' ? location === '/' : location.startsWith(item.href);
+            return (
+              <li key={item.href}>
+                <Link
+                  href={item.href}
+                  className="app-nav-link"
+                  aria-current={current ? 'page' : undefined}
+                >
+                  {item.label}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      {session.passwordExpired && (
+        <Alert tone="warning" title={t('account.expiredTitle')}>
+          <p>{t('account.expired')}</p>
+        </Alert>
+      )}
+      <Switch>
+        <Route path="/" component={HomePage} />
+        {staff && <Route path="/people" component={PeoplePage} />}
+        {staff && <Route path="/invite" component={InvitationsPage} />}
+        {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
+        <Route path="/account" component={AccountPage} />
+        <Route>
+          <Redirect to="/" replace />
+        </Route>
+      </Switch>
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+// Reads a link's #fragment (tokens and pins travel there: browsers never send it to the server).
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export function fragmentParams(): URLSearchParams {
+  return new URLSearchParams(window.location.hash.replace(/^#/, ''));
+}
+
+/** A 256-bit token from the fragment, or null when it is missing or malformed. */
+export function fragmentToken(name: string): string | null {
+  const value = fragmentParams().get(name);
+  return value !== null && TOKEN.test(value) ? value : null;
+}
+
+/** An invitation fragment `t=…&e=…&o=…&a=…`: the token and the inviter's pinned values. */
+export function invitationFragment(): {
+  token: string;
+  fragment: string;
+  escrowFingerprint: string;
+} | null {
+  const params = fragmentParams();
+  const token = fragmentToken('t');
+  const e = params.get('e') ?? '';
+  const o = params.get('o') ?? '';
+  const a = params.get('a') ?? '';
+  if (!token || !/^[0-9a-f]{64}$/.test(e) || !TOKEN.test(o) || !/^[0-9a-f]{64}$/.test(a))
+    return null;
+  return { token, fragment: `e=${e}&o=${o}&a=${a}`, escrowFingerprint: e };
+}

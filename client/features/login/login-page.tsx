@@ -1,0 +1,35 @@
+// /login: sign in with e-mail and password (OPAQUE: the password never leaves the browser).
+import { useTranslation } from 'react-i18next';
+import { useLocation } from 'wouter';
+import { useAccount } from '../../account';
+import { Alert } from '../../components/alert';
+import { SignInForm } from './sign-in-form';
+
+export function LoginPage() {
+  const { t } = useTranslation();
+  const [, navigate] = useLocation();
+  const { state } = useAccount();
+  const notice = state.kind === 'signed-out' ? state.notice : null;
+  const email = state.kind === 'locked' ? state.email : '';
+  return (
+    <div className="page page-narrow">
+      <title>{t('login.documentTitle')}</title>
+      <h1>{t('login.title')}</h1>
+      <p className="lead">{t('login.lead')}</p>
+      {notice && (
+        <Alert tone={notice === 'session-ended' ? 'warning' : 'success'}>
+          <p>{t(`login.notice.${notice}`)}</p>
+        </Alert>
+      )}
+      <div className="card">
+        <SignInForm
+          idPrefix="login"
+          initialEmail={email}
+          submitLabel={t('login.submit')}
+          onSignedIn={() => navigate('/app', { replace: true })}
+        />
+      </div>
+      <p className="card-help">{t('login.lockedHint')}</p>
+    </div>
+  );
+}

@@ -1,0 +1,374 @@
+// The account operations the crypto worker offers the page: shared flows over this worker's own vault.
+import type { z } from 'zod';
+import {
+  checkPassword as checkPasswordRules,
+  type PasswordCheck,
+  type PasswordContext,
+  type PasswordRules,
+  type StrengthEstimator,
+} from '../../shared/accounts/password-rules';
+import {
+  type Endpoint,
+  type EndpointInput,
+  type Language,
+  type Role,
+  type sessionInfoSchema,
+  getSession,
+  listEscrowHolders,
+  listUsers,
+} from '../../shared/api';
+import { fromBase64Url, importPublicKey, toHex } from '../../shared/crypto';
+import {
+  LoginRejectedError,
+  changePassword as changePasswordFlow,
+  grantEscrowAccess,
+  invite as inviteFlow,
+  login as loginFlow,
+  openProfile,
+  recoverWithKit,
+  setupOrganisation,
+  signup as signupFlow,
+} from '../../shared/flows/account-flows';
+import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
+import type { ApiCallOptions, CallApi } from '../api/call-api';
+import { KeyChangedError, NotSignedInError } from './outcome';
+
+/**
+ * WARNING: this module runs only inside the crypto worker. The vault (user key, private keys,
+ * escrow key) lives in the closure below and nowhere else; every function returns only what the
+ * page may hold: public keys' fingerprints, session metadata, and plaintext the user may see.
+ * Nothing is ever persisted. Terminating the worker drops it all (client/vault).
+ */
+
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+/** What the page learns after a login: the session and the user's own decrypted name. */
+export interface SignedIn {
+  readonly session: SessionInfo;
+  /** Null when the profile could not be decrypted (the page says so and keeps working). */
+  readonly name: string | null;
+}
+
+/** Steps of a long operation, reported as they start (for a progress view). */
+export type ProgressStep = 'link' | 'keys' | 'store' | 'signin' | 'password' | 'recovery';
+export type ProgressListener = (step: ProgressStep) => void;
+
+export interface SetupRequest {
+  readonly setupToken: string;
+  readonly organisationName: string;
+  readonly email: string;
+  readonly name: string;
+  readonly password: string;
+  readonly language: Language;
+}
+
+export interface SetupOutcome extends SignedIn {
+  /** Shown once on the recovery kit page; never sent to the server, never kept by the worker. */
+  readonly recoverySecret: string;
+  /** SHA-256 of the escrow public key, hex. */
+  readonly escrowFingerprint: string;
+}
+
+export interface SignupRequest {
+  readonly token: string;
+  readonly fragment: string;
+  readonly name: string;
+  readonly password: string;
+  readonly language: Language;
+}
+
+export interface RecoverRequest {
+  readonly recoveryToken: string;
+  readonly email: string;
+  readonly recoverySecret: string;
+  readonly newPassword: string;
+}
+
+export type EscrowStatus =
+  /** No grant. */
+  | 'none'
+  /** Granted (sealed to their key) and signed; they accept it at their next sign-in. */
+  | 'granted'
+  /** Holds the escrow key, with a verified signed statement. */
+  | 'holder'
+  /** The server says there is a grant, but no statement verifies back to the pinned root: a warning. */
+  | 'unverified';
+
+export interface Person {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly lastLoginAt: string | null;
+  readonly lockedUntil: string | null;
+  /** The decrypted profile name, or null when this viewer cannot decrypt it. */
+  readonly name: string | null;
+  /** SHA-256 of the person's public key (hex), to compare out of band before an escrow grant. */
+  readonly keyFingerprint: string | null;
+  /** Only for viewers who may see it (Administrators); null otherwise. */
+  readonly escrow: EscrowStatus | null;
+}
+
+export interface EscrowHolderView {
+  readonly holderId: string;
+  readonly holderKeyFingerprint: string;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+  readonly verified: boolean;
+}
+
+export interface OwnKeys {
+  readonly keyFingerprint: string;
+  readonly escrowFingerprint: string;
+}
+
+export function createAccountOperations(api: CallApi) {
+  let current: { vault: UnlockedVault; session: SessionInfo; name: string | null } | null = null;
+  let estimator: Promise<StrengthEstimator> | undefined;
+
+  function requireSignedIn() {
+    if (!current) throw new NotSignedInError();
+    return current;
+  }
+
+  /** A CallApi that reports a progress step when selected endpoints are called or answer. */
+  function reporting(
+    onProgress: ProgressListener | undefined,
+    steps: {
+      readonly before?: Record<string, ProgressStep>;
+      readonly after?: Record<string, ProgressStep>;
+    },
+  ): CallApi {
+    if (!onProgress) return api;
+    return async <E extends Endpoint>(
+      endpoint: E,
+      input: EndpointInput<E>,
+      options?: ApiCallOptions,
+    ) => {
+      const before = steps.before?.[endpoint.operationId];
+      if (before) onProgress(before);
+      const result = await api(endpoint, input, options);
+      const after = steps.after?.[endpoint.operationId];
+      if (after) onProgress(after);
+      return result;
+    };
+  }
+
+  async function signIn(email: string, password: string): Promise<SignedIn> {
+    // Drop the old keys first: a failed login must not leave a previous vault usable.
+    current = null;
+    const { vault, bundle } = await loginFlow(api, email, password);
+    const own = { id: vault.userId, profile: bundle.keys.profile, escrowUserKey: '' };
+    const name = await openProfile(vault, own).then(
+      (profile) => profile.name,
+      () => null,
+    );
+    current = { vault, session: bundle.session, name };
+    return { session: bundle.session, name };
+  }
+
+  async function fingerprintOf(spki: string): Promise<string | null> {
+    try {
+      return toHex((await importPublicKey(fromBase64Url(spki))).fingerprint);
+    } catch {
+      return null;
+    }
+  }
+
+  async function verifiedHolders(vault: UnlockedVault): Promise<EscrowHolderView[]> {
+    const { statements, signingKeys } = await api(listEscrowHolders, {});
+    const verified = await verifyHolderStatements(statements, signingKeys, vault.keySafe);
+    return verified.map(({ statement, verified: ok }) => ({
+      holderId: statement.holderId,
+      holderKeyFingerprint: statement.holderKeyFingerprint,
+      grantedBy: statement.grantedBy,
+      grantedAt: statement.grantedAt,
+      verified: ok,
+    }));
+  }
+
+  return {
+    /** Creates the organisation, then signs the new Administrator in. */
+    async setup(request: SetupRequest, onProgress?: ProgressListener): Promise<SetupOutcome> {
+      current = null;
+      const calls = reporting(onProgress, {
+        before: { startSetup: 'link', finishSetup: 'store' },
+        after: { startSetup: 'keys' },
+      });
+      const result = await setupOrganisation(calls, request);
+      onProgress?.('signin');
+      const signedIn = await signIn(request.email, request.password);
+      return {
+        ...signedIn,
+        recoverySecret: result.recoverySecret,
+        escrowFingerprint: result.escrowFingerprint,
+      };
+    },
+
+    login: (email: string, password: string): Promise<SignedIn> => signIn(email, password),
+
+    /** Accepts an invitation, then signs the new user in. */
+    async signup(request: SignupRequest, onProgress?: ProgressListener): Promise<SignedIn> {
+      current = null;
+      const calls = reporting(onProgress, {
+        before: { lookupInvitation: 'link', finishSignup: 'store' },
+        after: { startSignup: 'keys' },
+      });
+      const { email } = await signupFlow(calls, request);
+      onProgress?.('signin');
+      return signIn(email, request.password);
+    },
+
+    /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in. */
+    async recover(request: RecoverRequest, onProgress?: ProgressListener): Promise<SignedIn> {
+      current = null;
+      const calls = reporting(onProgress, {
+        before: { startRecovery: 'link', finishRecovery: 'store' },
+        after: { startRecovery: 'recovery' },
+      });
+      await recoverWithKit(calls, request);
+      onProgress?.('signin');
+      return signIn(request.email, request.newPassword);
+    },
+
+    /**
+     * Signs in again with the current password: the "ask for the password again" step before a
+     * sensitive action. A fresh login refreshes the server's 15-minute recent-authentication window.
+     */
+    async reauthenticate(password: string): Promise<SignedIn> {
+      const before = requireSignedIn();
+      try {
+        return await signIn(before.session.user.email, password);
+      } catch (error) {
+        // A mistyped password leaves the unlocked vault as it was; a key mismatch does not.
+        if (error instanceof LoginRejectedError) current = before;
+        throw error;
+      }
+    },
+
+    /**
+     * Changes the password. The shared flow first signs in again with the current password (the
+     * "ask for the password again" step, ASVS 6.2.3; it also renews the server's 15-minute window
+     * for sensitive actions), then registers the new one and re-wraps the user key. The server ends
+     * every other session.
+     */
+    async changePassword(
+      currentPassword: string,
+      newPassword: string,
+      onProgress?: ProgressListener,
+    ): Promise<SignedIn> {
+      const before = requireSignedIn();
+      // The flow replaces the session; until it succeeds, the old vault is no longer trusted.
+      current = null;
+      onProgress?.('password');
+      let vault: UnlockedVault;
+      try {
+        vault = await changePasswordFlow(api, before.vault, currentPassword, newPassword);
+      } catch (error) {
+        // Same user, same keys: a wrong current password or a refused new one keeps the vault open.
+        // WARNING: never after a pin mismatch, which means the server is not the one this account trusts.
+        if (!(error instanceof PinMismatchError)) current = before;
+        throw error;
+      }
+      const session = await api(getSession, {});
+      current = { vault, session, name: before.name };
+      return { session, name: before.name };
+    },
+
+    async invite(input: { email: string; role: Role; language: Language }) {
+      const { vault } = requireSignedIn();
+      const { invitation } = await inviteFlow(api, vault, input);
+      return { invitation, escrowFingerprint: vault.keySafe.escrowFingerprint };
+    },
+
+    /** The people this user manages, with names decrypted where this vault can. */
+    async listPeople(): Promise<Person[]> {
+      const { vault } = requireSignedIn();
+      const { users } = await api(listUsers, {});
+      const holders = vault.role === 'admin' ? await verifiedHolders(vault) : null;
+      return Promise.all(
+        users.map(async (user): Promise<Person> => {
+          // STYLE.md: one row that cannot be decrypted says so (null); the page keeps working.
+          const name = await openProfile(vault, user).then(
+            (profile) => profile.name,
+            () => null,
+          );
+          const keyFingerprint = await fingerprintOf(user.publicKey);
+          let escrow: EscrowStatus | null = null;
+          if (holders && (user.role === 'admin' || user.role === 'team')) {
+            const signed = holders.some(
+              (h) =>
+                h.verified && h.holderId === user.id && h.holderKeyFingerprint === keyFingerprint,
+            );
+            if (user.escrowGrant === 'none') escrow = 'none';
+            else if (!signed) escrow = 'unverified';
+            else escrow = user.escrowGrant === 'wrapped' ? 'holder' : 'granted';
+          }
+          return {
+            id: user.id,
+            email: user.email,
+            role: user.role,
+            createdAt: user.createdAt,
+            lastLoginAt: user.lastLoginAt,
+            lockedUntil: user.lockedUntil,
+            name,
+            keyFingerprint,
+            escrow,
+          };
+        }),
+      );
+    },
+
+    /** The signed escrow holder list, each statement verified back to the pinned root key. */
+    async verifyEscrowHolders(): Promise<EscrowHolderView[]> {
+      return verifiedHolders(requireSignedIn().vault);
+    },
+
+    /**
+     * Grants a Team Member or Administrator the escrow key. `expectedFingerprint` is the key
+     * fingerprint the Administrator was shown and compared: the grant is refused if the server now
+     * hands out a different key for this person.
+     */
+    async grantEscrow(
+      userId: string,
+      expectedFingerprint: string,
+    ): Promise<{ holderFingerprint: string }> {
+      const { vault } = requireSignedIn();
+      const { users } = await api(listUsers, {});
+      const holder = users.find((user) => user.id === userId);
+      if (!holder || (await fingerprintOf(holder.publicKey)) !== expectedFingerprint) {
+        throw new KeyChangedError();
+      }
+      return grantEscrowAccess(api, vault, holder);
+    },
+
+    /** This user's own key fingerprints (public values): for out-of-band comparison. */
+    ownKeys(): OwnKeys {
+      const { vault } = requireSignedIn();
+      return {
+        keyFingerprint: toHex(vault.privateKey.publicKey.fingerprint),
+        escrowFingerprint: vault.keySafe.escrowFingerprint,
+      };
+    },
+
+    /** Floors and organisation rules, with the zxcvbn estimate; the dictionaries load on first use. */
+    async checkPassword(
+      password: string,
+      context: PasswordContext,
+      rules: PasswordRules,
+    ): Promise<PasswordCheck> {
+      estimator ??= import('../../shared/accounts/password-strength').then((module) =>
+        module.bundledStrengthEstimator(),
+      );
+      return checkPasswordRules(password, context, rules, await estimator);
+    },
+
+    /** Forgets the vault. The page also terminates this worker, which is what really drops the keys. */
+    lock(): void {
+      current = null;
+    },
+  };
+}
+
+export type AccountOperations = ReturnType<typeof createAccountOperations>;

@@ -1,0 +1,95 @@
+// What crosses the worker boundary when an account operation ends: a value, or a failure with a stable code.
+import { ZodError } from 'zod';
+import { DecryptionError, IntegrityError, KluisCryptoError } from '../../shared/crypto';
+import {
+  LoginRejectedError,
+  PasswordRejectedError,
+  RecoverySecretFormatError,
+} from '../../shared/flows/account-flows';
+import { PinMismatchError } from '../../shared/flows/vault';
+import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../api/api-error';
+
+/**
+ * comlink clones a thrown Error as just its name and message, so the code of an ApiError would be
+ * lost on the way to the page. Worker operations therefore never throw: they return an outcome,
+ * and the page turns a failure back into the one client error type, ApiError (client/account).
+ */
+export type WorkerOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly failure: WorkerFailure };
+
+/** A failure as plain data. WARNING: never a secret in here: messages are fixed strings. */
+export interface WorkerFailure {
+  readonly status: number;
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  readonly requestId?: string | undefined;
+  readonly issues?: readonly ApiErrorIssue[] | undefined;
+}
+
+/** Maps whatever an account flow threw to a stable code the UI can translate. */
+export function toFailure(error: unknown): WorkerFailure {
+  if (error instanceof ApiError) {
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      requestId: error.requestId,
+      issues: error.issues,
+    };
+  }
+  if (error instanceof LoginRejectedError) {
+    return { status: 0, code: 'login_rejected', message: error.message };
+  }
+  if (error instanceof PinMismatchError || error instanceof KeyChangedError) {
+    return { status: 0, code: 'pin_mismatch', message: error.message };
+  }
+  if (error instanceof PasswordRejectedError) {
+    return { status: 0, code: 'password_rejected', message: error.message };
+  }
+  if (error instanceof RecoverySecretFormatError) {
+    return { status: 0, code: 'recovery_secret_invalid', message: error.message };
+  }
+  if (error instanceof DecryptionError) {
+    return { status: 0, code: 'decryption_failed', message: error.message };
+  }
+  if (error instanceof IntegrityError || error instanceof KluisCryptoError) {
+    return { status: 0, code: 'crypto_failed', message: error.message };
+  }
+  if (error instanceof NotSignedInError) {
+    return { status: 0, code: 'not_signed_in', message: error.message };
+  }
+  if (error instanceof ZodError) {
+    // Only local parsing can end here (callApi reports contract breaks as ApiError): a damaged link.
+    return { status: 0, code: 'invalid_link', message: 'The link is incomplete or damaged.' };
+  }
+  return {
+    status: 0,
+    code: 'crypto_failed',
+    message: 'The encryption engine could not complete this operation.',
+  };
+}
+
+export class NotSignedInError extends Error {
+  override readonly name = 'NotSignedInError';
+  constructor() {
+    super('Sign in first: the encryption engine holds no keys.');
+  }
+}
+
+/** The server now hands out another public key for a person than the one the user compared. */
+export class KeyChangedError extends Error {
+  override readonly name = 'KeyChangedError';
+  constructor() {
+    super('The key of this person changed after it was shown.');
+  }
+}
+
+/** Runs an operation and returns its outcome instead of throwing. */
+export async function outcomeOf<T>(operation: () => Promise<T>): Promise<WorkerOutcome<T>> {
+  try {
+    return { ok: true, value: await operation() };
+  } catch (error) {
+    return { ok: false, failure: toFailure(error) };
+  }
+}
