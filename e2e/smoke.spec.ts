@@ -90,6 +90,19 @@ test.describe('with a Dutch-speaking browser', () => {
     );
     await expect(page.getByRole('heading', { level: 2, name: 'Systeemstatus' })).toBeVisible();
   });
+
+  test('the sign-in page is in Dutch and accessible', async ({ page }) => {
+    await page.goto('/login');
+    await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden' })).toBeVisible();
+    await expect(page.getByLabel('E-mailadres')).toBeVisible();
+    await page.getByLabel('Wachtwoord', { exact: true }).fill('iets');
+    await page.getByRole('button', { name: 'Wachtwoord tonen' }).click();
+    await expect(page.getByRole('button', { name: 'Wachtwoord verbergen' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
+    await expectNoSeriousA11yViolations(page, 'the Dutch sign-in page');
+  });
 });
 
 test('an unknown address shows a page-not-found screen with a way back', async ({ page }) => {

@@ -17,8 +17,11 @@ export interface KluisServer {
   output(): string;
   /** The first match of `pattern` in the output, waiting for it up to `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Stops the server; deletes its data directory unless it was given in the options. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server; deletes its data directory unless it was given in the options or
+   * `keepDataDir` is set (to start another server on the same data, e.g. in recovery mode).
+   */
+  stop(options?: { readonly keepDataDir?: boolean }): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -68,9 +71,9 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
     child.once('exit', (code) => resolve(code)),
   );
 
-  const stop = async (): Promise<void> => {
+  const stop = async ({ keepDataDir = false } = {}): Promise<void> => {
     await stopProcess(child, exited);
-    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+    if (ownDataDir && !keepDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
