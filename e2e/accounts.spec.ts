@@ -107,6 +107,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   smtp,
   requests,
   context,
+  consoleErrors,
 }, testInfo) => {
   test.setTimeout(240_000);
   let recoverySecret = '';
@@ -259,8 +260,29 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await expect(page.getByLabel('Minimum strength', { exact: true })).toHaveValue('3');
     await expectNoSeriousA11yViolations(page, 'the settings page');
     await snapshot(page, 'settings');
+    // A sensitive action more than 15 minutes after sign-in: the server's answer is simulated
+    // once (its clock cannot be moved from here); the page must ask for the password, sign in
+    // again in the worker, and repeat the request.
+    consoleErrors.allow(/status of 401 \(Unauthorized\)/);
+    let refused = false;
+    await page.route('**/api/organisation/settings', async (route) => {
+      if (route.request().method() !== 'PUT' || refused) return route.fallback();
+      refused = true;
+      await route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        json: { error: { code: 'reauthentication_required', message: 'Sign in again.' } },
+      });
+    });
     await page.getByRole('button', { name: 'Save settings' }).click();
+    const reauth = page.getByRole('dialog', { name: 'Enter your password again' });
+    await expect(reauth).toBeVisible();
+    await expectNoSeriousA11yViolations(page, 'the re-authentication dialog');
+    await reauth.getByLabel('Password', { exact: true }).fill(admin.password);
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
     await expect(page.getByText('Settings saved.')).toBeVisible();
+    await expect(reauth).toBeHidden();
+    await page.unroute('**/api/organisation/settings');
   });
 
   await test.step('the Team Member signs in again (accepting the key) and invites a Client', async () => {

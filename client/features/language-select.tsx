@@ -8,15 +8,17 @@ export function LanguageSelect({
   value,
   onChange,
   label,
+  hint,
 }: {
   id: string;
   value: Language;
   onChange: (language: Language) => void;
   label?: string;
+  hint?: string;
 }) {
   const { t } = useTranslation();
   return (
-    <Field id={id} label={label ?? t('form.language')} hint={t('form.languageHint')}>
+    <Field id={id} label={label ?? t('form.language')} hint={hint ?? t('form.languageHint')}>
       {(describedBy) => (
         <select
           id={id}

@@ -397,6 +397,7 @@ export const en = {
       client: 'Shares documents and messages with your team.',
     },
     language: 'Language of the invitation',
+    languageHint: 'For the invitation e-mail; they can choose again when they sign up.',
     submit: 'Send invitation',
     sending: 'Sending…',
     sent: 'Invitation sent to {{email}}',

@@ -403,6 +403,7 @@ export const nl = {
       client: 'Deelt documenten en berichten met uw team.',
     },
     language: 'Taal van de uitnodiging',
+    languageHint: 'Voor de uitnodigingsmail; bij het aanmelden kan de ontvanger opnieuw kiezen.',
     submit: 'Uitnodiging versturen',
     sending: 'Versturen…',
     sent: 'Uitnodiging verstuurd naar {{email}}',

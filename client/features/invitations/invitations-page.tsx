@@ -128,6 +128,7 @@ export function InvitationsPage() {
           <LanguageSelect
             id="invite-language"
             label={t('invite.language')}
+            hint={t('invite.languageHint')}
             value={inviteLanguage}
             onChange={setInviteLanguage}
           />

@@ -83,7 +83,8 @@ export function PeoplePage() {
             <p>{viewerRole === 'team' ? t('people.unreadableTeam') : t('people.unreadable')}</p>
           </Alert>
         )}
-        <div className="table-wrap">
+        {/* Focusable: on narrow screens the table scrolls sideways, and keyboards must reach it. */}
+        <div className="table-wrap" tabIndex={0} role="region" aria-label={t('people.caption')}>
           <table className="data-table">
             <caption className="visually-hidden">{t('people.caption')}</caption>
             <thead>
