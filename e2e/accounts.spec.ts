@@ -195,6 +195,22 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   });
 
   const teamPage = await newPage();
+  await test.step('a link whose pinned server key was altered stops sign-up with a security warning', async () => {
+    // As if someone changed the OPAQUE server key pinned in the link (o=...): the browser refuses
+    // before it uploads anything, and the invitation stays usable.
+    const link = await invitationLink(smtp, team.email);
+    await teamPage.goto(link.replace(/([#&]o=)[A-Za-z0-9_-]{43}/, `$1${'A'.repeat(43)}`));
+    await teamPage.getByLabel('Your name').fill(team.name);
+    await choosePassword(teamPage, 'Choose a password', team.password);
+    await teamPage.getByRole('button', { name: 'Create my account' }).click();
+    const warning = teamPage.getByRole('alert');
+    await expect(warning).toContainText('Security warning: stop here');
+    await expect(warning).toContainText('Do not enter your password again');
+    await expect(teamPage.getByRole('button', { name: 'Create my account' })).toHaveCount(0);
+    await expectNoSeriousA11yViolations(teamPage, 'the key-pin security warning');
+    await snapshot(teamPage, 'pin-mismatch');
+  });
+
   await test.step('the Team Member signs up through the link from the e-mail', async () => {
     await teamPage.goto(await invitationLink(smtp, team.email));
     await expect(

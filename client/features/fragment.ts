@@ -1,4 +1,18 @@
 // Reads a link's #fragment (tokens and pins travel there: browsers never send it to the server).
+import { useSyncExternalStore } from 'react';
+
+function subscribeToHash(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+}
+
+/**
+ * The current #fragment, re-read when only it changes (opening a second link to the same page is
+ * not a page load). Pages key their state on it, so a new link never runs with an old one's state.
+ */
+export function useLocationHash(): string {
+  return useSyncExternalStore(subscribeToHash, () => window.location.hash);
+}
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export function fragmentParams(): URLSearchParams {

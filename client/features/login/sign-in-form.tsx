@@ -2,6 +2,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAccount } from '../../account';
+import { isApiError } from '../../api';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
@@ -47,6 +48,10 @@ export function SignInForm({
     }
   };
 
+  if (isApiError(error) && error.code === 'pin_mismatch') {
+    // WARNING: the server is not the one this account trusts: stop, do not offer the form again.
+    return <ErrorAlert error={error} id={`${idPrefix}-error`} />;
+  }
   return (
     <form className="form" onSubmit={(event) => void submit(event)}>
       {error !== null && <ErrorAlert error={error} id={`${idPrefix}-error`} />}

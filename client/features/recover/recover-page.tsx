@@ -13,10 +13,16 @@ import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { ProgressSteps } from '../../components/progress-steps';
 import type { ProgressStep } from '../../worker';
-import { fragmentToken } from '../fragment';
+import { fragmentToken, useLocationHash } from '../fragment';
 import { NewPasswordField } from '../new-password-field';
 
+/** Keyed on the #fragment: a different link starts afresh. */
 export function RecoverPage() {
+  const hash = useLocationHash();
+  return <RecoverPageForLink key={hash} />;
+}
+
+function RecoverPageForLink() {
   const { t } = useTranslation();
   const [, navigate] = useLocation();
   const account = useAccount();

@@ -18,12 +18,18 @@ import { Field } from '../../components/field';
 import { ProgressSteps } from '../../components/progress-steps';
 import { isLanguage, type Language } from '../../i18n';
 import type { ProgressStep, SetupOutcome } from '../../worker';
-import { fragmentToken } from '../fragment';
+import { fragmentToken, useLocationHash } from '../fragment';
 import { LanguageSelect } from '../language-select';
 import { NewPasswordField } from '../new-password-field';
 import { RecoveryKit } from './recovery-kit';
 
+/** Keyed on the #fragment: a different link starts afresh. */
 export function SetupPage() {
+  const hash = useLocationHash();
+  return <SetupPageForLink key={hash} />;
+}
+
+function SetupPageForLink() {
   const { t, i18n } = useTranslation();
   const account = useAccount();
   const [token] = useState(() => fragmentToken('token'));

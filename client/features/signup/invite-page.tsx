@@ -7,7 +7,7 @@ import { Link, useLocation } from 'wouter';
 import type { PasswordCheck } from '../../../shared/accounts/password-rules';
 import { lookupInvitation } from '../../../shared/api';
 import { useAccount } from '../../account';
-import { callApi } from '../../api';
+import { callApi, isApiError } from '../../api';
 import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
@@ -17,11 +17,17 @@ import { ProgressSteps } from '../../components/progress-steps';
 import { formatDateTime } from '../../i18n/format';
 import type { Language } from '../../i18n';
 import type { ProgressStep } from '../../worker';
-import { invitationFragment } from '../fragment';
+import { invitationFragment, useLocationHash } from '../fragment';
 import { LanguageSelect } from '../language-select';
 import { NewPasswordField } from '../new-password-field';
 
+/** Keyed on the #fragment: a different link starts afresh. */
 export function InvitePage() {
+  const hash = useLocationHash();
+  return <InvitePageForLink key={hash} />;
+}
+
+function InvitePageForLink() {
   const { t, i18n } = useTranslation();
   const [, navigate] = useLocation();
   const account = useAccount();
@@ -69,6 +75,9 @@ export function InvitePage() {
         </p>
       </>
     );
+  } else if (isApiError(error) && error.code === 'pin_mismatch') {
+    // WARNING: a key pin did not match: stop here. No form, nothing more to type.
+    body = <ErrorAlert error={error} />;
   } else if (working) {
     body = (
       <ProgressSteps
