@@ -109,7 +109,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   context,
   consoleErrors,
 }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(300_000);
   let recoverySecret = '';
 
   await test.step('the first Administrator sets up the organisation from the console link', async () => {

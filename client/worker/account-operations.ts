@@ -282,12 +282,15 @@ export function createAccountOperations(api: CallApi) {
       return { invitation, escrowFingerprint: vault.keySafe.escrowFingerprint };
     },
 
-    /** The people this user manages, with names decrypted where this vault can. */
-    async listPeople(): Promise<Person[]> {
+    /**
+     * The people this user manages, with names decrypted where this vault can, and whether this
+     * user can grant the escrow key (an Administrator who holds it and has a signing key).
+     */
+    async listPeople(): Promise<{ people: Person[]; canGrantEscrow: boolean }> {
       const { vault } = requireSignedIn();
       const { users } = await api(listUsers, {});
       const holders = vault.role === 'admin' ? await verifiedHolders(vault) : null;
-      return Promise.all(
+      const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
           // STYLE.md: one row that cannot be decrypted says so (null); the page keeps working.
           const name = await openProfile(vault, user).then(
@@ -318,6 +321,9 @@ export function createAccountOperations(api: CallApi) {
           };
         }),
       );
+      const canGrantEscrow =
+        vault.role === 'admin' && vault.escrow !== undefined && vault.signingKey !== undefined;
+      return { people, canGrantEscrow };
     },
 
     /** The signed escrow holder list, each statement verified back to the pinned root key. */

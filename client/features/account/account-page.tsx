@@ -60,7 +60,8 @@ function ChangePassword() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
-    if (!check?.ok) {
+    // Still being checked (typed just now): the flow checks the same rules itself (password_rejected).
+    if (check && !check.ok) {
       setPasswordError(t('form.passwordBreaksRules'));
       document.getElementById('new-password')?.focus();
       return;

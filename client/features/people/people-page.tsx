@@ -65,7 +65,7 @@ export function PeoplePage() {
         </button>
       </>
     );
-  } else if (people.data.length === 0) {
+  } else if (people.data.people.length === 0) {
     body = (
       <div className="empty-state">
         <p>{t('people.empty')}</p>
@@ -75,7 +75,7 @@ export function PeoplePage() {
       </div>
     );
   } else {
-    const unreadable = people.data.some((person) => person.name === null);
+    const unreadable = people.data.people.some((person) => person.name === null);
     body = (
       <>
         {unreadable && (
@@ -98,7 +98,7 @@ export function PeoplePage() {
               </tr>
             </thead>
             <tbody>
-              {people.data.map((person) => {
+              {people.data.people.map((person) => {
                 const self = person.id === session.user.id;
                 return (
                   <tr key={person.id}>
@@ -156,7 +156,7 @@ export function PeoplePage() {
                             {t('people.liftLock')}
                           </button>
                         )}
-                        {showEscrow &&
+                        {people.data.canGrantEscrow &&
                           person.escrow === 'none' &&
                           !self &&
                           person.keyFingerprint && (

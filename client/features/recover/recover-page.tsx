@@ -46,7 +46,8 @@ function RecoverPageForLink() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!token) return;
-    if (!check?.ok) {
+    // Still being checked (typed just now): the flow checks the same rules itself (password_rejected).
+    if (check && !check.ok) {
       setPasswordError(t('form.passwordBreaksRules'));
       document.getElementById('recover-password')?.focus();
       return;

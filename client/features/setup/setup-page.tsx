@@ -64,7 +64,8 @@ function SetupPageForLink() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!token) return;
-    if (!check?.ok) {
+    // Still being checked (typed just now): the flow checks the same rules itself (password_rejected).
+    if (check && !check.ok) {
       setPasswordError(t('form.passwordBreaksRules'));
       document.getElementById('setup-password')?.focus();
       return;

@@ -92,7 +92,8 @@ function InvitePageForLink() {
     const chosenLanguage = language ?? data.language;
     const submit = async (event: FormEvent) => {
       event.preventDefault();
-      if (!check?.ok) {
+      // Still being checked (typed just now): the flow checks the same rules itself (password_rejected).
+      if (check && !check.ok) {
         setPasswordError(t('form.passwordBreaksRules'));
         document.getElementById('signup-password')?.focus();
         return;
