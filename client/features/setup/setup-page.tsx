@@ -1,5 +1,5 @@
 // /setup: the first Administrator creates the organisation (link printed on the server console), then the recovery kit.
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { proxy } from 'comlink';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -32,6 +32,7 @@ export function SetupPage() {
 function SetupPageForLink() {
   const { t, i18n } = useTranslation();
   const account = useAccount();
+  const queryClient = useQueryClient();
   const [token] = useState(() => fragmentToken('token'));
   const status = useQuery({
     queryKey: ['setup-status'],
@@ -89,6 +90,7 @@ function SetupPageForLink() {
         ),
       );
       setPassword('');
+      queryClient.setQueryData(['setup-status'], { needsSetup: false });
       setKit(outcome);
     } catch (failure) {
       setError(failure);
