@@ -8,7 +8,7 @@ import { makeTestApp, type TestApp } from './test/make-test-app';
 
 const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; " +
-  "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "connect-src 'self'; worker-src 'self' blob:; frame-src 'self' blob:; object-src blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-3f2a1b.js"></script></head><body></body></html>';
 
@@ -20,6 +20,7 @@ beforeAll(async () => {
   await mkdir(join(clientDir, 'assets'));
   await writeFile(join(clientDir, 'index.html'), INDEX_HTML);
   await writeFile(join(clientDir, 'assets', 'app-3f2a1b.js'), 'export const app = 1;\n');
+  await writeFile(join(clientDir, 'download-sw.js'), 'self.addEventListener("fetch", () => undefined);\n');
   await writeFile(join(clientDir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
 });
 
@@ -110,6 +111,16 @@ describe('web client', () => {
     expect(await res.text()).toBe('export const app = 1;\n');
   });
 
+  it('serves the download service worker at the root: JavaScript, revalidated, under the same CSP', async () => {
+    const { app } = await start();
+    const res = await app.request('/download-sw.js');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/javascript/);
+    expect(res.headers.get('Cache-Control')).toBe('no-cache');
+    expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
+    expect(res.headers.get('Service-Worker-Allowed')).toBeNull(); // its scope /download/ is below its own path
+  });
+
   it('answers client-side routes with index.html', async () => {
     const { app } = await start();
     for (const path of ['/', '/documents/abc', '/settings/security']) {
@@ -128,7 +139,7 @@ describe('web client', () => {
 
   it('never falls back to index.html under /api', async () => {
     const { app } = await start();
-    const res = await app.request('/api/documents/abc');
+    const res = await app.request('/api/no-such-feature/abc');
     expect(res.status).toBe(404);
     expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
   });

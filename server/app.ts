@@ -26,6 +26,13 @@ import type { BlobStore } from './blobs/blob-store';
 import { createLocalDiskBlobStore } from './blobs/local-disk-blob-store';
 import { uploadRoutes } from './routes/uploads.routes';
 import { createUploadsService } from './services/uploads.service';
+// Spaces, documents, messages and requests (issue 4)
+import { spaceRoutes } from './routes/spaces.routes';
+import { createDocumentsService } from './services/documents.service';
+import { createMessagesService } from './services/messages.service';
+import { createRequestsService } from './services/requests.service';
+import { createSpaceNotifier } from './services/space-notifications';
+import { createSpacesService } from './services/spaces.service';
 
 export interface AppDeps {
   readonly config: Config;
@@ -58,18 +65,19 @@ export function createServices(deps: AppDeps) {
     store: deps.store ?? createMemoryStore(),
     now: deps.now ?? (() => new Date()),
   };
+  const blobs = deps.blobs ?? createLocalDiskBlobStore({ root: deps.config.blobDir, capacityBytes: deps.config.blobCapacityBytes });
+  const spaceDeps = { db: deps.db, config: deps.config, logger: deps.logger, notifier: deps.notifier, now: accountDeps.now };
+  const spaceNotifier = createSpaceNotifier(spaceDeps);
   return {
     system: createSystemService({ db: deps.db, version: KLUIS_VERSION }),
     auth: createAuthService(accountDeps),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
-    uploads: createUploadsService({
-      db: deps.db,
-      config: deps.config,
-      logger: deps.logger,
-      blobs: deps.blobs ?? createLocalDiskBlobStore({ root: deps.config.blobDir, capacityBytes: deps.config.blobCapacityBytes }),
-      now: accountDeps.now,
-    }),
+    uploads: createUploadsService({ db: deps.db, config: deps.config, logger: deps.logger, blobs, now: accountDeps.now }),
+    spaces: createSpacesService(spaceDeps),
+    documents: createDocumentsService({ ...spaceDeps, blobs, spaceNotifier }),
+    messages: createMessagesService({ ...spaceDeps, spaceNotifier }),
+    requests: createRequestsService(spaceDeps),
   };
 }
 
@@ -82,6 +90,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
   app.route('/', uploadRoutes(services.uploads));
+  app.route('/', spaceRoutes(services));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

@@ -23,6 +23,12 @@ export interface Config {
     /** KLUIS_UPLOAD_TTL_HOURS: an upload not completed this long after it started is deleted with its parts. */
     readonly ttlHours: number;
   };
+  readonly spaces: {
+    /** KLUIS_SPACE_QUOTA_BYTES: most ciphertext bytes one space may hold (every version, plus uploads for it not yet turned into versions). */
+    readonly quotaBytes: number;
+    /** KLUIS_REQUEST_REMINDER_DAYS: the client is reminded once of an open document request due within this many days. */
+    readonly reminderDays: number;
+  };
   /** Scheme, host and port users reach Kluis at (no path). Links and the CSRF origin check use it. */
   readonly publicOrigin: string;
   readonly logLevel: LogLevel;
@@ -88,6 +94,8 @@ const variables = z.object({
   KLUIS_MAX_FILE_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(10 * GiB),
   KLUIS_UPLOAD_QUOTA_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(20 * GiB),
   KLUIS_UPLOAD_TTL_HOURS: wholeNumber(1, 24 * 30).default(24),
+  KLUIS_SPACE_QUOTA_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(100 * GiB),
+  KLUIS_REQUEST_REMINDER_DAYS: wholeNumber(0, 365).default(3),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
@@ -169,6 +177,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxFileBytes: vars.KLUIS_MAX_FILE_BYTES,
       inflightBytesPerUser: vars.KLUIS_UPLOAD_QUOTA_BYTES,
       ttlHours: vars.KLUIS_UPLOAD_TTL_HOURS,
+    },
+    spaces: {
+      quotaBytes: vars.KLUIS_SPACE_QUOTA_BYTES,
+      reminderDays: vars.KLUIS_REQUEST_REMINDER_DAYS,
     },
     publicOrigin: new URL(publicOrigin).origin,
     logLevel: vars.LOG_LEVEL,

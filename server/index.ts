@@ -62,10 +62,12 @@ const deps = { config, db, logger, opaque: prepared.opaque, notifier };
 const services = createServices(deps);
 const app = createApp(deps, services);
 const announcement = await prepared.announce(services.setup);
-// Lock notices go out once a locked account's last attempt is over; abandoned attempts expire.
+// Lock notices go out once a locked account's last attempt is over; abandoned attempts expire;
+// clients are reminded of document requests falling due.
 const sweeper = setInterval(() => {
   services.auth.notifyLocks().catch((error: unknown) => logger.error({ err: error }, 'lock notification sweep failed'));
   services.uploads.sweepExpiredUploads().catch((error: unknown) => logger.error({ err: error }, 'upload sweep failed'));
+  services.requests.sendDueReminders().catch((error: unknown) => logger.error({ err: error }, 'request reminder sweep failed'));
 }, 30_000);
 sweeper.unref();
 const scheme = tls ? 'https' : 'http';

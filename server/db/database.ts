@@ -152,6 +152,130 @@ export interface UploadPartsTable {
 export type BlobRow = Selectable<BlobsTable>;
 export type UploadRow = Selectable<UploadsTable>;
 
+// --- spaces (migrations/0004_spaces.ts) ---
+
+export interface SpacesTable {
+  id: string;
+  kind: 'client' | 'team';
+  client_id: string | null;
+  sealed_for_client: string | null;
+  sealed_for_escrow: string;
+  created_by: string;
+  created_at: string;
+  last_activity_at: string;
+}
+
+export interface FoldersTable {
+  id: string;
+  space_id: string;
+  parent_id: string | null;
+  /** Record envelope (base64url). */
+  name: string;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+  deleted_by: string | null;
+}
+
+export interface DocumentsTable {
+  id: string;
+  space_id: string;
+  folder_id: string | null;
+  request_item_id: string | null;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+  deleted_by: string | null;
+  version_count: number;
+  current_version_id: string;
+}
+
+/** Append-only (triggers). */
+export interface DocumentVersionsTable {
+  id: string;
+  document_id: string;
+  number: number;
+  blob_id: string;
+  size: number;
+  wrapped_file_key: string;
+  metadata: string;
+  uploaded_by: string;
+  created_at: string;
+}
+
+export interface ThreadsTable {
+  id: string;
+  space_id: string;
+  subject: string;
+  created_by: string;
+  created_at: string;
+  last_message_at: string;
+  message_count: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  thread_id: string;
+  seq: number;
+  author_id: string;
+  created_at: string;
+  revision_count: number;
+}
+
+/** Append-only (triggers). */
+export interface MessageRevisionsTable {
+  message_id: string;
+  revision: number;
+  body: string;
+  created_at: string;
+}
+
+export interface MessageAttachmentsTable {
+  message_id: string;
+  document_id: string;
+}
+
+export interface ThreadReadsTable {
+  thread_id: string;
+  user_id: string;
+  read_seq: number;
+}
+
+export interface DocumentRequestsTable {
+  id: string;
+  space_id: string;
+  body: string;
+  due_date: string;
+  created_by: string;
+  created_at: string;
+  closed_at: string | null;
+  closed_by: string | null;
+  reminder_sent_at: string | null;
+}
+
+export interface RequestItemsTable {
+  id: string;
+  request_id: string;
+  position: number;
+  body: string;
+}
+
+export interface NotificationMarksTable {
+  user_id: string;
+  space_id: string;
+  kind: string;
+  last_sent_at: string;
+}
+
+export type SpaceRow = Selectable<SpacesTable>;
+export type FolderRow = Selectable<FoldersTable>;
+export type DocumentRow = Selectable<DocumentsTable>;
+export type DocumentVersionRow = Selectable<DocumentVersionsTable>;
+export type ThreadRow = Selectable<ThreadsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type DocumentRequestRow = Selectable<DocumentRequestsTable>;
+export type RequestItemRow = Selectable<RequestItemsTable>;
+
 export interface Database {
   audit_events: AuditEventsTable;
   organisation: OrganisationTable;
@@ -163,6 +287,18 @@ export interface Database {
   blobs: BlobsTable;
   uploads: UploadsTable;
   upload_parts: UploadPartsTable;
+  spaces: SpacesTable;
+  folders: FoldersTable;
+  documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
+  threads: ThreadsTable;
+  messages: MessagesTable;
+  message_revisions: MessageRevisionsTable;
+  message_attachments: MessageAttachmentsTable;
+  thread_reads: ThreadReadsTable;
+  document_requests: DocumentRequestsTable;
+  request_items: RequestItemsTable;
+  notification_marks: NotificationMarksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

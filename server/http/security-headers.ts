@@ -6,6 +6,11 @@ import type { AppEnv } from './app-env';
 /**
  * WARNING: no 'unsafe-inline' and no 'unsafe-eval' (SECURITY.md 1.1). 'wasm-unsafe-eval' is the one
  * relaxation: WebAssembly.compile() of the Argon2/OPAQUE modules needs it (CSP Level 3, 6.7.2.5).
+ * `blob:` sources are object URLs this page made itself from files it decrypted (client/transfers):
+ * img-src for image previews, frame-src and object-src for PDF previews (a blob: document inherits
+ * this policy, and Chromium's PDF viewer is a plugin, so object-src 'none' would block it; no other
+ * plugin content exists). frame-src 'self' is the hidden iframe that starts a streamed download at
+ * /download/<token>; worker-src 'self' lets the page register the download service worker.
  */
 export const contentSecurityPolicy = {
   defaultSrc: ["'self'"],
@@ -14,7 +19,8 @@ export const contentSecurityPolicy = {
   imgSrc: ["'self'", 'blob:', 'data:'],
   connectSrc: ["'self'"],
   workerSrc: ["'self'", 'blob:'],
-  objectSrc: ["'none'"],
+  frameSrc: ["'self'", 'blob:'],
+  objectSrc: ['blob:'],
   baseUri: ["'none'"],
   formAction: ["'self'"],
   frameAncestors: ["'none'"],

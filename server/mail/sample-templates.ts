@@ -13,4 +13,5 @@ export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
   password_changed: { kind: 'password_changed', organisationName: 'Jansen & de Vries Accountants', at: '2025-10-26T01:00:00Z' },
   new_document: { kind: 'new_document', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/documents' },
   new_message: { kind: 'new_message', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/messages' },
+  request_reminder: { kind: 'request_reminder', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/spaces/AAAAAAAAAAAAAAAAAAAAAA', dueDate: '2025-01-17' },
 };

@@ -2,7 +2,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Language } from '../../shared/api';
 import { invitationLink, samples } from './sample-templates';
-import { formatMailTime, renderMail, type MailTemplate } from './templates';
+import { formatMailDate, formatMailTime, renderMail, type MailTemplate } from './templates';
 
 const languages: readonly Language[] = ['en', 'nl'];
 
@@ -64,6 +64,8 @@ describe('renderMail', () => {
       ['no failures', { ...samples.account_locked, failures: 0 }],
       ['a fractional count', { ...samples.account_locked, failures: 2.5 }],
       ['an empty organisation name', { ...samples.password_changed, organisationName: ' \n ' }],
+      ['a due date that does not exist', { ...samples.request_reminder, dueDate: '2025-02-30' }],
+      ['a due date with a time', { ...samples.request_reminder, dueDate: '2025-01-17T00:00:00Z' }],
     ] satisfies [string, MailTemplate][])('refuses %s with a TypeError', (_case, template) => {
       expect(() => renderMail(language, template)).toThrow(TypeError);
     });
@@ -105,17 +107,32 @@ describe('renderMail', () => {
 
 describe('what a template may carry', () => {
   /** Every field of every template: organisation name, role, links, times and a count; nothing about a person. */
-  const allowedFields = ['kind', 'organisationName', 'role', 'link', 'expiresAt', 'failures', 'lockedUntil', 'at'];
+  const allowedFields = ['kind', 'organisationName', 'role', 'link', 'expiresAt', 'failures', 'lockedUntil', 'at', 'dueDate'];
   type AllKeys<T> = T extends unknown ? keyof T : never;
 
   it('has no field for a person, a document or a message (checked by the type checker too)', () => {
-    expectTypeOf<AllKeys<MailTemplate>>().toEqualTypeOf<'kind' | 'organisationName' | 'role' | 'link' | 'expiresAt' | 'failures' | 'lockedUntil' | 'at'>();
+    expectTypeOf<AllKeys<MailTemplate>>().toEqualTypeOf<'kind' | 'organisationName' | 'role' | 'link' | 'expiresAt' | 'failures' | 'lockedUntil' | 'at' | 'dueDate'>();
     for (const template of allSamples) {
       for (const field of Object.keys(template)) {
         expect(allowedFields).toContain(field);
         expect(field === 'organisationName' || !/name|person|user|sender|inviter|title|subject|body|text|file/i.test(field)).toBe(true);
       }
     }
+  });
+});
+
+describe('formatMailDate', () => {
+  it.each([
+    ['en', '2025-01-17', 'Friday, 17 January 2025'],
+    ['nl', '2025-01-17', 'vrijdag 17 januari 2025'],
+    ['nl', '2024-02-29', 'donderdag 29 februari 2024'],
+  ] as const)('%s %s -> %s', (language, value, expected) => {
+    expect(formatMailDate(language, value)).toBe(expected);
+  });
+
+  it('names the due date in the reminder, and nothing else about the request', () => {
+    expect(renderMail('en', samples.request_reminder).text).toContain('due Friday, 17 January 2025');
+    expect(renderMail('nl', samples.request_reminder).text).toContain('uiterlijk vrijdag 17 januari 2025');
   });
 });
 

@@ -13,6 +13,8 @@ export interface MailTemplateData {
   readonly password_changed: { readonly organisationName: string; readonly at: string };
   readonly new_document: { readonly organisationName: string; readonly link: string };
   readonly new_message: { readonly organisationName: string; readonly link: string };
+  /** `dueDate`: a calendar date, YYYY-MM-DD. */
+  readonly request_reminder: { readonly organisationName: string; readonly link: string; readonly dueDate: string };
 }
 
 export type MailTemplateKind = keyof MailTemplateData;
@@ -41,6 +43,8 @@ interface Format {
   /** The organisation name on one line. */
   readonly organisation: string;
   time(iso: string): string;
+  /** A calendar date (YYYY-MM-DD) spelled out: "Friday, 17 January 2025". */
+  date(isoDate: string): string;
   link(url: string): string;
   role(role: Role): string;
   /** "3 times", "once". */
@@ -100,6 +104,14 @@ const en: Texts = {
       { paragraph: 'For your security, this e-mail does not say what it contains.' },
     ],
   }),
+  request_reminder: ({ link, dueDate }, f) => ({
+    subject: `Reminder: documents are requested from you in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `${f.organisation} asked you for documents in Kluis, due ${f.date(dueDate)}. Some of them have not been uploaded yet. Sign in to see what is needed:` },
+      { link: f.link(link) },
+      { paragraph: 'For your security, this e-mail does not say which documents.' },
+    ],
+  }),
 };
 
 const nl: Texts = {
@@ -153,6 +165,14 @@ const nl: Texts = {
       { paragraph: 'Om veiligheidsredenen staat in deze e-mail niet wat het bevat.' },
     ],
   }),
+  request_reminder: ({ link, dueDate }, f) => ({
+    subject: `Herinnering: er worden documenten van u gevraagd in Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `${f.organisation} heeft u in Kluis om documenten gevraagd, uiterlijk ${f.date(dueDate)}. Een deel ervan is nog niet geüpload. Meld u aan om te zien wat er nodig is:` },
+      { link: f.link(link) },
+      { paragraph: 'Om veiligheidsredenen staat in deze e-mail niet om welke documenten het gaat.' },
+    ],
+  }),
 };
 
 const texts: Record<Language, Texts> = { en, nl };
@@ -193,6 +213,19 @@ export function formatMailTime(language: Language, iso: string): string {
   return `${formatted} (${zoneNames[offset] ?? offset})`;
 }
 
+const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * A calendar date for people, in the recipient's language: "Friday, 17 January 2025",
+ * "vrijdag 17 januari 2025". Throws TypeError for a string that is not a real YYYY-MM-DD date.
+ */
+export function formatMailDate(language: Language, value: string): string {
+  const match = isoDate.exec(value);
+  const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+  if (!date || date.toISOString().slice(0, 10) !== value) throw new TypeError('mail template: a date is not a YYYY-MM-DD calendar date');
+  return new Intl.DateTimeFormat(locales[language], { dateStyle: 'full', timeZone: 'UTC' }).format(date);
+}
+
 /** One line of printable text: control characters and line breaks would let a name fake paragraphs or headers. */
 function oneLine(value: string): string {
   return value.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
@@ -216,6 +249,7 @@ function formatFor(language: Language, organisationName: string): Format {
   return {
     organisation,
     time: (iso) => formatMailTime(language, iso),
+    date: (value) => formatMailDate(language, value),
     link: checkLink,
     role: (role) => roleNames[language][role],
     times: (count) => {

@@ -5,23 +5,16 @@ import type { Config } from '../env';
 import { fail } from '../errors';
 import type { AppEnv } from '../http/app-env';
 import { clearSessionCookie, setSessionCookie } from '../http/session';
-import type { Actor } from '../services/account-deps';
 import type { AuthService } from '../services/auth.service';
 import type { PeopleService } from '../services/people.service';
 import type { SetupService } from '../services/setup.service';
+import { actorOf } from './actor';
 import { defineRoute } from './define-route';
 
 export interface AccountServices {
   readonly auth: AuthService;
   readonly setup: SetupService;
   readonly people: PeopleService;
-}
-
-/** The signed-in actor; define-route already refused requests without a session. */
-function actorOf(c: Context<AppEnv>): Actor {
-  const session = c.get('session');
-  if (!session) throw fail('unauthenticated', 'Sign in first.');
-  return { userId: session.userId, role: session.role, sessionId: session.id, authenticatedAt: session.authenticatedAt, ip: c.get('clientIp') };
 }
 
 const ipOf = (c: Context<AppEnv>) => c.get('clientIp') ?? null;
@@ -103,6 +96,10 @@ export function accountRoutes(config: Config, { auth, setup, people }: AccountSe
   defineRoute(app, endpoints.listUsers, (_input, c) => people.listUsers(actorOf(c)));
   defineRoute(app, endpoints.unlockUser, async ({ params }, c) => {
     await people.unlockUser(actorOf(c), params.id);
+    return null;
+  });
+  defineRoute(app, endpoints.updateProfile, async ({ body }, c) => {
+    await people.updateProfile(actorOf(c), body.profile);
     return null;
   });
   defineRoute(app, endpoints.getSettings, () => people.getSettings());

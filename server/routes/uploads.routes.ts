@@ -1,22 +1,15 @@
 // Upload routes: start, store a part (raw body), resume state, complete, abort; blob download with Range.
 import { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { endpoints } from '../../shared/api';
-import { errorResponse, fail } from '../errors';
+import { fail } from '../errors';
 import type { AppEnv } from '../http/app-env';
-import type { Actor } from '../services/account-deps';
-import type { RangeRequest, UploadsService } from '../services/uploads.service';
+import type { UploadsService } from '../services/uploads.service';
+import { actorOf } from './actor';
+import { blobResponse, rangeOf } from './blob-response';
 import { defineRawRoute, defineRoute } from './define-route';
 
 const octetStream = /^application\/octet-stream\s*(;|$)/i;
-
-/** The signed-in actor; define-route already refused requests without a session. */
-function actorOf(c: Context<AppEnv>): Actor {
-  const session = c.get('session');
-  if (!session) throw fail('unauthenticated', 'Sign in first.');
-  return { userId: session.userId, role: session.role, sessionId: session.id, authenticatedAt: session.authenticatedAt, ip: c.get('clientIp') };
-}
 
 function nodeRequestOf(c: Context<AppEnv>): IncomingMessage | null {
   const env: unknown = c.env;
@@ -60,19 +53,6 @@ function contentLengthOf(c: Context<AppEnv>): number | null {
   return header !== undefined && /^\d{1,16}$/.test(header) ? Number(header) : null;
 }
 
-/** One `bytes=` range (RFC 9110 14.1.2); anything else (several ranges, other units) is ignored: the whole blob is sent. */
-export function parseRangeHeader(header: string | undefined): RangeRequest | null {
-  const match = header === undefined ? null : /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
-  if (!match) return null;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return null;
-  if (first === '') return { suffix: Number(last) };
-  const start = Number(first);
-  const end = last === '' ? null : Number(last);
-  if (end !== null && end < start) return null;
-  return { start, end };
-}
-
 export function uploadRoutes(uploads: UploadsService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -90,22 +70,7 @@ export function uploadRoutes(uploads: UploadsService): Hono<AppEnv> {
     return null;
   });
 
-  defineRawRoute(app, endpoints.downloadBlob, async ({ params }, c) => {
-    const read = await uploads.readBlob(actorOf(c), params.blobId, parseRangeHeader(c.req.header('Range')));
-    if (read.kind === 'unsatisfiable') {
-      return errorResponse(c, fail('range_not_satisfiable', `The file has ${read.size} bytes; the requested range is outside it.`), {
-        'Content-Range': `bytes */${read.size}`,
-      });
-    }
-    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };
-    const body = Readable.toWeb(read.stream) as ReadableStream<Uint8Array>;
-    if (read.kind === 'whole') return c.body(body, 200, { ...headers, 'Content-Length': String(read.size) });
-    return c.body(body, 206, {
-      ...headers,
-      'Content-Length': String(read.end - read.start + 1),
-      'Content-Range': `bytes ${read.start}-${read.end}/${read.size}`,
-    });
-  });
+  defineRawRoute(app, endpoints.downloadBlob, async ({ params }, c) => blobResponse(c, await uploads.readBlob(actorOf(c), params.blobId, rangeOf(c))));
 
   return app;
 }

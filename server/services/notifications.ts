@@ -1,11 +1,14 @@
-// What account code tells people by e-mail, in one place (the mailer renders and delivers it).
+// What the server tells people by e-mail, in one place (the mailer renders and delivers it).
 import type { Logger } from 'pino';
 import type { Language, Role } from '../../shared/api';
 
 export type Notification =
   | { readonly kind: 'invitation'; readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string }
   | { readonly kind: 'account_locked'; readonly organisationName: string; readonly failures: number; readonly lockedUntil: string }
-  | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string };
+  | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string }
+  | { readonly kind: 'new_document'; readonly organisationName: string; readonly link: string }
+  | { readonly kind: 'new_message'; readonly organisationName: string; readonly link: string }
+  | { readonly kind: 'request_reminder'; readonly organisationName: string; readonly link: string; readonly dueDate: string };
 
 export interface Notifier {
   /** Delivers one message; rejects when it could not be delivered or written to the outbox. */

@@ -237,6 +237,14 @@ export function createPeopleService(deps: AccountDeps) {
       await notifyQuietly(deps.notifier, logger, user.email, user.language, { kind: 'password_changed', organisationName: organisation.name, at: now.toISOString() });
     },
 
+    /** Replaces the actor's encrypted profile (a record under their user key; the server cannot read it). */
+    async updateProfile(actor: Actor, profile: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, actor.userId, { profile });
+        await recordAuditEvent(trx, { action: 'profile.updated', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip });
+      });
+    },
+
     async getSettings(): Promise<OrganisationSettings> {
       return (await requireOrganisation(db)).settings;
     },

@@ -10,21 +10,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobPath, uploadPartPath, type Role } from '../../shared/api';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
+import { uploadPurposeFor } from '../test/space-fixture';
 import type { Actor } from './account-deps';
 import { createUploadsService } from './uploads.service';
 
 const MiB = 1024 * 1024;
 
 let org: TestOrganisation;
+/** Uploads go to a space: the client's own, the team space for staff. */
+const purposes: Partial<Record<Role, string>> = {};
 
 beforeAll(async () => {
   org = await createTestOrganisation(['team', 'client', 'auditor'], {
     env: { KLUIS_MAX_FILE_BYTES: String(100 * MiB), KLUIS_UPLOAD_QUOTA_BYTES: String(160 * MiB) },
   });
+  for (const role of ['client', 'team', 'admin'] as const) purposes[role] = await uploadPurposeFor(member(role));
 }, 120_000);
 afterAll(() => org?.close());
 
 const member = (role: Role): Member => (role === 'admin' ? org.admin : org.members[role]!);
+const purposeOf = (role: Role) => purposes[role] ?? 'space:AAAAAAAAAAAAAAAAAAAAAA';
 const cookieOf = (role: Role) => [...member(role).client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -60,7 +65,7 @@ async function call(
 const codeOf = (r: RawResponse) => [r.status, r.json.error?.code];
 
 async function startUpload(role: Role, size: number, partSize = MiB): Promise<{ uploadId: string; partCount: number }> {
-  const r = await call(role, 'POST', '/api/uploads', { json: { size, partSize, purpose: 'document-version' } });
+  const r = await call(role, 'POST', '/api/uploads', { json: { size, partSize, purpose: purposeOf(role) } });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   return r.json as unknown as { uploadId: string; partCount: number };
 }
@@ -129,13 +134,16 @@ describe('the happy path', () => {
 
 describe('bad input: each refused with its own code, stored data intact', () => {
   it('file_too_large, upload_quota_exceeded, validation_failed (part size, purpose, unknown fields)', async () => {
-    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 100 * MiB + 1, partSize: MiB, purpose: 'x' } }))).toEqual([413, 'file_too_large']);
+    expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 100 * MiB + 1, partSize: MiB, purpose: purposeOf('client') } }))).toEqual([413, 'file_too_large']);
+    // A purpose other than space:<spaceId> is refused.
+    const other = await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: 'document-version' } });
+    expect([...codeOf(other), other.json.error?.issues?.[0]?.path]).toEqual([400, 'validation_failed', 'body.purpose']);
     expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: 1000, purpose: 'x' } }))).toEqual([400, 'validation_failed']);
     expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: '' } }))).toEqual([400, 'validation_failed']);
     expect(codeOf(await call('client', 'POST', '/api/uploads', { json: { size: 10, partSize: MiB, purpose: 'x', name: 'secret.pdf' } }))).toEqual([400, 'validation_failed']);
 
     const first = await startUpload('team', 90 * MiB);
-    const refused = await call('team', 'POST', '/api/uploads', { json: { size: 90 * MiB, partSize: MiB, purpose: 'x' } });
+    const refused = await call('team', 'POST', '/api/uploads', { json: { size: 90 * MiB, partSize: MiB, purpose: purposeOf('team') } });
     expect(codeOf(refused)).toEqual([429, 'upload_quota_exceeded']);
     // Cancelling frees the quota.
     expect((await call('team', 'DELETE', `/api/uploads/${first.uploadId}`)).status).toBe(204);
@@ -292,7 +300,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     const client = member('client');
     const actor: Actor = { userId: client.userId, role: 'client', sessionId: 'test', authenticatedAt: new Date().toISOString(), ip: null };
     const bytes = randomBytes(1000);
-    const { uploadId } = await service.createUpload(actor, { size: 1000, partSize: MiB, purpose: 'x' });
+    const { uploadId } = await service.createUpload(actor, { size: 1000, partSize: MiB, purpose: purposeOf('client') });
     await service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000 });
     const completion = service.completeUpload(actor, uploadId, { partCount: 1, sha256: sha256(bytes) });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -444,11 +452,12 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
       return { status: response.status, json: (text ? JSON.parse(text) : {}) as { error?: { code: string }; uploadId?: string; storedParts?: number[] } };
     };
     const file = randomBytes(3 * MiB);
-    const first = await request('POST', '/api/uploads', { json: { size: file.length, partSize: MiB, purpose: 'x' } });
+    const purpose = await uploadPurposeFor(client);
+    const first = await request('POST', '/api/uploads', { json: { size: file.length, partSize: MiB, purpose } });
     const firstId = first.json.uploadId!;
     for (let n = 0; n < 3; n++) expect((await request('PUT', uploadPartPath(firstId, n), { bytes: file.subarray(n * MiB, (n + 1) * MiB) })).status).toBe(200);
 
-    const second = await request('POST', '/api/uploads', { json: { size: MiB, partSize: MiB, purpose: 'x' } });
+    const second = await request('POST', '/api/uploads', { json: { size: MiB, partSize: MiB, purpose } });
     const secondId = second.json.uploadId!;
     const full = await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) });
     expect([full.status, full.json.error?.code]).toEqual([507, 'storage_full']);

@@ -1,5 +1,4 @@
 // Resumable part-wise uploads into the blob store, blob downloads, and the sweeper of abandoned uploads.
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { MAX_PART_COUNT, partCountOf, partLength, type CreateUploadBody, type UploadState } from '../../shared/api';
 import {
@@ -10,6 +9,7 @@ import {
   type BlobStore,
   type StagedPart,
 } from '../blobs/blob-store';
+import { openBlobRange, resolveRange, type BlobRead, type RangeRequest } from '../blobs/blob-range';
 import type { BlobRow, Db, UploadRow } from '../db/database';
 import type { Config } from '../env';
 import { fail } from '../errors';
@@ -29,6 +29,7 @@ import {
 } from '../repositories/uploads.repository';
 import type { Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
+import { assertSpaceRoom, requireSpace, spaceIdOfPurpose } from './space-access';
 
 export interface UploadsDeps {
   readonly db: Db;
@@ -41,14 +42,6 @@ export interface UploadsDeps {
 /** Open uploads one user may have at once (besides the byte quota): bounds rows and directories. */
 export const MAX_OPEN_UPLOADS_PER_USER = 1000;
 const SWEEP_PAGE = 100;
-
-/** A `Range: bytes=…` request: `start-end`, `start-` (end null) or the last `suffix` bytes. */
-export type RangeRequest = { readonly start: number; readonly end: number | null } | { readonly suffix: number };
-
-export type BlobRead =
-  | { readonly kind: 'whole'; readonly size: number; readonly stream: Readable }
-  | { readonly kind: 'partial'; readonly size: number; readonly start: number; readonly end: number; readonly stream: Readable }
-  | { readonly kind: 'unsatisfiable'; readonly size: number };
 
 export interface PartBody {
   readonly source: AsyncIterable<Uint8Array>;
@@ -93,10 +86,17 @@ export function createUploadsService(deps: UploadsDeps) {
   const nowIso = () => deps.now().toISOString();
 
   /**
-   * Authorisation hook: may `actor` start an upload for `purpose`? Today the route's roles decide
-   * (everyone but Auditors). The documents issue adds space membership here.
+   * May `actor` start an upload for `purpose`? Only `space:<spaceId>` is a purpose, for a space the
+   * actor may use (else answered like an unknown space). Returns the space id; the quota of that
+   * space is checked inside createUpload's transaction.
    */
-  function assertMayUpload(_actor: Actor, _purpose: string): void {}
+  async function assertMayUpload(actor: Actor, purpose: string): Promise<string> {
+    const spaceId = spaceIdOfPurpose(purpose);
+    if (spaceId === null) {
+      throw fail('validation_failed', 'An upload is for a space: send purpose "space:<spaceId>".', { issues: [{ path: 'body.purpose', message: 'must be space:<spaceId>' }] });
+    }
+    return (await requireSpace(db, actor, spaceId)).id;
+  }
 
   /**
    * Authorisation hook: may `actor` read `blob`? Today only its uploader. The documents issue widens
@@ -153,7 +153,7 @@ export function createUploadsService(deps: UploadsDeps) {
 
   return {
     async createUpload(actor: Actor, body: CreateUploadBody) {
-      assertMayUpload(actor, body.purpose);
+      const spaceId = await assertMayUpload(actor, body.purpose);
       const { maxFileBytes, inflightBytesPerUser } = config.uploads;
       if (body.size > maxFileBytes) throw fail('file_too_large', `Files can be at most ${maxFileBytes} bytes (encrypted); this one has ${body.size}.`);
       const partCount = partCountOf(body.size, body.partSize);
@@ -172,8 +172,9 @@ export function createUploadsService(deps: UploadsDeps) {
         finished_at: null,
         blob_id: null,
       };
-      // One transaction (BEGIN IMMEDIATE): two concurrent starts cannot both squeeze under the quota.
+      // One transaction (BEGIN IMMEDIATE): two concurrent starts cannot both squeeze under the quotas.
       await db.transaction().execute(async (trx) => {
+        await assertSpaceRoom(trx, spaceId, body.size, config.spaces.quotaBytes, row.created_at);
         const open = await sumOpenUploads(trx, actor.userId, row.created_at);
         if (open.count >= MAX_OPEN_UPLOADS_PER_USER) {
           throw fail('upload_quota_exceeded', `You have ${open.count} unfinished uploads. Finish or cancel some first.`);
@@ -332,20 +333,7 @@ export function createUploadsService(deps: UploadsDeps) {
       const blob = await findBlob(db, blobId);
       // WARNING: a blob the actor may not read answers exactly like an unknown id.
       if (!blob || !mayReadBlob(actor, blob)) throw fail('blob_not_found', 'There is no such file.');
-      const size = blob.size;
-      if (!range) return { kind: 'whole', size, stream: await blobs.open(blobId) };
-      let start: number;
-      let end: number;
-      if ('suffix' in range) {
-        if (range.suffix === 0 || size === 0) return { kind: 'unsatisfiable', size };
-        start = Math.max(0, size - range.suffix);
-        end = size - 1;
-      } else {
-        if (range.start >= size) return { kind: 'unsatisfiable', size };
-        start = range.start;
-        end = Math.min(range.end ?? size - 1, size - 1);
-      }
-      return { kind: 'partial', size, start, end, stream: await blobs.open(blobId, { start, end }) };
+      return openBlobRange(blobs, blobId, resolveRange(blob.size, range));
     },
 
     /**

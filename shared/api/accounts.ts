@@ -520,6 +520,20 @@ export const updateSettings = defineEndpoint({
   errors: ['forbidden', 'reauthentication_required', 'csrf_rejected', 'ip_not_allowed'],
 });
 
+/** Replaces the caller's encrypted profile (name, phone, address, notes: a record under the user key). */
+export const updateProfile = defineEndpoint({
+  method: 'put',
+  path: '/api/account/profile',
+  operationId: 'updateProfile',
+  summary: 'Replace one\'s own encrypted profile fields',
+  tags: ['account'],
+  access: { roles: ALL_ROLES },
+  body: z.strictObject({ profile: recordEnvelope }).meta({ id: 'UpdateProfileBody' }),
+  status: 204,
+  response: z.null(),
+  errors: [],
+});
+
 export const accountEndpoints = {
   getSetupStatus,
   startSetup,
@@ -546,6 +560,7 @@ export const accountEndpoints = {
   unlockUser,
   getSettings,
   updateSettings,
+  updateProfile,
 } as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -5,3 +5,4 @@ export * from './endpoints';
 export * from './wire';
 export * from './accounts';
 export * from './uploads';
+export * from './documents';

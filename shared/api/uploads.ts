@@ -46,8 +46,9 @@ export const createUploadBodySchema = z
     /** Bytes per part (every part but the last). */
     partSize: z.number().int().min(MIN_PART_BYTES).max(MAX_PART_BYTES),
     /**
-     * What the blob is for (e.g. `document-version`), stored and returned as given. WARNING: visible
-     * to the server: a kind or an id, never a name or anything else the client encrypts.
+     * What the blob is for, stored and returned as given: today only `space:<spaceId>`
+     * (spaceUploadPurpose in documents.ts), which needs access to that space and room in its quota.
+     * WARNING: visible to the server: a kind or an id, never a name or anything else the client encrypts.
      */
     purpose: z.string().regex(/^[\x20-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters'),
   })
@@ -101,7 +102,7 @@ export const createUpload = defineEndpoint({
   body: createUploadBodySchema,
   status: 201,
   response: createdUploadSchema,
-  errors: ['file_too_large', 'upload_quota_exceeded'],
+  errors: ['file_too_large', 'upload_quota_exceeded', 'space_not_found', 'space_quota_exceeded'],
 });
 
 export const getUpload = defineEndpoint({

@@ -96,7 +96,15 @@ async function assertPasswordAllowed(password: string, context: { email: string;
   if (!result.ok) throw new PasswordRejectedError(result.problems);
 }
 
-export const profileSchema = z.object({ name: z.string().max(200) }).strict();
+/** Encrypted profile fields (only the e-mail address stays readable: login and notifications need it). */
+export const profileSchema = z
+  .object({
+    name: z.string().max(200),
+    phone: z.string().max(50).optional(),
+    address: z.string().max(500).optional(),
+    notes: z.string().max(5000).optional(),
+  })
+  .strict();
 export type Profile = z.infer<typeof profileSchema>;
 
 const profileContext = (userId: string) => ({ type: 'profile', id: userId, owner: userId });
@@ -400,6 +408,12 @@ export async function recoverWithKit(api: CallApi, input: RecoveryInput, options
     },
   });
   return { userId: start.userId };
+}
+
+/** Encrypts the signed-in user's own profile for `PUT /api/account/profile` (base64url record). */
+export async function sealProfile(vault: UnlockedVault, profile: Profile): Promise<string> {
+  const checked = profileSchema.parse(profile);
+  return toBase64Url(await encryptRecord(vault.userKey, JSON.stringify(checked), profileContext(vault.userId)));
 }
 
 /** Decrypts a user's profile with their user key (own vault) or through escrow (Team Members). */

@@ -1,0 +1,349 @@
+// Integration: spaces, folders, documents and versions over real HTTP and SQLite: access, every error code, history, downloads, pagination, quota.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MAX_DOCUMENT_PAGE,
+  addVersion,
+  createDocument,
+  createFolder,
+  createRequest,
+  createSpace,
+  closeRequest,
+  deleteDocument,
+  deleteFolder,
+  getDocument,
+  getSpace,
+  listDocuments,
+  listSpaces,
+  moveDocument,
+  renameFolder,
+  spaceUploadPurpose,
+  updateProfile,
+  versionContentPath,
+} from '../../shared/api';
+import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
+import { newId } from '../lib/ids';
+import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
+import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob } from '../test/space-fixture';
+import type { Actor } from './account-deps';
+import { createDocumentsService } from './documents.service';
+import { createSpaceNotifier } from './space-notifications';
+import { createUploadsService } from './uploads.service';
+
+let org: TestOrganisation;
+let client: Member;
+let team: Member;
+let clientSpace: string;
+let teamSpace: string;
+
+beforeAll(async () => {
+  org = await createTestOrganisation(['team', 'client', 'auditor']);
+  client = org.members.client!;
+  team = org.members.team!;
+  clientSpace = await openSpace(client);
+  teamSpace = await openSpace(team);
+}, 120_000);
+afterAll(() => org?.close());
+
+const today = () => new Date().toISOString().slice(0, 10);
+const auditOf = (action: string, targetId: string) =>
+  org.testApp.db.selectFrom('audit_events').selectAll().where('action', '=', action).where('target_id', '=', targetId).execute();
+
+async function folderIn(member: Member, spaceId: string, parentId: string | null = null) {
+  return member.client.api(createFolder, { params: { spaceId }, body: { id: newId(), parentId, name: opaque() } });
+}
+
+async function openRequest(spaceId: string) {
+  const itemId = newId();
+  const request = await team.client.api(createRequest, {
+    params: { spaceId },
+    body: { requestId: newId(), body: opaque(), dueDate: today(), items: [{ itemId, body: opaque() }] },
+  });
+  return { requestId: request.id, itemId };
+}
+
+describe('spaces', () => {
+  it('a client creates only their own client space, once; staff only the team space, once', async () => {
+    const newcomer = await addMember(org, 'client', 'newcomer@kluis.test');
+    const api = newcomer.client.api;
+    await expect(api(createSpace, { body: { id: newId(), kind: 'team', sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(api(createSpace, { body: { id: newId(), kind: 'client', sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    // Someone else's space id is taken.
+    await expect(api(createSpace, { body: { id: clientSpace, kind: 'client', sealedForClient: opaque(), sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    const sealedForClient = opaque(256);
+    const sealedForEscrow = opaque(256);
+    const id = newId();
+    const created = await api(createSpace, { body: { id, kind: 'client', sealedForClient, sealedForEscrow } });
+    expect(created).toMatchObject({ id, kind: 'client', clientId: newcomer.userId, sealedKey: sealedForClient, documentCount: 0, storedBytes: 0, unreadMessages: 0, openRequestItems: 0 });
+    await expect(api(createSpace, { body: { id: newId(), kind: 'client', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
+    // Staff see it with the copy sealed to escrow.
+    expect(await team.client.api(getSpace, { params: { spaceId: id } })).toMatchObject({ sealedKey: sealedForEscrow });
+    expect(await auditOf('space.created', id)).toHaveLength(1);
+
+    await expect(team.client.api(createSpace, { body: { id: newId(), kind: 'client', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(team.client.api(createSpace, { body: { id: newId(), kind: 'team', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(org.admin.client.api(createSpace, { body: { id: newId(), kind: 'team', sealedForEscrow } })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
+  });
+
+  it('lists a client only their own space; staff every space; with the escrow public key of the organisation', async () => {
+    const organisation = await org.testApp.db.selectFrom('organisation').select('escrow_public_key').executeTakeFirstOrThrow();
+    const mine = await client.client.api(listSpaces, {});
+    expect(mine.spaces.map((s) => s.id)).toEqual([clientSpace]);
+    expect(mine.escrowPublicKey).toBe(organisation.escrow_public_key);
+    const all = await team.client.api(listSpaces, {});
+    expect(all.spaces.map((s) => s.id)).toEqual(expect.arrayContaining([clientSpace, teamSpace]));
+    const rows = await org.testApp.db.selectFrom('spaces').select(['id', 'sealed_for_client', 'sealed_for_escrow']).execute();
+    for (const space of all.spaces) expect(space.sealedKey).toBe(rows.find((r) => r.id === space.id)?.sealed_for_escrow);
+    expect(mine.spaces[0]?.sealedKey).toBe(rows.find((r) => r.id === clientSpace)?.sealed_for_client);
+    // Clients never reach the team space.
+    await expect(client.client.api(getSpace, { params: { spaceId: teamSpace } })).rejects.toMatchObject({ status: 404, code: 'space_not_found' });
+    await expect(org.members.auditor!.client.api(listSpaces, {})).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+  });
+
+  it('counts live documents, stored bytes of every version (tombstones too) and open request items', async () => {
+    const newcomer = await addMember(org, 'client', 'counter@kluis.test');
+    const spaceId = await openSpace(newcomer);
+    const { itemId } = await openRequest(spaceId);
+    expect(await newcomer.client.api(getSpace, { params: { spaceId } })).toMatchObject({ documentCount: 0, storedBytes: 0, openRequestItems: 1 });
+    const kept = await addDocument(org, newcomer, spaceId, { bytes: randomBytes(300), requestItemId: itemId });
+    const gone = await addDocument(org, newcomer, spaceId, { bytes: randomBytes(200) });
+    await newcomer.client.api(deleteDocument, { params: { documentId: gone.id } });
+    const space = await team.client.api(getSpace, { params: { spaceId } });
+    expect(space).toMatchObject({ documentCount: 1, storedBytes: 500, openRequestItems: 0 });
+    expect(space.lastActivityAt >= kept.createdAt).toBe(true);
+  });
+});
+
+describe('documents and versions', () => {
+  it('files an uploaded blob as version 1, adds versions 2 and 3, keeps the history and serves every version', async () => {
+    const first = randomBytes(1000);
+    const doc = await addDocument(org, client, clientSpace, { bytes: first });
+    expect(doc).toMatchObject({ spaceId: clientSpace, folderId: null, versionCount: 1, createdBy: client.userId, deletedAt: null, current: { number: 1, size: 1000, uploadedBy: client.userId } });
+    const second = randomBytes(2000);
+    const v2 = await team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(await uploadBlob(org, team, spaceUploadPurpose(clientSpace), second)) });
+    expect(v2).toMatchObject({ versionCount: 2, current: { number: 2, size: 2000, uploadedBy: team.userId } });
+    const v3 = await client.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(await uploadBlob(org, client, spaceUploadPurpose(clientSpace), randomBytes(10))) });
+    expect(v3.current.number).toBe(3);
+    const history = await team.client.api(getDocument, { params: { documentId: doc.id } });
+    expect(history.versions.map((v) => [v.number, v.size])).toEqual([[1, 1000], [2, 2000], [3, 10]]);
+    expect(history.document.current.id).toBe(v3.current.id);
+
+    const old = await rawCall(org, team, 'GET', versionContentPath(doc.current.id));
+    expect([old.status, old.headers.get('content-type')]).toEqual([200, 'application/octet-stream']);
+    expect(old.bytes.equals(first)).toBe(true);
+    const part = await rawCall(org, client, 'GET', versionContentPath(v2.current.id), { headers: { Range: 'bytes=100-199' } });
+    expect([part.status, part.headers.get('content-range')]).toEqual([206, 'bytes 100-199/2000']);
+    expect(part.bytes.equals(second.subarray(100, 200))).toBe(true);
+    const outside = await rawCall(org, client, 'GET', versionContentPath(v2.current.id), { headers: { Range: 'bytes=5000-' } });
+    expect([outside.status, outside.json.error?.code, outside.headers.get('content-range')]).toEqual([416, 'range_not_satisfiable', 'bytes */2000']);
+  });
+
+  it('audits a download once: the whole file or a range from byte 0, not the later ranges', async () => {
+    const doc = await addDocument(org, client, clientSpace, { bytes: randomBytes(3000) });
+    const path = versionContentPath(doc.current.id);
+    expect((await rawCall(org, client, 'GET', path)).status).toBe(200);
+    expect((await rawCall(org, team, 'GET', path, { headers: { Range: 'bytes=0-999' } })).status).toBe(206);
+    expect((await rawCall(org, team, 'GET', path, { headers: { Range: 'bytes=1000-' } })).status).toBe(206);
+    const events = await auditOf('document.downloaded', doc.current.id);
+    expect(events.map((e) => e.actor_id)).toEqual([client.userId, team.userId]);
+    expect(JSON.parse(events[0]!.details)).toEqual({ spaceId: clientSpace, documentId: doc.id });
+  });
+
+  it('blob_not_found for a blob of someone else or of another space; blob_in_use for a blob already filed; id_taken', async () => {
+    const teamsBlob = await uploadBlob(org, team, spaceUploadPurpose(clientSpace), randomBytes(100));
+    const body = (blobId: string) => ({ documentId: newId(), folderId: null, requestItemId: null, version: newVersion(blobId) });
+    await expect(client.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) })).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
+    const forTeamSpace = await uploadBlob(org, team, spaceUploadPurpose(teamSpace), randomBytes(100));
+    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(forTeamSpace) })).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
+
+    const doc = await team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) });
+    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) })).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
+    await expect(team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(teamsBlob) })).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
+
+    const fresh = await uploadBlob(org, team, spaceUploadPurpose(clientSpace), randomBytes(100));
+    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: { ...body(fresh), documentId: doc.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: { ...body(fresh), version: { ...newVersion(fresh), versionId: doc.current.id } } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(team.client.api(addVersion, { params: { documentId: doc.id }, body: { ...newVersion(fresh), versionId: doc.current.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    // The refused attempts left the blob usable.
+    expect((await team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(fresh) })).versionCount).toBe(2);
+  });
+
+  it('folders: nested, renamed, deleted only when empty; folder_not_found, folder_deleted, folder_not_empty, id_taken', async () => {
+    const parent = await folderIn(client, clientSpace);
+    const child = await folderIn(client, clientSpace, parent.id);
+    expect(child.parentId).toBe(parent.id);
+    await expect(client.client.api(createFolder, { params: { spaceId: clientSpace }, body: { id: child.id, parentId: null, name: opaque() } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    const name = opaque();
+    expect(await team.client.api(renameFolder, { params: { folderId: child.id }, body: { name } })).toMatchObject({ id: child.id, name });
+    await expect(client.client.api(deleteFolder, { params: { folderId: parent.id } })).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
+
+    const doc = await addDocument(org, client, clientSpace, { folderId: child.id });
+    await expect(client.client.api(deleteFolder, { params: { folderId: child.id } })).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
+    await client.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: null } });
+    const deleted = await client.client.api(deleteFolder, { params: { folderId: child.id } });
+    expect(deleted).toMatchObject({ deletedBy: client.userId });
+    expect(deleted.deletedAt).not.toBeNull();
+    await expect(client.client.api(deleteFolder, { params: { folderId: child.id } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(client.client.api(renameFolder, { params: { folderId: child.id }, body: { name } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(client.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: child.id } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(folderIn(client, clientSpace, child.id)).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(addDocument(org, client, clientSpace, { folderId: child.id })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    // A deleted subfolder no longer keeps its parent from being deleted.
+    await client.client.api(deleteFolder, { params: { folderId: parent.id } });
+
+    // A folder of another space is unknown here.
+    const teamFolder = await folderIn(team, teamSpace);
+    await expect(team.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: teamFolder.id } })).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
+    await expect(folderIn(team, clientSpace, teamFolder.id)).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
+    await expect(addDocument(org, team, clientSpace, { folderId: teamFolder.id })).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
+    expect((await auditOf('folder.deleted', child.id)).length).toBe(1);
+  });
+
+  it('uploads against a request item of this space, not of another space or a closed request', async () => {
+    const { requestId, itemId } = await openRequest(clientSpace);
+    const doc = await addDocument(org, client, clientSpace, { requestItemId: itemId });
+    expect(doc.requestItemId).toBe(itemId);
+    await expect(addDocument(org, client, clientSpace, { requestItemId: newId() })).rejects.toMatchObject({ status: 404, code: 'request_item_not_found' });
+    const other = await addMember(org, 'client', 'items@kluis.test');
+    const otherSpace = await openSpace(other);
+    const foreign = await openRequest(otherSpace);
+    await expect(addDocument(org, team, clientSpace, { requestItemId: foreign.itemId })).rejects.toMatchObject({ status: 404, code: 'request_item_not_found' });
+    await team.client.api(closeRequest, { params: { requestId } });
+    await expect(addDocument(org, client, clientSpace, { requestItemId: itemId })).rejects.toMatchObject({ status: 409, code: 'request_closed' });
+  });
+
+  it('deleting leaves a tombstone (who, when), stops serving the content and refuses changes; clients delete only their own', async () => {
+    const staffDoc = await addDocument(org, team, clientSpace);
+    await expect(client.client.api(deleteDocument, { params: { documentId: staffDoc.id } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    const own = await addDocument(org, client, clientSpace);
+    const tombstone = await client.client.api(deleteDocument, { params: { documentId: own.id } });
+    expect(tombstone).toMatchObject({ id: own.id, deletedBy: client.userId, versionCount: 1 });
+    expect(tombstone.deletedAt).not.toBeNull();
+    expect(await team.client.api(deleteDocument, { params: { documentId: staffDoc.id } })).toMatchObject({ deletedBy: team.userId });
+
+    await expect(client.client.api(deleteDocument, { params: { documentId: own.id } })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    const blob = await uploadBlob(org, client, spaceUploadPurpose(clientSpace), randomBytes(10));
+    await expect(client.client.api(addVersion, { params: { documentId: own.id }, body: newVersion(blob) })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    await expect(client.client.api(moveDocument, { params: { documentId: own.id }, body: { folderId: null } })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    const content = await rawCall(org, team, 'GET', versionContentPath(own.current.id));
+    expect([content.status, content.json.error?.code]).toEqual([410, 'document_deleted']);
+
+    // Still listed, with its history; nothing was removed from the database.
+    expect((await client.client.api(getDocument, { params: { documentId: own.id } })).versions).toHaveLength(1);
+    const listed = await collectAll(client, clientSpace, MAX_DOCUMENT_PAGE);
+    expect(listed.find((d) => d.id === own.id)).toMatchObject({ deletedBy: client.userId, deletedAt: tombstone.deletedAt });
+    expect(await org.testApp.db.selectFrom('document_versions').select('id').where('id', '=', own.current.id).executeTakeFirst()).toBeDefined();
+    expect(await auditOf('document.deleted', own.id)).toHaveLength(1);
+  });
+
+  it('versions cannot be changed or removed, whatever the code does (triggers)', async () => {
+    const doc = await addDocument(org, client, clientSpace);
+    const db = org.testApp.db;
+    await expect(db.updateTable('document_versions').set({ size: 1 }).where('id', '=', doc.current.id).execute()).rejects.toThrow(/append-only/);
+    await expect(db.deleteFrom('document_versions').where('id', '=', doc.current.id).execute()).rejects.toThrow(/append-only/);
+  });
+
+  it('records events with ids only, never an envelope', async () => {
+    const doc = await addDocument(org, client, clientSpace);
+    const [event] = await auditOf('document.created', doc.id);
+    const details = JSON.parse(event!.details) as Record<string, unknown>;
+    expect(Object.keys(details).sort()).toEqual(['blobId', 'folderId', 'requestItemId', 'size', 'spaceId', 'versionId']);
+    expect(details).toMatchObject({ spaceId: clientSpace, versionId: doc.current.id, size: 500, folderId: null, requestItemId: null });
+    expect(event!.details).not.toContain(doc.current.metadata);
+    expect(event!.details).not.toContain(doc.current.wrappedFileKey);
+  });
+});
+
+async function collectAll(member: Member, spaceId: string, limit: number) {
+  const documents = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  for (;;) {
+    const page = await member.client.api(listDocuments, { params: { spaceId }, query: { limit, ...(cursor ? { cursor } : {}) } });
+    if (pages > 0) expect(page.folders).toEqual([]);
+    documents.push(...page.documents);
+    pages += 1;
+    if (!page.nextCursor) return Object.assign(documents, { pages });
+    cursor = page.nextCursor;
+  }
+}
+
+describe('listing', () => {
+  it('returns every document exactly once across pages, folders on the first page; 10,000 documents stay fast', async () => {
+    const spaceId = await openSpace(await addMember(org, 'client', 'busy@kluis.test'));
+    const folder = await folderIn(team, spaceId);
+    const ids: string[] = [];
+    const now = new Date().toISOString();
+    await org.testApp.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 10_000; i++) {
+        const id = newId();
+        const versionId = newId();
+        const blobId = newId();
+        ids.push(id);
+        await trx.insertInto('blobs').values({ id: blobId, size: 100, sha256: '0'.repeat(64), created_by: team.userId, created_at: now }).execute();
+        await trx.insertInto('documents').values({ id, space_id: spaceId, folder_id: null, request_item_id: null, created_by: team.userId, created_at: now, deleted_at: null, deleted_by: null, version_count: 1, current_version_id: versionId }).execute();
+        await trx.insertInto('document_versions').values({ id: versionId, document_id: id, number: 1, blob_id: blobId, size: 100, wrapped_file_key: opaque(60), metadata: opaque(120), uploaded_by: team.userId, created_at: now }).execute();
+      }
+    });
+    const started = performance.now();
+    const all = await collectAll(team, spaceId, MAX_DOCUMENT_PAGE);
+    const elapsed = performance.now() - started;
+    expect(all.pages).toBe(2);
+    expect(all.map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(elapsed).toBeLessThan(5000);
+
+    const small = await collectAll(team, spaceId, 777);
+    expect(small.pages).toBe(13);
+    expect(new Set(small.map((d) => d.id)).size).toBe(10_000);
+    const first = await team.client.api(listDocuments, { params: { spaceId }, query: { limit: 1 } });
+    expect(first.folders.map((f) => f.id)).toEqual([folder.id]);
+    expect((await team.client.api(getSpace, { params: { spaceId } })).documentCount).toBe(10_000);
+  }, 60_000);
+
+  it('bad_request for a cursor it did not hand out; validation_failed for a limit out of range', async () => {
+    await expect(client.client.api(listDocuments, { params: { spaceId: clientSpace }, query: { cursor: 'not a cursor' } })).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+    await expect(client.client.api(listDocuments, { params: { spaceId: clientSpace }, query: { limit: MAX_DOCUMENT_PAGE + 1 } })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+  });
+});
+
+describe('space quota (KLUIS_SPACE_QUOTA_BYTES)', () => {
+  it('space_quota_exceeded for an upload or a filing that would not fit: versions and unfiled uploads count', async () => {
+    const spaceId = await openSpace(await addMember(org, 'client', 'full@kluis.test'));
+    const config = { ...org.testApp.config, spaces: { ...org.testApp.config.spaces, quotaBytes: 1000 } };
+    const deps = { db: org.testApp.db, config, logger: org.testApp.logger, now: () => new Date() };
+    const actor: Actor = { userId: team.userId, role: 'team', sessionId: 'test', authenticatedAt: new Date().toISOString(), ip: null };
+    const uploads = createUploadsService({ ...deps, blobs: blobStoreOf() });
+    const documents = createDocumentsService({ ...deps, blobs: blobStoreOf(), spaceNotifier: createSpaceNotifier({ ...deps, notifier: org.testApp.notifier }) });
+    const purpose = spaceUploadPurpose(spaceId);
+
+    await expect(uploads.createUpload(actor, { size: 1001, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
+    // 600 bytes filed as a version over HTTP (the real quota is large), then only 400 are left.
+    const filed = await uploadBlob(org, team, purpose, randomBytes(600));
+    await documents.createDocument(actor, spaceId, { documentId: newId(), folderId: null, requestItemId: null, version: newVersion(filed) });
+    await expect(uploads.createUpload(actor, { size: 401, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
+    const open = await uploads.createUpload(actor, { size: 400, partSize: 1024 * 1024, purpose });
+    await expect(uploads.createUpload(actor, { size: 1, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
+    await uploads.abortUpload(actor, open.uploadId);
+    // A blob uploaded while the quota was larger does not fit when filed.
+    const late = await uploadBlob(org, team, purpose, randomBytes(500));
+    await expect(documents.createDocument(actor, spaceId, { documentId: newId(), folderId: null, requestItemId: null, version: newVersion(late) })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
+    // Over HTTP, another space's purpose is refused like an unknown space.
+    const refused = await rawCall(org, client, 'POST', '/api/uploads', { json: { size: 10, partSize: 1024 * 1024, purpose } });
+    expect([refused.status, refused.json.error?.code]).toEqual([404, 'space_not_found']);
+  });
+});
+
+/** The real blob store of the app, in its temp directory. */
+const blobStoreOf = () => createLocalDiskBlobStore({ root: org.testApp.config.blobDir });
+
+describe('updateProfile', () => {
+  it('replaces the caller\'s encrypted profile and audits it', async () => {
+    const profile = opaque(200);
+    expect(await client.client.api(updateProfile, { body: { profile } })).toBeNull();
+    const row = await org.testApp.db.selectFrom('users').select('profile').where('id', '=', client.userId).executeTakeFirstOrThrow();
+    expect(row.profile).toBe(profile);
+    const events = await auditOf('profile.updated', client.userId);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.at(-1)!.details).toBe('{}');
+  });
+});

@@ -1,0 +1,611 @@
+// Space endpoints: client spaces and the team space, folders, documents and their versions,
+// message threads, document requests. Every name, message and description travels encrypted.
+//
+// WARNING: what the server sees, and nothing more (SECURITY.md 4.5): opaque ids, who did what and
+// when (server time), ciphertext sizes, which documents are attached to which message or request
+// item, folder nesting, and the due date of a request (it sends the reminders). Every other value
+// below named `name`, `metadata`, `subject`, `body` is a record envelope made by shared/crypto.
+//
+// Ids of spaces, folders, documents, versions, threads, messages, requests and request items are
+// made by the browser (128 random bits) because the ciphertext binds them before the server sees
+// it; the server refuses an id it already has (`id_taken`).
+import { z } from 'zod';
+import { STAFF_ROLES, defineEndpoint } from './contract';
+import { base64url, idSchema, isoDateTime, type Role } from './wire';
+
+/** Who works in spaces: everyone signed in except Auditors (they read the audit log only). */
+export const SPACE_ROLES = ['admin', 'team', 'client'] as const satisfies readonly Role[];
+
+const sealedKey = base64url(600);
+const wrappedKey = base64url(256);
+/** Small encrypted records: names, subjects, metadata (≤ 4 KiB of ciphertext). */
+const smallRecord = base64url(4096);
+/** Message bodies and request descriptions (≤ 64 KiB of ciphertext). */
+const largeRecord = base64url(65_536);
+
+export const MAX_MESSAGE_ATTACHMENTS = 20;
+export const MAX_REQUEST_ITEMS = 50;
+/** Documents per listing page (the browser fetches every page, then sorts by decrypted name). */
+export const MAX_DOCUMENT_PAGE = 5000;
+
+export const spaceKindSchema = z.enum(['client', 'team']);
+export type SpaceKind = z.infer<typeof spaceKindSchema>;
+
+/** What each viewer learns about a space. */
+export const spaceSchema = z
+  .object({
+    id: idSchema,
+    kind: spaceKindSchema,
+    /** The client whose portal this is; null for the team space. */
+    clientId: idSchema.nullable(),
+    createdAt: isoDateTime,
+    /**
+     * The space key sealed for this viewer: to the client's public key for the client, to the
+     * organisation escrow key for Team Members and Administrators (they open it with the escrow
+     * private key). Context: {id: spaceId, owner: clientId | "escrow"}.
+     */
+    sealedKey,
+    documentCount: z.number().int(),
+    /** Ciphertext bytes of every version of every document (tombstoned ones included). */
+    storedBytes: z.number().int(),
+    unreadMessages: z.number().int(),
+    openRequestItems: z.number().int(),
+    lastActivityAt: isoDateTime,
+  })
+  .meta({ id: 'Space' });
+export type Space = z.infer<typeof spaceSchema>;
+
+export const createSpaceBodySchema = z
+  .strictObject({
+    id: idSchema,
+    kind: spaceKindSchema,
+    /** Client spaces: the space key sealed to the client's own public key. Absent for the team space. */
+    sealedForClient: sealedKey.optional(),
+    /** The space key sealed to the organisation escrow public key. */
+    sealedForEscrow: sealedKey,
+  })
+  .meta({ id: 'CreateSpaceBody' });
+export type CreateSpaceBody = z.infer<typeof createSpaceBodySchema>;
+
+export const folderSchema = z
+  .object({
+    id: idSchema,
+    parentId: idSchema.nullable(),
+    /** Encrypted folder name: record "folder-name" {id: folderId, owner: spaceId}. */
+    name: smallRecord,
+    createdAt: isoDateTime,
+    createdBy: idSchema,
+    deletedAt: isoDateTime.nullable(),
+    deletedBy: idSchema.nullable(),
+  })
+  .meta({ id: 'Folder' });
+export type Folder = z.infer<typeof folderSchema>;
+
+export const versionSchema = z
+  .object({
+    id: idSchema,
+    documentId: idSchema,
+    /** 1, 2, 3 … in upload order. */
+    number: z.number().int(),
+    createdAt: isoDateTime,
+    uploadedBy: idSchema,
+    /** Ciphertext bytes (the browser shows the plaintext size from the metadata). */
+    size: z.number().int(),
+    /** The file key wrapped under the space key, context {id: documentId/versionId, owner: spaceId}. */
+    wrappedFileKey: wrappedKey,
+    /** Encrypted metadata (name, size, type, last modified): record "document-metadata" {id: versionId, owner: spaceId/documentId}. */
+    metadata: smallRecord,
+  })
+  .meta({ id: 'DocumentVersion' });
+export type DocumentVersion = z.infer<typeof versionSchema>;
+
+export const documentSchema = z
+  .object({
+    id: idSchema,
+    spaceId: idSchema,
+    folderId: idSchema.nullable(),
+    requestItemId: idSchema.nullable(),
+    createdAt: isoDateTime,
+    createdBy: idSchema,
+    /** A deleted document stays listed as a tombstone: who deleted it and when. */
+    deletedAt: isoDateTime.nullable(),
+    deletedBy: idSchema.nullable(),
+    versionCount: z.number().int(),
+    /** The newest version. */
+    current: versionSchema,
+  })
+  .meta({ id: 'Document' });
+export type DocumentSummary = z.infer<typeof documentSchema>;
+
+export const newVersionSchema = z
+  .strictObject({
+    versionId: idSchema,
+    /** A blob this user uploaded (POST /api/uploads with purpose `space:<spaceId>`) and not yet used. */
+    blobId: idSchema,
+    wrappedFileKey: wrappedKey,
+    metadata: smallRecord,
+  })
+  .meta({ id: 'NewVersion' });
+export type NewVersion = z.infer<typeof newVersionSchema>;
+
+export const createDocumentBodySchema = z
+  .strictObject({
+    documentId: idSchema,
+    folderId: idSchema.nullable(),
+    /** Uploading against an item of a document request. */
+    requestItemId: idSchema.nullable(),
+    version: newVersionSchema,
+  })
+  .meta({ id: 'CreateDocumentBody' });
+export type CreateDocumentBody = z.infer<typeof createDocumentBodySchema>;
+
+export const documentPageSchema = z
+  .object({
+    /** Every folder of the space (first page only; empty on later pages). */
+    folders: z.array(folderSchema),
+    documents: z.array(documentSchema),
+    /** Pass as `cursor` for the next page; null on the last page. */
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'DocumentPage' });
+export type DocumentPage = z.infer<typeof documentPageSchema>;
+
+export const documentHistorySchema = z
+  .object({ document: documentSchema, versions: z.array(versionSchema) })
+  .meta({ id: 'DocumentHistory' });
+export type DocumentHistory = z.infer<typeof documentHistorySchema>;
+
+export const messageRevisionSchema = z
+  .object({
+    revision: z.number().int(),
+    /** Encrypted body: record "message" {id: messageId/revision, owner: spaceId/threadId}. */
+    body: largeRecord,
+    createdAt: isoDateTime,
+  })
+  .meta({ id: 'MessageRevision' });
+
+export const messageSchema = z
+  .object({
+    id: idSchema,
+    threadId: idSchema,
+    authorId: idSchema,
+    createdAt: isoDateTime,
+    /** Every revision, oldest first: an edit adds one, nothing is overwritten. */
+    revisions: z.array(messageRevisionSchema).min(1),
+    /** Ids of documents of the same space attached to the message. */
+    attachments: z.array(idSchema),
+  })
+  .meta({ id: 'Message' });
+export type Message = z.infer<typeof messageSchema>;
+
+export const threadSchema = z
+  .object({
+    id: idSchema,
+    spaceId: idSchema,
+    /** Encrypted subject: record "thread-subject" {id: threadId, owner: spaceId}. */
+    subject: smallRecord,
+    createdAt: isoDateTime,
+    createdBy: idSchema,
+    lastMessageAt: isoDateTime,
+    messageCount: z.number().int(),
+    /** Messages by others after this viewer last read the thread. */
+    unreadCount: z.number().int(),
+  })
+  .meta({ id: 'Thread' });
+export type Thread = z.infer<typeof threadSchema>;
+
+export const newMessageSchema = z
+  .strictObject({
+    messageId: idSchema,
+    body: largeRecord,
+    attachments: z.array(idSchema).max(MAX_MESSAGE_ATTACHMENTS),
+  })
+  .meta({ id: 'NewMessage' });
+export type NewMessage = z.infer<typeof newMessageSchema>;
+
+export const createThreadBodySchema = z
+  .strictObject({ threadId: idSchema, subject: smallRecord, message: newMessageSchema })
+  .meta({ id: 'CreateThreadBody' });
+export type CreateThreadBody = z.infer<typeof createThreadBodySchema>;
+
+export const threadMessagesSchema = z
+  .object({ thread: threadSchema, messages: z.array(messageSchema) })
+  .meta({ id: 'ThreadMessages' });
+
+export const reviseMessageBodySchema = z
+  .strictObject({
+    /** Must be the current revision + 1 (a concurrent edit answers `message_revision_conflict`). */
+    revision: z.number().int().min(2).max(10_000),
+    body: largeRecord,
+  })
+  .meta({ id: 'ReviseMessageBody' });
+
+/** Calendar date, YYYY-MM-DD (the organisation's local date). */
+export const dueDateSchema = z.iso.date();
+
+export const requestItemSchema = z
+  .object({
+    id: idSchema,
+    /** Encrypted description: record "request-item" {id: itemId, owner: spaceId/requestId}. */
+    body: smallRecord,
+    /** Documents uploaded against this item that are not deleted. */
+    documentIds: z.array(idSchema),
+  })
+  .meta({ id: 'RequestItem' });
+
+export const documentRequestSchema = z
+  .object({
+    id: idSchema,
+    spaceId: idSchema,
+    /** Encrypted title and description: record "document-request" {id: requestId, owner: spaceId}. */
+    body: largeRecord,
+    dueDate: dueDateSchema,
+    createdAt: isoDateTime,
+    createdBy: idSchema,
+    closedAt: isoDateTime.nullable(),
+    closedBy: idSchema.nullable(),
+    reminderSentAt: isoDateTime.nullable(),
+    items: z.array(requestItemSchema).min(1),
+  })
+  .meta({ id: 'DocumentRequest' });
+export type DocumentRequest = z.infer<typeof documentRequestSchema>;
+
+export const createRequestBodySchema = z
+  .strictObject({
+    requestId: idSchema,
+    body: largeRecord,
+    dueDate: dueDateSchema,
+    items: z
+      .array(z.strictObject({ itemId: idSchema, body: smallRecord }))
+      .min(1)
+      .max(MAX_REQUEST_ITEMS),
+  })
+  .meta({ id: 'CreateRequestBody' });
+export type CreateRequestBody = z.infer<typeof createRequestBodySchema>;
+
+const spaceParams = z.strictObject({ spaceId: idSchema });
+const documentParams = z.strictObject({ documentId: idSchema });
+const threadParams = z.strictObject({ threadId: idSchema });
+
+export const listSpaces = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces',
+  operationId: 'listSpaces',
+  summary: 'The spaces this user may open (a client: their own; staff: every client space and the team space)',
+  tags: ['spaces'],
+  access: { roles: SPACE_ROLES },
+  response: z
+    .object({
+      spaces: z.array(spaceSchema),
+      /**
+       * The organisation escrow public key (DER SPKI), to seal a new space key to. WARNING: the
+       * browser uses it only after checking it against the fingerprint pinned in its key safe.
+       */
+      escrowPublicKey: base64url(1024),
+    })
+    .meta({ id: 'SpaceList' }),
+  errors: [],
+});
+
+export const createSpace = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces',
+  operationId: 'createSpace',
+  summary: 'Create the caller’s client space (clients) or the team space (staff), with its sealed keys',
+  tags: ['spaces'],
+  access: { roles: SPACE_ROLES },
+  body: createSpaceBodySchema,
+  status: 201,
+  response: spaceSchema,
+  errors: ['space_exists', 'id_taken'],
+});
+
+export const getSpace = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces/:spaceId',
+  operationId: 'getSpace',
+  summary: 'One space',
+  tags: ['spaces'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  response: spaceSchema,
+  errors: ['space_not_found'],
+});
+
+export const listDocuments = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces/:spaceId/documents',
+  operationId: 'listDocuments',
+  summary: 'Folders and documents (tombstones included) of a space, a page at a time',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  query: z.strictObject({
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_DOCUMENT_PAGE).optional(),
+  }),
+  response: documentPageSchema,
+  errors: ['space_not_found', 'bad_request'],
+});
+
+export const createFolder = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces/:spaceId/folders',
+  operationId: 'createFolder',
+  summary: 'Create a folder (encrypted name)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  body: z.strictObject({ id: idSchema, parentId: idSchema.nullable(), name: smallRecord }).meta({ id: 'CreateFolderBody' }),
+  status: 201,
+  response: folderSchema,
+  errors: ['space_not_found', 'folder_not_found', 'folder_deleted', 'id_taken'],
+});
+
+export const renameFolder = defineEndpoint({
+  method: 'put',
+  path: '/api/folders/:folderId/name',
+  operationId: 'renameFolder',
+  summary: 'Rename a folder (a new encrypted name)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: z.strictObject({ folderId: idSchema }),
+  body: z.strictObject({ name: smallRecord }).meta({ id: 'RenameFolderBody' }),
+  response: folderSchema,
+  errors: ['folder_not_found', 'folder_deleted'],
+});
+
+export const deleteFolder = defineEndpoint({
+  method: 'delete',
+  path: '/api/folders/:folderId',
+  operationId: 'deleteFolder',
+  summary: 'Delete an empty folder (it stays as a tombstone)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: z.strictObject({ folderId: idSchema }),
+  response: folderSchema,
+  errors: ['folder_not_found', 'folder_deleted', 'folder_not_empty'],
+});
+
+export const createDocument = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces/:spaceId/documents',
+  operationId: 'createDocument',
+  summary: 'Turn an uploaded blob into a new document (version 1)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  body: createDocumentBodySchema,
+  status: 201,
+  response: documentSchema,
+  errors: [
+    'space_not_found',
+    'folder_not_found',
+    'folder_deleted',
+    'request_item_not_found',
+    'request_closed',
+    'blob_not_found',
+    'blob_in_use',
+    'id_taken',
+    'space_quota_exceeded',
+  ],
+});
+
+export const getDocument = defineEndpoint({
+  method: 'get',
+  path: '/api/documents/:documentId',
+  operationId: 'getDocument',
+  summary: 'A document with every version (its history)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: documentParams,
+  response: documentHistorySchema,
+  errors: ['document_not_found'],
+});
+
+export const addVersion = defineEndpoint({
+  method: 'post',
+  path: '/api/documents/:documentId/versions',
+  operationId: 'addVersion',
+  summary: 'Upload a new version; older versions stay downloadable',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: documentParams,
+  body: newVersionSchema,
+  status: 201,
+  response: documentSchema,
+  errors: ['document_not_found', 'document_deleted', 'blob_not_found', 'blob_in_use', 'id_taken', 'space_quota_exceeded'],
+});
+
+export const moveDocument = defineEndpoint({
+  method: 'put',
+  path: '/api/documents/:documentId/folder',
+  operationId: 'moveDocument',
+  summary: 'Move a document to another folder (null: the top level)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: documentParams,
+  body: z.strictObject({ folderId: idSchema.nullable() }).meta({ id: 'MoveDocumentBody' }),
+  response: documentSchema,
+  errors: ['document_not_found', 'document_deleted', 'folder_not_found', 'folder_deleted'],
+});
+
+export const deleteDocument = defineEndpoint({
+  method: 'delete',
+  path: '/api/documents/:documentId',
+  operationId: 'deleteDocument',
+  summary: 'Delete a document: it stays listed as a tombstone (who, when) and its content is no longer served',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: documentParams,
+  response: documentSchema,
+  errors: ['document_not_found', 'document_deleted', 'forbidden'],
+});
+
+/**
+ * The answer is the version's ciphertext (`application/octet-stream`, 200 or 206 with one `Range`),
+ * not JSON. A download (no Range, or a Range from byte 0) is recorded in the audit log.
+ */
+export const downloadVersion = defineEndpoint({
+  method: 'get',
+  path: '/api/versions/:versionId/content',
+  operationId: 'downloadVersion',
+  summary: 'Stream the ciphertext of one document version (Range: bytes=start-end supported)',
+  tags: ['documents'],
+  access: { roles: SPACE_ROLES },
+  params: z.strictObject({ versionId: idSchema }),
+  response: z.string().meta({ description: 'The raw bytes (application/octet-stream), not JSON' }),
+  errors: ['version_not_found', 'document_deleted', 'blob_not_found', 'range_not_satisfiable'],
+});
+
+export const listThreads = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces/:spaceId/threads',
+  operationId: 'listThreads',
+  summary: 'Message threads of a space with unread counts, newest activity first',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  response: z.object({ threads: z.array(threadSchema) }).meta({ id: 'ThreadList' }),
+  errors: ['space_not_found'],
+});
+
+export const createThread = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces/:spaceId/threads',
+  operationId: 'createThread',
+  summary: 'Start a thread with its first message',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  body: createThreadBodySchema,
+  status: 201,
+  response: threadMessagesSchema,
+  errors: ['space_not_found', 'id_taken', 'attachment_invalid'],
+});
+
+export const getThread = defineEndpoint({
+  method: 'get',
+  path: '/api/threads/:threadId',
+  operationId: 'getThread',
+  summary: 'A thread with every message and every revision',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: threadParams,
+  response: threadMessagesSchema,
+  errors: ['thread_not_found'],
+});
+
+export const postMessage = defineEndpoint({
+  method: 'post',
+  path: '/api/threads/:threadId/messages',
+  operationId: 'postMessage',
+  summary: 'Reply in a thread',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: threadParams,
+  body: newMessageSchema,
+  status: 201,
+  response: messageSchema,
+  errors: ['thread_not_found', 'id_taken', 'attachment_invalid'],
+});
+
+export const reviseMessage = defineEndpoint({
+  method: 'post',
+  path: '/api/messages/:messageId/revisions',
+  operationId: 'reviseMessage',
+  summary: 'Edit one’s own message: adds a visible revision, the earlier text stays',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: z.strictObject({ messageId: idSchema }),
+  body: reviseMessageBodySchema,
+  status: 201,
+  response: messageSchema,
+  errors: ['message_not_found', 'message_not_editable', 'message_revision_conflict'],
+});
+
+export const markThreadRead = defineEndpoint({
+  method: 'post',
+  path: '/api/threads/:threadId/read',
+  operationId: 'markThreadRead',
+  summary: 'Mark every message of a thread as read by this user',
+  tags: ['messages'],
+  access: { roles: SPACE_ROLES },
+  params: threadParams,
+  status: 204,
+  response: z.null(),
+  errors: ['thread_not_found'],
+});
+
+export const listRequests = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces/:spaceId/requests',
+  operationId: 'listRequests',
+  summary: 'Document requests of a space with the status of each item',
+  tags: ['requests'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  response: z.object({ requests: z.array(documentRequestSchema) }).meta({ id: 'RequestList' }),
+  errors: ['space_not_found'],
+});
+
+export const createRequest = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces/:spaceId/requests',
+  operationId: 'createRequest',
+  summary: 'Ask a client for documents: a checklist with a due date (staff)',
+  tags: ['requests'],
+  access: { roles: STAFF_ROLES },
+  params: spaceParams,
+  body: createRequestBodySchema,
+  status: 201,
+  response: documentRequestSchema,
+  errors: ['space_not_found', 'id_taken', 'due_date_invalid'],
+});
+
+export const closeRequest = defineEndpoint({
+  method: 'post',
+  path: '/api/requests/:requestId/close',
+  operationId: 'closeRequest',
+  summary: 'Close a document request (staff); it stays listed as closed',
+  tags: ['requests'],
+  access: { roles: STAFF_ROLES },
+  params: z.strictObject({ requestId: idSchema }),
+  response: documentRequestSchema,
+  errors: ['request_not_found', 'request_closed'],
+});
+
+export const spaceEndpoints = {
+  listSpaces,
+  createSpace,
+  getSpace,
+  listDocuments,
+  createFolder,
+  renameFolder,
+  deleteFolder,
+  createDocument,
+  getDocument,
+  addVersion,
+  moveDocument,
+  deleteDocument,
+  downloadVersion,
+  listThreads,
+  createThread,
+  getThread,
+  postMessage,
+  reviseMessage,
+  markThreadRead,
+  listRequests,
+  createRequest,
+  closeRequest,
+} as const;
+
+/** The upload purpose that reserves quota in a space (POST /api/uploads). */
+export function spaceUploadPurpose(spaceId: string): string {
+  return `space:${spaceId}`;
+}
+
+/** The path of a version's ciphertext, for the service worker and raw fetches. */
+export function versionContentPath(versionId: string): string {
+  return `/api/versions/${encodeURIComponent(versionId)}/content`;
+}
