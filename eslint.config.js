@@ -105,6 +105,13 @@ export default tseslint.config(
       ],
     },
   },
+  // Tests of browser code run in Node against a real server: they may use node:* and the server's test helpers.
+  {
+    files: ['client/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { ...cryptoOnlyInSharedCrypto, paths: [...cryptoOnlyInSharedCrypto.paths, { name: '@serenity-kit/opaque', message: 'The OPAQUE client lives in shared/crypto.' }] }],
+    },
+  },
   // Routes validate, call one service and respond: no database access.
   {
     files: ['server/routes/**/*.ts'],

@@ -9,6 +9,7 @@ import { LanguageSwitch } from './components/language-switch';
 import { HeaderAccount } from './components/user-menu';
 import { KluisMark } from './components/kluis-mark';
 import { AppRoutes, paths } from './routes';
+import { TransfersProvider } from './transfers';
 import { VaultProvider, type VaultSession } from './vault';
 
 export interface AppProps {
@@ -23,7 +24,9 @@ export function App({ i18n, queryClient, vault }: AppProps) {
       <QueryClientProvider client={queryClient}>
         <VaultProvider session={vault}>
           <AccountProvider>
-            <Shell />
+            <TransfersProvider>
+              <Shell />
+            </TransfersProvider>
           </AccountProvider>
         </VaultProvider>
       </QueryClientProvider>

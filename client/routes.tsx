@@ -1,5 +1,5 @@
 // The route table of the portal; paths are named here so links and redirects never spell them twice.
-import { Route, Switch } from 'wouter';
+import { Redirect, Route, Switch } from 'wouter';
 import { AppArea } from './features/app/app-area';
 import { LoginPage } from './features/login/login-page';
 import { NotFoundPage } from './features/not-found/not-found-page';
@@ -16,6 +16,8 @@ export const paths = {
   invite: '/invite',
   recover: '/recover',
   app: '/app',
+  /** The address e-mails link to (server/services/space-notifications.ts); it opens inside /app. */
+  space: '/spaces/:spaceId',
 } as const;
 
 export function AppRoutes() {
@@ -26,6 +28,11 @@ export function AppRoutes() {
       <Route path={paths.login} component={LoginPage} />
       <Route path={paths.invite} component={InvitePage} />
       <Route path={paths.recover} component={RecoverPage} />
+      <Route path={paths.space}>
+        {(params) => (
+          <Redirect to={`${paths.app}/spaces/${encodeURIComponent(params.spaceId)}`} replace />
+        )}
+      </Route>
       <Route path={paths.app} nest>
         <AppArea />
       </Route>

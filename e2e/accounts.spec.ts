@@ -2,12 +2,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import {
-  startTestSmtpServer,
-  type ReceivedMail,
-  type TestSmtpServer,
-} from '../server/test/smtp-server';
-import { expect, test as base } from './fixtures';
+import type { ReceivedMail, TestSmtpServer } from '../server/test/smtp-server';
+import { expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
 import { repoRoot, startKluisServer } from './support/server';
@@ -15,28 +11,7 @@ import { repoRoot, startKluisServer } from './support/server';
 // A server of its own for this file, mailing through a real in-process SMTP server, so every
 // invitation and lock notice is read the way a person would read it: from the mailbox. The journey
 // ends by replacing this server with one in recovery mode: keep it the only test in this file.
-const test = base.extend<object, { smtp: TestSmtpServer }>({
-  smtp: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern even with no dependencies.
-    async ({}, use) => {
-      const smtp = await startTestSmtpServer();
-      await use(smtp);
-      await smtp.close();
-    },
-    { scope: 'worker' },
-  ],
-  kluisServer: [
-    async ({ smtp }, use) => {
-      const server = await startKluisServer({ env: { SMTP_URL: smtp.url } });
-      try {
-        await use(server);
-      } finally {
-        await server.stop();
-      }
-    },
-    { scope: 'worker', timeout: 60_000 },
-  ],
-});
+const test = testWithMail;
 
 // Unique per run, so nothing depends on what an earlier test left behind.
 const run = Date.now().toString(36);
@@ -343,12 +318,13 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await choosePassword(clientPage, 'Choose a password', client.password);
     await clientPage.getByRole('button', { name: 'Create my account' }).click();
     await expect(
-      clientPage.getByRole('heading', { level: 1, name: `Welcome, ${client.name}` }),
+      clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
     ).toBeVisible({ timeout: 90_000 });
-    // Clients have no People, Invite or Settings.
+    // A client's portal is their own space; clients have no Clients, People, Invite or Settings.
     await expect(
       clientPage.getByRole('navigation', { name: 'Portal' }).getByRole('link'),
-    ).toHaveText(['Home', 'Account']);
+    ).toHaveText(['My documents', 'Account']);
+    await expect(clientPage.getByRole('button', { name: /Account menu/ })).toContainText(client.name);
     await logOut(clientPage);
 
     for (const wrong of wrongPasswords) {
@@ -388,7 +364,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   await test.step('the Client signs in, changes the password and signs in with the new one', async () => {
     await signIn(clientPage, client.email, client.password);
     await expect(
-      clientPage.getByRole('heading', { level: 1, name: `Welcome, ${client.name}` }),
+      clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
     ).toBeVisible();
     await clientPage.getByRole('button', { name: /Account menu/ }).click();
     await clientPage
@@ -411,7 +387,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await logOut(clientPage);
     await signIn(clientPage, client.email, client.newPassword);
     await expect(
-      clientPage.getByRole('heading', { level: 1, name: `Welcome, ${client.name}` }),
+      clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
     ).toBeVisible();
   });
 
@@ -426,7 +402,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await clientPage.getByLabel('Password', { exact: true }).fill(client.newPassword);
     await clientPage.getByRole('button', { name: 'Unlock' }).click();
     await expect(
-      clientPage.getByRole('heading', { level: 1, name: `Welcome, ${client.name}` }),
+      clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
     ).toBeVisible();
 
     await clientPage.clock.fastForward('16:00');

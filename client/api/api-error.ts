@@ -29,6 +29,14 @@ export const clientErrorCodes = [
   'vault_locked',
   /** Anything else the crypto worker could not do (tampered data, unsupported browser...). */
   'crypto_failed',
+  /** The user cancelled a transfer (upload, download, preview); nothing was stored or saved. */
+  'cancelled',
+  /** A file's content failed authentication or ended early: altered, truncated or damaged. */
+  'file_damaged',
+  /** This browser can neither stream a download (no service worker) nor hold the file in memory. */
+  'download_unsupported',
+  /** A Team Member or Administrator without the organisation escrow key opened a client space. */
+  'no_escrow_access',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

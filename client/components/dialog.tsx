@@ -7,9 +7,11 @@ export interface DialogProps {
   readonly onClose: () => void;
   readonly children: ReactNode;
   readonly id: string;
+  /** Wider, for previews of documents. */
+  readonly wide?: boolean;
 }
 
-export function Dialog({ open, title, onClose, children, id }: DialogProps) {
+export function Dialog({ open, title, onClose, children, id, wide = false }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -20,7 +22,7 @@ export function Dialog({ open, title, onClose, children, id }: DialogProps) {
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={wide ? 'dialog dialog-wide' : 'dialog'}
       aria-labelledby={`${id}-title`}
       onCancel={(event) => {
         event.preventDefault();

@@ -36,11 +36,42 @@ const knownCodes = [
   'validation_failed',
   'csrf_rejected',
   'unauthenticated',
+  'aborted',
+  'cancelled',
+  'file_too_large',
+  'file_damaged',
+  'download_unsupported',
+  'storage_full',
+  'space_quota_exceeded',
+  'upload_quota_exceeded',
+  'upload_expired',
+  'upload_digest_mismatch',
+  'space_not_found',
+  'folder_not_found',
+  'folder_deleted',
+  'folder_not_empty',
+  'document_not_found',
+  'document_deleted',
+  'version_not_found',
+  'thread_not_found',
+  'message_not_editable',
+  'message_revision_conflict',
+  'attachment_invalid',
+  'request_not_found',
+  'request_item_not_found',
+  'request_closed',
+  'due_date_invalid',
 ] as const;
 type KnownCode = (typeof knownCodes)[number];
 
 function isKnown(code: string): code is KnownCode {
   return (knownCodes as readonly string[]).includes(code);
+}
+
+/** The sentence for a stable error code (as transfers report it); unknown codes read "errors.generic". */
+export function codeText(t: TFunction, code: string): string {
+  if (isKnown(code)) return t(`errors.${code}`);
+  return t('errors.generic', { code });
 }
 
 /** One sentence for the user; `overrides` replace the text of a code in a specific context. */
@@ -52,8 +83,7 @@ export function errorText(
   if (!isApiError(error)) return t('errors.generic', { code: 'unexpected' });
   const override = overrides[error.code];
   if (override) return override;
-  if (isKnown(error.code)) return t(`errors.${error.code}`);
-  return t('errors.generic', { code: error.code });
+  return codeText(t, error.code);
 }
 
 export interface ErrorAlertProps {

@@ -123,13 +123,27 @@ export interface OwnKeys {
   readonly escrowFingerprint: string;
 }
 
-export function createAccountOperations(api: CallApi) {
-  let current: { vault: UnlockedVault; session: SessionInfo; name: string | null } | null = null;
+/** What an unlocked account holds in this worker. WARNING: key material; never returned to the page. */
+export interface HeldAccount {
+  readonly vault: UnlockedVault;
+  readonly session: SessionInfo;
+  readonly name: string | null;
+  /** The user's own encrypted profile as last stored. */
+  readonly profile: string;
+}
+
+/** The worker's one slot for the unlocked account, shared with the space operations (./space-operations.ts). */
+export interface AccountSlot {
+  current: HeldAccount | null;
+}
+
+export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { current: null }) {
+  const held = signedIn;
   let estimator: Promise<StrengthEstimator> | undefined;
 
   function requireSignedIn() {
-    if (!current) throw new NotSignedInError();
-    return current;
+    if (!held.current) throw new NotSignedInError();
+    return held.current;
   }
 
   /** A CallApi that reports a progress step when selected endpoints are called or answer. */
@@ -157,14 +171,14 @@ export function createAccountOperations(api: CallApi) {
 
   async function signIn(email: string, password: string): Promise<SignedIn> {
     // Drop the old keys first: a failed login must not leave a previous vault usable.
-    current = null;
+    held.current = null;
     const { vault, bundle } = await loginFlow(api, email, password);
     const own = { id: vault.userId, profile: bundle.keys.profile, escrowUserKey: '' };
     const name = await openProfile(vault, own).then(
       (profile) => profile.name,
       () => null,
     );
-    current = { vault, session: bundle.session, name };
+    held.current = { vault, session: bundle.session, name, profile: bundle.keys.profile };
     return { session: bundle.session, name };
   }
 
@@ -191,7 +205,7 @@ export function createAccountOperations(api: CallApi) {
   return {
     /** Creates the organisation, then signs the new Administrator in. */
     async setup(request: SetupRequest, onProgress?: ProgressListener): Promise<SetupOutcome> {
-      current = null;
+      held.current = null;
       const calls = reporting(onProgress, {
         before: { startSetup: 'link', finishSetup: 'store' },
         after: { startSetup: 'keys' },
@@ -210,7 +224,7 @@ export function createAccountOperations(api: CallApi) {
 
     /** Accepts an invitation, then signs the new user in. */
     async signup(request: SignupRequest, onProgress?: ProgressListener): Promise<SignedIn> {
-      current = null;
+      held.current = null;
       const calls = reporting(onProgress, {
         before: { lookupInvitation: 'link', finishSignup: 'store' },
         after: { startSignup: 'keys' },
@@ -222,7 +236,7 @@ export function createAccountOperations(api: CallApi) {
 
     /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in. */
     async recover(request: RecoverRequest, onProgress?: ProgressListener): Promise<SignedIn> {
-      current = null;
+      held.current = null;
       const calls = reporting(onProgress, {
         before: { startRecovery: 'link', finishRecovery: 'store' },
         after: { startRecovery: 'recovery' },
@@ -242,7 +256,7 @@ export function createAccountOperations(api: CallApi) {
         return await signIn(before.session.user.email, password);
       } catch (error) {
         // A mistyped password leaves the unlocked vault as it was; a key mismatch does not.
-        if (error instanceof LoginRejectedError) current = before;
+        if (error instanceof LoginRejectedError) held.current = before;
         throw error;
       }
     },
@@ -260,7 +274,7 @@ export function createAccountOperations(api: CallApi) {
     ): Promise<SignedIn> {
       const before = requireSignedIn();
       // The flow replaces the session; until it succeeds, the old vault is no longer trusted.
-      current = null;
+      held.current = null;
       onProgress?.('password');
       let vault: UnlockedVault;
       try {
@@ -268,11 +282,11 @@ export function createAccountOperations(api: CallApi) {
       } catch (error) {
         // Same user, same keys: a wrong current password or a refused new one keeps the vault open.
         // WARNING: never after a pin mismatch, which means the server is not the one this account trusts.
-        if (!(error instanceof PinMismatchError)) current = before;
+        if (!(error instanceof PinMismatchError)) held.current = before;
         throw error;
       }
       const session = await api(getSession, {});
-      current = { vault, session, name: before.name };
+      held.current = { vault, session, name: before.name, profile: before.profile };
       return { session, name: before.name };
     },
 
@@ -372,7 +386,7 @@ export function createAccountOperations(api: CallApi) {
 
     /** Forgets the vault. The page also terminates this worker, which is what really drops the keys. */
     lock(): void {
-      current = null;
+      held.current = null;
     },
   };
 }

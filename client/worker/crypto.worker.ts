@@ -15,8 +15,11 @@ import {
   utf8,
 } from '../../shared/crypto';
 import { createApiClient } from '../api/call-api';
-import { createAccountOperations } from './account-operations';
+import { type AccountSlot, createAccountOperations } from './account-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
+import { createSpaceOperations } from './space-operations';
+import type { SpaceOperations, TransferOperations } from './space-types';
+import { createTransferOperations } from './transfers';
 
 /**
  * WARNING: nothing this API returns may be key material. Keys are created, unwrapped and used here;
@@ -100,11 +103,20 @@ async function selfTest(): Promise<SelfTestReport> {
 }
 
 // fetch from this worker is same-origin: the session cookie and the Origin header go with it.
-const accounts = createAccountOperations(createApiClient());
+const callApi = createApiClient();
+// WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
+const slot: AccountSlot = { current: null };
+const accounts = createAccountOperations(callApi, slot);
+const spaces = createSpaceOperations({ api: callApi, account: slot });
+const transfers = createTransferOperations({
+  api: callApi,
+  spaceKeyOf: (spaceId) => spaces.spaceKeyOf(spaceId),
+});
 
-type Operations = typeof accounts;
+type Operations = typeof accounts & SpaceOperations & TransferOperations;
+const operations: Operations = { ...accounts, ...spaces, ...transfers };
 
-/** Every account operation, returning an outcome instead of throwing (see ./outcome.ts). */
+/** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
   readonly [K in keyof Operations]: (
     ...args: Parameters<Operations[K]>
@@ -112,7 +124,7 @@ type GuardedOperations = {
 };
 
 function guard<K extends keyof Operations>(name: K): GuardedOperations[K] {
-  const operation = accounts[name] as (...args: unknown[]) => unknown;
+  const operation = operations[name] as (...args: unknown[]) => unknown;
   return ((...args: unknown[]) =>
     outcomeOf(() => Promise.resolve(operation(...args)))) as GuardedOperations[K];
 }
@@ -131,6 +143,29 @@ const guardedOperations: GuardedOperations = {
   ownKeys: guard('ownKeys'),
   checkPassword: guard('checkPassword'),
   lock: guard('lock'),
+  listSpaces: guard('listSpaces'),
+  listDocuments: guard('listDocuments'),
+  documentHistory: guard('documentHistory'),
+  deleteDocument: guard('deleteDocument'),
+  moveDocument: guard('moveDocument'),
+  createFolder: guard('createFolder'),
+  renameFolder: guard('renameFolder'),
+  deleteFolder: guard('deleteFolder'),
+  listThreads: guard('listThreads'),
+  openThread: guard('openThread'),
+  startThread: guard('startThread'),
+  reply: guard('reply'),
+  editMessage: guard('editMessage'),
+  markThreadRead: guard('markThreadRead'),
+  listRequests: guard('listRequests'),
+  createRequest: guard('createRequest'),
+  closeRequest: guard('closeRequest'),
+  getProfile: guard('getProfile'),
+  updateProfile: guard('updateProfile'),
+  uploadFile: guard('uploadFile'),
+  cancelTransfer: guard('cancelTransfer'),
+  prepareStreamedDownload: guard('prepareStreamedDownload'),
+  decryptToBlob: guard('decryptToBlob'),
 };
 
 const api = { selfTest, ...guardedOperations };

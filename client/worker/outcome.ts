@@ -6,6 +6,7 @@ import {
   PasswordRejectedError,
   RecoverySecretFormatError,
 } from '../../shared/flows/account-flows';
+import { NoEscrowAccessError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../api/api-error';
 
@@ -50,11 +51,20 @@ export function toFailure(error: unknown): WorkerFailure {
   if (error instanceof RecoverySecretFormatError) {
     return { status: 0, code: 'recovery_secret_invalid', message: error.message };
   }
+  if (error instanceof TransferCancelledError) {
+    return { status: 0, code: 'cancelled', message: error.message };
+  }
+  if (error instanceof FileDamagedError) {
+    return { status: 0, code: 'file_damaged', message: error.message };
+  }
   if (error instanceof DecryptionError) {
     return { status: 0, code: 'decryption_failed', message: error.message };
   }
   if (error instanceof IntegrityError || error instanceof KluisCryptoError) {
     return { status: 0, code: 'crypto_failed', message: error.message };
+  }
+  if (error instanceof NoEscrowAccessError) {
+    return { status: 0, code: 'no_escrow_access', message: error.message };
   }
   if (error instanceof NotSignedInError) {
     return { status: 0, code: 'not_signed_in', message: error.message };
@@ -74,6 +84,25 @@ export class NotSignedInError extends Error {
   override readonly name = 'NotSignedInError';
   constructor() {
     super('Sign in first: the encryption engine holds no keys.');
+  }
+}
+
+/** The user cancelled a transfer (client/worker/transfers.ts). */
+export class TransferCancelledError extends Error {
+  override readonly name = 'TransferCancelledError';
+  constructor() {
+    super('The transfer was cancelled.');
+  }
+}
+
+/**
+ * A file's content failed authentication (altered, reordered, truncated, extended) or its header
+ * does not match its key: the STREAM format of SECURITY.md 4.4 caught it. No plaintext is handed out.
+ */
+export class FileDamagedError extends Error {
+  override readonly name = 'FileDamagedError';
+  constructor(options?: { cause?: unknown }) {
+    super('This file was altered or is damaged.', options);
   }
 }
 

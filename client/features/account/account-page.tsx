@@ -1,4 +1,4 @@
-// Account: change password (current + new, with the meter), sessions, log out everywhere, key fingerprints.
+// Account: profile (encrypted), change password (current + new, with the meter), sessions, log out everywhere, key fingerprints.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { proxy } from 'comlink';
 import { useState, type FormEvent } from 'react';
@@ -16,6 +16,7 @@ import { PasswordInput } from '../../components/password-input';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import { NewPasswordField } from '../new-password-field';
+import { ProfileForm } from './profile-form';
 
 export function AccountPage() {
   const { t } = useTranslation();
@@ -35,7 +36,10 @@ export function AccountPage() {
         <dd>{session.organisation.name}</dd>
       </dl>
       <div className="two-columns">
-        <ChangePassword />
+        <div className="stack">
+          <ProfileForm />
+          <ChangePassword />
+        </div>
         <div className="stack">
           <Sessions />
           <Keys />

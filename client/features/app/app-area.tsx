@@ -8,14 +8,20 @@ import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { AccountPage } from '../account/account-page';
 import { InvitationsPage } from '../invitations/invitations-page';
+import { loginPathFor } from '../login/return-path';
 import { PeoplePage } from '../people/people-page';
 import { SettingsPage } from '../settings/settings-page';
+import { ClientsPage } from '../spaces/clients-page';
+import { MySpacePage } from '../spaces/my-space-page';
+import { SpacePage } from '../spaces/space-page';
+import { TransfersPanel } from '../spaces/transfers-panel';
 import { HomePage } from './home-page';
 import { UnlockScreen } from './unlock-screen';
 
 export function AppArea() {
   const { t } = useTranslation();
   const { state, probe } = useAccount();
+  const [location] = useLocation();
   const [probeError, setProbeError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -35,7 +41,8 @@ export function AppArea() {
         </div>
       );
     case 'signed-out':
-      return <Redirect to="~/login" replace />;
+      // An e-mail link (/spaces/:id) opens again after signing in.
+      return <Redirect to={`~${loginPathFor(`/app${location}`)}`} replace />;
     case 'locked':
       return <UnlockScreen state={state} />;
     case 'signed-in':
@@ -57,7 +64,13 @@ function SignedInArea() {
 
   const role = session.user.role;
   const staff = role === 'admin' || role === 'team';
-  const items: NavItem[] = [{ href: '/', label: t('nav.home') }];
+  // A client's portal is their own space; staff start at home and open spaces from "Clients".
+  const items: NavItem[] = staff
+    ? [
+        { href: '/', label: t('nav.home') },
+        { href: '/clients', label: t('nav.clients') },
+      ]
+    : [{ href: '/documents', label: t('nav.myDocuments') }];
   if (staff)
     items.push(
       { href: '/people', label: t('nav.people') },
@@ -73,7 +86,12 @@ function SignedInArea() {
       <nav className="app-nav" aria-label={t('nav.label')}>
         <ul>
           {items.map((item) => {
-            const current = item.href === '/' ? location === '/' : location.startsWith(item.href);
+            const current =
+              item.href === '/'
+                ? location === '/'
+                : location.startsWith(item.href) ||
+                  (location.startsWith('/spaces/') &&
+                    (item.href === '/clients' || item.href === '/documents'));
             return (
               <li key={item.href}>
                 <Link
@@ -94,7 +112,12 @@ function SignedInArea() {
         </Alert>
       )}
       <Switch>
-        <Route path="/" component={HomePage} />
+        <Route path="/">{staff ? <HomePage /> : <Redirect to="/documents" replace />}</Route>
+        {staff && <Route path="/clients" component={ClientsPage} />}
+        <Route path="/documents" component={MySpacePage} />
+        <Route path="/spaces/:spaceId" nest>
+          {(params) => <SpacePage spaceId={params.spaceId} />}
+        </Route>
         {staff && <Route path="/people" component={PeoplePage} />}
         {staff && <Route path="/invite" component={InvitationsPage} />}
         {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
@@ -103,6 +126,7 @@ function SignedInArea() {
           <Redirect to="/" replace />
         </Route>
       </Switch>
+      <TransfersPanel />
     </div>
   );
 }

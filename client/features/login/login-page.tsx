@@ -1,13 +1,15 @@
 // /login: sign in with e-mail and password (OPAQUE: the password never leaves the browser).
 import { useTranslation } from 'react-i18next';
-import { useLocation } from 'wouter';
+import { useLocation, useSearchParams } from 'wouter';
 import { useAccount } from '../../account';
 import { Alert } from '../../components/alert';
+import { returnPath } from './return-path';
 import { SignInForm } from './sign-in-form';
 
 export function LoginPage() {
   const { t } = useTranslation();
   const [, navigate] = useLocation();
+  const [params] = useSearchParams();
   const { state } = useAccount();
   const notice = state.kind === 'signed-out' ? state.notice : null;
   const email = state.kind === 'locked' ? state.email : '';
@@ -26,7 +28,7 @@ export function LoginPage() {
           idPrefix="login"
           initialEmail={email}
           submitLabel={t('login.submit')}
-          onSignedIn={() => navigate('/app', { replace: true })}
+          onSignedIn={() => navigate(returnPath(params.get('next')), { replace: true })}
         />
       </div>
       <p className="card-help">{t('login.lockedHint')}</p>

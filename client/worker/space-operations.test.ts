@@ -1,0 +1,248 @@
+// The worker's space operations against a real server on a loopback port: real keys, real ciphertext, real SQLite.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDocument, listUsers } from '../../shared/api';
+import { invite, login, signup } from '../../shared/flows/account-flows';
+import {
+  createTestOrganisation,
+  fast,
+  invitationLinkFor,
+  parseInvitationLink,
+  type Member,
+  type TestOrganisation,
+} from '../../server/test/org-fixture';
+import type { AccountSlot } from './account-operations';
+import { outcomeOf } from './outcome';
+import { createSpaceOperations, type WorkerSpaceOperations } from './space-operations';
+import { createTransferOperations } from './transfers';
+
+const MiB = 1024 * 1024;
+
+interface Engine {
+  readonly slot: AccountSlot;
+  readonly spaces: WorkerSpaceOperations;
+  readonly transfers: ReturnType<typeof createTransferOperations>;
+  readonly member: Member;
+}
+
+let org: TestOrganisation;
+let team: Engine;
+let client: Engine;
+let other: Engine;
+
+/** What the crypto worker holds after a sign-in: the account slot filled by the real login flow. */
+async function engineFor(member: Member): Promise<Engine> {
+  const { vault, bundle } = await login(member.client.api, member.email, member.password, fast);
+  member.vault = vault;
+  const slot: AccountSlot = { current: { vault, session: bundle.session, name: null, profile: bundle.keys.profile } };
+  const spaces = createSpaceOperations({ api: member.client.api, account: slot });
+  const memberFetch: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('Origin', org.testApp.config.publicOrigin);
+    headers.set('Cookie', [...member.client.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    return fetch(input, { ...init, headers });
+  };
+  const transfers = createTransferOperations({
+    api: member.client.api,
+    fetch: memberFetch,
+    baseUrl: org.server.baseUrl,
+    spaceKeyOf: (spaceId) => spaces.spaceKeyOf(spaceId),
+    tuning: { partSize: MiB, progressIntervalMs: 0 },
+  });
+  return { slot, spaces, transfers, member };
+}
+
+/** A second client, invited and signed up through the real flows. */
+async function secondClient(): Promise<Member> {
+  const email = 'bram@klant.test';
+  const password = 'gele-kano-op-de-rivier';
+  await invite(org.admin.client.api, org.admin.vault, { email, role: 'client', language: 'en' });
+  const { token, fragment } = parseInvitationLink(invitationLinkFor(org.testApp, email));
+  const memberClient = org.newClient();
+  const { userId } = await signup(memberClient.api, { token, fragment, name: 'Bram Buiten', password, language: 'en' }, fast);
+  const { vault } = await login(memberClient.api, email, password, fast);
+  return { role: 'client', email, password, userId, client: memberClient, vault };
+}
+
+function fileOf(text: string, name: string, type = 'text/plain'): File {
+  return new File([text], name, { type, lastModified: 1_700_000_000_000 });
+}
+
+async function ownSpaceId(engine: Engine): Promise<string> {
+  const { spaces } = await engine.spaces.listSpaces();
+  const own = spaces.find((space) => space.kind === 'client' && space.clientId === engine.member.userId);
+  if (!own) throw new Error('no own space');
+  return own.id;
+}
+
+async function clientSpaceIdSeenByTeam(): Promise<string> {
+  const { spaces } = await team.spaces.listSpaces();
+  const found = spaces.find((space) => space.clientId === client.member.userId);
+  if (!found) throw new Error('team does not see the client space');
+  return found.id;
+}
+
+beforeAll(async () => {
+  org = await createTestOrganisation(['team', 'client']);
+  team = await engineFor(org.members.team!);
+  client = await engineFor(org.members.client!);
+  other = await engineFor(await secondClient());
+}, 180_000);
+
+afterAll(async () => {
+  await org?.close();
+});
+
+describe('the space directory', () => {
+  it('creates a client’s own space once, sealed to them and to escrow; staff see it with the decrypted name', async () => {
+    const first = await client.spaces.listSpaces();
+    const second = await client.spaces.listSpaces();
+    expect(first.spaces).toHaveLength(1);
+    expect(second.spaces.map((space) => space.id)).toEqual(first.spaces.map((space) => space.id));
+    expect(first.spaces[0]).toMatchObject({ kind: 'client', clientId: client.member.userId, clientEmail: 'client@kluis.test' });
+
+    const staffView = await team.spaces.listSpaces();
+    expect(staffView.needsEscrowAccess).toBe(false);
+    // The team space is made on the first visit of a key holder; clients never see it.
+    expect(staffView.spaces.filter((space) => space.kind === 'team')).toHaveLength(1);
+    const seen = staffView.spaces.find((space) => space.id === first.spaces[0]!.id);
+    expect(seen?.clientName).toBe('client Persoon');
+    expect((await client.spaces.listSpaces()).spaces.some((space) => space.kind === 'team')).toBe(false);
+  });
+
+  it('names a changed profile (sealed under the user key) for its owner and for staff through escrow', async () => {
+    await client.spaces.updateProfile({ name: 'Carla Client', phone: '+31 6 1234 5678', address: 'Dijkweg 1, Hoorn', notes: 'Belt liever ’s ochtends' });
+    expect(await client.spaces.getProfile()).toEqual({ name: 'Carla Client', phone: '+31 6 1234 5678', address: 'Dijkweg 1, Hoorn', notes: 'Belt liever ’s ochtends' });
+    const { users } = await team.member.client.api(listUsers, {});
+    const stored = users.find((user) => user.id === client.member.userId);
+    expect(stored?.profile).not.toContain('Carla');
+    const staffView = await team.spaces.listSpaces();
+    expect(staffView.spaces.find((space) => space.clientId === client.member.userId)?.clientName).toBe('Carla Client');
+  });
+});
+
+describe('documents', () => {
+  it('lists names sorted the way people read them (numbers by value), and the other side decrypts them', async () => {
+    const spaceId = await ownSpaceId(client);
+    const names = ['Factuur 10.txt', 'factuur 2.txt', 'Aangifte 2024.txt', 'Factuur 1.txt'];
+    for (const name of names) {
+      await client.transfers.uploadFile(`t-${name}`, fileOf(`inhoud van ${name}`, name), { kind: 'new-document', spaceId, folderId: null, requestItemId: null }, () => undefined);
+    }
+    const listing = await team.spaces.listDocuments(await clientSpaceIdSeenByTeam());
+    const listed = listing.documents.map((document) => document.current.name).filter((name) => name && names.includes(name));
+    expect(listed).toEqual(['Aangifte 2024.txt', 'Factuur 1.txt', 'factuur 2.txt', 'Factuur 10.txt']);
+    const first = listing.documents.find((document) => document.current.name === 'Factuur 1.txt');
+    expect(first?.current).toMatchObject({ size: 'inhoud van Factuur 1.txt'.length, type: 'text/plain', number: 1 });
+  });
+
+  it('keeps versions and leaves a tombstone naming who deleted it', async () => {
+    const spaceId = await ownSpaceId(client);
+    const target = { kind: 'new-document', spaceId, folderId: null, requestItemId: null } as const;
+    const created = await client.transfers.uploadFile('v1', fileOf('versie een', 'Contract.txt'), target, () => undefined);
+    await team.transfers.uploadFile('v2', fileOf('versie twee', 'Contract (getekend).txt'), { kind: 'new-version', spaceId, documentId: created.id }, () => undefined);
+
+    const history = await client.spaces.documentHistory(created.id);
+    expect(history.versions.map((version) => [version.number, version.name])).toEqual([
+      [1, 'Contract.txt'],
+      [2, 'Contract (getekend).txt'],
+    ]);
+    expect(history.versions[1]?.uploadedBy).toBe(team.member.userId);
+
+    const deleted = await client.spaces.deleteDocument(created.id);
+    expect(deleted).toMatchObject({ deletedBy: client.member.userId, current: { name: 'Contract (getekend).txt' } });
+    const seenByTeam = await team.spaces.listDocuments(spaceId);
+    expect(seenByTeam.documents.find((document) => document.id === created.id)).toMatchObject({
+      deletedBy: client.member.userId,
+      versionCount: 2,
+    });
+  });
+
+  it('makes, renames and lists folders under encrypted names, and moves documents into them', async () => {
+    const spaceId = await ownSpaceId(client);
+    const folder = await client.spaces.createFolder(spaceId, null, 'Belastingen');
+    const renamed = await client.spaces.renameFolder(spaceId, folder.id, 'Belastingen 2024');
+    expect(renamed.name).toBe('Belastingen 2024');
+    const document = await client.transfers.uploadFile('f', fileOf('x', 'Aanslag.txt'), { kind: 'new-document', spaceId, folderId: null, requestItemId: null }, () => undefined);
+    const moved = await team.spaces.moveDocument(document.id, folder.id);
+    expect(moved.folderId).toBe(folder.id);
+    const listing = await team.spaces.listDocuments(spaceId);
+    expect(listing.folders.find((candidate) => candidate.id === folder.id)?.name).toBe('Belastingen 2024');
+    const stored = await org.testApp.db.selectFrom('folders').select('name').where('id', '=', folder.id).executeTakeFirstOrThrow();
+    expect(stored.name).not.toContain('Belastingen');
+  });
+});
+
+describe('messages', () => {
+  it('a thread started by the team with an attachment is read and answered by the client; an edit is a revision', async () => {
+    const spaceId = await clientSpaceIdSeenByTeam();
+    const attachment = await team.transfers.uploadFile('a', fileOf('%PDF-1.7 offerte', 'Offerte.pdf', 'application/pdf'), { kind: 'new-document', spaceId, folderId: null, requestItemId: null }, () => undefined);
+    const started = await team.spaces.startThread(spaceId, 'Uw aangifte', 'Zie bijlage, graag akkoord.', [attachment.id]);
+    expect(started.thread.subject).toBe('Uw aangifte');
+
+    const threads = await client.spaces.listThreads(spaceId);
+    const thread = threads.find((candidate) => candidate.id === started.thread.id);
+    expect(thread).toMatchObject({ subject: 'Uw aangifte', unreadCount: 1, messageCount: 1 });
+    const opened = await client.spaces.openThread(started.thread.id);
+    expect(opened.messages[0]).toMatchObject({ attachments: [attachment.id], revisions: [{ revision: 1, text: 'Zie bijlage, graag akkoord.' }] });
+    await client.spaces.markThreadRead(started.thread.id);
+    expect((await client.spaces.listThreads(spaceId)).find((candidate) => candidate.id === started.thread.id)?.unreadCount).toBe(0);
+
+    const reply = await client.spaces.reply(started.thread.id, 'Akkord!', []);
+    const edited = await client.spaces.editMessage(started.thread.id, reply.id, 'Akkoord!');
+    expect(edited.revisions.map((revision) => [revision.revision, revision.text])).toEqual([
+      [1, 'Akkord!'],
+      [2, 'Akkoord!'],
+    ]);
+    const seenByTeam = await team.spaces.openThread(started.thread.id);
+    expect(seenByTeam.messages.at(-1)?.revisions.at(-1)?.text).toBe('Akkoord!');
+    // Only the author edits.
+    const refused = await outcomeOf(() => team.spaces.editMessage(started.thread.id, reply.id, 'Nee'));
+    expect(refused).toMatchObject({ ok: false, failure: { code: 'message_not_editable' } });
+  });
+});
+
+describe('document requests', () => {
+  it('a checklist made by the team reads back on the client’s side, and an upload against an item shows', async () => {
+    const spaceId = await clientSpaceIdSeenByTeam();
+    const request = await team.spaces.createRequest(spaceId, {
+      title: 'Aangifte 2024',
+      description: 'Graag voor de deadline',
+      dueDate: '2099-05-01',
+      items: ['Jaaropgave werkgever', 'WOZ-beschikking'],
+    });
+    const item = request.items[0]!;
+    await client.transfers.uploadFile('r', fileOf('jaaropgave', 'Jaaropgave.pdf'), { kind: 'new-document', spaceId, folderId: null, requestItemId: item.id }, () => undefined);
+    const seen = (await client.spaces.listRequests(spaceId)).find((candidate) => candidate.id === request.id);
+    expect(seen).toMatchObject({ title: 'Aangifte 2024', description: 'Graag voor de deadline', dueDate: '2099-05-01' });
+    expect(seen?.items.map((candidate) => [candidate.description, candidate.documentIds.length])).toEqual([
+      ['Jaaropgave werkgever', 1],
+      ['WOZ-beschikking', 0],
+    ]);
+    const closed = await team.spaces.closeRequest(request.id);
+    expect(closed.closedBy).toBe(team.member.userId);
+  });
+});
+
+describe('another client', () => {
+  it('cannot open, list or read anything of the first client’s space', async () => {
+    const spaceId = await ownSpaceId(client);
+    const { documents } = await client.spaces.listDocuments(spaceId);
+    const mine = (await other.spaces.listSpaces()).spaces;
+    expect(mine.map((space) => space.clientId)).toEqual([other.member.userId]);
+    expect(await outcomeOf(() => other.spaces.listDocuments(spaceId))).toMatchObject({ ok: false, failure: { code: 'space_not_found' } });
+    expect(await outcomeOf(() => other.spaces.listThreads(spaceId))).toMatchObject({ ok: false, failure: { code: 'space_not_found' } });
+    expect(await outcomeOf(() => other.spaces.documentHistory(documents[0]!.id))).toMatchObject({ ok: false, failure: { code: 'document_not_found' } });
+    await expect(other.member.client.api(getDocument, { params: { documentId: documents[0]!.id } })).rejects.toMatchObject({ code: 'document_not_found' });
+  });
+
+  it('a locked engine holds no keys: every operation answers not_signed_in', async () => {
+    const spaceId = await ownSpaceId(client);
+    const saved = client.slot.current;
+    client.slot.current = null;
+    try {
+      expect(await outcomeOf(() => client.spaces.listDocuments(spaceId))).toMatchObject({ ok: false, failure: { code: 'not_signed_in' } });
+      expect(await outcomeOf(() => client.spaces.listSpaces())).toMatchObject({ ok: false, failure: { code: 'not_signed_in' } });
+    } finally {
+      client.slot.current = saved;
+    }
+  });
+});
