@@ -7,6 +7,7 @@ import {
   type Page,
   type WebError,
 } from '@playwright/test';
+import { startTestSmtpServer, type TestSmtpServer } from '../server/test/smtp-server';
 import { captureRequests, type RequestLog } from './support/requests';
 import { startKluisServer, type KluisServer } from './support/server';
 
@@ -132,3 +133,30 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 });
 
 export { expect };
+
+/**
+ * `test` with a server of its own per worker that mails through a real in-process SMTP server
+ * (`smtp`), so invitations and notices are read the way a person reads them: from the mailbox.
+ */
+export const testWithMail = test.extend<object, { smtp: TestSmtpServer }>({
+  smtp: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern even with no dependencies.
+    async ({}, use) => {
+      const smtp = await startTestSmtpServer();
+      await use(smtp);
+      await smtp.close();
+    },
+    { scope: 'worker' },
+  ],
+  kluisServer: [
+    async ({ smtp }, use) => {
+      const server = await startKluisServer({ env: { SMTP_URL: smtp.url } });
+      try {
+        await use(server);
+      } finally {
+        await server.stop();
+      }
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+});

@@ -13,6 +13,8 @@ export interface KluisServer {
   readonly origin: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The server's process id (for a last-resort kill when the caller exits abruptly). */
+  readonly pid: number | undefined;
   /** Everything the server printed so far (stdout and stderr interleaved). */
   output(): string;
   /** The first match of `pattern` in the output, waiting for it up to `timeoutMs`. */
@@ -98,7 +100,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  return { origin, port, dataDir, output: () => output, waitForOutput, stop };
+  return { origin, port, dataDir, pid: child.pid, output: () => output, waitForOutput, stop };
 }
 
 async function waitForHealth(
