@@ -63,6 +63,11 @@ export async function insertBlob(db: Db | Trx, row: BlobRow): Promise<void> {
   await db.insertInto('blobs').values(row).execute();
 }
 
+/** Only for a blob no version uses (the caller checks, in the same transaction). */
+export async function deleteBlobRow(db: Db | Trx, id: string): Promise<void> {
+  await db.deleteFrom('blobs').where('id', '=', id).execute();
+}
+
 export async function findBlob(db: Db | Trx, id: string): Promise<BlobRow | undefined> {
   return db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -267,6 +267,38 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     expect((await auditEvents('upload.expired', uploadId)).map((e) => JSON.parse(e.details) as unknown)).toEqual([{ size: 2 * MiB, partCount: 2 }]);
   });
 
+  it('a completed upload never filed as a document loses its blob when it expires; a filed one keeps it', async () => {
+    const unfiled = await uploadWhole('client', randomBytes(3000));
+    const filed = await uploadWhole('client', randomBytes(4000));
+    const spaceId = purposeOf('client').slice('space:'.length);
+    const id = () => randomBytes(16).toString('base64url');
+    const created = await call('client', 'POST', `/api/spaces/${spaceId}/documents`, {
+      json: { documentId: id(), folderId: null, requestItemId: null, version: { versionId: id(), blobId: filed.blobId, wrappedFileKey: 'A'.repeat(80), metadata: 'B'.repeat(80) } },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const objectPath = (blobId: string) => join('objects', blobId.slice(0, 2), blobId.slice(2, 4), blobId);
+    expect(await filesUnder(blobDir())).toEqual(expect.arrayContaining([objectPath(unfiled.blobId), objectPath(filed.blobId)]));
+
+    await org.testApp.db
+      .updateTable('uploads')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', 'in', [unfiled.uploadId, filed.uploadId])
+      .execute();
+    await org.testApp.services.uploads.sweepExpiredUploads();
+
+    const rows = await org.testApp.db.selectFrom('blobs').select('id').where('id', 'in', [unfiled.blobId, filed.blobId]).execute();
+    expect(rows.map((row) => row.id)).toEqual([filed.blobId]);
+    const files = await filesUnder(blobDir());
+    expect(files).toContain(objectPath(filed.blobId));
+    expect(files).not.toContain(objectPath(unfiled.blobId));
+    expect((await auditEvents('upload.discarded', unfiled.blobId)).map((e) => JSON.parse(e.details) as unknown)).toEqual([{ uploadId: unfiled.uploadId, size: 3000 }]);
+    expect(await auditEvents('upload.discarded', filed.blobId)).toEqual([]);
+    // The filed version still downloads.
+    const version = await org.testApp.db.selectFrom('document_versions').select('id').where('blob_id', '=', filed.blobId).executeTakeFirstOrThrow();
+    const content = await call('client', 'GET', `/api/versions/${version.id}/content`);
+    expect([content.status, content.bytes.length]).toEqual([200, 4000]);
+  });
+
   it('blob_not_found for unknown blobs and, identically, for another user\'s blob; range_not_satisfiable', async () => {
     const { blobId } = await uploadWhole('client', randomBytes(5000));
     expect(codeOf(await call('team', 'GET', blobPath(blobId)))).toEqual([404, 'blob_not_found']);

@@ -15,6 +15,7 @@ import type { Config } from '../env';
 import { fail } from '../errors';
 import { newId } from '../lib/ids';
 import {
+  deleteBlobRow,
   deleteUpload,
   deleteUploadParts,
   findBlob,
@@ -28,6 +29,7 @@ import {
   upsertUploadPart,
 } from '../repositories/uploads.repository';
 import type { Actor } from './account-deps';
+import { findVersionByBlob } from '../repositories/documents.repository';
 import { recordAuditEvent } from './audit.service';
 import { assertSpaceRoom, requireSpace, spaceIdOfPurpose } from './space-access';
 
@@ -348,6 +350,7 @@ export function createUploadsService(deps: UploadsDeps) {
         for (const upload of due) {
           await withLock(upload.id, async () => {
             await blobs.deleteParts(upload.id);
+            let unfiled: string | null = null;
             await db.transaction().execute(async (trx) => {
               await deleteUpload(trx, upload.id);
               if (upload.status === 'open') {
@@ -358,7 +361,25 @@ export function createUploadsService(deps: UploadsDeps) {
                   details: { size: upload.size, partCount: upload.part_count },
                 });
               }
+              // A completed upload that never became a document version: with its upload row gone
+              // it can never be filed (documents.service), so its blob goes too. In the same
+              // transaction as the check, so a filing either committed first (the blob stays) or
+              // finds no blob (blob_not_found).
+              if (upload.status === 'completed' && upload.blob_id && !(await findVersionByBlob(trx, upload.blob_id))) {
+                await deleteBlobRow(trx, upload.blob_id);
+                await recordAuditEvent(trx, {
+                  action: 'upload.discarded',
+                  targetType: 'blob',
+                  targetId: upload.blob_id,
+                  details: { uploadId: upload.id, size: upload.size },
+                });
+                unfiled = upload.blob_id;
+              }
             });
+            if (unfiled) {
+              // After the commit: a failure leaves an unreferenced file (logged), never a row without its file.
+              await blobs.delete(unfiled).catch((error: unknown) => logger.warn({ err: error, blobId: unfiled }, 'the blob of a discarded upload could not be deleted'));
+            }
           });
           removed += 1;
         }
