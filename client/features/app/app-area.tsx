@@ -111,6 +111,8 @@ function SignedInArea() {
           <p>{t('account.expired')}</p>
         </Alert>
       )}
+      {/* In the flow above the page, not floating over it: it must never cover a row's buttons. */}
+      <TransfersPanel />
       <Switch>
         <Route path="/">{staff ? <HomePage /> : <Redirect to="/documents" replace />}</Route>
         {staff && <Route path="/clients" component={ClientsPage} />}
@@ -126,7 +128,6 @@ function SignedInArea() {
           <Redirect to="/" replace />
         </Route>
       </Switch>
-      <TransfersPanel />
     </div>
   );
 }
