@@ -76,6 +76,23 @@ describe('mergeJson', () => {
     });
   });
 
+  it('writes metrics with another section into that section, even when its own group is replaced in the same run', async () => {
+    const path = join(dir, 'bench.json');
+    await writeFile(path, JSON.stringify({ crypto: { stale_key: 1 }, list: { old: 2 } }));
+    const files = new GroupReport('files');
+    files.add('upload_mib_s', 'upload', 70);
+    files.add('raw_aesgcm_mib_s', 'browser raw', 470, 'MiB/s', { section: 'crypto' });
+    files.add('decrypt_10k_ms', 'list', 300, 'ms', { section: 'list' });
+    const crypto = new GroupReport('crypto');
+    crypto.add('node_raw_aesgcm_mib_s', 'node raw', 460);
+    await mergeJson(path, [files, crypto], { node: 'v20' });
+    const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    expect(written.files).toEqual({ upload_mib_s: 70 });
+    expect(written.crypto).toEqual({ node_raw_aesgcm_mib_s: 460, raw_aesgcm_mib_s: 470 });
+    expect(written.list).toEqual({ old: 2, decrypt_10k_ms: 300 });
+    expect(renderTable(files, 'files')).toContain('crypto.raw_aesgcm_mib_s');
+  });
+
   it('refuses to overwrite a file that is not a JSON object', async () => {
     const path = join(dir, 'bench.json');
     await writeFile(path, '[1, 2]');

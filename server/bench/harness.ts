@@ -15,6 +15,11 @@ export interface Metric {
   readonly unit: string;
   /** Repeated in the final summary. */
   readonly summary: boolean;
+  /**
+   * Top-level JSON key the metric is written under: the group's own name unless the issue asks for
+   * another (the browser bench writes `crypto.raw_aesgcm_mib_s` and `list.decrypt_10k_ms`).
+   */
+  readonly section: string;
 }
 
 const KEY = /^[a-z][a-z0-9_]*$/;
@@ -31,14 +36,16 @@ export class GroupReport {
     label: string,
     value: MetricValue,
     unit = '',
-    options: { summary?: boolean } = {},
+    options: { summary?: boolean; section?: string } = {},
   ): void {
+    const section = options.section ?? this.group;
     if (!KEY.test(key)) throw new Error(`bench metric key ${key} is not snake_case`);
-    if (this.metrics.some((m) => m.key === key))
-      throw new Error(`bench metric ${this.group}.${key} recorded twice`);
+    if (!KEY.test(section)) throw new Error(`bench section ${section} is not snake_case`);
+    if (this.metrics.some((m) => m.key === key && m.section === section))
+      throw new Error(`bench metric ${section}.${key} recorded twice`);
     if (typeof value === 'number' && !Number.isFinite(value))
-      throw new Error(`bench metric ${this.group}.${key} is ${value}`);
-    this.metrics.push({ key, label, value, unit, summary: options.summary ?? false });
+      throw new Error(`bench metric ${section}.${key} is ${value}`);
+    this.metrics.push({ key, label, value, unit, summary: options.summary ?? false, section });
   }
 
   /** A finding or an explanation printed under the table. */
@@ -46,13 +53,18 @@ export class GroupReport {
     this.notes.push(text);
   }
 
-  json(): Record<string, MetricValue> {
+  /** The metrics of one top-level JSON section (the group's own by default). */
+  json(section = this.group): Record<string, MetricValue> {
     return Object.fromEntries(
-      this.metrics.map((m) => [
-        m.key,
-        typeof m.value === 'number' ? roundForJson(m.value) : m.value,
-      ]),
+      this.metrics
+        .filter((m) => m.section === section)
+        .map((m) => [m.key, typeof m.value === 'number' ? roundForJson(m.value) : m.value]),
     );
+  }
+
+  /** Sections other than the group's own that this report writes into. */
+  otherSections(): string[] {
+    return [...new Set(this.metrics.map((m) => m.section))].filter((s) => s !== this.group);
   }
 }
 
@@ -154,7 +166,7 @@ export function renderTable(report: GroupReport, title: string): string {
     m.label,
     formatValue(m.value),
     m.unit,
-    `${report.group}.${m.key}`,
+    `${m.section}.${m.key}`,
   ]);
   const header = ['measurement', 'value', 'unit', 'key'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -178,7 +190,7 @@ export function renderSummary(reports: readonly GroupReport[]): string {
   const rows = reports.flatMap((r) =>
     r.metrics
       .filter((m) => m.summary)
-      .map((m) => [`${r.group}.${m.key}`, formatValue(m.value), m.unit]),
+      .map((m) => [`${m.section}.${m.key}`, formatValue(m.value), m.unit]),
   );
   if (rows.length === 0) return '';
   const keyWidth = Math.max(...rows.map((r) => r[0]!.length));
@@ -221,6 +233,13 @@ export async function mergeJson(
   for (const report of reports) {
     merged[report.group] = report.json();
     metaByGroup[report.group] = meta;
+  }
+  // Then metrics written into another group's section, so a group replaced whole above keeps them.
+  for (const report of reports) {
+    for (const section of report.otherSections()) {
+      const current = merged[section];
+      merged[section] = { ...(isObject(current) ? current : {}), ...report.json(section) };
+    }
   }
   merged.meta = metaByGroup;
   // Written aside and renamed: a reader never sees half a file.

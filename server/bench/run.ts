@@ -14,10 +14,11 @@ import {
   renderSummary,
   renderTable,
 } from './harness';
+import { filesGroup } from './files-group';
 import { serverGroup } from './server-group';
 
 /** Every group, in running order. A new group is a module exporting a BenchGroup, listed here. */
-const GROUPS: readonly BenchGroup[] = [cryptoGroup, serverGroup];
+const GROUPS: readonly BenchGroup[] = [cryptoGroup, serverGroup, filesGroup];
 
 const USAGE = `Usage: npm run bench -- [--only <${GROUPS.map((g) => g.name).join('|')}>] [--json FILE] [--cpu-prof DIR]
   --only <group>   run one group (repeatable)
