@@ -1,6 +1,7 @@
 // The download service worker (/download-sw.js, scope /download/): streams one version's ciphertext through decryption into a file download.
 // The file-stream modules of shared/crypto, not its index: the index also loads the OPAQUE client
 // (a 424 kB WebAssembly module) that this worker never uses.
+import { concatBytes } from '../shared/crypto/bytes';
 import { KluisCryptoError } from '../shared/crypto/errors';
 import { importSecretKey } from '../shared/crypto/keys';
 import { decryptFileStream, plaintextFileSize } from '../shared/crypto/stream';
@@ -23,6 +24,9 @@ import type { StreamedDownloadGrant } from './worker/transfers';
  * Tampering or truncation makes the response body ERROR, not end: only then does Chromium discard
  * the partial file (FACTS.md "Truncation is only caught if the stream errors").
  */
+
+/** Plaintext handed to the browser per enqueue. */
+const ENQUEUE_BYTES = 1024 * 1024;
 
 // The service worker globals this file uses (tsconfig has the DOM library, not WebWorker).
 interface SwExtendableEvent extends Event {
@@ -195,17 +199,31 @@ async function answer(entry: Pending): Promise<Response> {
       },
       async pull(controller) {
         try {
-          const next = await reader.read();
-          if (cancelled) return;
-          if (next.done) {
+          // About 1 MiB per enqueue: each one is a hop into the browser's download pipe.
+          const pieces: Uint8Array[] = [];
+          let bytes = 0;
+          let finished = false;
+          while (bytes < ENQUEUE_BYTES) {
+            const next = await reader.read();
+            if (cancelled) return;
+            if (next.done) {
+              finished = true;
+              break;
+            }
+            pieces.push(next.value);
+            bytes += next.value.length;
+          }
+          if (bytes > 0) {
+            done += bytes;
+            controller.enqueue(pieces.length === 1 ? pieces[0]! : concatBytes(...pieces));
+          }
+          if (finished) {
             // The metadata is authentic too: an authentic file of another length is not this version.
             if (done !== grant.size) throw new WrongLengthError();
             controller.close();
             post(status, { type: 'done', doneBytes: done });
             return;
           }
-          done += next.value.length;
-          controller.enqueue(next.value);
           const now = Date.now();
           if (now - reported >= PROGRESS_INTERVAL_MS) {
             reported = now;

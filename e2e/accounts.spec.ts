@@ -12,6 +12,7 @@ import { repoRoot, startKluisServer } from './support/server';
 // invitation and lock notice is read the way a person would read it: from the mailbox. The journey
 // ends by replacing this server with one in recovery mode: keep it the only test in this file.
 const test = testWithMail;
+test.use({ mailServerFor: 'accounts' });
 
 // Unique per run, so nothing depends on what an earlier test left behind.
 const run = Date.now().toString(36);

@@ -15,6 +15,7 @@ import { encodingsOf, type Secret } from './support/requests';
 import { seedOrganisation, type SeededOrganisation } from './support/seed-organisation';
 
 const test = testWithMail;
+test.use({ mailServerFor: 'documents' });
 
 const MiB = 1024 * 1024;
 const BIG_FILE_BYTES = 200 * MiB;
@@ -280,6 +281,32 @@ test('documents, versions, tombstones and messages between a client and the team
 
       await reloadAndUnlock(teamPage, org.team.password);
       await expect(documentRow(teamPage, png.name)).toContainText(/Deleted by/);
+    });
+
+    await test.step('a blob altered on the server fails to download with a clear message, and no file is saved', async () => {
+      // The 200 MiB file's ciphertext is the only blob of its size: flip one byte in its middle.
+      const blobs = await filesUnder(join(kluisServer.dataDir, 'blobs', 'objects'));
+      const sizes = await Promise.all(blobs.map(async (path) => ({ path, size: (await stat(path)).size })));
+      const target = sizes.filter((blob) => blob.size > BIG_FILE_BYTES);
+      expect(target).toHaveLength(1);
+      const handle = await open(target[0]!.path, 'r+');
+      try {
+        const byte = Buffer.alloc(1);
+        const offset = Math.floor(target[0]!.size / 2);
+        await handle.read(byte, 0, 1, offset);
+        byte[0] = byte[0]! ^ 0x01;
+        await handle.write(byte, 0, 1, offset);
+      } finally {
+        await handle.close();
+      }
+      const started = teamPage.waitForEvent('download', { timeout: 120_000 });
+      await documentRow(teamPage, big.name).getByRole('button', { name: 'Download' }).click();
+      const failed = await started;
+      expect(await failed.failure()).not.toBeNull();
+      await expect(teamPage.getByRole('region', { name: 'Transfers' })).toContainText(
+        'This file was altered or is damaged',
+        { timeout: 120_000 },
+      );
     });
 
     const spaceA = await test.step('a second client sees none of it, through the UI or the API', async () => {

@@ -137,8 +137,11 @@ export { expect };
 /**
  * `test` with a server of its own per worker that mails through a real in-process SMTP server
  * (`smtp`), so invitations and notices are read the way a person reads them: from the mailbox.
+ * Each file names its server with `test.use({ mailServerFor: '<file>' })`: a different value is a
+ * different worker, so no two journeys ever share an organisation.
  */
-export const testWithMail = test.extend<object, { smtp: TestSmtpServer }>({
+export const testWithMail = test.extend<object, { smtp: TestSmtpServer; mailServerFor: string }>({
+  mailServerFor: ['', { scope: 'worker', option: true }],
   smtp: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern even with no dependencies.
     async ({}, use) => {
@@ -149,7 +152,8 @@ export const testWithMail = test.extend<object, { smtp: TestSmtpServer }>({
     { scope: 'worker' },
   ],
   kluisServer: [
-    async ({ smtp }, use) => {
+    async ({ smtp, mailServerFor }, use) => {
+      if (!mailServerFor) throw new Error("name this file's server: test.use({ mailServerFor: '<file>' })");
       const server = await startKluisServer({ env: { SMTP_URL: smtp.url } });
       try {
         await use(server);

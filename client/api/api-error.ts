@@ -35,6 +35,8 @@ export const clientErrorCodes = [
   'file_damaged',
   /** This browser can neither stream a download (no service worker) nor hold the file in memory. */
   'download_unsupported',
+  /** The file being uploaded changed, moved or became unreadable on this computer meanwhile. */
+  'file_changed',
   /** A Team Member or Administrator without the organisation escrow key opened a client space. */
   'no_escrow_access',
 ] as const;

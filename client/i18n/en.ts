@@ -174,6 +174,8 @@ export const en = {
     cancelled: 'Cancelled.',
     file_too_large: 'This file is larger than Kluis accepts.',
     file_damaged: 'This file was altered or is damaged: it cannot be decrypted as it was uploaded.',
+    file_changed:
+      'The file changed or could not be read while it was being uploaded. Upload it again.',
     no_escrow_access:
       'Your account cannot open client spaces yet: an Administrator must first grant you the organisation key (People).',
     download_unsupported:

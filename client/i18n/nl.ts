@@ -180,6 +180,8 @@ export const nl = {
     file_too_large: 'Dit bestand is groter dan Kluis toestaat.',
     file_damaged:
       'Dit bestand is gewijzigd of beschadigd: het kan niet worden ontsleuteld zoals het is geüpload.',
+    file_changed:
+      'Het bestand is gewijzigd of kon niet worden gelezen tijdens het uploaden. Upload het opnieuw.',
     no_escrow_access:
       'Uw account kan cliëntomgevingen nog niet openen: een beheerder moet u eerst de organisatiesleutel geven (Mensen).',
     download_unsupported:

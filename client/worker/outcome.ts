@@ -1,6 +1,6 @@
 // What crosses the worker boundary when an account operation ends: a value, or a failure with a stable code.
 import { ZodError } from 'zod';
-import { DecryptionError, IntegrityError, KluisCryptoError } from '../../shared/crypto';
+import { DecryptionError, IntegrityError, KluisCryptoError, SourceChangedError } from '../../shared/crypto';
 import {
   LoginRejectedError,
   PasswordRejectedError,
@@ -53,6 +53,9 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof TransferCancelledError) {
     return { status: 0, code: 'cancelled', message: error.message };
+  }
+  if (error instanceof SourceChangedError || (error instanceof DOMException && error.name === 'NotReadableError')) {
+    return { status: 0, code: 'file_changed', message: 'The file changed or could not be read while it was uploaded.' };
   }
   if (error instanceof FileDamagedError) {
     return { status: 0, code: 'file_damaged', message: error.message };

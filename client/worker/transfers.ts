@@ -17,7 +17,7 @@ import {
   type SecretKey,
   KluisCryptoError,
   createSha256,
-  encryptFileStream,
+  encryptBlobParts,
   decryptFileStream,
   encryptedFileSize,
   toHex,
@@ -181,37 +181,6 @@ function networkError(cause: unknown): ApiError {
   return new ApiError({ status: 0, code: 'network_error', message: 'The server could not be reached.', cause });
 }
 
-/**
- * Cuts a byte stream into blocks of exactly `size` bytes (the last one shorter). Each block is a
- * fresh buffer, so it can be hashed and wrapped in a Blob while the stream moves on.
- */
-async function* blocksOf(stream: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  let block = new Uint8Array(size);
-  let filled = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      let offset = 0;
-      while (offset < value.length) {
-        const n = Math.min(size - filled, value.length - offset);
-        block.set(value.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        if (filled === size) {
-          yield block;
-          block = new Uint8Array(size);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) yield block.subarray(0, filled);
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
-
 export function createTransferOperations(deps: TransferDeps): TransferOperations {
   const tuning: TransferTuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init));
@@ -313,11 +282,10 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
       const plainDone = () => Math.min(file.size, Math.floor((sentCipherBytes / cipherSize) * file.size));
 
       // WARNING: memory holds at most partsInFlight parts plus the one being cut, never the file.
-      const ciphertext = file.stream().pipeThrough(encryptFileStream(prepared.fileKey, prepared.file));
-      for await (const part of blocksOf(ciphertext, tuning.partSize)) {
-        hasher.update(part);
+      for await (const pieces of encryptBlobParts(prepared.fileKey, prepared.file, file, tuning.partSize)) {
+        for (const piece of pieces) hasher.update(piece);
         const partNumber = partCount++;
-        const body = new Blob([part as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+        const body = new Blob(pieces, { type: 'application/octet-stream' });
         const sending: Promise<void> = sendPart(uploadId, partNumber, body, signal).then(
           () => {
             sentCipherBytes += body.size;

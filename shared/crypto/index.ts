@@ -55,6 +55,8 @@ export {
   FileEncryptor,
   FileDecryptor,
   encryptFileStream,
+  encryptBlobParts,
+  SourceChangedError,
   decryptFileStream,
   encryptedFileSize,
   plaintextFileSize,

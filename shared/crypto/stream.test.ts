@@ -15,7 +15,9 @@ import {
   type FileContext,
   FileDecryptor,
   FileEncryptor,
+  SourceChangedError,
   decryptFileStream,
+  encryptBlobParts,
   encryptFileStream,
   encryptedFileSize,
   plaintextFileSize,
@@ -375,6 +377,64 @@ describe('encryptFileStream / decryptFileStream round trips', () => {
     const [chunkA, chunkB] = [splitCiphertext(a).chunks[0]!, splitCiphertext(b).chunks[0]!];
     expect(toHex(chunkA)).not.toBe(toHex(chunkB));
     expect(toHex((await decryptFile(key, b)).bytes)).toBe(toHex(plaintext));
+  });
+});
+
+describe('encryptBlobParts (uploads: a Blob read in large slices, cut into parts)', () => {
+  async function partsOf(key: SecretKey<'file'>, blob: Blob, partBytes: number, readBytes?: number): Promise<Bytes[]> {
+    const parts: Bytes[] = [];
+    for await (const pieces of encryptBlobParts(key, ctx, blob, partBytes, readBytes === undefined ? {} : { readBytes })) {
+      parts.push(concatBytes(...pieces));
+    }
+    return parts;
+  }
+
+  const cases: [size: number, partBytes: number, readBytes: number][] = [
+    [0, 1000, CHUNK],
+    [1, 7, CHUNK],
+    [CHUNK - 1, 4096, CHUNK],
+    [CHUNK, SEALED_CHUNK, CHUNK],
+    [CHUNK + 1, 100_000, 3 * CHUNK],
+    [5 * CHUNK + 777, 3 * CHUNK + 5, 2 * CHUNK],
+    [9 * CHUNK, 1 << 20, 4 * CHUNK],
+  ];
+
+  it.each(cases)('%i bytes in parts of %i, read %i at a time, decrypt back exactly', async (size, partBytes, readBytes) => {
+    const key = await generateSecretKey('file');
+    const plaintext = patterned(size, size + 11);
+    const parts = await partsOf(key, new Blob([plaintext]), partBytes, readBytes);
+    const total = encryptedFileSize(size);
+    expect(parts.length).toBe(Math.ceil(total / partBytes));
+    parts.slice(0, -1).forEach((part) => expect(part.length).toBe(partBytes));
+    const ciphertext = concatBytes(...parts);
+    expect(ciphertext.length).toBe(total);
+    const result = await decryptFile(key, ciphertext);
+    expect(result.error).toBeUndefined();
+    expect(toHex(result.bytes)).toBe(toHex(plaintext));
+  });
+
+  it('is the same format encryptFileStream writes: its output decrypts chunk by chunk, and a swapped chunk fails', async () => {
+    const key = await generateSecretKey('file');
+    const plaintext = patterned(3 * CHUNK, 5);
+    const ciphertext = concatBytes(...(await partsOf(key, new Blob([plaintext]), 1 << 20)));
+    const header = ciphertext.subarray(0, FILE_HEADER_BYTES);
+    const decryptor = await FileDecryptor.open(key, header, ctx);
+    const body = ciphertext.subarray(FILE_HEADER_BYTES);
+    const second = await decryptor.decryptChunk(1, body.subarray(SEALED_CHUNK, 2 * SEALED_CHUNK), false);
+    expect(toHex(second)).toBe(toHex(plaintext.subarray(CHUNK, 2 * CHUNK)));
+    await expect(decryptor.decryptChunk(0, body.subarray(SEALED_CHUNK, 2 * SEALED_CHUNK), false)).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it('stops with SourceChangedError when the file is shorter than it said (changed on disk meanwhile)', async () => {
+    const key = await generateSecretKey('file');
+    // A Blob whose size claims more than its reads deliver, like a File truncated after it was chosen.
+    class ShrunkBlob extends Blob {
+      override get size(): number {
+        return 6 * CHUNK;
+      }
+    }
+    const shrunk = new ShrunkBlob([patterned(4 * CHUNK, 1)]);
+    await expect(partsOf(key, shrunk, 1 << 20, 2 * CHUNK)).rejects.toBeInstanceOf(SourceChangedError);
   });
 });
 
