@@ -4,10 +4,12 @@ import * as m0001Foundation from './0001_foundation';
 import * as m0002Accounts from './0002_accounts';
 import * as m0003Uploads from './0003_uploads';
 import * as m0004Spaces from './0004_spaces';
+import * as m0005PartDigests from './0005_part_digests';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001Foundation,
   '0002_accounts': m0002Accounts,
   '0003_uploads': m0003Uploads,
   '0004_spaces': m0004Spaces,
+  '0005_part_digests': m0005PartDigests,
 };

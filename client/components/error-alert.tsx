@@ -46,6 +46,7 @@ const knownCodes = [
   'upload_quota_exceeded',
   'upload_expired',
   'upload_digest_mismatch',
+  'part_digest_mismatch',
   'space_not_found',
   'folder_not_found',
   'folder_deleted',

@@ -188,6 +188,7 @@ export const en = {
       'You have too many uploads in progress or too much unfinished data. Wait for them to finish.',
     upload_expired: 'This upload took too long and expired. Upload the file again.',
     upload_digest_mismatch: 'The file changed or was damaged on the way. Upload it again.',
+    part_digest_mismatch: 'Part of the file was damaged on the way several times. Check your connection and upload it again.',
     space_not_found: 'This space does not exist, or you have no access to it.',
     folder_not_found: 'This folder does not exist (any more).',
     folder_deleted: 'This folder was deleted.',

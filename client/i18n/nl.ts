@@ -194,6 +194,7 @@ export const nl = {
       'U hebt te veel uploads tegelijk of te veel onvoltooide gegevens. Wacht tot ze klaar zijn.',
     upload_expired: 'Deze upload duurde te lang en is verlopen. Upload het bestand opnieuw.',
     upload_digest_mismatch: 'Het bestand is onderweg veranderd of beschadigd. Upload het opnieuw.',
+    part_digest_mismatch: 'Een deel van het bestand is onderweg meermaals beschadigd. Controleer uw verbinding en upload het opnieuw.',
     space_not_found: 'Deze ruimte bestaat niet, of u hebt er geen toegang toe.',
     folder_not_found: 'Deze map bestaat niet (meer).',
     folder_deleted: 'Deze map is verwijderd.',

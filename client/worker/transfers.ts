@@ -7,6 +7,9 @@ import {
   createDocument,
   createUpload,
   getDocument,
+  PART_DIGEST_HEADER,
+  formatContentDigest,
+  partsDigestInput,
   spaceUploadPurpose,
   uploadPartPath,
   versionContentPath,
@@ -16,10 +19,10 @@ import {
   type FileContext,
   type SecretKey,
   KluisCryptoError,
-  createSha256,
   encryptBlobParts,
   decryptFileStream,
   encryptedFileSize,
+  sha256,
   toHex,
 } from '../../shared/crypto';
 import {
@@ -29,6 +32,7 @@ import {
   openVersionMetadata,
   prepareVersion,
 } from '../../shared/flows/spaces';
+import { concatBytes } from '../../shared/crypto/bytes';
 import { ApiError } from '../api/api-error';
 import type { CallApi } from '../api/call-api';
 import { FileDamagedError, TransferCancelledError } from './outcome';
@@ -148,10 +152,16 @@ function backoffMs(tuning: TransferTuning, attempt: number): number {
   return ceiling * (0.5 + Math.random() / 2);
 }
 
-/** Failures that may pass by themselves: no answer, a server error, or a part still being written. */
+/** Failures that may pass by themselves: no answer, a server error, a part still being written or damaged on the way. */
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof ApiError)) return false;
-  return error.code === 'network_error' || error.code === 'upload_busy' || error.code === 'rate_limited' || error.status >= 500;
+  return (
+    error.code === 'network_error' ||
+    error.code === 'upload_busy' ||
+    error.code === 'rate_limited' ||
+    error.code === 'part_digest_mismatch' ||
+    error.status >= 500
+  );
 }
 
 /** An error answer of a raw request as the one client error type (like callApi does for JSON calls). */
@@ -221,11 +231,11 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
   }
 
   /** PUTs one part. WARNING: the body is a Blob, never a Uint8Array (FACTS.md: ~8 MiB/s against 65–74 MiB/s in Chromium). */
-  async function sendPart(uploadId: string, partNumber: number, body: Blob, signal: AbortSignal): Promise<void> {
+  async function sendPart(uploadId: string, partNumber: number, body: Blob, digest: Uint8Array, signal: AbortSignal): Promise<void> {
     await withRetries(signal, async () => {
       const response = await rawFetch(uploadPartPath(uploadId, partNumber), {
         method: 'PUT',
-        headers: { 'Content-Type': 'application/octet-stream' },
+        headers: { 'Content-Type': 'application/octet-stream', [PART_DIGEST_HEADER]: formatContentDigest(digest) },
         body,
         signal,
       });
@@ -274,7 +284,7 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     const uploadId = created.uploadId;
 
     try {
-      const hasher = await createSha256();
+      const digests: Uint8Array[] = [];
       const inFlight = new Set<Promise<void>>();
       let failure: { error: unknown } | undefined;
       let sentCipherBytes = 0;
@@ -283,10 +293,14 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
 
       // WARNING: memory holds at most partsInFlight parts plus the one being cut, never the file.
       for await (const pieces of encryptBlobParts(prepared.fileKey, prepared.file, file, tuning.partSize)) {
-        for (const piece of pieces) hasher.update(piece);
+        // One WebCrypto digest per part, off this thread: an incremental hash of the whole file on
+        // this thread (hash-wasm) halved the upload speed (README "Benchmarks", files group).
+        const part = pieces.length === 1 ? pieces[0]! : concatBytes(...pieces);
+        const digest = await sha256(part);
         const partNumber = partCount++;
-        const body = new Blob(pieces, { type: 'application/octet-stream' });
-        const sending: Promise<void> = sendPart(uploadId, partNumber, body, signal).then(
+        digests.push(digest);
+        const body = new Blob([part], { type: 'application/octet-stream' });
+        const sending: Promise<void> = sendPart(uploadId, partNumber, body, digest, signal).then(
           () => {
             sentCipherBytes += body.size;
             report('encrypting', plainDone(), file.size);
@@ -310,8 +324,8 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
       }
 
       report('finishing', file.size, file.size, true);
-      const sha256 = toHex(hasher.digest());
-      const completed = await withRetries(signal, () => deps.api(completeUpload, { params: { id: uploadId }, body: { partCount, sha256 } }, { signal }));
+      const partsSha256 = toHex(await sha256(partsDigestInput(digests)));
+      const completed = await withRetries(signal, () => deps.api(completeUpload, { params: { id: uploadId }, body: { partCount, partsSha256 } }, { signal }));
       const version = { versionId: prepared.versionId, blobId: completed.blobId, wrappedFileKey: prepared.wrappedFileKey, metadata: prepared.metadata };
       const document = await fileVersion(target, documentId, version, signal);
       report('finishing', file.size, file.size, true);

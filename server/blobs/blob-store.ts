@@ -38,13 +38,22 @@ export interface BlobStore {
   /** Deletes the blob; deleting a missing blob is not an error. */
   delete(id: string): Promise<void>;
 
-  /** Writes part `partNumber` of upload `uploadId` to temporary storage; it must be exactly `size` bytes. */
-  stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, size: number): Promise<StagedPart>;
+  /**
+   * Writes part `partNumber` of upload `uploadId` to temporary storage; it must be exactly
+   * `expected.size` bytes with the SHA-256 `expected.sha256` (else BlobLengthError /
+   * BlobDigestMismatchError, and nothing is kept).
+   */
+  stagePart(
+    uploadId: string,
+    partNumber: number,
+    source: AsyncIterable<Uint8Array>,
+    expected: { readonly size: number; readonly sha256: string },
+  ): Promise<StagedPart>;
   /**
    * Joins parts 0 … partCount - 1 of `uploadId` into a new blob, which becomes visible only if its
-   * length and SHA-256 equal `expected` (else BlobDigestMismatchError / BlobLengthError).
+   * length is `expected.size` (else BlobLengthError). The parts were verified when staged.
    */
-  composeParts(uploadId: string, partCount: number, expected: { readonly size: number; readonly sha256: string }): Promise<StoredBlob>;
+  composeParts(uploadId: string, partCount: number, expected: { readonly size: number }): Promise<StoredBlob>;
   /** Deletes every part of `uploadId` (harmless when there are none). */
   deleteParts(uploadId: string): Promise<void>;
   /** Deletes temporary files older than `olderThanMs` (left by a crash mid-write). Returns how many. */

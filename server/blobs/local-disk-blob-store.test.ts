@@ -48,6 +48,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** What stagePart expects of `bytes`: its length and SHA-256. */
+const asPart = (bytes: Uint8Array) => ({ size: bytes.length, sha256: sha256(bytes) });
 
 describe('put, open, size, delete', () => {
   it('stores a blob under a sharded path and reads it back whole and by range', async () => {
@@ -69,7 +71,7 @@ describe('put, open, size, delete', () => {
     const store = createLocalDiskBlobStore({ root });
     for (const id of ['../../etc/passwd', 'a/b', '', 'x'.repeat(23)]) {
       await expect(store.open(id)).rejects.toBeInstanceOf(BlobNotFoundError);
-      await expect(store.stagePart(id, 0, chunksOf(new Uint8Array(1)), 1)).rejects.toBeInstanceOf(BlobNotFoundError);
+      await expect(store.stagePart(id, 0, chunksOf(new Uint8Array(1)), asPart(new Uint8Array(1)))).rejects.toBeInstanceOf(BlobNotFoundError);
     }
   });
 
@@ -97,7 +99,8 @@ describe('capacity (KLUIS_BLOB_CAPACITY_BYTES)', () => {
     // Unknown size: refused mid-stream, once the bytes would pass the limit.
     await expect(store.put(chunksOf(randomBytes(6000), 1000))).rejects.toBeInstanceOf(BlobStoreFullError);
     // Known size: refused before a byte is read.
-    await expect(store.stagePart(newId(), 0, chunksOf(randomBytes(6000)), 6000)).rejects.toBeInstanceOf(BlobStoreFullError);
+    const big = randomBytes(6000);
+    await expect(store.stagePart(newId(), 0, chunksOf(big), asPart(big))).rejects.toBeInstanceOf(BlobStoreFullError);
     expect(await filesUnder(root)).toHaveLength(1);
     await store.delete(first.id);
     await store.put(chunksOf(randomBytes(9000), 1000));
@@ -113,7 +116,7 @@ describe('capacity (KLUIS_BLOB_CAPACITY_BYTES)', () => {
 
 describe('parts', () => {
   async function stageAndCommit(store: BlobStore, uploadId: string, n: number, bytes: Uint8Array): Promise<void> {
-    const staged = await store.stagePart(uploadId, n, chunksOf(bytes), bytes.length);
+    const staged = await store.stagePart(uploadId, n, chunksOf(bytes), asPart(bytes));
     await staged.commit();
   }
 
@@ -121,36 +124,42 @@ describe('parts', () => {
     const store = createLocalDiskBlobStore({ root, capacityBytes: 100_000 });
     const uploadId = newId();
     const parts = [randomBytes(20_000), randomBytes(20_000), randomBytes(7)];
-    const staged = await store.stagePart(uploadId, 1, chunksOf(parts[1]!), 20_000);
+    const staged = await store.stagePart(uploadId, 1, chunksOf(parts[1]!), asPart(parts[1]!));
     expect(await filesUnder(join(root, 'parts'))).toEqual([]);
     await staged.commit();
     await stageAndCommit(store, uploadId, 2, parts[2]!);
     await stageAndCommit(store, uploadId, 0, randomBytes(20_000));
     await stageAndCommit(store, uploadId, 0, parts[0]!); // replaces: the capacity counts it once
     const whole = Buffer.concat(parts);
-    const blob = await store.composeParts(uploadId, 3, { size: whole.length, sha256: sha256(whole) });
+    const blob = await store.composeParts(uploadId, 3, { size: whole.length });
     expect((await readAll(await store.open(blob.id))).equals(whole)).toBe(true);
+    expect(blob.sha256).toBe(sha256(whole));
     await store.deleteParts(uploadId);
     expect(await filesUnder(join(root, 'parts'))).toEqual([]);
   });
 
   it('discards a staged part without a trace', async () => {
     const store = createLocalDiskBlobStore({ root });
-    const staged = await store.stagePart(newId(), 0, chunksOf(randomBytes(100)), 100);
+    const bytes = randomBytes(100);
+    const staged = await store.stagePart(newId(), 0, chunksOf(bytes), asPart(bytes));
     await staged.discard();
     await staged.discard();
     expect(await filesUnder(root)).toEqual([]);
   });
 
-  it('never creates a blob whose SHA-256 or length does not match', async () => {
-    const store = createLocalDiskBlobStore({ root });
+  it('never stages a part whose SHA-256 does not match, nor creates a blob of another length', async () => {
+    // Room for the stored part and one 10,000-byte join: only if the refused part gave its room back.
+    const store = createLocalDiskBlobStore({ root, capacityBytes: 16_000 });
     const uploadId = newId();
     const bytes = randomBytes(5000);
     await stageAndCommit(store, uploadId, 0, bytes);
-    await expect(store.composeParts(uploadId, 1, { size: 5000, sha256: sha256(randomBytes(5000)) })).rejects.toBeInstanceOf(BlobDigestMismatchError);
-    await expect(store.composeParts(uploadId, 1, { size: 5001, sha256: sha256(bytes) })).rejects.toBeInstanceOf(BlobLengthError);
-    await expect(store.composeParts(uploadId, 2, { size: 10_000, sha256: sha256(bytes) })).rejects.toBeInstanceOf(BlobNotFoundError);
+    const other = randomBytes(5000);
+    await expect(store.stagePart(uploadId, 0, chunksOf(other), { size: 5000, sha256: sha256(bytes) })).rejects.toBeInstanceOf(BlobDigestMismatchError);
+    await expect(store.composeParts(uploadId, 1, { size: 5001 })).rejects.toBeInstanceOf(BlobLengthError);
+    await expect(store.composeParts(uploadId, 2, { size: 10_000 })).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await filesUnder(root)).toEqual([join('parts', uploadId, '0')]);
+    const blob = await store.composeParts(uploadId, 1, { size: 5000 });
+    expect((await readAll(await store.open(blob.id))).equals(bytes)).toBe(true);
   });
 
   it('fails a commit and leaves no temp file when the part directory cannot be made', async () => {
@@ -158,7 +167,8 @@ describe('parts', () => {
     const uploadId = newId();
     await mkdir(join(root, 'parts'), { recursive: true });
     await writeFile(join(root, 'parts', uploadId), 'in the way');
-    const staged = await store.stagePart(uploadId, 0, chunksOf(randomBytes(100)), 100);
+    const bytes = randomBytes(100);
+    const staged = await store.stagePart(uploadId, 0, chunksOf(bytes), asPart(bytes));
     await expect(staged.commit()).rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) as string });
     expect(await filesUnder(root)).toEqual([join('parts', uploadId)]);
   });
@@ -167,7 +177,8 @@ describe('parts', () => {
     const store = createLocalDiskBlobStore({ root });
     await mkdir(join(root, 'tmp'), { recursive: true });
     await writeFile(join(root, 'tmp', 'left-by-a-crash.tmp'), 'x');
-    const staged = await store.stagePart(newId(), 0, chunksOf(randomBytes(10)), 10);
+    const bytes = randomBytes(10);
+    const staged = await store.stagePart(newId(), 0, chunksOf(bytes), asPart(bytes));
     expect(await store.sweepTemporary(-1000)).toBe(1);
     await staged.commit();
     expect(await filesUnder(join(root, 'tmp'))).toEqual([]);

@@ -316,13 +316,20 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       capacity.release(size);
     },
 
-    async stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, size: number): Promise<StagedPart> {
+    async stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, expected: { readonly size: number; readonly sha256: string }): Promise<StagedPart> {
       assertId(uploadId, 'upload');
-      const m = newMetering(size, null);
+      const m = newMetering(expected.size, createHash('sha256'));
       const tempPath = await writeTemporary(source, m);
+      if (m.hash?.digest('hex') !== expected.sha256) {
+        // WARNING: verified before commit can run: a part whose digest does not match is never visible.
+        active.delete(tempPath);
+        await rm(tempPath, { force: true });
+        capacity.release(m.reserved);
+        throw new BlobDigestMismatchError(`part ${partNumber} does not have the expected SHA-256`);
+      }
       let settled = false;
       return {
-        size,
+        size: expected.size,
         async commit() {
           if (settled) throw new Error('this part was already committed or discarded');
           settled = true;
@@ -345,7 +352,7 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       };
     },
 
-    async composeParts(uploadId: string, partCount: number, expected: { readonly size: number; readonly sha256: string }): Promise<StoredBlob> {
+    async composeParts(uploadId: string, partCount: number, expected: { readonly size: number }): Promise<StoredBlob> {
       assertId(uploadId, 'upload');
       async function* concatenated(): AsyncGenerator<Uint8Array> {
         for (let n = 0; n < partCount; n++) {
@@ -362,13 +369,6 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
         throw error;
       }
       const sha256 = m.hash?.digest('hex') ?? '';
-      if (sha256 !== expected.sha256) {
-        // WARNING: verified before the rename: a blob whose digest does not match never exists.
-        active.delete(tempPath);
-        await rm(tempPath, { force: true });
-        capacity.release(m.reserved);
-        throw new BlobDigestMismatchError('the joined parts do not have the expected SHA-256');
-      }
       const id = newId();
       try {
         await publish(tempPath, objectPath(id));

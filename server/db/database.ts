@@ -140,6 +140,8 @@ export interface UploadsTable {
   expires_at: string;
   finished_at: string | null;
   blob_id: string | null;
+  /** Hex SHA-256 over the parts' digests in order, set at completion (migrations/0005_part_digests.ts). */
+  parts_sha256: Generated<string | null>;
 }
 
 export interface UploadPartsTable {
@@ -147,6 +149,8 @@ export interface UploadPartsTable {
   part_number: number;
   size: number;
   stored_at: string;
+  /** Hex SHA-256 of the part, verified against the client's Content-Digest; '' if stored before 0005. */
+  sha256: string;
 }
 
 export type BlobRow = Selectable<BlobsTable>;

@@ -23,17 +23,30 @@ export async function sumOpenUploads(db: Db | Trx, userId: string, now: string):
 }
 
 /** Records part `partNumber` as stored (replacing an earlier record of the same part). */
-export async function upsertUploadPart(db: Db | Trx, row: { upload_id: string; part_number: number; size: number; stored_at: string }): Promise<void> {
+export async function upsertUploadPart(
+  db: Db | Trx,
+  row: { upload_id: string; part_number: number; size: number; stored_at: string; sha256: string },
+): Promise<void> {
   await db
     .insertInto('upload_parts')
     .values(row)
-    .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ size: row.size, stored_at: row.stored_at }))
+    .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ size: row.size, stored_at: row.stored_at, sha256: row.sha256 }))
+    .execute();
+}
+
+/** The stored parts with their verified digests, by part number (a part without a digest counts as not stored). */
+export async function listUploadParts(db: Db | Trx, uploadId: string): Promise<{ part_number: number; sha256: string }[]> {
+  return db
+    .selectFrom('upload_parts')
+    .select(['part_number', 'sha256'])
+    .where('upload_id', '=', uploadId)
+    .where('sha256', '!=', '')
+    .orderBy('part_number')
     .execute();
 }
 
 export async function listUploadPartNumbers(db: Db | Trx, uploadId: string): Promise<number[]> {
-  const rows = await db.selectFrom('upload_parts').select('part_number').where('upload_id', '=', uploadId).orderBy('part_number').execute();
-  return rows.map((row) => row.part_number);
+  return (await listUploadParts(db, uploadId)).map((row) => row.part_number);
 }
 
 export async function deleteUploadParts(db: Db | Trx, uploadId: string): Promise<void> {
@@ -44,7 +57,7 @@ export async function deleteUploadParts(db: Db | Trx, uploadId: string): Promise
 export async function finishUpload(
   db: Db | Trx,
   id: string,
-  change: { status: 'completed' | 'aborted'; finished_at: string; blob_id: string | null },
+  change: { status: 'completed' | 'aborted'; finished_at: string; blob_id: string | null; parts_sha256?: string },
 ): Promise<boolean> {
   const result = await db.updateTable('uploads').set(change).where('id', '=', id).where('status', '=', 'open').executeTakeFirst();
   return result.numUpdatedRows === 1n;

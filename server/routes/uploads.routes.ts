@@ -1,7 +1,7 @@
 // Upload routes: start, store a part (raw body), resume state, complete, abort; blob download with Range.
 import { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
-import { endpoints } from '../../shared/api';
+import { PART_DIGEST_HEADER, endpoints, parseContentDigest } from '../../shared/api';
 import { fail } from '../errors';
 import type { AppEnv } from '../http/app-env';
 import type { UploadsService } from '../services/uploads.service';
@@ -62,7 +62,11 @@ export function uploadRoutes(uploads: UploadsService): Hono<AppEnv> {
     if (!octetStream.test(c.req.header('Content-Type') ?? '')) {
       throw fail('unsupported_media_type', 'Send the part as the raw request body with Content-Type: application/octet-stream.');
     }
-    return uploads.storePart(actorOf(c), params.id, params.n, { source: requestBody(c), contentLength: contentLengthOf(c) });
+    const sha256 = parseContentDigest(c.req.header(PART_DIGEST_HEADER));
+    if (!sha256) {
+      throw fail('part_digest_missing', `Send the part's SHA-256 as ${PART_DIGEST_HEADER}: sha-256=:<base64 of the 32-byte digest>: (RFC 9530).`);
+    }
+    return uploads.storePart(actorOf(c), params.id, params.n, { source: requestBody(c), contentLength: contentLengthOf(c), sha256 });
   });
   defineRoute(app, endpoints.completeUpload, ({ params, body }, c) => uploads.completeUpload(actorOf(c), params.id, body));
   defineRoute(app, endpoints.abortUpload, async ({ params }, c) => {

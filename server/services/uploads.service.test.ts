@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobPath, uploadPartPath, type Role } from '../../shared/api';
+import { blobPath, formatContentDigest, partsDigestInput, uploadPartPath, type Role } from '../../shared/api';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { uploadPurposeFor } from '../test/space-fixture';
@@ -32,6 +32,14 @@ const member = (role: Role): Member => (role === 'admin' ? org.admin : org.membe
 const purposeOf = (role: Role) => purposes[role] ?? 'space:AAAAAAAAAAAAAAAAAAAAAA';
 const cookieOf = (role: Role) => [...member(role).client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The Content-Digest header of a part, as the web app sends it. */
+const digestHeader = (bytes: Uint8Array) => ({ 'Content-Digest': formatContentDigest(createHash('sha256').update(bytes).digest()) });
+/** What completion sends for `file` cut into `partSize` parts: SHA-256 over the parts' digests. */
+function partsSha256(file: Uint8Array, partSize = MiB): string {
+  const digests: Uint8Array[] = [];
+  for (let offset = 0; offset < file.length; offset += partSize) digests.push(createHash('sha256').update(file.subarray(offset, offset + partSize)).digest());
+  return sha256(partsDigestInput(digests));
+}
 
 interface RawResponse {
   status: number;
@@ -70,15 +78,15 @@ async function startUpload(role: Role, size: number, partSize = MiB): Promise<{ 
   return r.json as unknown as { uploadId: string; partCount: number };
 }
 
-async function putPart(role: Role, uploadId: string, n: number, bytes: Uint8Array) {
-  return call(role, 'PUT', uploadPartPath(uploadId, n), { bytes });
+async function putPart(role: Role, uploadId: string, n: number, bytes: Uint8Array, headers: Record<string, string> = digestHeader(bytes)) {
+  return call(role, 'PUT', uploadPartPath(uploadId, n), { bytes, headers });
 }
 
 /** Uploads `bytes` whole in `partSize` parts and completes; returns the blob id. */
 async function uploadWhole(role: Role, bytes: Uint8Array, partSize = MiB): Promise<{ uploadId: string; blobId: string }> {
   const { uploadId, partCount } = await startUpload(role, bytes.length, partSize);
   for (let n = 0; n < partCount; n++) expect((await putPart(role, uploadId, n, bytes.subarray(n * partSize, (n + 1) * partSize))).status).toBe(200);
-  const done = await call(role, 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, sha256: sha256(bytes) } });
+  const done = await call(role, 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, partsSha256: partsSha256(bytes, partSize) } });
   expect(done.status, JSON.stringify(done.json)).toBe(200);
   return { uploadId, blobId: done.json.blobId as string };
 }
@@ -109,12 +117,12 @@ describe('the happy path', () => {
     expect((await putPart('client', uploadId, 0, part(0))).status).toBe(200);
     expect((await putPart('client', uploadId, 1, part(1))).status).toBe(200);
 
-    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, sha256: sha256(file) } });
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, partsSha256: partsSha256(file) } });
     expect(done.status).toBe(200);
     const blobId = done.json.blobId as string;
     expect(done.json).toEqual({ blobId, size: file.length });
     // The answer got lost? Asking again gives the same blob.
-    expect((await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, sha256: sha256(file) } })).json).toEqual(done.json);
+    expect((await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 3, partsSha256: partsSha256(file) } })).json).toEqual(done.json);
     expect(await filesUnder(join(blobDir(), 'parts'))).toEqual([]);
 
     const whole = await call('client', 'GET', blobPath(blobId));
@@ -154,11 +162,12 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     const { uploadId } = await startUpload('client', 3 * MiB);
     expect((await putPart('client', uploadId, 0, randomBytes(MiB))).status).toBe(200);
     const unknown = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const part = randomBytes(MiB);
     for (const id of [unknown, uploadId]) {
       for (const [method, path, options] of [
         ['GET', `/api/uploads/${id}`, {}],
-        ['PUT', uploadPartPath(id, 0), { bytes: randomBytes(MiB) }],
-        ['POST', `/api/uploads/${id}/complete`, { json: { partCount: 3, sha256: '0'.repeat(64) } }],
+        ['PUT', uploadPartPath(id, 0), { bytes: part, headers: digestHeader(part) }],
+        ['POST', `/api/uploads/${id}/complete`, { json: { partCount: 3, partsSha256: '0'.repeat(64) } }],
         ['DELETE', `/api/uploads/${id}`, {}],
       ] as const) {
         const r = await call('team', method, path, options);
@@ -192,7 +201,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
       });
       const response = await fetch(org.server.baseUrl + uploadPartPath(uploadId, 1), {
         method: 'PUT',
-        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream' },
+        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', ...digestHeader(new Uint8Array(length)) },
         body,
         duplex: 'half',
       } as RequestInit);
@@ -206,31 +215,56 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     await call('client', 'DELETE', `/api/uploads/${uploadId}`);
   });
 
+  it('part_digest_missing (absent or malformed Content-Digest) and part_digest_mismatch leave the stored part as it was', async () => {
+    const file = randomBytes(MiB + 10);
+    const { uploadId } = await startUpload('client', file.length);
+    const first = file.subarray(0, MiB);
+    expect((await putPart('client', uploadId, 0, first)).status).toBe(200);
+    const other = randomBytes(MiB);
+    expect(codeOf(await putPart('client', uploadId, 0, other, {}))).toEqual([400, 'part_digest_missing']);
+    for (const value of ['sha-256=abc', 'sha-512=:AAAA:', `sha-256=:${Buffer.alloc(31).toString('base64')}:`]) {
+      expect(codeOf(await putPart('client', uploadId, 0, other, { 'Content-Digest': value })), value).toEqual([400, 'part_digest_missing']);
+    }
+    // The body of another part under this part's digest: damaged on the way.
+    const mismatch = await putPart('client', uploadId, 0, other, digestHeader(first));
+    expect(codeOf(mismatch)).toEqual([400, 'part_digest_mismatch']);
+    expect(mismatch.json.error?.message).toContain('Part 0');
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+    // Other algorithms beside sha-256 are ignored (RFC 9530 allows several).
+    const last = file.subarray(MiB);
+    const both = `sha-512=:${createHash('sha512').update(last).digest('base64')}:, ${digestHeader(last)['Content-Digest']}`;
+    expect((await putPart('client', uploadId, 1, last, { 'Content-Digest': both })).status).toBe(200);
+    // Part 0 is still the first copy: the completion over the original digests succeeds, byte-identical.
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 2, partsSha256: partsSha256(file) } });
+    expect(done.status, JSON.stringify(done.json)).toBe(200);
+    expect((await call('client', 'GET', blobPath(done.json.blobId as string))).bytes.equals(file)).toBe(true);
+  });
+
   it('upload_incomplete (listing the missing parts), part_count_mismatch, upload_digest_mismatch; then completes', async () => {
     const file = randomBytes(4 * MiB);
     const { uploadId } = await startUpload('client', file.length);
     await putPart('client', uploadId, 1, file.subarray(MiB, 2 * MiB));
     const complete = (json: unknown) => call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json });
-    const incomplete = await complete({ partCount: 4, sha256: sha256(file) });
+    const incomplete = await complete({ partCount: 4, partsSha256: partsSha256(file) });
     expect(codeOf(incomplete)).toEqual([409, 'upload_incomplete']);
     expect(incomplete.json.error?.message).toContain('Parts 0, 2, 3 are missing');
     expect(incomplete.json.error?.issues).toEqual([0, 2, 3].map((n) => ({ path: `parts.${n}`, message: 'missing' })));
     for (const n of [0, 2, 3]) await putPart('client', uploadId, n, file.subarray(n * MiB, (n + 1) * MiB));
-    expect(codeOf(await complete({ partCount: 5, sha256: sha256(file) }))).toEqual([409, 'part_count_mismatch']);
+    expect(codeOf(await complete({ partCount: 5, partsSha256: partsSha256(file) }))).toEqual([409, 'part_count_mismatch']);
 
     const blobsBefore = await org.testApp.db.selectFrom('blobs').select('id').execute();
-    expect(codeOf(await complete({ partCount: 4, sha256: sha256(randomBytes(8)) }))).toEqual([422, 'upload_digest_mismatch']);
+    expect(codeOf(await complete({ partCount: 4, partsSha256: sha256(randomBytes(8)) }))).toEqual([422, 'upload_digest_mismatch']);
     // No blob came into existence; the parts are still there.
     expect(await org.testApp.db.selectFrom('blobs').select('id').execute()).toEqual(blobsBefore);
     expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json).toMatchObject({ status: 'open', storedParts: [0, 1, 2, 3] });
-    expect((await complete({ partCount: 4, sha256: sha256(file) })).status).toBe(200);
+    expect((await complete({ partCount: 4, partsSha256: partsSha256(file) })).status).toBe(200);
   });
 
   it('upload_completed and upload_aborted for parts and completions after the end; a repeated abort is harmless', async () => {
     const { uploadId } = await uploadWhole('client', randomBytes(1000));
     expect(codeOf(await putPart('client', uploadId, 0, randomBytes(1000)))).toEqual([409, 'upload_completed']);
     expect(codeOf(await call('client', 'DELETE', `/api/uploads/${uploadId}`))).toEqual([409, 'upload_completed']);
-    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, sha256: '1'.repeat(64) } }))).toEqual([
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, partsSha256: '1'.repeat(64) } }))).toEqual([
       409,
       'upload_completed',
     ]);
@@ -240,7 +274,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     expect((await call('client', 'DELETE', `/api/uploads/${aborted.uploadId}`)).status).toBe(204);
     expect((await call('client', 'DELETE', `/api/uploads/${aborted.uploadId}`)).status).toBe(204);
     expect(codeOf(await putPart('client', aborted.uploadId, 1, randomBytes(MiB)))).toEqual([409, 'upload_aborted']);
-    expect(codeOf(await call('client', 'POST', `/api/uploads/${aborted.uploadId}/complete`, { json: { partCount: 2, sha256: '1'.repeat(64) } }))).toEqual([
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${aborted.uploadId}/complete`, { json: { partCount: 2, partsSha256: '1'.repeat(64) } }))).toEqual([
       409,
       'upload_aborted',
     ]);
@@ -254,7 +288,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     await putPart('client', uploadId, 0, randomBytes(MiB));
     await org.testApp.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', uploadId).execute();
     expect(codeOf(await putPart('client', uploadId, 1, randomBytes(MiB)))).toEqual([410, 'upload_expired']);
-    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 2, sha256: '1'.repeat(64) } }))).toEqual([
+    expect(codeOf(await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 2, partsSha256: '1'.repeat(64) } }))).toEqual([
       410,
       'upload_expired',
     ]);
@@ -333,12 +367,12 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     const actor: Actor = { userId: client.userId, role: 'client', sessionId: 'test', authenticatedAt: new Date().toISOString(), ip: null };
     const bytes = randomBytes(1000);
     const { uploadId } = await service.createUpload(actor, { size: 1000, partSize: MiB, purpose: purposeOf('client') });
-    await service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000 });
-    const completion = service.completeUpload(actor, uploadId, { partCount: 1, sha256: sha256(bytes) });
+    await service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000, sha256: createHash('sha256').update(bytes).digest() });
+    const completion = service.completeUpload(actor, uploadId, { partCount: 1, partsSha256: partsSha256(bytes) });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000 })).rejects.toMatchObject({ code: 'upload_busy' });
+    await expect(service.storePart(actor, uploadId, 0, { source: toAsync([bytes]), contentLength: 1000, sha256: createHash('sha256').update(bytes).digest() })).rejects.toMatchObject({ code: 'upload_busy' });
     await expect(service.abortUpload(actor, uploadId)).rejects.toMatchObject({ code: 'upload_busy' });
-    await expect(service.completeUpload(actor, uploadId, { partCount: 1, sha256: sha256(bytes) })).rejects.toMatchObject({ code: 'upload_busy' });
+    await expect(service.completeUpload(actor, uploadId, { partCount: 1, partsSha256: partsSha256(bytes) })).rejects.toMatchObject({ code: 'upload_busy' });
     releaseCompose();
     expect((await completion).size).toBe(1000);
   });
@@ -374,7 +408,7 @@ describe('durability and failures', () => {
         port: url.port,
         path: url.pathname,
         method: 'PUT',
-        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', 'Content-Length': MiB },
+        headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', 'Content-Length': MiB, ...digestHeader(part) },
       });
       req.on('error', () => resolve());
       req.write(part.subarray(0, MiB / 2), () => setTimeout(() => req.destroy(), 50));
@@ -386,7 +420,7 @@ describe('durability and failures', () => {
     expect(await filesUnder(join(blobDir(), 'parts', uploadId))).toEqual([]);
 
     expect((await putPart('client', uploadId, 0, part)).status).toBe(200);
-    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, sha256: sha256(part) } });
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, partsSha256: partsSha256(part) } });
     expect((await call('client', 'GET', blobPath(done.json.blobId as string))).bytes.equals(part)).toBe(true);
   });
 
@@ -418,15 +452,17 @@ describe('durability and failures', () => {
     /** Uploads `size` random bytes one part at a time (one reused buffer), downloads them, compares digests. */
     async function roundTrip(size: number): Promise<void> {
       const uploadHash = createHash('sha256');
+      const digests: Uint8Array[] = [];
       const { uploadId, partCount } = await startUpload('team', size, partSize);
       for (let n = 0; n < partCount; n++) {
         randomFillSync(buffer);
         uploadHash.update(buffer);
+        digests.push(createHash('sha256').update(buffer).digest());
         expect((await putPart('team', uploadId, n, buffer)).status).toBe(200);
         sample();
       }
       const digest = uploadHash.digest('hex');
-      const done = await call('team', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, sha256: digest } });
+      const done = await call('team', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount, partsSha256: sha256(partsDigestInput(digests)) } });
       expect(done.json).toMatchObject({ size });
       sample();
       const response = await fetch(org.server.baseUrl + blobPath(done.json.blobId as string), {
@@ -474,7 +510,7 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
         Cookie: [...client.client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
       };
       if (body?.json !== undefined) headers['Content-Type'] = 'application/json';
-      if (body?.bytes) headers['Content-Type'] = 'application/octet-stream';
+      if (body?.bytes) Object.assign(headers, { 'Content-Type': 'application/octet-stream', ...digestHeader(body.bytes) });
       const response = await fetch(small.server.baseUrl + path, {
         method,
         headers,
@@ -494,7 +530,7 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
     const full = await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) });
     expect([full.status, full.json.error?.code]).toEqual([507, 'storage_full']);
     // Joining needs room for the whole file beside its parts.
-    const joining = await request('POST', `/api/uploads/${firstId}/complete`, { json: { partCount: 3, sha256: sha256(file) } });
+    const joining = await request('POST', `/api/uploads/${firstId}/complete`, { json: { partCount: 3, partsSha256: partsSha256(file) } });
     expect([joining.status, joining.json.error?.code]).toEqual([507, 'storage_full']);
     expect((await request('GET', `/api/uploads/${firstId}`)).json.storedParts).toEqual([0, 1, 2]);
     expect(await filesUnder(join(small.testApp.config.blobDir, 'tmp'))).toEqual([]);

@@ -1,6 +1,7 @@
 // Resumable part-wise uploads into the blob store, blob downloads, and the sweeper of abandoned uploads.
 import type { Logger } from 'pino';
-import { MAX_PART_COUNT, partCountOf, partLength, type CreateUploadBody, type UploadState } from '../../shared/api';
+import { createHash } from 'node:crypto';
+import { MAX_PART_COUNT, partCountOf, partLength, partsDigestInput, type CreateUploadBody, type UploadState } from '../../shared/api';
 import {
   BlobDigestMismatchError,
   BlobLengthError,
@@ -25,6 +26,7 @@ import {
   insertUpload,
   listExpiredUploads,
   listUploadPartNumbers,
+  listUploadParts,
   sumOpenUploads,
   upsertUploadPart,
 } from '../repositories/uploads.repository';
@@ -49,6 +51,8 @@ export interface PartBody {
   readonly source: AsyncIterable<Uint8Array>;
   /** The Content-Length header, when the client sent one. */
   readonly contentLength: number | null;
+  /** The part's SHA-256 from its Content-Digest header (32 bytes). */
+  readonly sha256: Uint8Array;
 }
 
 /** Runs functions one at a time per key (this process). Scale-out would need a lock in the database instead. */
@@ -209,11 +213,15 @@ export function createUploadsService(deps: UploadsDeps) {
       if (body.contentLength !== null && body.contentLength !== expected) {
         throw fail('part_length_mismatch', `Part ${partNumber} must be exactly ${expected} bytes; the request declares ${body.contentLength}.`);
       }
+      const sha256 = Buffer.from(body.sha256).toString('hex');
       let staged: StagedPart;
       try {
-        staged = await blobs.stagePart(uploadId, partNumber, body.source, expected);
+        staged = await blobs.stagePart(uploadId, partNumber, body.source, { size: expected, sha256 });
       } catch (error) {
         if (error instanceof BlobStoreFullError) storageFull(error);
+        if (error instanceof BlobDigestMismatchError) {
+          throw fail('part_digest_mismatch', `Part ${partNumber} does not match its Content-Digest: it was damaged on the way. Send it again.`, { cause: error });
+        }
         if (error instanceof BlobLengthError) {
           const got = error.received > expected ? 'more' : `only ${error.received}`;
           throw fail('part_length_mismatch', `Part ${partNumber} must be exactly ${expected} bytes; the body had ${got}.`, { cause: error });
@@ -232,7 +240,7 @@ export function createUploadsService(deps: UploadsDeps) {
             if (error instanceof BlobStoreFullError) storageFull(error);
             throw error;
           }
-          await upsertUploadPart(db, { upload_id: uploadId, part_number: partNumber, size: expected, stored_at: nowIso() });
+          await upsertUploadPart(db, { upload_id: uploadId, part_number: partNumber, size: expected, stored_at: nowIso(), sha256 });
         });
       } finally {
         await staged.discard();
@@ -241,15 +249,16 @@ export function createUploadsService(deps: UploadsDeps) {
     },
 
     /**
-     * Joins the parts into one blob, which only comes into existence if length and SHA-256 match
-     * (checked while writing, before the rename). Repeating a successful completion answers the
-     * same blob, so a client whose answer got lost can ask again.
+     * Joins the parts into one blob once the client's digest of the part digests matches the
+     * digests verified when the parts were stored; the blob only comes into existence with the
+     * declared length (checked while writing, before the rename). Repeating a successful completion
+     * answers the same blob, so a client whose answer got lost can ask again.
      */
-    async completeUpload(actor: Actor, uploadId: string, body: { partCount: number; sha256: string }) {
+    async completeUpload(actor: Actor, uploadId: string, body: { partCount: number; partsSha256: string }) {
       const upload = await requireOwnUpload(actor, uploadId);
       if (upload.status === 'completed' && upload.blob_id) {
         const blob = await findBlob(db, upload.blob_id);
-        if (blob && blob.sha256 === body.sha256 && body.partCount === upload.part_count) return { blobId: blob.id, size: blob.size };
+        if (blob && upload.parts_sha256 === body.partsSha256 && body.partCount === upload.part_count) return { blobId: blob.id, size: blob.size };
         throw fail('upload_completed', 'This upload was already completed with other contents.');
       }
       if (upload.status === 'aborted') throw fail('upload_aborted', 'This upload was cancelled; start a new one.');
@@ -259,7 +268,8 @@ export function createUploadsService(deps: UploadsDeps) {
       }
       await withLock(uploadId, async () => {
         assertAcceptsParts(await findUpload(db, uploadId));
-        const stored = new Set(await listUploadPartNumbers(db, uploadId));
+        const parts = await listUploadParts(db, uploadId);
+        const stored = new Set(parts.map((part) => part.part_number));
         const missing: number[] = [];
         for (let n = 0; n < upload.part_count; n++) if (!stored.has(n)) missing.push(n);
         if (missing.length > 0) {
@@ -267,16 +277,19 @@ export function createUploadsService(deps: UploadsDeps) {
             issues: missing.slice(0, 1000).map((n) => ({ path: `parts.${n}`, message: 'missing' })),
           });
         }
+        // Every part 0 … partCount - 1 is stored, once each, in order: the digest list is complete.
+        const digests = parts.map((part) => Buffer.from(part.sha256, 'hex'));
+        const partsSha256 = createHash('sha256').update(partsDigestInput(digests)).digest('hex');
+        if (partsSha256 !== body.partsSha256) {
+          throw fail('upload_digest_mismatch', 'The stored parts do not match the digests sent: a part was replaced or damaged. Send every part again or start over.');
+        }
         completing.add(uploadId);
       });
       try {
         let blob;
         try {
-          blob = await blobs.composeParts(uploadId, upload.part_count, { size: upload.size, sha256: body.sha256 });
+          blob = await blobs.composeParts(uploadId, upload.part_count, { size: upload.size });
         } catch (error) {
-          if (error instanceof BlobDigestMismatchError) {
-            throw fail('upload_digest_mismatch', 'The uploaded parts do not match the SHA-256 sent; a part was damaged. Send every part again or start over.', { cause: error });
-          }
           if (error instanceof BlobStoreFullError) storageFull(error);
           throw error;
         }
@@ -284,7 +297,7 @@ export function createUploadsService(deps: UploadsDeps) {
         try {
           await db.transaction().execute(async (trx) => {
             await insertBlob(trx, { id: blob.id, size: blob.size, sha256: blob.sha256, created_by: actor.userId, created_at: finishedAt });
-            if (!(await finishUpload(trx, uploadId, { status: 'completed', finished_at: finishedAt, blob_id: blob.id }))) {
+            if (!(await finishUpload(trx, uploadId, { status: 'completed', finished_at: finishedAt, blob_id: blob.id, parts_sha256: body.partsSha256 }))) {
               throw fail('upload_busy', 'This upload changed while it was being completed.');
             }
             await recordAuditEvent(trx, {

@@ -1,6 +1,16 @@
 // Test helper: spaces made through the real API, and stand-in envelopes (random base64url: the server never decrypts).
 import { createHash, randomBytes } from 'node:crypto';
-import { createDocument, createSpace, listSpaces, spaceUploadPurpose, uploadPartPath, type NewVersion, type Role } from '../../shared/api';
+import {
+  createDocument,
+  createSpace,
+  formatContentDigest,
+  listSpaces,
+  partsDigestInput,
+  spaceUploadPurpose,
+  uploadPartPath,
+  type NewVersion,
+  type Role,
+} from '../../shared/api';
 import { invite, login, signup } from '../../shared/flows/account-flows';
 import { newId } from '../lib/ids';
 import { fast, invitationLinkFor, parseInvitationLink, type Member, type TestOrganisation } from './org-fixture';
@@ -67,10 +77,11 @@ export async function uploadBlob(org: TestOrganisation, member: Member, purpose:
   const started = await rawCall(org, member, 'POST', '/api/uploads', { json: { size: bytes.length, partSize: 1024 * 1024, purpose } });
   if (started.status !== 201) throw new Error(`upload refused: ${JSON.stringify(started.json)}`);
   const uploadId = started.json.uploadId as string;
-  const part = await rawCall(org, member, 'PUT', uploadPartPath(uploadId, 0), { bytes });
+  const digest = createHash('sha256').update(bytes).digest();
+  const part = await rawCall(org, member, 'PUT', uploadPartPath(uploadId, 0), { bytes, headers: { 'Content-Digest': formatContentDigest(digest) } });
   if (part.status !== 200) throw new Error(`part refused: ${JSON.stringify(part.json)}`);
   const done = await rawCall(org, member, 'POST', `/api/uploads/${uploadId}/complete`, {
-    json: { partCount: 1, sha256: createHash('sha256').update(bytes).digest('hex') },
+    json: { partCount: 1, partsSha256: createHash('sha256').update(partsDigestInput([digest])).digest('hex') },
   });
   if (done.status !== 200) throw new Error(`completion refused: ${JSON.stringify(done.json)}`);
   return done.json.blobId as string;
