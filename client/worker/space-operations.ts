@@ -318,23 +318,31 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
     async listDocuments(spaceId: string): Promise<DocumentListing> {
       const key = await spaceKeyOf(spaceId);
       const folders: Folder[] = [];
-      const summaries: DocumentSummary[] = [];
+      // Each page is decrypted while the next one is fetched (WebCrypto runs off this thread).
+      const pages: Promise<DocumentView[]>[] = [];
+      let started: number | undefined;
       let cursor: string | undefined;
-      do {
-        const page = await api(listDocumentsEndpoint, {
-          params: { spaceId },
-          query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
-        });
-        folders.push(...page.folders);
-        summaries.push(...page.documents);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-
-      const started = performance.now();
+      try {
+        do {
+          const page = await api(listDocumentsEndpoint, {
+            params: { spaceId },
+            query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
+          });
+          started ??= performance.now();
+          folders.push(...page.folders);
+          pages.push(mapLimited(page.documents, 256, (document) => documentView(key, document)));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+      } catch (error) {
+        // Pages already decrypting settle unobserved otherwise.
+        await Promise.allSettled(pages);
+        throw error;
+      }
       const [folderViews, documents] = await Promise.all([
         Promise.all(folders.map((folder) => folderView(key, spaceId, folder))),
-        mapLimited(summaries, 256, (document) => documentView(key, document)),
+        Promise.all(pages).then((decrypted) => decrypted.flat()),
       ]);
+      started ??= performance.now();
       const decryptMs = Math.round(performance.now() - started);
       documents.sort((a, b) => {
         const an = a.current.name;

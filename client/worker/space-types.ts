@@ -79,7 +79,7 @@ export interface DocumentListing {
   readonly folders: readonly FolderView[];
   /** Sorted by decrypted name (locale-aware, numeric), undecryptable rows last. */
   readonly documents: readonly DocumentView[];
-  /** Milliseconds the worker spent decrypting (shown nowhere; the bench reads it). */
+  /** Milliseconds from the first page's arrival until every document was decrypted (shown nowhere; for profiling). */
   readonly decryptMs: number;
 }
 

@@ -340,10 +340,26 @@ export const filesGroup: BenchGroup = {
     await context.clearCookies();
     await signIn(teamPage, org.team);
     await teamPage.getByRole('link', { name: 'Clients' }).click();
-    const listStarted = performance.now();
+    // Timed inside the page, from the click event to the frame after the first sorted row is in the
+    // DOM: Playwright's own waitFor polls at up to 500 ms intervals, too coarse for this.
+    const shown = teamPage.evaluate(
+      (text) =>
+        new Promise<number>((resolve) => {
+          let clickedAt = NaN;
+          document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
+          const hasRow = () => [...document.querySelectorAll('[role="row"]')].some((row) => row.textContent?.includes(text));
+          const observer = new MutationObserver(() => {
+            if (!hasRow()) return;
+            observer.disconnect();
+            requestAnimationFrame(() => resolve(performance.now() - clickedAt));
+          });
+          observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+        }),
+      'Factuur 00000',
+    );
     await teamPage.getByRole('link', { name: listClient.name }).click();
-    await teamPage.getByRole('row').filter({ hasText: 'Factuur 00000' }).waitFor({ timeout: 120_000 });
-    const listMs = performance.now() - listStarted;
+    const listMs = await shown;
+    if (!Number.isFinite(listMs)) throw new BenchFailure('the click on the client was not seen by the page');
     report.add('decrypt_10k_ms', 'open a space of 10,000 documents: fetch, decrypt in the worker, sort, first rows shown (target < 1000)', listMs, 'ms', {
       summary: true,
       section: 'list',
