@@ -207,6 +207,15 @@ test('documents, versions, tombstones and messages between a client and the team
       await expectNoSeriousA11yViolations(clientPage, 'an empty client space');
       await uploadFiles(clientPage, [pdf, png, big]);
       await expectNoSeriousA11yViolations(clientPage, 'the documents list');
+      // The parts went through the OPFS spool (client/worker/part-spool.ts), which kept nothing.
+      const spooled = await clientPage.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        const spool = await root.getDirectoryHandle('kluis-upload-parts');
+        const names: string[] = [];
+        for await (const name of (spool as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+        return names;
+      });
+      expect(spooled).toEqual([]);
     });
 
     const teamPage = await newPage();

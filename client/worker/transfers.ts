@@ -36,6 +36,7 @@ import { concatBytes } from '../../shared/crypto/bytes';
 import { ApiError } from '../api/api-error';
 import type { CallApi } from '../api/call-api';
 import { FileDamagedError, TransferCancelledError } from './outcome';
+import { openPartSpool } from './part-spool';
 import { documentViewOf, versionViewOf } from './space-views';
 import type {
   DocumentView,
@@ -282,6 +283,20 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
       deps.api(createUpload, { body: { size: cipherSize, partSize: tuning.partSize, purpose: spaceUploadPurpose(target.spaceId) } }, { signal }),
     );
     const uploadId = created.uploadId;
+    // Parts go to OPFS where it works (the browser process then keeps no copy of them, part-spool.ts).
+    const spool = await openPartSpool(uploadId);
+    let spooling = spool !== null;
+    /** The request body of a part: its spooled File, or an in-memory Blob when spooling is unavailable or failed (quota, disk). */
+    const bodyOf = async (partNumber: number, part: Uint8Array<ArrayBuffer>): Promise<Blob> => {
+      if (spool && spooling) {
+        try {
+          return await spool.store(partNumber, part);
+        } catch {
+          spooling = false;
+        }
+      }
+      return new Blob([part], { type: 'application/octet-stream' });
+    };
 
     try {
       const digests: Uint8Array[] = [];
@@ -299,18 +314,20 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
         const digest = await sha256(part);
         const partNumber = partCount++;
         digests.push(digest);
-        const body = new Blob([part], { type: 'application/octet-stream' });
-        const sending: Promise<void> = sendPart(uploadId, partNumber, body, digest, signal).then(
-          () => {
-            sentCipherBytes += body.size;
-            report('encrypting', plainDone(), file.size);
-          },
-          (error: unknown) => {
-            failure ??= { error };
-            // The first failure stops the other parts at once.
-            job.controller.abort(error);
-          },
-        );
+        const body = await bodyOf(partNumber, part);
+        const sending: Promise<void> = sendPart(uploadId, partNumber, body, digest, signal)
+          .then(
+            () => {
+              sentCipherBytes += body.size;
+              report('encrypting', plainDone(), file.size);
+            },
+            (error: unknown) => {
+              failure ??= { error };
+              // The first failure stops the other parts at once.
+              job.controller.abort(error);
+            },
+          )
+          .finally(() => spool?.release(partNumber));
         inFlight.add(sending);
         void sending.finally(() => inFlight.delete(sending));
         while (inFlight.size >= tuning.partsInFlight && !failure) await Promise.race(inFlight);
@@ -334,6 +351,8 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
       // Until the blob is filed the upload is ours to abandon (after completion it is no longer open).
       await abandon(uploadId);
       throw error;
+    } finally {
+      await spool?.close();
     }
   }
 
