@@ -316,7 +316,9 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
     listSpaces: directory,
 
     async listDocuments(spaceId: string): Promise<DocumentListing> {
-      const key = await spaceKeyOf(spaceId);
+      // The space key (a request and an RSA unwrap when not cached) is opened while the first page loads.
+      const opening = spaceKeyOf(spaceId);
+      opening.catch(() => undefined); // observed below, or superseded by the page's own error
       const folders: Folder[] = [];
       // Each page is decrypted while the next one is fetched (WebCrypto runs off this thread).
       const pages: Promise<DocumentView[]>[] = [];
@@ -328,9 +330,10 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
             params: { spaceId },
             query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
           });
+          const spaceKey = await opening;
           started ??= performance.now();
           folders.push(...page.folders);
-          pages.push(mapLimited(page.documents, 256, (document) => documentView(key, document)));
+          pages.push(mapLimited(page.documents, 256, (document) => documentView(spaceKey, document)));
           cursor = page.nextCursor ?? undefined;
         } while (cursor !== undefined);
       } catch (error) {
@@ -338,6 +341,7 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
         await Promise.allSettled(pages);
         throw error;
       }
+      const key = await opening;
       const [folderViews, documents] = await Promise.all([
         Promise.all(folders.map((folder) => folderView(key, spaceId, folder))),
         Promise.all(pages).then((decrypted) => decrypted.flat()),
