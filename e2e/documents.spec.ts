@@ -193,11 +193,13 @@ test('documents, versions, tombstones and messages between a client and the team
     const subject = `Uw aangifte ${marker('ONDERWERP')}`;
     const message = `Hierbij de aangifte, graag controleren ${marker('BERICHT')}`;
     const reply = `Dank u, ziet er goed uit ${marker('ANTWOORD')}`;
+    const folderName = `Jaarstukken ${marker('MAP')}`;
     const plaintexts: Secret[] = [
       ...[pdf, png, big, teamDocument, teamVersion2].flatMap((file) => [file.name, ...file.samples]),
       subject,
       message,
       reply,
+      folderName,
     ];
 
     const clientPage = page;
@@ -316,6 +318,29 @@ test('documents, versions, tombstones and messages between a client and the team
         'This file was altered or is damaged',
         { timeout: 120_000 },
       );
+    });
+
+    await test.step('the team member files a document into a new folder; the client finds it there', async () => {
+      await teamPage.getByRole('button', { name: 'New folder' }).click();
+      await teamPage.getByRole('dialog').getByLabel('Folder name').fill(folderName);
+      await teamPage.getByRole('dialog').getByRole('button', { name: 'Create folder' }).click();
+      const folderButton = (page: Page) => page.getByRole('button', { name: `Folder: ${folderName}` });
+      await expect(folderButton(teamPage)).toBeVisible();
+      await documentRow(teamPage, pdf.name).getByRole('button', { name: 'Move' }).click();
+      const dialog = teamPage.getByRole('dialog');
+      await dialog.getByLabel('Move to').selectOption({ label: folderName });
+      await expectNoSeriousA11yViolations(teamPage, 'the move dialog');
+      await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+      await expect(documentRow(teamPage, pdf.name)).toHaveCount(0);
+
+      await reloadAndUnlock(clientPage, clientA.password);
+      await folderButton(clientPage).click();
+      await expect(documentRow(clientPage, pdf.name)).toBeVisible();
+      // And back to the top level, by the client this time.
+      await documentRow(clientPage, pdf.name).getByRole('button', { name: 'Move' }).click();
+      await clientPage.getByRole('dialog').getByLabel('Move to').selectOption({ label: 'All documents (top level)' });
+      await clientPage.getByRole('dialog').getByRole('button', { name: 'Move', exact: true }).click();
+      await expect(clientPage.getByText('This folder is empty.')).toBeVisible();
     });
 
     const spaceA = await test.step('a second client sees none of it, through the UI or the API', async () => {

@@ -7,7 +7,7 @@ import { ErrorAlert, errorText } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { FilePicker } from '../../components/file-picker';
 import { formatDateTime } from '../../i18n/format';
-import type { DocumentView, SpaceView } from '../../worker/space-types';
+import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
 import { useDocumentHistory } from './space-queries';
 import type { TransferActions } from './transfer-bridge';
 import { formatBytes } from './transfer-format';
@@ -165,6 +165,24 @@ export function PreviewDialog({
   );
 }
 
+/** The action of a dialog: busy while it runs, closes the dialog when done, keeps the error to show otherwise. */
+function useDialogAction(action: () => Promise<unknown>, onDone: () => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      onDone();
+    } catch (failure) {
+      setError(failure);
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 export function FolderNameDialog({
   title,
   initial,
@@ -180,23 +198,14 @@ export function FolderNameDialog({
 }) {
   const { t } = useTranslation();
   const [name, setName] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: FormEvent) => {
+  const { busy, error, run } = useDialogAction(() => onSubmit(name.trim()), onClose);
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit(name.trim());
-      onClose();
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
+    void run();
   };
   return (
     <Dialog id="folder-name" open title={title} onClose={onClose}>
-      <form className="form" onSubmit={(event) => void submit(event)}>
+      <form className="form" onSubmit={submit}>
         {error !== null && <ErrorAlert error={error} />}
         <Field
           id="folder-name-input"
@@ -245,19 +254,7 @@ export function ConfirmDialog({
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-      onClose();
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: confirm } = useDialogAction(onConfirm, onClose);
   return (
     <Dialog id={id} open title={title} onClose={onClose}>
       <p>{body}</p>
@@ -275,6 +272,91 @@ export function ConfirmDialog({
           {t('common.cancel')}
         </button>
       </div>
+    </Dialog>
+  );
+}
+
+/** Where a document can go: the top level or any live folder, each shown with its path. */
+function moveTargets(folders: readonly FolderView[], topLevel: string, unreadable: string): { id: string | null; label: string }[] {
+  const byId = new Map(folders.map((folder) => [folder.id, folder]));
+  const labelOf = (folder: FolderView): string | null => {
+    const names: string[] = [];
+    const seen = new Set<string>();
+    for (let current: FolderView | undefined = folder; current; current = current.parentId === null ? undefined : byId.get(current.parentId)) {
+      // A deleted ancestor (or a cycle a server could fake) makes the folder unreachable.
+      if (current.deletedAt !== null || seen.has(current.id)) return null;
+      seen.add(current.id);
+      names.unshift(current.name ?? unreadable);
+      if (current.parentId !== null && !byId.has(current.parentId)) return null;
+    }
+    return names.join(' / ');
+  };
+  const targets = folders.flatMap((folder): { id: string | null; label: string }[] => {
+    const label = labelOf(folder);
+    return label === null ? [] : [{ id: folder.id, label }];
+  });
+  targets.sort((a, b) => a.label.localeCompare(b.label));
+  return [{ id: null, label: topLevel }, ...targets];
+}
+
+/** Moves a document to another folder or to the top level (its versions and history move with it). */
+export function MoveDialog({
+  document,
+  folders,
+  onMove,
+  onClose,
+}: {
+  document: DocumentView;
+  folders: readonly FolderView[];
+  onMove: (folderId: string | null) => Promise<unknown>;
+  onClose: () => void;
+}) {
+  const { t } = useTranslation();
+  const targets = moveTargets(folders, t('documents.moveTopLevel'), t('documents.cannotDecrypt')).filter(
+    (target) => target.id !== document.folderId,
+  );
+  const [choice, setChoice] = useState<string>(targets[0]?.id ?? '');
+  const { busy, error, run } = useDialogAction(() => onMove(choice === '' ? null : choice), onClose);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run();
+  };
+  return (
+    <Dialog
+      id="move-document"
+      open
+      title={t('documents.moveTitle', { name: document.current.name ?? t('documents.cannotDecrypt') })}
+      onClose={onClose}
+    >
+      <form className="form" onSubmit={submit}>
+        {error !== null && <ErrorAlert error={error} />}
+        <Field id="move-target" label={t('documents.moveTo')}>
+          {(describedBy) => (
+            <select
+              id="move-target"
+              className="input"
+              value={choice}
+              autoFocus
+              aria-describedby={describedBy}
+              onChange={(event) => setChoice(event.target.value)}
+            >
+              {targets.map((target) => (
+                <option key={target.id ?? ''} value={target.id ?? ''}>
+                  {target.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <div className="form-actions">
+          <button type="submit" className="button" disabled={busy || targets.length === 0}>
+            {t('documents.moveSubmit')}
+          </button>
+          <button type="button" className="button button-secondary" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      </form>
     </Dialog>
   );
 }

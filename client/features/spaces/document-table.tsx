@@ -34,6 +34,8 @@ export interface DocumentTableProps {
   readonly onPreview: (document: DocumentView) => void;
   readonly onHistory: (document: DocumentView) => void;
   readonly onDelete: (document: DocumentView) => void;
+  /** Offered when there is another place to move to (a folder, or the top level). */
+  readonly onMove?: ((document: DocumentView) => void) | undefined;
 }
 
 type Row =
@@ -183,6 +185,7 @@ function DocumentCells({
   onPreview,
   onHistory,
   onDelete,
+  onMove,
 }: DocumentTableProps & { document: DocumentView; language: string }) {
   const { t } = useTranslation();
   const version = document.current;
@@ -255,6 +258,18 @@ function DocumentCells({
             >
               {t('documents.history')}
             </button>
+            {onMove && (
+              <button
+                type="button"
+                className="button button-small button-secondary"
+                aria-label={t('documents.moveNamed', {
+                  name: name ?? t('documents.cannotDecrypt'),
+                })}
+                onClick={() => onMove(document)}
+              >
+                {t('documents.move')}
+              </button>
+            )}
             <button
               type="button"
               className="button button-small button-secondary"

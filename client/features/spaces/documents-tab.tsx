@@ -7,7 +7,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { FilePicker } from '../../components/file-picker';
 import { QueryStatus } from '../../components/query-status';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
-import { ConfirmDialog, FolderNameDialog, HistoryDialog, PreviewDialog } from './document-dialogs';
+import { ConfirmDialog, FolderNameDialog, HistoryDialog, MoveDialog, PreviewDialog } from './document-dialogs';
 import { DocumentTable } from './document-table';
 import { useRefreshSpace, useSpaceRun } from './space-api';
 import { useDocuments, useNameOf } from './space-queries';
@@ -17,6 +17,7 @@ type Open =
   | { readonly kind: 'history'; readonly document: DocumentView }
   | { readonly kind: 'preview'; readonly document: DocumentView }
   | { readonly kind: 'delete'; readonly document: DocumentView }
+  | { readonly kind: 'move'; readonly document: DocumentView }
   | { readonly kind: 'new-folder' }
   | { readonly kind: 'rename-folder'; readonly folder: FolderView }
   | { readonly kind: 'delete-folder'; readonly folder: FolderView };
@@ -85,6 +86,8 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
       (candidate) => candidate.parentId === folderId && candidate.deletedAt === null,
     );
     const documents = listing.data.documents.filter((document) => document.folderId === folderId);
+    // Somewhere else to go: the top level from inside a folder, or any live folder.
+    const canMove = folderId !== null || listing.data.folders.some((candidate) => candidate.deletedAt === null);
     list =
       folders.length === 0 && documents.length === 0 ? (
         <p className="empty-state">{folder ? t('documents.emptyFolder') : t('documents.empty')}</p>
@@ -102,6 +105,7 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
             remove.reset();
             setOpen({ kind: 'delete', document });
           }}
+          onMove={canMove ? (document) => setOpen({ kind: 'move', document }) : undefined}
         />
       );
   }
@@ -212,6 +216,16 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
           body={t('documents.deleteBody')}
           confirmLabel={t('documents.delete')}
           onConfirm={() => remove.mutateAsync(open.document)}
+          onClose={close}
+        />
+      )}
+      {open?.kind === 'move' && listing.data && (
+        <MoveDialog
+          document={open.document}
+          folders={listing.data.folders}
+          onMove={(target) =>
+            run((api) => api.moveDocument(open.document.id, target)).then(() => refresh(space.id))
+          }
           onClose={close}
         />
       )}
