@@ -208,6 +208,13 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
     await fsyncDirectory(dirname(path));
   }
 
+  /** Deletes a temp file that will not be published and gives back the capacity claimed for it. */
+  async function dropTemporary(tempPath: string, m: Metering): Promise<void> {
+    active.delete(tempPath);
+    await rm(tempPath, { force: true });
+    capacity.release(m.reserved);
+  }
+
   /**
    * Streams `source` into a new temp file and fsyncs it. On any failure the temp file is removed,
    * the claimed capacity released, and the error rethrown (disk full mapped to BlobStoreFullError).
@@ -238,9 +245,7 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       }
       return tempPath;
     } catch (error) {
-      active.delete(tempPath);
-      await rm(tempPath, { force: true });
-      capacity.release(m.reserved);
+      await dropTemporary(tempPath, m);
       throw mapDiskFull(error);
     }
   }
@@ -322,9 +327,7 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       const tempPath = await writeTemporary(source, m);
       if (m.hash?.digest('hex') !== expected.sha256) {
         // WARNING: verified before commit can run: a part whose digest does not match is never visible.
-        active.delete(tempPath);
-        await rm(tempPath, { force: true });
-        capacity.release(m.reserved);
+        await dropTemporary(tempPath, m);
         throw new BlobDigestMismatchError(`part ${partNumber} does not have the expected SHA-256`);
       }
       let settled = false;
@@ -345,9 +348,7 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
         async discard() {
           if (settled) return;
           settled = true;
-          active.delete(tempPath);
-          await rm(tempPath, { force: true });
-          capacity.release(m.reserved);
+          await dropTemporary(tempPath, m);
         },
       };
     },

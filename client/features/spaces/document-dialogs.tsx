@@ -8,6 +8,7 @@ import { Field } from '../../components/field';
 import { FilePicker } from '../../components/file-picker';
 import { formatDateTime } from '../../i18n/format';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
+import { folderPath } from './folder-path';
 import { useDocumentHistory } from './space-queries';
 import type { TransferActions } from './transfer-bridge';
 import { formatBytes } from './transfer-format';
@@ -276,24 +277,11 @@ export function ConfirmDialog({
   );
 }
 
-/** Where a document can go: the top level or any live folder, each shown with its path. */
+/** Where a document can go: the top level or any reachable live folder, each shown with its path. */
 function moveTargets(folders: readonly FolderView[], topLevel: string, unreadable: string): { id: string | null; label: string }[] {
-  const byId = new Map(folders.map((folder) => [folder.id, folder]));
-  const labelOf = (folder: FolderView): string | null => {
-    const names: string[] = [];
-    const seen = new Set<string>();
-    for (let current: FolderView | undefined = folder; current; current = current.parentId === null ? undefined : byId.get(current.parentId)) {
-      // A deleted ancestor (or a cycle a server could fake) makes the folder unreachable.
-      if (current.deletedAt !== null || seen.has(current.id)) return null;
-      seen.add(current.id);
-      names.unshift(current.name ?? unreadable);
-      if (current.parentId !== null && !byId.has(current.parentId)) return null;
-    }
-    return names.join(' / ');
-  };
   const targets = folders.flatMap((folder): { id: string | null; label: string }[] => {
-    const label = labelOf(folder);
-    return label === null ? [] : [{ id: folder.id, label }];
+    const path = folderPath(folders, folder.id);
+    return path === null ? [] : [{ id: folder.id, label: path.map((step) => step.name ?? unreadable).join(' / ') }];
   });
   targets.sort((a, b) => a.label.localeCompare(b.label));
   return [{ id: null, label: topLevel }, ...targets];

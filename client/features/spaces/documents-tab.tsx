@@ -9,6 +9,7 @@ import { QueryStatus } from '../../components/query-status';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
 import { ConfirmDialog, FolderNameDialog, HistoryDialog, MoveDialog, PreviewDialog } from './document-dialogs';
 import { DocumentTable } from './document-table';
+import { folderPath } from './folder-path';
 import { useRefreshSpace, useSpaceRun } from './space-api';
 import { useDocuments, useNameOf } from './space-queries';
 import { useTransferActions } from './transfer-bridge';
@@ -21,24 +22,6 @@ type Open =
   | { readonly kind: 'new-folder' }
   | { readonly kind: 'rename-folder'; readonly folder: FolderView }
   | { readonly kind: 'delete-folder'; readonly folder: FolderView };
-
-/** The folder chain from the top to `folderId` (which must be live), for the breadcrumb. */
-export function folderPath(
-  folders: readonly FolderView[],
-  folderId: string | null,
-): FolderView[] | null {
-  const byId = new Map(folders.map((folder) => [folder.id, folder]));
-  const path: FolderView[] = [];
-  let id = folderId;
-  while (id !== null) {
-    const folder = byId.get(id);
-    // Unknown, deleted, or a cycle a server could fake: fall back to the top.
-    if (!folder || folder.deletedAt !== null || path.includes(folder)) return null;
-    path.unshift(folder);
-    id = folder.parentId;
-  }
-  return path;
-}
 
 export function DocumentsTab({ space }: { space: SpaceView }) {
   const { t } = useTranslation();
