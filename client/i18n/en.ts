@@ -205,6 +205,12 @@ export const en = {
     request_item_not_found: 'This requested item does not exist (any more).',
     request_closed: 'This request is closed.',
     due_date_invalid: 'Choose a valid due date, today or later.',
+    history_conflict: 'Someone else changed this space at the same moment. Try again.',
+    entry_invalid: 'This change was refused: its signed history entry does not describe it.',
+    space_adopted: 'This space already has a signed history.',
+    certificate_invalid: 'This key certificate was refused: it is malformed or does not name this person and their keys.',
+    signing_key_exists: 'This account already has a signing key.',
+    key_safe_conflict: 'Your key safe was changed in another window. Reload and try again.',
     pinMismatchTitle: 'Security warning: stop here',
     pin_mismatch:
       'The server presented a key that differs from the one your account trusts. This can mean you are not talking to your organisation’s real Kluis server, or that its keys were replaced.',

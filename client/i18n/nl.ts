@@ -212,6 +212,12 @@ export const nl = {
     request_item_not_found: 'Dit gevraagde document bestaat niet (meer).',
     request_closed: 'Dit verzoek is gesloten.',
     due_date_invalid: 'Kies een geldige uiterste datum, vandaag of later.',
+    history_conflict: 'Iemand anders wijzigde deze ruimte op hetzelfde moment. Probeer het opnieuw.',
+    entry_invalid: 'Deze wijziging is geweigerd: de ondertekende geschiedenisregel beschrijft haar niet.',
+    space_adopted: 'Deze ruimte heeft al een ondertekende geschiedenis.',
+    certificate_invalid: 'Dit sleutelcertificaat is geweigerd: het is onjuist opgebouwd of noemt niet deze persoon en hun sleutels.',
+    signing_key_exists: 'Dit account heeft al een ondertekeningssleutel.',
+    key_safe_conflict: 'Uw sleutelkluis is in een ander venster gewijzigd. Laad de pagina opnieuw en probeer het nog eens.',
     pinMismatchTitle: 'Beveiligingswaarschuwing: stop hier',
     pin_mismatch:
       'De server toonde een andere sleutel dan die uw account vertrouwt. Dat kan betekenen dat u niet met de echte Kluis-server van uw organisatie praat, of dat de sleutels ervan zijn vervangen.',

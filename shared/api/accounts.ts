@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { passwordRulesSchema } from '../accounts/password-rules';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
-import { base64url, emailSchema, idSchema, isoDateTime, languageSchema, roleSchema } from './wire';
+import { base64url, emailSchema, idSchema, isoDateTime, languageSchema, roleSchema, signedPayloadSchema } from './wire';
 
 // OPAQUE messages (ristretto255, SHA-512; RFC 9807), base64url of their exact sizes in bytes.
 const opaqueMessage = (bytes: number) =>
@@ -40,8 +40,10 @@ export const accountKeysSchema = z
     escrowUserKey: sealedKey,
     /** Encrypted profile (name...), a record under the user key. */
     profile: recordEnvelope,
-    /** Administrators: ECDSA P-256 signing key. */
-    signing: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).strict().optional(),
+    /** ECDSA P-256 signing key (everyone): signs history entries and, for staff, certificates. */
+    signing: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).strict(),
+    /** Signed "user-key-escrow" statement over the escrow copy (shared/flows/certificates.ts). */
+    escrowCopyStatement: signedPayloadSchema,
   })
   .strict()
   .meta({ id: 'AccountKeys' });
@@ -94,7 +96,12 @@ export const accountBundleSchema = z
       publicKey: spki,
       wrappedPrivateKey,
       profile: recordEnvelope,
+      /** Absent only for accounts made before everyone had a signing key: the browser adds one (PUT /api/account/signing-key). */
       signing: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).optional(),
+      /** Revision of the key safe (PUT /api/account/key-safe compares it); the same number is inside the encrypted record. */
+      keySafeRevision: z.number().int(),
+      /** False for accounts made before escrow-copy statements: the browser signs one (PUT /api/account/escrow-copy-statement). */
+      escrowCopySigned: z.boolean(),
     }),
     /** Team Members and Administrators: the escrow key pair and their grant to open it. */
     escrow: z
@@ -159,7 +166,9 @@ export const finishSetup = defineEndpoint({
       registrationRecord: opaqueRecord,
       organisationName: z.string().trim().min(1).max(120),
       language: languageSchema,
-      keys: accountKeysSchema.extend({ signing: accountKeysSchema.shape.signing.unwrap() }),
+      keys: accountKeysSchema,
+      /** The founding Administrator's self-signed root certificate (basis "root"). */
+      certificate: signedPayloadSchema,
       escrow: z
         .object({
           publicKey: spki,
@@ -313,15 +322,20 @@ export const createInvitation = defineEndpoint({
   status: 201,
   body: z
     .object({
+      /** Made by the inviter's browser: the invitation binding key is derived from it. */
+      id: idSchema,
       email: emailSchema,
       role: roleSchema,
       language: languageSchema,
-      /** Pinned values for the invitee's browser: "e=<escrow fp>&o=<OPAQUE server key>&a=<admin root fp>". */
-      fragment: z.string().regex(/^e=[0-9a-f]{64}&o=[A-Za-z0-9_-]{43}&a=[0-9a-f]{64}$/),
+      /**
+       * Pinned values for the invitee's browser: "e=<escrow fp>&o=<OPAQUE server key>&a=<admin root fp>",
+       * and, from inviters holding the escrow key, "&i=<invitation id>&k=<binding key>" (SECURITY.md §4.9).
+       */
+      fragment: z.string().regex(/^e=[0-9a-f]{64}&o=[A-Za-z0-9_-]{43}&a=[0-9a-f]{64}(&i=[A-Za-z0-9_-]{22}&k=[A-Za-z0-9_-]{43})?$/),
     })
     .strict(),
   response: z.strictObject({ invitation: invitationSchema }),
-  errors: ['forbidden', 'csrf_rejected', 'email_domain_not_allowed', 'conflict'],
+  errors: ['forbidden', 'csrf_rejected', 'email_domain_not_allowed', 'conflict', 'id_taken'],
 });
 
 export const listInvitations = defineEndpoint({
@@ -390,7 +404,15 @@ export const finishSignup = defineEndpoint({
   access: 'public',
   status: 201,
   body: z
-    .object({ token, registrationId: idSchema, registrationRecord: opaqueRecord, language: languageSchema, keys: accountKeysSchema })
+    .object({
+      token,
+      registrationId: idSchema,
+      registrationRecord: opaqueRecord,
+      language: languageSchema,
+      keys: accountKeysSchema,
+      /** HMAC under the link's binding key (shared/crypto/binding.ts); null when the link had none. */
+      binding: base64url(32).nullable(),
+    })
     .strict(),
   response: z.strictObject({ userId: idSchema }),
   errors: ['invitation_invalid', 'invitation_expired', 'invitation_used', 'registration_expired'],

@@ -11,7 +11,7 @@
 // it; the server refuses an id it already has (`id_taken`).
 import { z } from 'zod';
 import { STAFF_ROLES, defineEndpoint } from './contract';
-import { base64url, idSchema, isoDateTime, type Role } from './wire';
+import { base64url, idSchema, isoDateTime, signedPayloadSchema, type Role } from './wire';
 
 /** Who works in spaces: everyone signed in except Auditors (they read the audit log only). */
 export const SPACE_ROLES = ['admin', 'team', 'client'] as const satisfies readonly Role[];
@@ -40,11 +40,21 @@ export const spaceSchema = z
     clientId: idSchema.nullable(),
     createdAt: isoDateTime,
     /**
-     * The space key sealed for this viewer: to the client's public key for the client, to the
-     * organisation escrow key for Team Members and Administrators (they open it with the escrow
-     * private key). Context: {id: spaceId, owner: clientId | "escrow"}.
+     * Staff: the space key sealed to the organisation escrow key, context {id: spaceId, owner: "escrow"};
+     * the browser accepts what it opens only if the signed first history entry names its key commitment.
+     * The client of a space made before signed histories (`legacy`): the key sealed to their public key.
+     * Otherwise null.
      */
-    sealedKey,
+    sealedKey: sealedKey.nullable(),
+    /**
+     * The client of the space: the space key wrapped (AES-256-GCM record) under their own user key,
+     * context {id: spaceId, owner: clientId}. Null for staff and for legacy spaces.
+     */
+    wrappedKey: wrappedKey.nullable(),
+    /** Made before signed histories and not yet adopted: the browser adopts it (POST …/adopt) or warns. */
+    legacy: z.boolean(),
+    /** Number of entries in the space's signed history (0 for legacy spaces). */
+    historyLength: z.number().int(),
     documentCount: z.number().int(),
     /** Ciphertext bytes of every version of every document (tombstoned ones included). */
     storedBytes: z.number().int(),
@@ -59,14 +69,24 @@ export const createSpaceBodySchema = z
   .strictObject({
     id: idSchema,
     kind: spaceKindSchema,
-    /** Client spaces: the space key sealed to the client's own public key. Absent for the team space. */
-    sealedForClient: sealedKey.optional(),
+    /** Client spaces: the space key wrapped under the client's own user key. Absent for the team space. */
+    wrappedForClient: wrappedKey.optional(),
     /** The space key sealed to the organisation escrow public key. */
     sealedForEscrow: sealedKey,
+    /** History entry 0 ("space.create"), signed by the creator: names the digests of both and the key commitment. */
+    entry: signedPayloadSchema,
   })
   .meta({ id: 'CreateSpaceBody' });
 export type CreateSpaceBody = z.infer<typeof createSpaceBodySchema>;
 
+export const adoptSpaceBodySchema = z
+  .strictObject({
+    /** Client spaces: the space key wrapped under the client's own user key. Absent for the team space. */
+    wrappedForClient: wrappedKey.optional(),
+    /** History entry 0 ("space.create" with legacy = true), signed by the client (or staff for the team space). */
+    entry: signedPayloadSchema,
+  })
+  .meta({ id: 'AdoptSpaceBody' });
 export const folderSchema = z
   .object({
     id: idSchema,
@@ -135,6 +155,8 @@ export const createDocumentBodySchema = z
     /** Uploading against an item of a document request. */
     requestItemId: idSchema.nullable(),
     version: newVersionSchema,
+    /** The signed "document.create" history entry describing exactly this request. */
+    entry: signedPayloadSchema,
   })
   .meta({ id: 'CreateDocumentBody' });
 export type CreateDocumentBody = z.infer<typeof createDocumentBodySchema>;
@@ -204,7 +226,7 @@ export const newMessageSchema = z
 export type NewMessage = z.infer<typeof newMessageSchema>;
 
 export const createThreadBodySchema = z
-  .strictObject({ threadId: idSchema, subject: smallRecord, message: newMessageSchema })
+  .strictObject({ threadId: idSchema, subject: smallRecord, message: newMessageSchema, entry: signedPayloadSchema })
   .meta({ id: 'CreateThreadBody' });
 export type CreateThreadBody = z.infer<typeof createThreadBodySchema>;
 
@@ -217,6 +239,7 @@ export const reviseMessageBodySchema = z
     /** Must be the current revision + 1 (a concurrent edit answers `message_revision_conflict`). */
     revision: z.number().int().min(2).max(10_000),
     body: largeRecord,
+    entry: signedPayloadSchema,
   })
   .meta({ id: 'ReviseMessageBody' });
 
@@ -259,8 +282,25 @@ export const createRequestBodySchema = z
       .array(z.strictObject({ itemId: idSchema, body: smallRecord }))
       .min(1)
       .max(MAX_REQUEST_ITEMS),
+    entry: signedPayloadSchema,
   })
   .meta({ id: 'CreateRequestBody' });
+
+/** The body of a change that carries nothing but its signed history entry (delete, close). */
+export const entryOnlyBodySchema = z.strictObject({ entry: signedPayloadSchema }).meta({ id: 'EntryOnlyBody' });
+
+/** How many history entries one page holds. */
+export const MAX_HISTORY_PAGE = 5000;
+
+export const historyPageSchema = z
+  .object({
+    /** Entries after `after`, in order (seq after+1, after+2, …). */
+    entries: z.array(signedPayloadSchema),
+    /** True when more entries follow: ask again with after = the last seq of this page. */
+    more: z.boolean(),
+  })
+  .meta({ id: 'HistoryPage' });
+export type HistoryPage = z.infer<typeof historyPageSchema>;
 export type CreateRequestBody = z.infer<typeof createRequestBodySchema>;
 
 const spaceParams = z.strictObject({ spaceId: idSchema });
@@ -297,7 +337,37 @@ export const createSpace = defineEndpoint({
   body: createSpaceBodySchema,
   status: 201,
   response: spaceSchema,
-  errors: ['space_exists', 'id_taken'],
+  errors: ['space_exists', 'id_taken', 'entry_invalid'],
+});
+
+export const adoptSpace = defineEndpoint({
+  method: 'post',
+  path: '/api/spaces/:spaceId/adopt',
+  operationId: 'adoptSpace',
+  summary: 'Give a space made before signed histories its first signed entry (its client, or staff for the team space)',
+  tags: ['spaces'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  body: adoptSpaceBodySchema,
+  response: spaceSchema,
+  errors: ['space_not_found', 'space_adopted', 'entry_invalid'],
+});
+
+export const getHistory = defineEndpoint({
+  method: 'get',
+  path: '/api/spaces/:spaceId/history',
+  operationId: 'getHistory',
+  summary: 'The signed history entries of a space after a position (the browser verifies them)',
+  tags: ['spaces'],
+  access: { roles: SPACE_ROLES },
+  params: spaceParams,
+  query: z.strictObject({
+    /** The last seq the browser already has; omit for the whole history from entry 0. */
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).optional(),
+  }),
+  response: historyPageSchema,
+  errors: ['space_not_found', 'bad_request'],
 });
 
 export const getSpace = defineEndpoint({
@@ -336,10 +406,10 @@ export const createFolder = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: spaceParams,
-  body: z.strictObject({ id: idSchema, parentId: idSchema.nullable(), name: smallRecord }).meta({ id: 'CreateFolderBody' }),
+  body: z.strictObject({ id: idSchema, parentId: idSchema.nullable(), name: smallRecord, entry: signedPayloadSchema }).meta({ id: 'CreateFolderBody' }),
   status: 201,
   response: folderSchema,
-  errors: ['space_not_found', 'folder_not_found', 'folder_deleted', 'id_taken'],
+  errors: ['history_conflict', 'entry_invalid', 'space_not_found', 'folder_not_found', 'folder_deleted', 'id_taken'],
 });
 
 export const renameFolder = defineEndpoint({
@@ -350,9 +420,9 @@ export const renameFolder = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: z.strictObject({ folderId: idSchema }),
-  body: z.strictObject({ name: smallRecord }).meta({ id: 'RenameFolderBody' }),
+  body: z.strictObject({ name: smallRecord, entry: signedPayloadSchema }).meta({ id: 'RenameFolderBody' }),
   response: folderSchema,
-  errors: ['folder_not_found', 'folder_deleted'],
+  errors: ['history_conflict', 'entry_invalid', 'folder_not_found', 'folder_deleted'],
 });
 
 export const deleteFolder = defineEndpoint({
@@ -363,8 +433,9 @@ export const deleteFolder = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: z.strictObject({ folderId: idSchema }),
+  body: entryOnlyBodySchema,
   response: folderSchema,
-  errors: ['folder_not_found', 'folder_deleted', 'folder_not_empty'],
+  errors: ['history_conflict', 'entry_invalid', 'folder_not_found', 'folder_deleted', 'folder_not_empty'],
 });
 
 export const createDocument = defineEndpoint({
@@ -379,6 +450,8 @@ export const createDocument = defineEndpoint({
   status: 201,
   response: documentSchema,
   errors: [
+    'history_conflict',
+    'entry_invalid',
     'space_not_found',
     'folder_not_found',
     'folder_deleted',
@@ -411,10 +484,10 @@ export const addVersion = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
-  body: newVersionSchema,
+  body: newVersionSchema.extend({ entry: signedPayloadSchema }).meta({ id: 'AddVersionBody' }),
   status: 201,
   response: documentSchema,
-  errors: ['document_not_found', 'document_deleted', 'blob_not_found', 'blob_in_use', 'id_taken', 'space_quota_exceeded'],
+  errors: ['history_conflict', 'entry_invalid', 'document_not_found', 'document_deleted', 'blob_not_found', 'blob_in_use', 'id_taken', 'space_quota_exceeded'],
 });
 
 export const moveDocument = defineEndpoint({
@@ -425,9 +498,9 @@ export const moveDocument = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
-  body: z.strictObject({ folderId: idSchema.nullable() }).meta({ id: 'MoveDocumentBody' }),
+  body: z.strictObject({ folderId: idSchema.nullable(), entry: signedPayloadSchema }).meta({ id: 'MoveDocumentBody' }),
   response: documentSchema,
-  errors: ['document_not_found', 'document_deleted', 'folder_not_found', 'folder_deleted'],
+  errors: ['history_conflict', 'entry_invalid', 'document_not_found', 'document_deleted', 'folder_not_found', 'folder_deleted'],
 });
 
 export const deleteDocument = defineEndpoint({
@@ -438,8 +511,9 @@ export const deleteDocument = defineEndpoint({
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
+  body: entryOnlyBodySchema,
   response: documentSchema,
-  errors: ['document_not_found', 'document_deleted', 'forbidden'],
+  errors: ['history_conflict', 'entry_invalid', 'document_not_found', 'document_deleted', 'forbidden'],
 });
 
 /**
@@ -481,7 +555,7 @@ export const createThread = defineEndpoint({
   body: createThreadBodySchema,
   status: 201,
   response: threadMessagesSchema,
-  errors: ['space_not_found', 'id_taken', 'attachment_invalid'],
+  errors: ['history_conflict', 'entry_invalid', 'space_not_found', 'id_taken', 'attachment_invalid'],
 });
 
 export const getThread = defineEndpoint({
@@ -504,10 +578,10 @@ export const postMessage = defineEndpoint({
   tags: ['messages'],
   access: { roles: SPACE_ROLES },
   params: threadParams,
-  body: newMessageSchema,
+  body: newMessageSchema.extend({ entry: signedPayloadSchema }).meta({ id: 'PostMessageBody' }),
   status: 201,
   response: messageSchema,
-  errors: ['thread_not_found', 'id_taken', 'attachment_invalid'],
+  errors: ['history_conflict', 'entry_invalid', 'thread_not_found', 'id_taken', 'attachment_invalid'],
 });
 
 export const reviseMessage = defineEndpoint({
@@ -521,7 +595,7 @@ export const reviseMessage = defineEndpoint({
   body: reviseMessageBodySchema,
   status: 201,
   response: messageSchema,
-  errors: ['message_not_found', 'message_not_editable', 'message_revision_conflict'],
+  errors: ['history_conflict', 'entry_invalid', 'message_not_found', 'message_not_editable', 'message_revision_conflict'],
 });
 
 export const markThreadRead = defineEndpoint({
@@ -560,7 +634,7 @@ export const createRequest = defineEndpoint({
   body: createRequestBodySchema,
   status: 201,
   response: documentRequestSchema,
-  errors: ['space_not_found', 'id_taken', 'due_date_invalid'],
+  errors: ['history_conflict', 'entry_invalid', 'space_not_found', 'id_taken', 'due_date_invalid'],
 });
 
 export const closeRequest = defineEndpoint({
@@ -571,14 +645,17 @@ export const closeRequest = defineEndpoint({
   tags: ['requests'],
   access: { roles: STAFF_ROLES },
   params: z.strictObject({ requestId: idSchema }),
+  body: entryOnlyBodySchema,
   response: documentRequestSchema,
-  errors: ['request_not_found', 'request_closed'],
+  errors: ['history_conflict', 'entry_invalid', 'request_not_found', 'request_closed'],
 });
 
 export const spaceEndpoints = {
   listSpaces,
   createSpace,
+  adoptSpace,
   getSpace,
+  getHistory,
   listDocuments,
   createFolder,
   renameFolder,

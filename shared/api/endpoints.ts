@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { accountEndpoints, recoveryEndpoints } from './accounts';
 import { defineEndpoint } from './contract';
 import { spaceEndpoints } from './documents';
+import { directoryEndpoints } from './directory';
 import { uploadEndpoints } from './uploads';
 
 export const healthResponseSchema = z
@@ -44,4 +45,4 @@ export const openApiDocument = defineEndpoint({
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...uploadEndpoints, ...spaceEndpoints } as const;
+export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...uploadEndpoints, ...spaceEndpoints, ...directoryEndpoints } as const;

@@ -73,6 +73,13 @@ export const errorCodes = [
   'request_item_not_found',
   'request_closed',
   'due_date_invalid',
+  // signed histories and the key directory (shared/api/documents.ts, shared/api/directory.ts)
+  'history_conflict',
+  'entry_invalid',
+  'space_adopted',
+  'certificate_invalid',
+  'signing_key_exists',
+  'key_safe_conflict',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -143,6 +150,12 @@ export const errorStatus = {
   request_item_not_found: 404,
   request_closed: 409,
   due_date_invalid: 400,
+  history_conflict: 409,
+  entry_invalid: 400,
+  space_adopted: 409,
+  certificate_invalid: 400,
+  signing_key_exists: 409,
+  key_safe_conflict: 409,
 } as const satisfies Record<ErrorCode, number>;
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];

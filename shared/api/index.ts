@@ -6,3 +6,4 @@ export * from './wire';
 export * from './accounts';
 export * from './uploads';
 export * from './documents';
+export * from './directory';

@@ -26,3 +26,22 @@ export type Language = z.infer<typeof languageSchema>;
 
 export const roleSchema = z.enum(['admin', 'team', 'client', 'auditor']);
 export type Role = z.infer<typeof roleSchema>;
+
+/** Largest signed statement or history entry payload, in bytes. */
+export const MAX_SIGNED_PAYLOAD_BYTES = 8192;
+
+/**
+ * A signed statement as stored and transported: the exact UTF-8 JSON bytes its signer signed
+ * (base64url) and a 64-byte ECDSA P-256 signature (IEEE P1363 r || s, base64url). Verifiers parse
+ * the bytes they verified and never re-serialise (SECURITY.md §4.9).
+ */
+export const signedPayloadSchema = z
+  .strictObject({
+    payload: z
+      .string()
+      .max(Math.ceil((MAX_SIGNED_PAYLOAD_BYTES * 4) / 3))
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be unpadded base64url'),
+    signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a 64-byte signature'),
+  })
+  .meta({ id: 'SignedPayload' });
+export type SignedPayload = z.infer<typeof signedPayloadSchema>;

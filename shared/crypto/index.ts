@@ -9,6 +9,8 @@ export {
   toHex,
   fromHex,
   constantTimeEqual,
+  concatBytes,
+  lengthPrefixed,
 } from './bytes';
 export {
   KluisCryptoError,
@@ -81,3 +83,10 @@ export {
   signStatement,
   verifyStatement,
 } from './signing';
+export {
+  INVITATION_BINDING_KEY_BYTES,
+  keyCommitment,
+  deriveInvitationBindingKey,
+  invitationBindingMac,
+  verifyInvitationBindingMac,
+} from './binding';

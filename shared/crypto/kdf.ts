@@ -108,6 +108,8 @@ export const HKDF_LABEL = Object.freeze({
   filePayload: 'kluis/v1/file-payload',
   /** Per-file key commitment, salted by the header nonce. */
   fileCommit: 'kluis/v1/file-commit',
+  /** Escrow key -> one invitation's binding key; the invitation id is appended. */
+  invitationBinding: 'kluis/v1/invitation-binding/',
 } as const);
 
 /** Imports key material as a non-extractable HKDF base key. */
