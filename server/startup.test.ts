@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listUsers } from '../shared/api';
-import { DecryptionError } from '../shared/crypto';
-import { login, LoginRejectedError, openProfile, recoverWithKit } from '../shared/flows/account-flows';
+import { login, LoginRejectedError, openProfile, RecoverySecretRejectedError, recoverWithKit } from '../shared/flows/account-flows';
 import { createApp, createServices } from './app';
 import { createOpaqueServer, generateOpaqueServerSetup } from './auth/opaque-server';
 import { secretFilePath } from './auth/server-secret';
@@ -118,7 +117,7 @@ describe('with accounts', () => {
       const wrongSecret = org.recoverySecret.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
       await expect(
         recoverWithKit(newClient().api, { recoveryToken: token, email: org.admin.email, recoverySecret: wrongSecret, newPassword: 'nieuw-na-herstel-1' }, fast),
-      ).rejects.toBeInstanceOf(DecryptionError);
+      ).rejects.toBeInstanceOf(RecoverySecretRejectedError);
 
       await recoverWithKit(newClient().api, { recoveryToken: token, email: org.admin.email, recoverySecret: org.recoverySecret.toLowerCase(), newPassword: 'nieuw-na-herstel-1' }, fast);
 

@@ -19,15 +19,20 @@ export const clientErrorCodes = [
   'password_rejected',
   /** What was typed cannot be a recovery secret (32 characters in groups of four). */
   'recovery_secret_invalid',
-  /** A key did not open a ciphertext (for example a wrong recovery secret). */
+  /** A secret the user typed does not open what it should: a wrong recovery secret. */
   'decryption_failed',
+  /**
+   * A key, record, sealed or wrapped key failed authentication (or broke the format's rules):
+   * what the server served was altered or is damaged. Never the browser's fault.
+   */
+  'integrity_failed',
   /** A link's #fragment is incomplete or damaged (invitation pins, tokens). */
   'invalid_link',
   /** The crypto worker holds no unlocked vault (signed out, locked, or the page was reloaded). */
   'not_signed_in',
   /** The vault was locked while the operation was running; its keys are gone. */
   'vault_locked',
-  /** Anything else the crypto worker could not do (tampered data, unsupported browser...). */
+  /** The encryption engine itself failed (WebCrypto or WebAssembly missing, an unsupported browser...). */
   'crypto_failed',
   /** The user cancelled a transfer (upload, download, preview); nothing was stored or saved. */
   'cancelled',

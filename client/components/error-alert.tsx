@@ -15,6 +15,7 @@ const knownCodes = [
   'password_rejected',
   'recovery_secret_invalid',
   'decryption_failed',
+  'integrity_failed',
   'invalid_link',
   'not_signed_in',
   'vault_locked',

@@ -143,6 +143,8 @@ export const en = {
     recovery_secret_invalid:
       'This is not a recovery secret: it has 32 characters in groups of four.',
     decryption_failed: 'This could not be decrypted with the key you gave.',
+    integrity_failed:
+      'This item was altered or is damaged: Kluis refused to open it. Nothing was changed. If it happens again, tell your organisation — the server may have been tampered with.',
     invalid_link:
       'This link is incomplete or damaged. Copy the whole link from the e-mail, including the part after the # sign.',
     not_signed_in: 'Your keys are locked. Sign in again.',

@@ -147,6 +147,8 @@ export const nl = {
     password_rejected: 'Dit wachtwoord voldoet niet aan de wachtwoordregels.',
     recovery_secret_invalid: 'Dit is geen herstelcode: die heeft 32 tekens in groepjes van vier.',
     decryption_failed: 'Dit kon met de opgegeven sleutel niet worden ontsleuteld.',
+    integrity_failed:
+      'Dit onderdeel is gewijzigd of beschadigd: Kluis heeft geweigerd het te openen. Er is niets veranderd. Gebeurt dit opnieuw, meld het dan aan uw organisatie — mogelijk is er met de server geknoeid.',
     invalid_link:
       'Deze link is onvolledig of beschadigd. Kopieer de hele link uit de e-mail, ook het deel na het #-teken.',
     not_signed_in: 'Uw sleutels zijn vergrendeld. Meld u opnieuw aan.',

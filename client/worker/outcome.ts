@@ -1,10 +1,11 @@
 // What crosses the worker boundary when an account operation ends: a value, or a failure with a stable code.
 import { ZodError } from 'zod';
-import { DecryptionError, IntegrityError, KluisCryptoError, SourceChangedError } from '../../shared/crypto';
+import { KluisCryptoError, SourceChangedError } from '../../shared/crypto';
 import {
   LoginRejectedError,
   PasswordRejectedError,
   RecoverySecretFormatError,
+  RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
 import { NoEscrowAccessError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
@@ -27,6 +28,8 @@ export interface WorkerFailure {
   readonly requestId?: string | undefined;
   readonly issues?: readonly ApiErrorIssue[] | undefined;
 }
+
+const INTEGRITY_FAILED = 'This item was altered or is damaged.';
 
 /** Maps whatever an account flow threw to a stable code the UI can translate. */
 export function toFailure(error: unknown): WorkerFailure {
@@ -60,11 +63,14 @@ export function toFailure(error: unknown): WorkerFailure {
   if (error instanceof FileDamagedError) {
     return { status: 0, code: 'file_damaged', message: error.message };
   }
-  if (error instanceof DecryptionError) {
+  if (error instanceof RecoverySecretRejectedError) {
     return { status: 0, code: 'decryption_failed', message: error.message };
   }
-  if (error instanceof IntegrityError || error instanceof KluisCryptoError) {
-    return { status: 0, code: 'crypto_failed', message: error.message };
+  if (error instanceof KluisCryptoError) {
+    // WARNING: every authentication failure lands here (DecryptionError, IntegrityError, a refused
+    // version or parameter): data the server served was altered or is damaged, never a browser
+    // problem. A wrong password or recovery secret was turned into its own error by its flow.
+    return { status: 0, code: 'integrity_failed', message: INTEGRITY_FAILED };
   }
   if (error instanceof NoEscrowAccessError) {
     return { status: 0, code: 'no_escrow_access', message: error.message };

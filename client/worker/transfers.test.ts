@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpace, getUpload, listSpaces } from '../../shared/api';
+import { createSpace, getDocument, getUpload, listSpaces, type EndpointResponse } from '../../shared/api';
+import type { CallApi } from '../../shared/api/client';
 import { FILE_CHUNK_BYTES, FILE_HEADER_BYTES, type SecretKey } from '../../shared/crypto';
 import { createSpaceKey } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey } from '../../shared/flows/vault';
@@ -36,9 +37,9 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : input.toString();
 }
 
-function transfersFor(options: { fetch?: typeof fetch; tuning?: Partial<TransferTuning> } = {}) {
+function transfersFor(options: { api?: CallApi; fetch?: typeof fetch; tuning?: Partial<TransferTuning> } = {}) {
   return createTransferOperations({
-    api: client.client.api,
+    api: options.api ?? client.client.api,
     fetch: options.fetch ?? memberFetch(client),
     baseUrl: org.server.baseUrl,
     spaceKeyOf: (id) => (id === spaceId ? Promise.resolve(spaceKey) : Promise.reject(new Error('unknown space'))),
@@ -252,5 +253,32 @@ describe('transfers (crypto worker) against a real server', () => {
     });
     expect(grant.fileKey).toBeInstanceOf(Uint8Array);
     expect((grant.fileKey as Uint8Array).length).toBe(32);
+  });
+
+  it('refuses a version whose wrapped file key the server swapped for another one as file_damaged, for both download paths', async () => {
+    const uploads = transfersFor();
+    const kept = await uploads.uploadFile('w1', fileOf(randomBytes(5000), 'a.txt', 'text/plain'), newDocument(), noProgress);
+    const victim = await uploads.uploadFile('w2', fileOf(randomBytes(5000), 'b.txt', 'text/plain'), newDocument(), noProgress);
+    const { versions } = await client.client.api(getDocument, { params: { documentId: kept.id } });
+    const keptWrappedKey = versions.find((v) => v.id === kept.current.id)!.wrappedFileKey;
+    // The server now serves, for the second version, the first version's wrapped key (valid, same space key).
+    const swapping: CallApi = async (endpoint, input, options) => {
+      const response = await client.client.api(endpoint, input, options);
+      if ((endpoint as unknown) !== getDocument) return response;
+      const history = response as unknown as EndpointResponse<typeof getDocument>;
+      const served = history.versions.map((v) => (v.id === victim.current.id ? { ...v, wrappedFileKey: keptWrappedKey } : v));
+      return { ...history, versions: served } as unknown as typeof response;
+    };
+    const transfers = transfersFor({ api: swapping });
+    const damaged = { ok: false, failure: { status: 0, code: 'file_damaged', message: 'This file was altered or is damaged.' } };
+
+    expect(await outcomeOf(() => transfers.decryptToBlob('w3', victim.current.id, victim.id, noProgress))).toEqual(damaged);
+
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<unknown>((resolve) => port1.addEventListener('message', (event) => resolve(event.data), { once: true }));
+    port1.start();
+    expect(await outcomeOf(() => transfers.prepareStreamedDownload(victim.current.id, victim.id, port2))).toEqual(damaged);
+    expect(await received).toEqual({ type: 'refused' });
+    port1.close();
   });
 });

@@ -255,18 +255,27 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     }
   }
 
-  /** A version's record, key and metadata, found through its document (the server checks access). */
+  /**
+   * A version's record, key and metadata, found through its document (the server checks access).
+   * A wrapped file key or metadata record that does not authenticate (swapped for another version's,
+   * altered) makes the file as damaged as altered content: FileDamagedError, the same words.
+   */
   async function openVersion(versionId: string, documentId: string, signal: AbortSignal, extractable: boolean) {
     const history = await deps.api(getDocument, { params: { documentId } }, { signal });
     const version = history.versions.find((v) => v.id === versionId);
     if (!version) throw new ApiError({ status: 404, code: 'version_not_found', message: 'This version does not exist.' });
     const spaceId = history.document.spaceId;
     const spaceKey = await deps.spaceKeyOf(spaceId);
-    const [metadata, key] = await Promise.all([
-      openVersionMetadata(spaceKey, spaceId, version),
-      openFileKey(spaceKey, spaceId, version, { extractable }),
-    ]);
-    return { version, metadata, ...key };
+    try {
+      const [metadata, key] = await Promise.all([
+        openVersionMetadata(spaceKey, spaceId, version),
+        openFileKey(spaceKey, spaceId, version, { extractable }),
+      ]);
+      return { version, metadata, ...key };
+    } catch (error) {
+      if (error instanceof KluisCryptoError) throw new FileDamagedError({ cause: error });
+      throw error;
+    }
   }
 
   async function upload(job: Job, transferId: string, file: File, target: UploadTarget, onProgress: ProgressCallback): Promise<DocumentView> {

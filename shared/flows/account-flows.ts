@@ -368,10 +368,19 @@ export class RecoverySecretFormatError extends Error {
   }
 }
 
+/** The typed recovery secret does not open the organisation key (its key commitment does not match). */
+export class RecoverySecretRejectedError extends Error {
+  constructor() {
+    super('This recovery secret does not open the organisation key.');
+    this.name = 'RecoverySecretRejectedError';
+  }
+}
+
 /**
  * Recovery mode (after the OPAQUE server secret was lost): the recovery kit opens the escrow key,
  * the escrow key opens the Administrator's user key, and the Administrator registers a new password.
- * @throws DecryptionError when the recovery secret is wrong.
+ * @throws RecoverySecretRejectedError when the recovery secret is wrong; DecryptionError or
+ *   IntegrityError when what the server served (wrapped keys, key safe) was altered or is damaged.
  */
 export async function recoverWithKit(api: CallApi, input: RecoveryInput, options: FlowOptions = {}): Promise<{ userId: string }> {
   const secret = parseRecoverySecret(input.recoverySecret);
@@ -384,8 +393,12 @@ export async function recoverWithKit(api: CallApi, input: RecoveryInput, options
   const { escrow, account } = start;
   // Floors apply: stored parameters below them are refused (no KDF downgrade through the database).
   const recoveryKey = await deriveRecoveryKey(secret, fromBase64Url(escrow.recoverySalt), escrow.recoveryParams);
+  // Only this first unwrap tests what the user typed: a key that does not match the commitment is a
+  // wrong secret. Every failure after it is data the server served that does not authenticate.
   const escrowKey = await unwrapSecretKey(recoveryKey, fromBase64Url(escrow.recoveryWrappedKey), 'escrow', recoveryContext, {
     extractable: true,
+  }).catch((error: unknown) => {
+    throw error instanceof DecryptionError ? new RecoverySecretRejectedError() : error;
   });
   const escrowPrivateKey = await unwrapPrivateKey(escrowKey, fromBase64Url(escrow.wrappedPrivateKey), escrowPrivateKeyContext);
   const userKey = await openSealedSecretKey(escrowPrivateKey, fromBase64Url(account.escrowUserKey), 'user', escrowUserKeyContext(start.userId), {

@@ -95,8 +95,14 @@ async function sealJson(key: SecretKey<'space'>, value: unknown, ctx: RecordCont
 
 async function openJson<T>(key: SecretKey<'space'>, envelope: string, ctx: RecordContext, schema: z.ZodType<T>): Promise<T> {
   const text = await decryptRecordText(key, fromBase64Url(envelope), ctx);
-  const parsed = schema.safeParse(JSON.parse(text));
-  // An authentic record whose content has the wrong shape was written by a broken or hostile client.
+  // An authentic record that is not JSON of the right shape was written by a broken or hostile client.
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DecryptionError();
+  }
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new DecryptionError();
   return parsed.data;
 }
