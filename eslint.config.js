@@ -126,6 +126,20 @@ export default tseslint.config(
       ],
     },
   },
+  // The tampering proxy of the malicious-server suite (e2e/support/evil-proxy.ts, evil-fixture.ts) is test-only:
+  // nothing under server/, client/, shared/ or migrations/ may import it, so no production setting can enable it.
+  {
+    files: ['server/**/*.ts', 'client/**/*.{ts,tsx}', 'shared/**/*.ts', 'migrations/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['ImportDeclaration', 'ImportExpression', 'ExportAllDeclaration', 'ExportNamedDeclaration'].map((node) => ({
+          selector: `${node}[source.value=/e2e\\/support\\/evil-/]`,
+          message: 'Production code never imports the tampering proxy of the malicious-server suite (e2e/support/evil-*).',
+        })),
+      ],
+    },
+  },
   // Migrations are frozen in time: they import only kysely (the index lists its siblings).
   {
     files: ['migrations/**/*.ts'],
