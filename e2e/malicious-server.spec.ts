@@ -2,18 +2,37 @@
 // real Chromium running the real browser code must refuse each attack with a visible security warning and send the
 // server no plaintext and no key afterwards (checked on every request body the server received through the proxy).
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect } from './fixtures';
 import { evilTest as test } from './support/evil-fixture';
-import type { EvilProxy } from './support/evil-proxy';
+import type { SignedPayload } from '../shared/api/wire';
+import { toBase64Url } from '../shared/crypto';
+import { invite, login, signup } from '../shared/flows/account-flows';
+import { browserLikeClient } from '../server/lib/node-api-client';
+import type { EvilProxy, RuleContext } from './support/evil-proxy';
+import type { EvilStack } from './support/evil-fixture';
+import {
+  alteredEntry,
+  entryPayload,
+  forgedSpaceCreate,
+  recordUnder,
+  sealTo,
+  serverChosenSpaceKey,
+  serverChosenUserKey,
+  serverRsaPublicKey,
+  serverSigningKey,
+} from './support/evil-forgery';
 import { expectNoKeyMaterial } from './support/key-material';
 import { findSecretLeaks, type Secret } from './support/requests';
-import { seedOrganisation, type SeededMember, type SeededOrganisation } from './support/seed-organisation';
-import { repoRoot } from './support/server';
+import {
+  seedOrganisation,
+  type SeededMember,
+  type SeededOrganisation,
+} from './support/seed-organisation';
+import { repoRoot, startKluisServer } from './support/server';
 
 // A loaded 2-core machine: seeding runs the production key stretching for four people.
 test.describe.configure({ timeout: 300_000 });
@@ -27,7 +46,9 @@ async function signIn(page: Page, member: SeededMember): Promise<void> {
   await page.getByLabel('E-mail address').fill(member.email);
   await page.getByLabel('Password', { exact: true }).fill(member.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toHaveCount(0, { timeout: 90_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toHaveCount(0, {
+    timeout: 90_000,
+  });
 }
 
 function documentRow(page: Page, name: string) {
@@ -35,7 +56,10 @@ function documentRow(page: Page, name: string) {
 }
 
 /** Writes a small file with a recognisable plaintext; returns its path and the plaintext to look for. */
-async function textFile(dir: string, label: string): Promise<{ name: string; path: string; content: string }> {
+async function textFile(
+  dir: string,
+  label: string,
+): Promise<{ name: string; path: string; content: string }> {
   const name = `${label} ${marker('NAME')}.txt`;
   const content = `${marker('CONTENT')} ${'x'.repeat(200)}`;
   const path = join(dir, name);
@@ -44,11 +68,18 @@ async function textFile(dir: string, label: string): Promise<{ name: string; pat
 }
 
 /** No request body the server received after `since` holds one of the plaintexts or key material. */
-function expectServerReceivedNothing(proxy: EvilProxy, since: number, plaintexts: readonly Secret[]): void {
+function expectServerReceivedNothing(
+  proxy: EvilProxy,
+  since: number,
+  plaintexts: readonly Secret[],
+): void {
   const received = proxy.received(since);
   const leaks = findSecretLeaks(received, plaintexts);
   expect(
-    leaks.map((leak) => `${leak.request.method} ${leak.request.url}: ${leak.secret} as ${leak.encoding} in the ${leak.where}`),
+    leaks.map(
+      (leak) =>
+        `${leak.request.method} ${leak.request.url}: ${leak.secret} as ${leak.encoding} in the ${leak.where}`,
+    ),
     'plaintext the server received through the proxy',
   ).toEqual([]);
   expectNoKeyMaterial(received);
@@ -72,7 +103,10 @@ test.describe('the tampering proxy', () => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (/\.(ts|tsx|js|mjs)$/.test(entry.name) && /e2e\/support\/evil-/.test(await readFile(path, 'utf8')))
+        else if (
+          /\.(ts|tsx|js|mjs)$/.test(entry.name) &&
+          /e2e\/support\/evil-/.test(await readFile(path, 'utf8'))
+        )
           offenders.push(relative(repoRoot, path));
       }
     };
@@ -80,8 +114,14 @@ test.describe('the tampering proxy', () => {
     expect(offenders).toEqual([]);
   });
 
-  test('with no rules, a client signs in and uploads through it, and the server receives only ciphertext', async ({ page, evilProxy: proxy, evil }) => {
-    const org: SeededOrganisation = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+  test('with no rules, a client signs in and uploads through it, and the server receives only ciphertext', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org: SeededOrganisation = await seedOrganisation(evil.server, evil.smtp, [
+      'Carla Client',
+    ]);
     const client = org.clients[0]!;
     await withTempDir(async (dir) => {
       const file = await textFile(dir, 'Jaarrekening');
@@ -91,7 +131,12 @@ test.describe('the tampering proxy', () => {
       await page.getByLabel('Upload files').setInputFiles(file.path);
       await expect(documentRow(page, file.name)).toBeVisible({ timeout: 120_000 });
       const received = proxy.received(since);
-      expect(received.some((request) => request.method === 'PUT' && /\/api\/uploads\/[^/]+\/parts\/\d+$/.test(request.url))).toBe(true);
+      expect(
+        received.some(
+          (request) =>
+            request.method === 'PUT' && /\/api\/uploads\/[^/]+\/parts\/\d+$/.test(request.url),
+        ),
+      ).toBe(true);
       expect(received.every((request) => request.bodyKnown)).toBe(true);
       expectServerReceivedNothing(proxy, since, [file.name, file.content]);
       // The recorder can fail: the login e-mail address did reach the server.
@@ -99,7 +144,10 @@ test.describe('the tampering proxy', () => {
     });
   });
 
-  test('one rule: a rewritten /api/health answer is what the page shows', async ({ page, evilProxy: proxy }) => {
+  test('one rule: a rewritten /api/health answer is what the page shows', async ({
+    page,
+    evilProxy: proxy,
+  }) => {
     const forged = `6.6.6-${randomBytes(3).toString('hex')}`;
     const rule = proxy.rule({
       method: 'GET',
@@ -113,4 +161,975 @@ test.describe('the tampering proxy', () => {
     const real = (await (await page.request.get('/api/health')).json()) as { version: string };
     expect(real.version).not.toBe(forged);
   });
+});
+
+// --- scenario helpers ------------------------------------------------------------------------------
+
+interface SpaceView {
+  id: string;
+  kind: string;
+  clientId: string | null;
+  sealedKey: string | null;
+  wrappedKey: string | null;
+  legacy: boolean;
+  historyLength: number;
+}
+interface SpaceList {
+  spaces: SpaceView[];
+  escrowPublicKey: string;
+}
+interface HistoryAnswer {
+  entries: SignedPayload[];
+  more: boolean;
+}
+
+/** A security warning on the page: an alert whose text says what is wrong. */
+function securityWarning(page: Page, what: RegExp) {
+  return page.getByRole('alert').filter({ hasText: what });
+}
+
+const WARNING_BUDGET = { timeout: 90_000 };
+
+async function openOwnSpace(page: Page, client: SeededMember): Promise<void> {
+  await signIn(page, client);
+  await expect(page.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: 90_000 });
+}
+
+async function openClientSpace(page: Page, staff: SeededMember, clientName: string): Promise<void> {
+  await signIn(page, staff);
+  await page.getByRole('link', { name: 'Clients' }).click();
+  await page.getByRole('link', { name: clientName }).click();
+}
+
+async function uploadFile(page: Page, file: { name: string; path: string }): Promise<void> {
+  await page.getByLabel('Upload files').setInputFiles(file.path);
+  await expect(documentRow(page, file.name)).toBeVisible({ timeout: 120_000 });
+}
+
+/**
+ * After a refused attack the person still tries to upload (if the page lets them): whatever the
+ * page does, the proxy's record must then show no new document in the space and no plaintext.
+ */
+async function tryToUpload(page: Page, file: { name: string; path: string }): Promise<void> {
+  const input = page.getByLabel('Upload files');
+  if ((await input.count()) === 0 || !(await input.isEnabled())) return;
+  await input.setInputFiles(file.path);
+  await expect(
+    page.getByRole('region', { name: 'Transfers' }).or(page.getByRole('alert').first()),
+  ).toBeVisible({ timeout: 60_000 });
+}
+
+/** The space of `clientId` as the server last listed it to anyone. */
+function listedSpace(proxy: EvilProxy, clientId: string): SpaceView {
+  const lists = proxy.answers('GET', '/api/spaces').map((answer) => answer.body as SpaceList);
+  for (const list of lists.reverse()) {
+    const space = list.spaces?.find((candidate) => candidate.clientId === clientId);
+    if (space) return space;
+  }
+  throw new Error(`the server never listed a space of ${clientId}`);
+}
+
+function escrowPublicKeyOf(proxy: EvilProxy): string {
+  const list = proxy.answers('GET', '/api/spaces').at(-1)?.body as SpaceList | undefined;
+  if (!list) throw new Error('no space list seen yet');
+  return list.escrowPublicKey;
+}
+
+/** The whole signed history of a space as the server stores it (asked directly, as the server knows it). */
+async function storedHistory(page: Page, spaceId: string): Promise<SignedPayload[]> {
+  const answer = (await (
+    await page.request.get(`/api/spaces/${spaceId}/history`)
+  ).json()) as HistoryAnswer;
+  return answer.entries;
+}
+
+/** Requests that would put something into `spaceId` (new documents, versions, threads, messages, uploads, adoption). */
+function writesTo(proxy: EvilProxy, since: number, spaceId: string): string[] {
+  return proxy
+    .received(since)
+    .filter((request) => request.method !== 'GET' && request.method !== 'HEAD')
+    .map((request) => `${request.method} ${new URL(request.url).pathname}`)
+    .filter(
+      (line) =>
+        line.includes(`/api/spaces/${spaceId}`) ||
+        /^POST \/api\/uploads$/.test(line) ||
+        /^PUT \/api\/uploads\//.test(line),
+    );
+}
+
+const rewriteSpace = (spaceId: string, change: (space: SpaceView) => SpaceView) => ({
+  list: (body: unknown) => {
+    const list = body as SpaceList;
+    return {
+      ...list,
+      spaces: list.spaces.map((space) => (space.id === spaceId ? change(space) : space)),
+    };
+  },
+  one: (body: unknown) => {
+    const space = body as SpaceView;
+    return space.id === spaceId ? change(space) : space;
+  },
+});
+
+function installSpaceRewrite(
+  proxy: EvilProxy,
+  spaceId: string,
+  change: (space: SpaceView) => SpaceView,
+): void {
+  const rewrite = rewriteSpace(spaceId, change);
+  proxy.rule({ method: 'GET', path: '/api/spaces', rewriteJson: rewrite.list });
+  proxy.rule({
+    method: 'GET',
+    path: '/api/spaces/:spaceId',
+    when: (c) => c.params.spaceId === spaceId,
+    rewriteJson: rewrite.one,
+  });
+}
+
+function installHistoryRewrite(
+  proxy: EvilProxy,
+  spaceId: string,
+  change: (entries: SignedPayload[], context: RuleContext) => SignedPayload[],
+) {
+  return proxy.rule({
+    method: 'GET',
+    path: '/api/spaces/:spaceId/history',
+    when: (c) => c.params.spaceId === spaceId,
+    rewriteJson: (body, context) => {
+      const answer = body as HistoryAnswer;
+      return { ...answer, entries: change(answer.entries, context) };
+    },
+  });
+}
+
+/** A client with a space holding `count` uploaded documents (each upload is one more signed entry). */
+async function clientWithDocuments(page: Page, client: SeededMember, dir: string, count: number) {
+  await openOwnSpace(page, client);
+  const files = [];
+  for (let index = 0; index < count; index += 1) {
+    const file = await textFile(dir, `Stuk ${index + 1}`);
+    await uploadFile(page, file);
+    files.push(file);
+  }
+  return files;
+}
+
+/** The signed history of a space rewritten whole from the position the browser asks for (`after`). */
+function fromAfter(entries: SignedPayload[], context: RuleContext): SignedPayload[] {
+  const after = context.query.get('after');
+  return after === null ? entries : entries.slice(Number(after) + 1);
+}
+
+/** A second Team Member, invited by the Administrator and signed up, not yet granted the escrow key (node-side real flows). */
+async function joinAsTeamMember(
+  org: SeededOrganisation,
+  evil: EvilStack,
+  person: { email: string; name: string },
+): Promise<SeededMember> {
+  const password = 'gele-kanaries-in-de-kooi';
+  await invite(org.admin.client.api, org.admin.vault, {
+    email: person.email,
+    role: 'team',
+    language: 'en',
+  });
+  const mail = await evil.smtp.waitForMessage((m) => m.envelope.to.includes(person.email), 60_000);
+  const fragment = /https?:\/\/\S+\/invite#(t=\S+)/.exec(mail.text ?? '')?.[1];
+  const token = fragment ? new URLSearchParams(fragment).get('t') : null;
+  if (!fragment || !token) throw new Error(`no invitation link in the e-mail to ${person.email}`);
+  const client = browserLikeClient(`http://127.0.0.1:${evil.server.port}`, evil.server.origin);
+  const { userId } = await signup(client.api, {
+    token,
+    fragment,
+    name: person.name,
+    password,
+    language: 'en',
+  });
+  const { vault } = await login(client.api, person.email, password);
+  return { role: 'team', email: person.email, password, name: person.name, userId, client, vault };
+}
+
+// --- the attacks ---------------------------------------------------------------------------------
+
+test.describe('a malicious server', () => {
+  test('cannot make a client use a space key of its choosing', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      const [first] = await clientWithDocuments(page, client, dir, 1);
+      const space = listedSpace(proxy, client.userId);
+      // The server's own key, sealed to the client's public key as a "legacy" space with no history,
+      // and in a second round as the client's own wrap (a wrap it cannot make: it has no user key).
+      const evilKey = await serverChosenSpaceKey();
+      const clientSpki = toBase64Url(client.vault.privateKey.publicKey.spki);
+      const sealed = await sealTo(clientSpki, evilKey, { id: space.id, owner: client.userId });
+      installSpaceRewrite(proxy, space.id, (listed) => ({
+        ...listed,
+        wrappedKey: null,
+        sealedKey: sealed,
+        legacy: true,
+        historyLength: 0,
+      }));
+      installHistoryRewrite(proxy, space.id, () => []);
+
+      const since = proxy.mark();
+      const second = await newPage();
+      await openOwnSpace(second, client);
+      await expect(
+        securityWarning(
+          second,
+          /security|tamper|rolled back|history|cannot be trusted|altered/i,
+        ).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      await expect(documentRow(second, first!.name)).toHaveCount(0);
+      const later = await textFile(dir, 'Na de aanval');
+      await tryToUpload(second, later);
+      expect(
+        writesTo(proxy, since, space.id),
+        'nothing written to the space after the attack',
+      ).toEqual([]);
+      expect(
+        proxy
+          .received(since)
+          .some((request) => request.url.endsWith(`/api/spaces/${space.id}/adopt`)),
+      ).toBe(false);
+      expectServerReceivedNothing(proxy, since, [later.name, later.content]);
+    });
+  });
+
+  test('cannot make a Team Member use a space key of its choosing (forged escrow seal and entry 0)', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      await openOwnSpace(page, client);
+      const space = listedSpace(proxy, client.userId);
+      const stored = await storedHistory(page, space.id);
+      const evilKey = await serverChosenSpaceKey();
+      const evilSigner = await serverSigningKey();
+      const forgedSeal = await sealTo(escrowPublicKeyOf(proxy), evilKey, {
+        id: space.id,
+        owner: 'escrow',
+      });
+      const forgedGenesis = await forgedSpaceCreate({
+        spaceId: space.id,
+        clientId: client.userId,
+        author: client.userId,
+        signingKey: evilSigner.privateKey,
+        escrowSeal: forgedSeal,
+        clientWrap:
+          entryPayload(stored[0]!).type === 'space.create'
+            ? (entryPayload(stored[0]!).body as { clientWrap: string | null }).clientWrap
+            : null,
+        spaceKey: evilKey,
+      });
+      installSpaceRewrite(proxy, space.id, (listed) => ({
+        ...listed,
+        sealedKey: forgedSeal,
+        historyLength: 1,
+      }));
+      installHistoryRewrite(proxy, space.id, (_entries, context) =>
+        fromAfter([forgedGenesis], context),
+      );
+
+      const since = proxy.mark();
+      const teamPage = await newPage();
+      await openClientSpace(teamPage, org.team, client.name);
+      await expect(
+        securityWarning(
+          teamPage,
+          /security|signature|not signed|cannot be trusted|altered|not verified/i,
+        ).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      const later = await textFile(dir, 'Van het team');
+      await tryToUpload(teamPage, later);
+      expect(
+        writesTo(proxy, since, space.id),
+        'nothing written to the space after the attack',
+      ).toEqual([]);
+      expectServerReceivedNothing(proxy, since, [later.name, later.content]);
+    });
+  });
+
+  test('cannot make staff open a client profile under a user key of its choosing (forged escrow copy)', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    const forgedName = `Mallory ${marker('PROFIEL')}`;
+    const evilUserKey = await serverChosenUserKey();
+    // The escrow public key as the server serves it to anyone who creates a space.
+    const escrowSpki = toBase64Url(org.admin.vault.escrow!.publicKey.spki);
+    const forgedCopy = await sealTo(escrowSpki, evilUserKey, {
+      id: client.userId,
+      owner: 'escrow',
+    });
+    const forgedProfile = await recordUnder(
+      evilUserKey,
+      { name: forgedName },
+      { type: 'profile', id: client.userId, owner: client.userId },
+    );
+    const forge = (person: Record<string, unknown>) =>
+      person.id === client.userId
+        ? { ...person, escrowUserKey: forgedCopy, profile: forgedProfile }
+        : person;
+    proxy.rule({
+      method: 'GET',
+      path: '/api/users',
+      rewriteJson: (body) => ({
+        ...(body as object),
+        users: (body as { users: Record<string, unknown>[] }).users.map(forge),
+      }),
+    });
+    proxy.rule({
+      method: 'GET',
+      path: '/api/directory',
+      rewriteJson: (body) => ({
+        ...(body as object),
+        entries: (body as { entries: Record<string, unknown>[] }).entries.map(forge),
+      }),
+    });
+
+    const since = proxy.mark();
+    await signIn(page, org.team);
+    await page.getByRole('link', { name: 'Clients' }).click();
+    await expect(
+      securityWarning(
+        page,
+        /security|escrow|profile|altered|cannot be trusted|not verified/i,
+      ).first(),
+    ).toBeVisible(WARNING_BUDGET);
+    await expect(page.getByText(forgedName)).toHaveCount(0);
+    expectServerReceivedNothing(proxy, since, [forgedName]);
+  });
+
+  test('cannot substitute the escrow public key a client seals their new space key to', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    const substitute = await serverRsaPublicKey();
+    proxy.rule({
+      method: 'GET',
+      path: '/api/spaces',
+      rewriteJson: (body) => ({ ...(body as SpaceList), escrowPublicKey: substitute }),
+    });
+    const since = proxy.mark();
+    await signIn(page, client);
+    await expect(
+      securityWarning(
+        page,
+        /security|organisation key|escrow|fingerprint|does not match|altered/i,
+      ).first(),
+    ).toBeVisible(WARNING_BUDGET);
+    expect(
+      proxy
+        .received(since)
+        .filter(
+          (request) => request.method === 'POST' && new URL(request.url).pathname === '/api/spaces',
+        ),
+    ).toEqual([]);
+    expectNoKeyMaterial(proxy.received(since));
+  });
+
+  test('cannot substitute a client’s keys in the directory when staff share with the client', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      await openOwnSpace(page, client);
+      const space = listedSpace(proxy, client.userId);
+      // The server swaps the client's encryption and signing keys for its own and signs a new entry 0 with them.
+      const evilSigner = await serverSigningKey();
+      const evilRsa = await serverRsaPublicKey();
+      const evilKey = await serverChosenSpaceKey();
+      const forgedSeal = await sealTo(escrowPublicKeyOf(proxy), evilKey, {
+        id: space.id,
+        owner: 'escrow',
+      });
+      const forgedGenesis = await forgedSpaceCreate({
+        spaceId: space.id,
+        clientId: client.userId,
+        author: client.userId,
+        signingKey: evilSigner.privateKey,
+        escrowSeal: forgedSeal,
+        clientWrap: null,
+        spaceKey: evilKey,
+      });
+      proxy.rule({
+        method: 'GET',
+        path: '/api/directory',
+        rewriteJson: (body) => ({
+          ...(body as object),
+          entries: (body as { entries: Record<string, unknown>[] }).entries.map((person) =>
+            person.id === client.userId
+              ? { ...person, publicKey: evilRsa, signingPublicKey: evilSigner.spki }
+              : person,
+          ),
+        }),
+      });
+      installSpaceRewrite(proxy, space.id, (listed) => ({
+        ...listed,
+        sealedKey: forgedSeal,
+        historyLength: 1,
+      }));
+      installHistoryRewrite(proxy, space.id, (_entries, context) =>
+        fromAfter([forgedGenesis], context),
+      );
+
+      const since = proxy.mark();
+      const teamPage = await newPage();
+      await openClientSpace(teamPage, org.team, client.name);
+      await expect(
+        securityWarning(
+          teamPage,
+          /security|not verified|certif|key.*changed|signature|cannot be trusted/i,
+        ).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      const later = await textFile(dir, 'Gedeeld door het team');
+      await tryToUpload(teamPage, later);
+      expect(
+        writesTo(proxy, since, space.id),
+        'nothing written to the space after the attack',
+      ).toEqual([]);
+      expectServerReceivedNothing(proxy, since, [later.name, later.content]);
+    });
+  });
+
+  test('cannot substitute a Team Member’s public key when an Administrator grants the escrow key', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, []);
+    const newcomer = await joinAsTeamMember(org, evil, {
+      email: 'tineke@kantoor.test',
+      name: 'Tineke Team',
+    });
+    const substitute = await serverRsaPublicKey();
+    const swap = (person: Record<string, unknown>) =>
+      person.id === newcomer.userId ? { ...person, publicKey: substitute } : person;
+    proxy.rule({
+      method: 'GET',
+      path: '/api/directory',
+      rewriteJson: (body) => ({
+        ...(body as object),
+        entries: (body as { entries: Record<string, unknown>[] }).entries.map(swap),
+      }),
+    });
+    proxy.rule({
+      method: 'GET',
+      path: '/api/users',
+      rewriteJson: (body) => ({
+        ...(body as object),
+        users: (body as { users: Record<string, unknown>[] }).users.map(swap),
+      }),
+    });
+
+    const since = proxy.mark();
+    await signIn(page, org.admin);
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'People' })
+      .click();
+    const row = page.getByRole('row', { name: new RegExp(newcomer.name) });
+    await expect(row).toBeVisible();
+    // Either the grant action is withheld with a warning, or the grant itself is refused with one.
+    const grant = row.getByRole('button', {
+      name: `Grant the organisation key to ${newcomer.name}`,
+    });
+    if ((await grant.count()) > 0 && (await grant.isEnabled())) {
+      await grant.click();
+      const dialog = page.getByRole('dialog', {
+        name: `Grant the organisation key to ${newcomer.name}`,
+      });
+      const confirm = dialog.getByLabel('I compared the fingerprint and it matches');
+      if ((await confirm.count()) > 0 && (await confirm.isEnabled())) {
+        await confirm.check();
+        const grantKey = dialog.getByRole('button', { name: 'Grant the key' });
+        if (await grantKey.isEnabled()) await grantKey.click();
+      }
+    }
+    await expect(
+      securityWarning(
+        page,
+        /security|not verified|certif|public key|does not match|substitut/i,
+      ).first(),
+    ).toBeVisible(WARNING_BUDGET);
+    await expect(page.getByText(`${newcomer.name} was granted the organisation key.`)).toHaveCount(
+      0,
+    );
+    expect(
+      proxy
+        .received(since)
+        .filter(
+          (request) =>
+            request.method === 'POST' && new URL(request.url).pathname === '/api/escrow/grants',
+        ),
+    ).toEqual([]);
+    expectNoKeyMaterial(proxy.received(since));
+  });
+
+  test('cannot re-attribute a message', async ({ page, newPage, evilProxy: proxy, evil }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await openOwnSpace(page, client);
+    const subject = `Vraag ${marker('ONDERWERP')}`;
+    const text = `Graag de jaarrekening ${marker('BERICHT')}`;
+    const teamPage = await newPage();
+    await openClientSpace(teamPage, org.team, client.name);
+    await teamPage.getByRole('tab', { name: 'Messages' }).click();
+    await teamPage.getByRole('button', { name: 'New thread' }).click();
+    await teamPage.getByLabel('Subject').fill(subject);
+    await teamPage.getByLabel('Message').fill(text);
+    await teamPage.getByRole('button', { name: 'Send' }).click();
+    await expect(teamPage.getByText(text)).toBeVisible({ timeout: 60_000 });
+
+    // The server claims the client wrote it (listing and thread alike).
+    const asClient = (message: Record<string, unknown>) => ({
+      ...message,
+      authorId: client.userId,
+    });
+    proxy.rule({
+      method: 'GET',
+      path: '/api/threads/:threadId',
+      rewriteJson: (body) => {
+        const answer = body as {
+          thread: Record<string, unknown>;
+          messages: Record<string, unknown>[];
+        };
+        return {
+          ...answer,
+          thread: { ...answer.thread, createdBy: client.userId },
+          messages: answer.messages.map(asClient),
+        };
+      },
+    });
+    proxy.rule({
+      method: 'GET',
+      path: '/api/spaces/:spaceId/threads',
+      rewriteJson: (body) => {
+        const answer = body as { threads: Record<string, unknown>[] };
+        return {
+          ...answer,
+          threads: answer.threads.map((thread) => ({
+            ...thread,
+            createdBy: client.userId,
+            lastAuthorId: client.userId,
+          })),
+        };
+      },
+    });
+    const since = proxy.mark();
+    const again = await newPage();
+    await openOwnSpace(again, client);
+    await again.getByRole('tab', { name: /Messages/ }).click();
+    await again.getByRole('link', { name: subject }).click();
+    await expect(
+      securityWarning(
+        again,
+        /security|author|re-?attributed|signed history|altered|cannot be trusted/i,
+      ).first(),
+    ).toBeVisible(WARNING_BUDGET);
+    expectServerReceivedNothing(proxy, since, [subject, text]);
+  });
+
+  test('cannot re-attribute an upload', async ({ page, newPage, evilProxy: proxy, evil }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      await openOwnSpace(page, client);
+      const teamPage = await newPage();
+      await openClientSpace(teamPage, org.team, client.name);
+      const file = await textFile(dir, 'Aangifte van het team');
+      await uploadFile(teamPage, file);
+
+      // The server says the client uploaded it.
+      const asClient = (version: Record<string, unknown>) => ({
+        ...version,
+        uploadedBy: client.userId,
+      });
+      const rewriteDocument = (document: Record<string, unknown>) => ({
+        ...document,
+        createdBy: client.userId,
+        current: asClient(document.current as Record<string, unknown>),
+      });
+      proxy.rule({
+        method: 'GET',
+        path: '/api/spaces/:spaceId/documents',
+        rewriteJson: (body) => ({
+          ...(body as object),
+          documents: (body as { documents: Record<string, unknown>[] }).documents.map(
+            rewriteDocument,
+          ),
+        }),
+      });
+      proxy.rule({
+        method: 'GET',
+        path: '/api/documents/:documentId',
+        rewriteJson: (body) => {
+          const answer = body as {
+            document: Record<string, unknown>;
+            versions: Record<string, unknown>[];
+          };
+          return {
+            ...answer,
+            document: rewriteDocument(answer.document),
+            versions: answer.versions.map(asClient),
+          };
+        },
+      });
+      const since = proxy.mark();
+      const again = await newPage();
+      await openOwnSpace(again, client);
+      await expect(
+        securityWarning(
+          again,
+          /security|uploader|author|re-?attributed|signed history|altered|cannot be trusted/i,
+        ).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      expectServerReceivedNothing(proxy, since, [file.name, file.content]);
+    });
+  });
+
+  test('cannot change the author of a signed entry', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      const files = await clientWithDocuments(page, client, dir, 1);
+      const space = listedSpace(proxy, client.userId);
+      // Entry 1 (the upload) now names the Team Member as its author; the signature is the client's.
+      installHistoryRewrite(proxy, space.id, (entries) =>
+        entries.map((entry) =>
+          entryPayload(entry).seq === 1
+            ? alteredEntry(entry, (payload) => ({ ...payload, author: org.team.userId }))
+            : entry,
+        ),
+      );
+      const since = proxy.mark();
+      const teamPage = await newPage();
+      await openClientSpace(teamPage, org.team, client.name);
+      await expect(
+        securityWarning(teamPage, /security|signature|author|altered|cannot be trusted/i).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      expectServerReceivedNothing(
+        proxy,
+        since,
+        files.flatMap((file) => [file.name, file.content]),
+      );
+    });
+  });
+
+  for (const attack of [
+    {
+      name: 'drop',
+      what: 'a dropped entry',
+      change: (entries: SignedPayload[]) =>
+        entries.filter((entry) => entryPayload(entry).seq !== 1),
+    },
+    {
+      name: 'reorder',
+      what: 'reordered entries',
+      change: (entries: SignedPayload[]) => {
+        const at = entries.findIndex((entry) => entryPayload(entry).seq === 1);
+        if (at < 0 || at + 1 >= entries.length) return entries;
+        const copy = [...entries];
+        [copy[at], copy[at + 1]] = [copy[at + 1]!, copy[at]!];
+        return copy;
+      },
+    },
+    {
+      name: 'duplicate',
+      what: 'a duplicated entry',
+      change: (entries: SignedPayload[]) =>
+        entries.flatMap((entry) => (entryPayload(entry).seq === 1 ? [entry, entry] : [entry])),
+    },
+  ]) {
+    test(`cannot show a space history with ${attack.what}`, async ({
+      page,
+      newPage,
+      evilProxy: proxy,
+      evil,
+    }) => {
+      const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+      const client = org.clients[0]!;
+      await withTempDir(async (dir) => {
+        const files = await clientWithDocuments(page, client, dir, 2);
+        const space = listedSpace(proxy, client.userId);
+        installHistoryRewrite(proxy, space.id, (entries) => attack.change(entries));
+        const since = proxy.mark();
+        const teamPage = await newPage();
+        await openClientSpace(teamPage, org.team, client.name);
+        await expect(
+          securityWarning(teamPage, /missing|order|duplicat|broken|cannot be trusted/i).first(),
+        ).toBeVisible(WARNING_BUDGET);
+        const later = await textFile(dir, 'Na het knoeien');
+        await tryToUpload(teamPage, later);
+        expect(writesTo(proxy, since, space.id), 'nothing built on a tampered history').toEqual([]);
+        expectServerReceivedNothing(proxy, since, [
+          ...files.flatMap((file) => [file.name, file.content]),
+          later.name,
+          later.content,
+        ]);
+      });
+    });
+  }
+
+  test('cannot roll a space back to an older state', async ({ page, evilProxy: proxy, evil }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      const [first] = await clientWithDocuments(page, client, dir, 1);
+      const space = listedSpace(proxy, client.userId);
+      const older = proxy.answers('GET', '/api/spaces/:spaceId/documents').at(-1)!;
+      const olderHistory = (await storedHistory(page, space.id)).length;
+      const second = await textFile(dir, 'Net geüpload');
+      await uploadFile(page, second);
+      // The browser remembered the newer head (in its key safe); now the server serves the state before the second upload.
+      await proxy.waitForAnswer('PUT', '/api/account/key-safe', 0, 60_000).catch(() => undefined);
+      installHistoryRewrite(proxy, space.id, (entries) =>
+        entries.filter((entry) => entryPayload(entry).seq < olderHistory),
+      );
+      installSpaceRewrite(
+        proxy,
+        space.id,
+        (listed) => ({ ...listed, historyLength: olderHistory, documentCount: 1 }) as SpaceView,
+      );
+      proxy.rule({
+        method: 'GET',
+        path: '/api/spaces/:spaceId/documents',
+        when: (c) => c.params.spaceId === space.id,
+        replay: older,
+      });
+      const since = proxy.mark();
+      await page.reload();
+      await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
+      await page.getByLabel('Password', { exact: true }).fill(client.password);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      await expect(
+        securityWarning(page, /rolled back|older|rollback|missing|cannot be trusted/i).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      expect(first).toBeDefined();
+      expectServerReceivedNothing(proxy, since, [
+        first!.name,
+        first!.content,
+        second.name,
+        second.content,
+      ]);
+    });
+  });
+
+  test('cannot replay an older key safe at sign-in', async ({ page, evilProxy: proxy, evil }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      const since0 = proxy.mark();
+      await openOwnSpace(page, client);
+      const firstLogin = await proxy.waitForAnswer('POST', '/api/auth/login/finish', since0);
+      const oldKeys = (firstLogin.body as { keys: { keySafe: string; keySafeRevision: number } })
+        .keys;
+      // Anything that updates the key safe (a verified new head after an upload): its revision goes up.
+      const afterLogin = proxy.mark();
+      const file = await textFile(dir, 'Bijgewerkt');
+      await uploadFile(page, file);
+      await proxy.waitForAnswer('PUT', '/api/account/key-safe', afterLogin, 90_000);
+
+      proxy.rule({
+        method: 'POST',
+        path: '/api/auth/login/finish',
+        rewriteJson: (body) => {
+          const bundle = body as { keys: Record<string, unknown> };
+          return {
+            ...bundle,
+            keys: {
+              ...bundle.keys,
+              keySafe: oldKeys.keySafe,
+              keySafeRevision: oldKeys.keySafeRevision,
+            },
+          };
+        },
+      });
+      const since = proxy.mark();
+      await page.reload();
+      await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
+      await page.getByLabel('Password', { exact: true }).fill(client.password);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      await expect(
+        securityWarning(page, /key safe|older|replayed|rolled back|security/i).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      expectServerReceivedNothing(proxy, since, [file.name, file.content, client.password]);
+    });
+  });
+
+  test('cannot downgrade the key-stretching parameters of the recovery secret', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, []);
+    // The operator restarts Kluis in recovery mode on the same data (behind the same proxy).
+    await evil.server.stop({ keepDataDir: true });
+    const recovering = await startKluisServer({
+      directories: { dataDir: evil.server.dataDir, secretsDir: evil.server.secretsDir },
+      env: { SMTP_URL: evil.smtp.url, PUBLIC_ORIGIN: proxy.origin, KLUIS_RECOVERY_MODE: 'true' },
+    });
+    try {
+      proxy.target(`http://127.0.0.1:${recovering.port}`);
+      const [link] = await recovering.waitForOutput(
+        /http:\/\/\S+\/recover#token=[A-Za-z0-9_-]{43}/,
+      );
+      const rule = proxy.rule({
+        method: 'POST',
+        path: '/api/recovery/start',
+        rewriteJson: (body) => {
+          const answer = body as { escrow: Record<string, unknown> };
+          return {
+            ...answer,
+            escrow: {
+              ...answer.escrow,
+              recoveryParams: { memoryKiB: 1024, iterations: 1, parallelism: 1 },
+            },
+          };
+        },
+      });
+      const since = proxy.mark();
+      await page.goto(link);
+      await page.getByLabel('E-mail address').fill(org.admin.email);
+      await page.getByLabel('Recovery secret').fill('ABCD-EFGH-JKMN-PQRS-TVWX-YZ23-4567-89AB');
+      await page.getByLabel('New password', { exact: true }).fill('groene-appels-in-de-herfst');
+      const repeat = page.getByLabel(/Repeat|Confirm/);
+      if ((await repeat.count()) > 0) await repeat.first().fill('groene-appels-in-de-herfst');
+      await page.getByRole('button', { name: 'Recover and sign in' }).click();
+      await expect(
+        securityWarning(page, /weak|parameters|key stretching|too low|security/i).first(),
+      ).toBeVisible(WARNING_BUDGET);
+      expect(rule.hits()).toBeGreaterThan(0);
+      expect(
+        proxy
+          .received(since)
+          .some((request) => new URL(request.url).pathname === '/api/recovery/finish'),
+      ).toBe(false);
+      expectNoKeyMaterial(proxy.received(since));
+    } finally {
+      await recovering.stop();
+    }
+  });
+
+  test('cannot swap the wrapped file keys of two versions', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const client = org.clients[0]!;
+    await withTempDir(async (dir) => {
+      const [file] = await clientWithDocuments(page, client, dir, 1);
+      await documentRow(page, file!.name).getByRole('button', { name: 'History' }).click();
+      const history = page.getByRole('dialog');
+      const v2Dir = join(dir, 'v2');
+      await mkdir(v2Dir);
+      await writeFile(join(v2Dir, file!.name), `${marker('V2')} ${'y'.repeat(200)}`);
+      await history.getByLabel('Upload new version').setInputFiles(join(v2Dir, file!.name));
+      await expect(history.getByRole('listitem')).toHaveCount(2, { timeout: 90_000 });
+      await page.keyboard.press('Escape');
+
+      const swapKeys = (versions: Record<string, unknown>[]) => {
+        if (versions.length < 2) return versions;
+        const [a, b] = [versions[0]!, versions[1]!];
+        return [
+          { ...a, wrappedFileKey: b.wrappedFileKey },
+          { ...b, wrappedFileKey: a.wrappedFileKey },
+          ...versions.slice(2),
+        ];
+      };
+      let swappedCurrent: string | undefined;
+      proxy.rule({
+        method: 'GET',
+        path: '/api/documents/:documentId',
+        rewriteJson: (body) => {
+          const answer = body as {
+            document: { current: Record<string, unknown> };
+            versions: Record<string, unknown>[];
+          };
+          const versions = swapKeys(answer.versions);
+          const current =
+            versions.find((version) => version.id === answer.document.current.id) ??
+            answer.document.current;
+          swappedCurrent = current.wrappedFileKey as string;
+          return { ...answer, document: { ...answer.document, current }, versions };
+        },
+      });
+      proxy.rule({
+        method: 'GET',
+        path: '/api/spaces/:spaceId/documents',
+        rewriteJson: (body) => {
+          const answer = body as { documents: { current: Record<string, unknown> }[] };
+          return {
+            ...answer,
+            documents: answer.documents.map((document) =>
+              swappedCurrent
+                ? { ...document, current: { ...document.current, wrappedFileKey: swappedCurrent } }
+                : document,
+            ),
+          };
+        },
+      });
+      const since = proxy.mark();
+      await documentRow(page, file!.name).getByRole('button', { name: 'History' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Download version 1' }).click();
+      await expect(page.getByText(/altered or (is )?damaged/i).first()).toBeVisible(WARNING_BUDGET);
+      await expect(page.getByText(/up-to-date browser/i)).toHaveCount(0);
+      expectServerReceivedNothing(proxy, since, [file!.name, file!.content]);
+    });
+  });
+
+  for (const attack of [
+    { what: 'truncated', change: (bytes: Buffer) => bytes.subarray(0, bytes.length - 17) },
+    { what: 'extended', change: (bytes: Buffer) => Buffer.concat([bytes, randomBytes(64)]) },
+  ]) {
+    test(`cannot serve a ${attack.what} file`, async ({ page, evilProxy: proxy, evil }) => {
+      const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+      const client = org.clients[0]!;
+      await withTempDir(async (dir) => {
+        const [file] = await clientWithDocuments(page, client, dir, 1);
+        const rule = proxy.rule({
+          method: 'GET',
+          path: '/api/versions/:versionId/content',
+          rewriteBytes: attack.change,
+        });
+        const since = proxy.mark();
+        const started = page.waitForEvent('download', { timeout: 120_000 });
+        await documentRow(page, file!.name).getByRole('button', { name: 'Download' }).click();
+        const download = await started;
+        expect(await download.failure()).not.toBeNull();
+        await expect(page.getByRole('region', { name: 'Transfers' })).toContainText(
+          /altered or (is )?damaged/i,
+          WARNING_BUDGET,
+        );
+        expect(rule.hits()).toBeGreaterThan(0);
+        expectServerReceivedNothing(proxy, since, [file!.name, file!.content]);
+      });
+    });
+  }
 });

@@ -16,7 +16,10 @@ interface Slot {
   current: KluisServer | undefined;
 }
 
-export const evilTest = base.extend<{ evil: EvilStack; evilProxy: EvilProxy; smtp: TestSmtpServer }, { serverSlot: Slot }>({
+export const evilTest = base.extend<
+  { evil: EvilStack; evilProxy: EvilProxy; smtp: TestSmtpServer },
+  { serverSlot: Slot }
+>({
   serverSlot: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern even with no dependencies.
     async ({}, use) => {
@@ -39,6 +42,9 @@ export const evilTest = base.extend<{ evil: EvilStack; evilProxy: EvilProxy; smt
         },
         get dataDir() {
           return current().dataDir;
+        },
+        get secretsDir() {
+          return current().secretsDir;
         },
         get pid() {
           return current().pid;

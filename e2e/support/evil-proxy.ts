@@ -8,7 +8,13 @@
 // body the server received through the proxy is recorded, so a test can prove afterwards that no
 // plaintext or key reached the server. It lives only under e2e/: nothing in server/ or client/ may
 // import it (eslint.config.js forbids it, and e2e/evil-proxy-boundary.test.ts checks the tree).
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CapturedRequest } from './requests';
 
@@ -84,7 +90,12 @@ export interface EvilProxy {
   /** Recorded JSON answers of the server for `method` and `path` (pattern as in rules), oldest first. */
   answers(method: string, path: string | RegExp, since?: number): RecordedAnswer[];
   /** Resolves when a request matching method and path has been answered after `since`. */
-  waitForAnswer(method: string, path: string | RegExp, since?: number, timeoutMs?: number): Promise<RecordedAnswer>;
+  waitForAnswer(
+    method: string,
+    path: string | RegExp,
+    since?: number,
+    timeoutMs?: number,
+  ): Promise<RecordedAnswer>;
   stop(): Promise<void>;
 }
 
@@ -94,13 +105,23 @@ export function pathPattern(path: string | RegExp): RegExp {
   const source = path
     .split('/')
     .map((segment) =>
-      segment.startsWith(':') ? `(?<${segment.slice(1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      segment.startsWith(':')
+        ? `(?<${segment.slice(1)}>[^/]+)`
+        : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     )
     .join('/');
   return new RegExp(`^${source}$`);
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 function forwardHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
@@ -129,7 +150,10 @@ export async function startEvilProxy(): Promise<EvilProxy> {
   const recorded: RecordedAnswer[] = [];
   const waiters = new Set<() => void>();
 
-  const candidates = (method: string, path: string): { active: ActiveRule; params: Record<string, string> }[] => {
+  const candidates = (
+    method: string,
+    path: string,
+  ): { active: ActiveRule; params: Record<string, string> }[] => {
     const found: { active: ActiveRule; params: Record<string, string> }[] = [];
     for (const active of rules) {
       if (active.rule.method.toUpperCase() !== method) continue;
@@ -173,7 +197,10 @@ export async function startEvilProxy(): Promise<EvilProxy> {
       const answer = rule.respond(context);
       const bytes = Buffer.from(JSON.stringify(answer.body));
       received.push(record(requestSeq, method, req, browserBody ?? Buffer.alloc(0), false));
-      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        'content-length': String(bytes.length),
+      });
       res.end(bytes);
       return;
     }
@@ -186,7 +213,9 @@ export async function startEvilProxy(): Promise<EvilProxy> {
       sentBody = Buffer.isBuffer(next) ? next : Buffer.from(JSON.stringify(next));
       replaced = true;
     }
-    const rewritesAnswer = Boolean(rule && context && (rule.rewriteJson || rule.replay || rule.rewriteBytes));
+    const rewritesAnswer = Boolean(
+      rule && context && (rule.rewriteJson || rule.replay || rule.rewriteBytes),
+    );
     if (rewritesAnswer) {
       // A rewritten answer must be the whole fresh answer: no compression, no 304.
       delete headers['accept-encoding'];
@@ -240,7 +269,14 @@ export async function startEvilProxy(): Promise<EvilProxy> {
         body = undefined;
       }
       if (body !== undefined) {
-        recorded.push({ seq: requestSeq, method, url: `${path}${url.search}`, status, headers: response.headers, body });
+        recorded.push({
+          seq: requestSeq,
+          method,
+          url: `${path}${url.search}`,
+          status,
+          headers: response.headers,
+          body,
+        });
         for (const wake of waiters) wake();
       }
       if (rule && context && body !== undefined) {
@@ -263,9 +299,16 @@ export async function startEvilProxy(): Promise<EvilProxy> {
     res.end(bytes);
   };
 
-  const record = (requestSeq: number, method: string, req: IncomingMessage, body: Buffer, replaced: boolean): ReceivedRequest => {
+  const record = (
+    requestSeq: number,
+    method: string,
+    req: IncomingMessage,
+    body: Buffer,
+    replaced: boolean,
+  ): ReceivedRequest => {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     return {
       seq: requestSeq,
       url: new URL(req.url ?? '/', 'http://server.invalid').toString(),
@@ -298,7 +341,12 @@ export async function startEvilProxy(): Promise<EvilProxy> {
 
   const answers = (method: string, path: string | RegExp, since = 0): RecordedAnswer[] => {
     const pattern = pathPattern(path);
-    return recorded.filter((answer) => answer.seq > since && answer.method === method.toUpperCase() && pattern.test(answer.url.split('?')[0]!));
+    return recorded.filter(
+      (answer) =>
+        answer.seq > since &&
+        answer.method === method.toUpperCase() &&
+        pattern.test(answer.url.split('?')[0]!),
+    );
   };
 
   return {
@@ -328,7 +376,8 @@ export async function startEvilProxy(): Promise<EvilProxy> {
       for (;;) {
         const found = answers(method, path, since)[0];
         if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no answer to ${method} ${String(path)} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`no answer to ${method} ${String(path)} within ${timeoutMs} ms`);
         await new Promise<void>((resolve) => {
           const wake = (): void => {
             waiters.delete(wake);
