@@ -905,9 +905,10 @@ test.describe('a malicious server', () => {
       const older = proxy.answers('GET', '/api/spaces/:spaceId/documents').at(-1)!;
       const olderHistory = (await storedHistory(page, space.id)).length;
       const second = await textFile(dir, 'Net geüpload');
+      const beforeSecond = proxy.mark();
       await uploadFile(page, second);
       // The browser remembered the newer head (in its key safe); now the server serves the state before the second upload.
-      await proxy.waitForAnswer('PUT', '/api/account/key-safe', 0, 60_000).catch(() => undefined);
+      await proxy.waitForAnswer('PUT', '/api/account/key-safe', beforeSecond, 90_000);
       installHistoryRewrite(proxy, space.id, (entries) =>
         entries.filter((entry) => entryPayload(entry).seq < olderHistory),
       );
