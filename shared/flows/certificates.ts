@@ -79,7 +79,8 @@ async function signPayload(signer: SigningPrivateKey, context: string, value: un
   return { payload: toBase64Url(bytes), signature: toBase64Url(await signStatement(signer, context, bytes)) };
 }
 
-function parseSigned<T>(signed: SignedPayload, schema: z.ZodType<T>): { value: T; bytes: Uint8Array } | null {
+/** Parses a signed payload's JSON with `schema` (nothing verified yet); null when it does not parse. */
+export function parseSigned<T>(signed: SignedPayload, schema: z.ZodType<T>): { value: T; bytes: Uint8Array } | null {
   try {
     const bytes = fromBase64Url(signed.payload);
     const parsed = schema.safeParse(JSON.parse(fromUtf8(bytes)));
