@@ -320,6 +320,39 @@ function fromAfter(entries: SignedPayload[], context: RuleContext): SignedPayloa
   return after === null ? entries : entries.slice(Number(after) + 1);
 }
 
+/**
+ * Rewrites one person in the people list (GET /api/users) and the key directory (GET /api/directory):
+ * only fields the answer already has are replaced, so the forged answer keeps the contract's shape.
+ */
+function installPersonRewrite(
+  proxy: EvilProxy,
+  userId: string,
+  patch: Record<string, unknown>,
+): void {
+  const apply = (person: Record<string, unknown>) => {
+    if (person.id !== userId) return person;
+    const next = { ...person };
+    for (const [field, value] of Object.entries(patch)) if (field in person) next[field] = value;
+    return next;
+  };
+  proxy.rule({
+    method: 'GET',
+    path: '/api/users',
+    rewriteJson: (body) => ({
+      ...(body as object),
+      users: (body as { users: Record<string, unknown>[] }).users.map(apply),
+    }),
+  });
+  proxy.rule({
+    method: 'GET',
+    path: '/api/directory',
+    rewriteJson: (body) => ({
+      ...(body as object),
+      entries: (body as { entries: Record<string, unknown>[] }).entries.map(apply),
+    }),
+  });
+}
+
 /** A second Team Member, invited by the Administrator and signed up, not yet granted the escrow key (node-side real flows). */
 async function joinAsTeamMember(
   org: SeededOrganisation,
@@ -479,25 +512,9 @@ test.describe('a malicious server', () => {
       { name: forgedName },
       { type: 'profile', id: client.userId, owner: client.userId },
     );
-    const forge = (person: Record<string, unknown>) =>
-      person.id === client.userId
-        ? { ...person, escrowUserKey: forgedCopy, profile: forgedProfile }
-        : person;
-    proxy.rule({
-      method: 'GET',
-      path: '/api/users',
-      rewriteJson: (body) => ({
-        ...(body as object),
-        users: (body as { users: Record<string, unknown>[] }).users.map(forge),
-      }),
-    });
-    proxy.rule({
-      method: 'GET',
-      path: '/api/directory',
-      rewriteJson: (body) => ({
-        ...(body as object),
-        entries: (body as { entries: Record<string, unknown>[] }).entries.map(forge),
-      }),
+    installPersonRewrite(proxy, client.userId, {
+      escrowUserKey: forgedCopy,
+      profile: forgedProfile,
     });
 
     const since = proxy.mark();
@@ -572,17 +589,9 @@ test.describe('a malicious server', () => {
         clientWrap: null,
         spaceKey: evilKey,
       });
-      proxy.rule({
-        method: 'GET',
-        path: '/api/directory',
-        rewriteJson: (body) => ({
-          ...(body as object),
-          entries: (body as { entries: Record<string, unknown>[] }).entries.map((person) =>
-            person.id === client.userId
-              ? { ...person, publicKey: evilRsa, signingPublicKey: evilSigner.spki }
-              : person,
-          ),
-        }),
+      installPersonRewrite(proxy, client.userId, {
+        publicKey: evilRsa,
+        signingPublicKey: evilSigner.spki,
       });
       installSpaceRewrite(proxy, space.id, (listed) => ({
         ...listed,
@@ -623,24 +632,7 @@ test.describe('a malicious server', () => {
       name: 'Tineke Team',
     });
     const substitute = await serverRsaPublicKey();
-    const swap = (person: Record<string, unknown>) =>
-      person.id === newcomer.userId ? { ...person, publicKey: substitute } : person;
-    proxy.rule({
-      method: 'GET',
-      path: '/api/directory',
-      rewriteJson: (body) => ({
-        ...(body as object),
-        entries: (body as { entries: Record<string, unknown>[] }).entries.map(swap),
-      }),
-    });
-    proxy.rule({
-      method: 'GET',
-      path: '/api/users',
-      rewriteJson: (body) => ({
-        ...(body as object),
-        users: (body as { users: Record<string, unknown>[] }).users.map(swap),
-      }),
-    });
+    installPersonRewrite(proxy, newcomer.userId, { publicKey: substitute });
 
     const since = proxy.mark();
     await signIn(page, org.admin);
