@@ -183,6 +183,32 @@ interface HistoryAnswer {
   more: boolean;
 }
 
+/**
+ * What each warning must say (client/i18n/en.ts): not just "something is wrong", but what. The
+ * space texts are `spaces.security.problems.*`, the account texts `errors.*`.
+ */
+const SAYS = {
+  /** The client's own space: served as a keyless "legacy" space with an empty history. */
+  clientSpaceKey:
+    /older state of this space|rolled back|offered a key for this space that its creator did not sign/i,
+  /** Staff: a seal and entry 0 the client never signed. */
+  staffSpaceKey:
+    /offered a key for this space that its creator did not sign|nobody vouches for|altered after its author signed/i,
+  /** Staff: a user-key escrow copy that does not match its owner's signed statement. */
+  escrowCopy: /escrow copy|does not match|cannot be trusted|not verified|tampered/i,
+  /** Staff: the client's keys swapped in the directory. */
+  clientKeys: /nobody vouches for|not verified|did not sign|attributed to the wrong person/i,
+  /** Administrator: the Team Member's key swapped in the directory. */
+  grant: /not verified yet, so nothing was shared|not verified|does not match/i,
+  reattributed: /attributed to someone else|differently from what its author signed|wrong person/i,
+  alteredEntry: /altered after its author signed|nobody vouches for|wrong person/i,
+  brokenChain: /missing from this space.s history|reordered or duplicated/i,
+  rollback: /older state of this space|rolled back/i,
+  keySafeRollback: /older copy of your key safe/i,
+  /** The recovery form: parameters below the floors are refused as tampering, before any stretching. */
+  weakKdf: /weak|parameters|too low|altered|tampered/i,
+} as const;
+
 /** A security warning on the page: an alert whose text says what is wrong. */
 function securityWarning(page: Page, what: RegExp) {
   return page.getByRole('alert').filter({ hasText: what });
@@ -421,12 +447,9 @@ test.describe('a malicious server', () => {
       const since = proxy.mark();
       const second = await newPage();
       await openOwnSpace(second, client);
-      await expect(
-        securityWarning(
-          second,
-          /security|tamper|rolled back|history|cannot be trusted|altered/i,
-        ).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(second, SAYS.clientSpaceKey).first()).toBeVisible(
+        WARNING_BUDGET,
+      );
       await expect(documentRow(second, first!.name)).toHaveCount(0);
       const later = await textFile(dir, 'Na de aanval');
       await tryToUpload(second, later);
@@ -485,12 +508,9 @@ test.describe('a malicious server', () => {
       const since = proxy.mark();
       const teamPage = await newPage();
       await openClientSpace(teamPage, org.team, client.name);
-      await expect(
-        securityWarning(
-          teamPage,
-          /security|signature|not signed|cannot be trusted|altered|not verified/i,
-        ).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(teamPage, SAYS.staffSpaceKey).first()).toBeVisible(
+        WARNING_BUDGET,
+      );
       const later = await textFile(dir, 'Van het team');
       await tryToUpload(teamPage, later);
       expect(
@@ -529,12 +549,7 @@ test.describe('a malicious server', () => {
     const since = proxy.mark();
     await signIn(page, org.team);
     await page.getByRole('link', { name: 'Clients' }).click();
-    await expect(
-      securityWarning(
-        page,
-        /security|escrow|profile|altered|cannot be trusted|not verified/i,
-      ).first(),
-    ).toBeVisible(WARNING_BUDGET);
+    await expect(securityWarning(page, SAYS.escrowCopy).first()).toBeVisible(WARNING_BUDGET);
     await expect(page.getByText(forgedName)).toHaveCount(0);
     expectServerReceivedNothing(proxy, since, [forgedName]);
   });
@@ -614,12 +629,7 @@ test.describe('a malicious server', () => {
       const since = proxy.mark();
       const teamPage = await newPage();
       await openClientSpace(teamPage, org.team, client.name);
-      await expect(
-        securityWarning(
-          teamPage,
-          /security|not verified|certif|key.*changed|signature|cannot be trusted/i,
-        ).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(teamPage, SAYS.clientKeys).first()).toBeVisible(WARNING_BUDGET);
       const later = await textFile(dir, 'Gedeeld door het team');
       await tryToUpload(teamPage, later);
       expect(
@@ -667,12 +677,7 @@ test.describe('a malicious server', () => {
         if (await grantKey.isEnabled()) await grantKey.click();
       }
     }
-    await expect(
-      securityWarning(
-        page,
-        /security|not verified|certif|public key|does not match|substitut/i,
-      ).first(),
-    ).toBeVisible(WARNING_BUDGET);
+    await expect(securityWarning(page, SAYS.grant).first()).toBeVisible(WARNING_BUDGET);
     await expect(page.getByText(`${newcomer.name} was granted the organisation key.`)).toHaveCount(
       0,
     );
@@ -742,12 +747,7 @@ test.describe('a malicious server', () => {
     await openOwnSpace(again, client);
     await again.getByRole('tab', { name: /Messages/ }).click();
     await again.getByRole('link', { name: subject }).click();
-    await expect(
-      securityWarning(
-        again,
-        /security|author|re-?attributed|signed history|altered|cannot be trusted/i,
-      ).first(),
-    ).toBeVisible(WARNING_BUDGET);
+    await expect(securityWarning(again, SAYS.reattributed).first()).toBeVisible(WARNING_BUDGET);
     expectServerReceivedNothing(proxy, since, [subject, text]);
   });
 
@@ -799,12 +799,7 @@ test.describe('a malicious server', () => {
       const since = proxy.mark();
       const again = await newPage();
       await openOwnSpace(again, client);
-      await expect(
-        securityWarning(
-          again,
-          /security|uploader|author|re-?attributed|signed history|altered|cannot be trusted/i,
-        ).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(again, SAYS.reattributed).first()).toBeVisible(WARNING_BUDGET);
       expectServerReceivedNothing(proxy, since, [file.name, file.content]);
     });
   });
@@ -831,9 +826,9 @@ test.describe('a malicious server', () => {
       const since = proxy.mark();
       const teamPage = await newPage();
       await openClientSpace(teamPage, org.team, client.name);
-      await expect(
-        securityWarning(teamPage, /security|signature|author|altered|cannot be trusted/i).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(teamPage, SAYS.alteredEntry).first()).toBeVisible(
+        WARNING_BUDGET,
+      );
       expectServerReceivedNothing(
         proxy,
         since,
@@ -882,9 +877,9 @@ test.describe('a malicious server', () => {
         const since = proxy.mark();
         const teamPage = await newPage();
         await openClientSpace(teamPage, org.team, client.name);
-        await expect(
-          securityWarning(teamPage, /missing|order|duplicat|broken|cannot be trusted/i).first(),
-        ).toBeVisible(WARNING_BUDGET);
+        await expect(securityWarning(teamPage, SAYS.brokenChain).first()).toBeVisible(
+          WARNING_BUDGET,
+        );
         const later = await textFile(dir, 'Na het knoeien');
         await tryToUpload(teamPage, later);
         expect(writesTo(proxy, since, space.id), 'nothing built on a tampered history').toEqual([]);
@@ -929,9 +924,7 @@ test.describe('a malicious server', () => {
       await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
       await page.getByLabel('Password', { exact: true }).fill(client.password);
       await page.getByRole('button', { name: 'Unlock' }).click();
-      await expect(
-        securityWarning(page, /rolled back|older|rollback|missing|cannot be trusted/i).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(page, SAYS.rollback).first()).toBeVisible(WARNING_BUDGET);
       expect(first).toBeDefined();
       expectServerReceivedNothing(proxy, since, [
         first!.name,
@@ -977,9 +970,7 @@ test.describe('a malicious server', () => {
       await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
       await page.getByLabel('Password', { exact: true }).fill(client.password);
       await page.getByRole('button', { name: 'Unlock' }).click();
-      await expect(
-        securityWarning(page, /key safe|older|replayed|rolled back|security/i).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(page, SAYS.keySafeRollback).first()).toBeVisible(WARNING_BUDGET);
       expectServerReceivedNothing(proxy, since, [file.name, file.content, client.password]);
     });
   });
@@ -1025,9 +1016,7 @@ test.describe('a malicious server', () => {
       // The live checklist (zxcvbn in the crypto worker) agrees before the form is sent.
       await expect(page.getByText('The password meets every rule.')).toBeAttached();
       await page.getByRole('button', { name: 'Recover and sign in' }).click();
-      await expect(
-        securityWarning(page, /weak|parameters|key stretching|too low|altered|tampered/i).first(),
-      ).toBeVisible(WARNING_BUDGET);
+      await expect(securityWarning(page, SAYS.weakKdf).first()).toBeVisible(WARNING_BUDGET);
       // Refused before any key stretching: not the answer a wrong secret gets.
       await expect(
         page.getByText('This recovery secret does not open the organisation key'),
