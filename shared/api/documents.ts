@@ -1,8 +1,8 @@
 // Space endpoints: client spaces and the team space, folders, documents and their versions,
 // message threads, document requests. Every name, message and description travels encrypted.
 //
-// WARNING: what the server sees, and nothing more (SECURITY.md 4.5): opaque ids, who did what and
-// when (server time), ciphertext sizes, which documents are attached to which message or request
+// WARNING: what the server sees, and nothing more (SECURITY.md 4.4.2, 4.9): opaque ids, who did what and
+// when (server time), exact ciphertext sizes, which documents are attached to which message or request
 // item, folder nesting, and the due date of a request (it sends the reminders). Every other value
 // below named `name`, `metadata`, `subject`, `body` is a record envelope made by shared/crypto.
 //

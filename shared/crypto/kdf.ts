@@ -98,7 +98,7 @@ export async function argon2idUnchecked(
 export const HKDF_LABEL = Object.freeze({
   /** OPAQUE export key -> the key that wraps the user's key safe (RFC 9807 section 6.4.4 export_key). */
   keySafeWrap: 'kluis/v1/keysafe-wrap',
-  /** Recovery secret (after Argon2id) -> key that wraps the organisation's escrow private key. */
+  /** Recovery secret (after Argon2id) -> key that wraps the escrow key E, which wraps the organisation's escrow private key. */
   recoveryWrap: 'kluis/v1/recovery-wrap',
   /** Per-key AES-256-GCM subkey for records; the purpose name is appended. */
   recordAead: 'kluis/v1/record-aead/',

@@ -9,11 +9,11 @@ import { HKDF_LABEL, hkdfAesGcmKey, hkdfBytes, importHkdfKey } from './kdf';
 export type KeyPurpose =
   | 'user' // the user's key safe: wraps the private key and the user's own records
   | 'keysafe' // derived from the OPAQUE export key: wraps the user key
-  | 'recovery' // derived from the organisation recovery secret: wraps the escrow private key
+  | 'recovery' // derived from the organisation recovery secret: wraps the escrow key E (which wraps the escrow private key)
   | 'escrow' // wraps the organisation escrow private key for its holders
   | 'space' // a client space: wraps file keys, encrypts names and messages
   | 'file' // one document version's content
-  | 'profile'; // a user's encrypted profile fields
+  | 'profile'; // unused: profile fields are records under the user key (SECURITY.md 4.8)
 
 export const SECRET_KEY_BYTES = 32;
 

@@ -107,7 +107,7 @@ export const profileSchema = z
   .strict();
 export type Profile = z.infer<typeof profileSchema>;
 
-const profileContext = (userId: string) => ({ type: 'profile', id: userId, owner: userId });
+export const profileContext = (userId: string) => ({ type: 'profile', id: userId, owner: userId });
 
 /** Creates a new account's keys; only ciphertext and public keys leave this function. */
 async function createAccountKeys(args: {

@@ -29,11 +29,12 @@ export const holderStatementSchema = z
 
 export type HolderStatement = z.infer<typeof holderStatementSchema>;
 
-const CONTEXT = 'escrow-holder';
+/** The signature context of holder statements (SECURITY.md 4.7). */
+export const HOLDER_STATEMENT_CONTEXT = 'escrow-holder';
 
 export async function signHolderStatement(signer: SigningPrivateKey, statement: HolderStatement) {
   const payload = utf8(JSON.stringify(holderStatementSchema.parse(statement)));
-  return { payload: toBase64Url(payload), signature: toBase64Url(await signStatement(signer, CONTEXT, payload)) };
+  return { payload: toBase64Url(payload), signature: toBase64Url(await signStatement(signer, HOLDER_STATEMENT_CONTEXT, payload)) };
 }
 
 export interface VerifiedHolder {
@@ -76,7 +77,7 @@ export async function verifyHolderStatements(
       const key = keys.get(s.signerId);
       if (!key || !trusted.has(toHex(key.fingerprint)) || s.statement.grantedBy !== s.signerId) continue;
       if (s.statement.escrowFingerprint !== pins.escrowFingerprint) continue;
-      if (!(await verifyStatement(key, CONTEXT, fromBase64Url(s.payload), fromBase64Url(s.signature)))) continue;
+      if (!(await verifyStatement(key, HOLDER_STATEMENT_CONTEXT, fromBase64Url(s.payload), fromBase64Url(s.signature)))) continue;
       verified.add(index);
       if (s.statement.holderSigningKeyFingerprint) trusted.add(s.statement.holderSigningKeyFingerprint);
       changed = true;

@@ -19,7 +19,7 @@ export const keySafeSchema = z
 
 export type KeySafe = z.infer<typeof keySafeSchema>;
 
-const keySafeContext = (userId: string) => ({ type: 'key-safe', id: userId, owner: userId });
+export const keySafeContext = (userId: string) => ({ type: 'key-safe', id: userId, owner: userId });
 
 export function sealKeySafe(userKey: SecretKey<'user'>, userId: string, safe: KeySafe): Promise<Uint8Array<ArrayBuffer>> {
   return encryptRecord(userKey, JSON.stringify(keySafeSchema.parse(safe)), keySafeContext(userId));

@@ -46,20 +46,20 @@ export const fileContext = (spaceId: string, documentId: string, versionId: stri
   id: `${documentId}/${versionId}`,
   owner: spaceId,
 });
-const metadataContext = (spaceId: string, documentId: string, versionId: string): RecordContext => ({
+export const metadataContext = (spaceId: string, documentId: string, versionId: string): RecordContext => ({
   type: 'document-metadata',
   id: versionId,
   owner: `${spaceId}/${documentId}`,
 });
-const folderNameContext = (spaceId: string, folderId: string): RecordContext => ({ type: 'folder-name', id: folderId, owner: spaceId });
-const subjectContext = (spaceId: string, threadId: string): RecordContext => ({ type: 'thread-subject', id: threadId, owner: spaceId });
-const messageContext = (spaceId: string, threadId: string, messageId: string, revision: number): RecordContext => ({
+export const folderNameContext = (spaceId: string, folderId: string): RecordContext => ({ type: 'folder-name', id: folderId, owner: spaceId });
+export const subjectContext = (spaceId: string, threadId: string): RecordContext => ({ type: 'thread-subject', id: threadId, owner: spaceId });
+export const messageContext = (spaceId: string, threadId: string, messageId: string, revision: number): RecordContext => ({
   type: 'message',
   id: `${messageId}/${revision}`,
   owner: `${spaceId}/${threadId}`,
 });
-const requestContext = (spaceId: string, requestId: string): RecordContext => ({ type: 'document-request', id: requestId, owner: spaceId });
-const requestItemContext = (spaceId: string, requestId: string, itemId: string): RecordContext => ({
+export const requestContext = (spaceId: string, requestId: string): RecordContext => ({ type: 'document-request', id: requestId, owner: spaceId });
+export const requestItemContext = (spaceId: string, requestId: string, itemId: string): RecordContext => ({
   type: 'request-item',
   id: itemId,
   owner: `${spaceId}/${requestId}`,
