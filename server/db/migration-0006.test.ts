@@ -11,7 +11,18 @@ import type { Db } from './database';
 
 const at = '2025-01-02T03:04:05.000Z';
 const id = (n: number) => `id${String(n).padStart(20, '0')}`;
-const [admin, client, teamSpace, clientSpace, folder, blob, doc, version, thread, message, request, item] = Array.from({ length: 12 }, (_, i) => id(i + 1));
+const admin = id(1);
+const client = id(2);
+const teamSpace = id(3);
+const clientSpace = id(4);
+const folder = id(5);
+const blob = id(6);
+const doc = id(7);
+const version = id(8);
+const thread = id(9);
+const message = id(10);
+const request = id(11);
+const item = id(12);
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
