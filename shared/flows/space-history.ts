@@ -352,7 +352,10 @@ export function foldEntries(state: SpaceState | null, entries: readonly Verified
     };
     if (!next) {
       if (payload.type !== 'space.create') return fail('the first entry must create the space');
-      if (payload.body.spaceKind === 'client' && (payload.body.client !== payload.author || payload.body.clientWrap === null)) {
+      if (
+        payload.body.spaceKind === 'client' &&
+        (payload.body.client !== payload.author || authorRole !== 'client' || payload.body.clientWrap === null)
+      ) {
         return fail('a client space is created by its client');
       }
       if (payload.body.spaceKind === 'team' && (!STAFF.has(authorRole) || payload.body.client !== null || payload.body.clientWrap !== null)) {
