@@ -3,7 +3,16 @@
 import { createHash, verify as nodeVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type SigningPrivateKey, fromBase64Url, fromUtf8, generateSecretKey, generateSigningKeyPair, signStatement, toBase64Url, utf8 } from '../crypto';
+import {
+  type SigningPrivateKey,
+  fromBase64Url,
+  fromUtf8,
+  generateSecretKey,
+  generateSigningKeyPair,
+  signStatement,
+  toBase64Url,
+  utf8,
+} from '../crypto';
 import {
   type AuthorKeyResolver,
   type EntryDraft,
@@ -37,7 +46,11 @@ const people: Record<'client' | 'team' | 'admin' | 'stranger', Person> = {} as n
 /** The directory a verifier trusts: certified people only (the stranger is not in it). */
 const resolveAuthor: AuthorKeyResolver = (authorId, fingerprint) => {
   const person = Object.values(people).find((p) => p.userId === authorId && p.role !== 'stranger');
-  if (!person || Buffer.from(person.signingKey.publicKey.fingerprint).toString('hex') !== fingerprint) return Promise.resolve(null);
+  if (
+    !person ||
+    Buffer.from(person.signingKey.publicKey.fingerprint).toString('hex') !== fingerprint
+  )
+    return Promise.resolve(null);
   return Promise.resolve({ key: person.signingKey.publicKey, role: person.role });
 };
 
@@ -56,12 +69,29 @@ beforeAll(async () => {
 
 const create: EntryDraft<'space.create'> = {
   type: 'space.create',
-  body: { spaceKind: 'client', client: ID('client'), escrowSeal: hex('1'), clientWrap: hex('2'), key: hex('3') },
+  body: {
+    spaceKind: 'client',
+    client: ID('client'),
+    escrowSeal: hex('1'),
+    clientWrap: hex('2'),
+    key: hex('3'),
+  },
 };
-const folder: EntryDraft<'folder.create'> = { type: 'folder.create', body: { folder: ID('folder'), parent: null, name: hex('4') } };
+const folder: EntryDraft<'folder.create'> = {
+  type: 'folder.create',
+  body: { folder: ID('folder'), parent: null, name: hex('4') },
+};
 const documentCreate: EntryDraft<'document.create'> = {
   type: 'document.create',
-  body: { document: ID('doc'), folder: ID('folder'), requestItem: null, version: ID('ver'), blob: ID('blob'), fileKey: hex('5'), metadata: hex('6') },
+  body: {
+    document: ID('doc'),
+    folder: ID('folder'),
+    requestItem: null,
+    version: ID('ver'),
+    blob: ID('blob'),
+    fileKey: hex('5'),
+    metadata: hex('6'),
+  },
 };
 const post: EntryDraft<'message.post'> = {
   type: 'message.post',
@@ -69,15 +99,30 @@ const post: EntryDraft<'message.post'> = {
 };
 const thread: EntryDraft<'thread.create'> = {
   type: 'thread.create',
-  body: { thread: ID('thread'), subject: hex('8'), message: ID('msg0'), text: hex('9'), attachments: [ID('doc')] },
+  body: {
+    thread: ID('thread'),
+    subject: hex('8'),
+    message: ID('msg0'),
+    text: hex('9'),
+    attachments: [ID('doc')],
+  },
 };
 
 /** Signs drafts one after another, each on top of the previous entry. */
-async function history(steps: readonly [Person, EntryDraft][], spaceId = SPACE): Promise<SignedEntry[]> {
+async function history(
+  steps: readonly [Person, EntryDraft][],
+  spaceId = SPACE,
+): Promise<SignedEntry[]> {
   const entries: SignedEntry[] = [];
   let head: HistoryHead | null = null;
   for (const [person, draft] of steps) {
-    const entry: SignedEntry = await signEntry(person, spaceId, head, draft, new Date(Date.UTC(2026, 0, 1, 0, 0, entries.length)));
+    const entry: SignedEntry = await signEntry(
+      person,
+      spaceId,
+      head,
+      draft,
+      new Date(Date.UTC(2026, 0, 1, 0, 0, entries.length)),
+    );
     entries.push(entry);
     head = { seq: entries.length - 1, hash: await entryHash(fromBase64Url(entry.payload)) };
   }
@@ -97,7 +142,11 @@ const standard = () =>
 function referenceHash(payload: Uint8Array): string {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(payload.length);
-  return createHash('sha256').update('kluis/v1/space-entry').update(length).update(payload).digest('hex');
+  return createHash('sha256')
+    .update('kluis/v1/space-entry')
+    .update(length)
+    .update(payload)
+    .digest('hex');
 }
 
 /** Re-encodes an entry's payload with a change (the signature is left as it was). */
@@ -107,7 +156,9 @@ function edit(entry: SignedEntry, change: (payload: Record<string, unknown>) => 
   return { ...entry, payload: toBase64Url(utf8(JSON.stringify(payload))) };
 }
 
-async function problemOf(promise: Promise<unknown>): Promise<{ problem: string; seq: number | null }> {
+async function problemOf(
+  promise: Promise<unknown>,
+): Promise<{ problem: string; seq: number | null }> {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
@@ -117,14 +168,29 @@ async function problemOf(promise: Promise<unknown>): Promise<{ problem: string; 
   return { problem, seq };
 }
 
-const verify = (entries: readonly SignedEntry[], extra: { from?: HistoryHead | null; remembered?: HistoryHead | null; spaceId?: string } = {}) =>
-  verifyEntries({ spaceId: extra.spaceId ?? SPACE, from: extra.from ?? null, entries, resolveAuthor, remembered: extra.remembered ?? null });
+const verify = (
+  entries: readonly SignedEntry[],
+  extra: { from?: HistoryHead | null; remembered?: HistoryHead | null; spaceId?: string } = {},
+) =>
+  verifyEntries({
+    spaceId: extra.spaceId ?? SPACE,
+    from: extra.from ?? null,
+    entries,
+    resolveAuthor,
+    remembered: extra.remembered ?? null,
+  });
 
 describe('signEntry / verifyEntries', () => {
   it('signs entries that verify, with the hash chain, author and key an outside implementation computes', async () => {
     const entries = await standard();
     const verified = await verify(entries);
-    expect(verified.entries.map((e) => e.payload.type)).toEqual(['space.create', 'folder.create', 'document.create', 'thread.create', 'message.post']);
+    expect(verified.entries.map((e) => e.payload.type)).toEqual([
+      'space.create',
+      'folder.create',
+      'document.create',
+      'thread.create',
+      'message.post',
+    ]);
     let prev = GENESIS_PREV;
     for (const [seq, entry] of entries.entries()) {
       const bytes = fromBase64Url(entry.payload);
@@ -135,7 +201,12 @@ describe('signEntry / verifyEntries', () => {
       expect(payload.authorKey).toBe(createHash('sha256').update(spki).digest('hex'));
       // The signature is ECDSA P-256 / SHA-256, P1363, over "kluis/v1/signature" || lp("space-entry") || payload.
       const context = Buffer.from('space-entry');
-      const message = Buffer.concat([Buffer.from('kluis/v1/signature'), Buffer.from([0, 0, 0, context.length]), context, bytes]);
+      const message = Buffer.concat([
+        Buffer.from('kluis/v1/signature'),
+        Buffer.from([0, 0, 0, context.length]),
+        context,
+        bytes,
+      ]);
       const key = { key: spki, format: 'der', type: 'spki', dsaEncoding: 'ieee-p1363' } as const;
       expect(nodeVerify('sha256', message, key, fromBase64Url(entry.signature))).toBe(true);
       prev = referenceHash(bytes);
@@ -165,42 +236,66 @@ describe('signEntry / verifyEntries', () => {
 
   it('recordDigest is SHA-256 of the decoded base64url bytes', async () => {
     const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 31) & 0xff);
-    expect(await recordDigest(toBase64Url(bytes))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(await recordDigest(toBase64Url(bytes))).toBe(
+      createHash('sha256').update(bytes).digest('hex'),
+    );
   });
 
   it('an entry of another space is refused, even with a valid signature', async () => {
     const entries = await standard();
     const foreign = await history([[people.client, create]], OTHER_SPACE);
     expect(await problemOf(verify(foreign))).toEqual({ problem: 'invalid-entry', seq: 0 });
-    expect(await problemOf(verify([foreign[0]!, ...entries.slice(1)]))).toEqual({ problem: 'invalid-entry', seq: 0 });
+    expect(await problemOf(verify([foreign[0]!, ...entries.slice(1)]))).toEqual({
+      problem: 'invalid-entry',
+      seq: 0,
+    });
   });
 
   it('a dropped, reordered or duplicated entry breaks the chain', async () => {
     const e = await standard();
-    expect(await problemOf(verify([e[0]!, e[2]!, e[3]!]))).toEqual({ problem: 'broken-chain', seq: 1 });
+    expect(await problemOf(verify([e[0]!, e[2]!, e[3]!]))).toEqual({
+      problem: 'broken-chain',
+      seq: 1,
+    });
     expect(await problemOf(verify([e[1]!, e[2]!]))).toEqual({ problem: 'broken-chain', seq: 0 });
-    expect(await problemOf(verify([e[0]!, e[1]!, e[3]!, e[2]!, e[4]!]))).toEqual({ problem: 'broken-chain', seq: 2 });
-    expect(await problemOf(verify([e[0]!, e[1]!, e[1]!, e[2]!]))).toEqual({ problem: 'broken-chain', seq: 2 });
+    expect(await problemOf(verify([e[0]!, e[1]!, e[3]!, e[2]!, e[4]!]))).toEqual({
+      problem: 'broken-chain',
+      seq: 2,
+    });
+    expect(await problemOf(verify([e[0]!, e[1]!, e[1]!, e[2]!]))).toEqual({
+      problem: 'broken-chain',
+      seq: 2,
+    });
     expect(await problemOf(verify([e[0]!, e[0]!]))).toEqual({ problem: 'broken-chain', seq: 1 });
   });
 
   it('an entry re-signed at the right seq but on another prev breaks the chain', async () => {
     const e = await standard();
     const forked = await signEntry(people.team, SPACE, { seq: 1, hash: hex('f') }, folder);
-    expect(await problemOf(verify([e[0]!, e[1]!, forked]))).toEqual({ problem: 'broken-chain', seq: 2 });
+    expect(await problemOf(verify([e[0]!, e[1]!, forked]))).toEqual({
+      problem: 'broken-chain',
+      seq: 2,
+    });
   });
 
   it('a changed body byte fails the signature', async () => {
     const e = await standard();
     const altered = edit(e[2]!, (p) => ((p.body as Record<string, unknown>).fileKey = hex('a')));
-    expect(await problemOf(verify([e[0]!, e[1]!, altered]))).toEqual({ problem: 'bad-signature', seq: 2 });
+    expect(await problemOf(verify([e[0]!, e[1]!, altered]))).toEqual({
+      problem: 'bad-signature',
+      seq: 2,
+    });
     const bytes = fromBase64Url(e[2]!.payload);
     const index = fromUtf8(bytes).indexOf(hex('5'));
     bytes[index] = '4'.charCodeAt(0);
-    expect(await problemOf(verify([e[0]!, e[1]!, { ...e[2]!, payload: toBase64Url(bytes) }]))).toEqual({ problem: 'bad-signature', seq: 2 });
+    expect(
+      await problemOf(verify([e[0]!, e[1]!, { ...e[2]!, payload: toBase64Url(bytes) }])),
+    ).toEqual({ problem: 'bad-signature', seq: 2 });
     const signature = fromBase64Url(e[2]!.signature);
     signature[10]! ^= 1;
-    expect(await problemOf(verify([e[0]!, e[1]!, { ...e[2]!, signature: toBase64Url(signature) }]))).toEqual({ problem: 'bad-signature', seq: 2 });
+    expect(
+      await problemOf(verify([e[0]!, e[1]!, { ...e[2]!, signature: toBase64Url(signature) }])),
+    ).toEqual({ problem: 'bad-signature', seq: 2 });
   });
 
   it('a re-attributed entry is refused: author field changed, or re-signed by someone else under the author’s name', async () => {
@@ -208,38 +303,77 @@ describe('signEntry / verifyEntries', () => {
     const team = people.team;
     const teamKey = Buffer.from(team.signingKey.publicKey.fingerprint).toString('hex');
     // The author and key fields now name the team member; the signature is still the client's.
-    const renamed = edit(e[2]!, (p) => Object.assign(p, { author: team.userId, authorKey: teamKey }));
-    expect(await problemOf(verify([e[0]!, e[1]!, renamed]))).toEqual({ problem: 'bad-signature', seq: 2 });
+    const renamed = edit(e[2]!, (p) =>
+      Object.assign(p, { author: team.userId, authorKey: teamKey }),
+    );
+    expect(await problemOf(verify([e[0]!, e[1]!, renamed]))).toEqual({
+      problem: 'bad-signature',
+      seq: 2,
+    });
     // Only the author field changed: the client's key is not the team member's.
     const authorOnly = edit(e[2]!, (p) => (p.author = team.userId));
-    expect(await problemOf(verify([e[0]!, e[1]!, authorOnly]))).toEqual({ problem: 'unknown-author', seq: 2 });
+    expect(await problemOf(verify([e[0]!, e[1]!, authorOnly]))).toEqual({
+      problem: 'unknown-author',
+      seq: 2,
+    });
     // The team member signs an entry claiming to be the client, naming the client's key or their own.
     const head = { seq: 1, hash: referenceHash(fromBase64Url(e[1]!.payload)) };
-    const claimsClient = await signEntry({ userId: people.client.userId, signingKey: team.signingKey }, SPACE, head, documentCreate);
-    expect(await problemOf(verify([e[0]!, e[1]!, claimsClient]))).toEqual({ problem: 'unknown-author', seq: 2 });
+    const claimsClient = await signEntry(
+      { userId: people.client.userId, signingKey: team.signingKey },
+      SPACE,
+      head,
+      documentCreate,
+    );
+    expect(await problemOf(verify([e[0]!, e[1]!, claimsClient]))).toEqual({
+      problem: 'unknown-author',
+      seq: 2,
+    });
     const clientKey = Buffer.from(people.client.signingKey.publicKey.fingerprint).toString('hex');
     const withClientKey = edit(claimsClient, (p) => (p.authorKey = clientKey));
-    const resigned = { payload: withClientKey.payload, signature: toBase64Url(await signBytes(team.signingKey, fromBase64Url(withClientKey.payload))) };
-    expect(await problemOf(verify([e[0]!, e[1]!, resigned]))).toEqual({ problem: 'bad-signature', seq: 2 });
+    const resigned = {
+      payload: withClientKey.payload,
+      signature: toBase64Url(
+        await signBytes(team.signingKey, fromBase64Url(withClientKey.payload)),
+      ),
+    };
+    expect(await problemOf(verify([e[0]!, e[1]!, resigned]))).toEqual({
+      problem: 'bad-signature',
+      seq: 2,
+    });
     // Someone nobody certified.
     const stranger = await signEntry(people.stranger, SPACE, head, documentCreate);
-    expect(await problemOf(verify([e[0]!, e[1]!, stranger]))).toEqual({ problem: 'unknown-author', seq: 2 });
+    expect(await problemOf(verify([e[0]!, e[1]!, stranger]))).toEqual({
+      problem: 'unknown-author',
+      seq: 2,
+    });
   });
 
   it('a history shorter than remembered, or another entry at the remembered seq, is a rollback', async () => {
     const e = await standard();
     const full = await verify(e);
-    expect(await problemOf(verify(e.slice(0, 3), { remembered: full.head }))).toEqual({ problem: 'rollback', seq: 2 });
+    expect(await problemOf(verify(e.slice(0, 3), { remembered: full.head }))).toEqual({
+      problem: 'rollback',
+      seq: 2,
+    });
     const head2 = (await verify(e.slice(0, 3))).head;
     // From a head verified earlier, the server answers with nothing new although this account saw more.
-    expect(await problemOf(verify([], { from: head2, remembered: full.head }))).toEqual({ problem: 'rollback', seq: 2 });
+    expect(await problemOf(verify([], { from: head2, remembered: full.head }))).toEqual({
+      problem: 'rollback',
+      seq: 2,
+    });
     const other = await history([
       [people.client, create],
       [people.team, folder],
       [people.client, { ...documentCreate, body: { ...documentCreate.body, fileKey: hex('b') } }],
     ]);
-    expect(await problemOf(verify(other, { remembered: head2 }))).toEqual({ problem: 'rollback', seq: 2 });
-    expect(await problemOf(verify(other, { remembered: full.head }))).toEqual({ problem: 'rollback', seq: 2 });
+    expect(await problemOf(verify(other, { remembered: head2 }))).toEqual({
+      problem: 'rollback',
+      seq: 2,
+    });
+    expect(await problemOf(verify(other, { remembered: full.head }))).toEqual({
+      problem: 'rollback',
+      seq: 2,
+    });
     expect(await problemOf(verify([]))).toEqual({ problem: 'rollback', seq: null });
   });
 
@@ -261,13 +395,18 @@ describe('signEntry / verifyEntries', () => {
 });
 
 /** Signs raw bytes as a space entry (to build forgeries signEntry would not make). */
-const signBytes = (key: SigningPrivateKey, bytes: Uint8Array) => signStatement(key, 'space-entry', bytes);
+const signBytes = (key: SigningPrivateKey, bytes: Uint8Array) =>
+  signStatement(key, 'space-entry', bytes);
 
 // --- folding ---
 
 const CLIENT = ID('client');
 const TEAM = ID('team');
-const roleOf: Record<string, string> = { [CLIENT]: 'client', [TEAM]: 'team', [ID('admin')]: 'admin' };
+const roleOf: Record<string, string> = {
+  [CLIENT]: 'client',
+  [TEAM]: 'team',
+  [ID('admin')]: 'admin',
+};
 
 /** An already verified entry (folding checks rules, not signatures). */
 function entry(seq: number, author: string, draft: EntryDraft): VerifiedEntry {
@@ -282,7 +421,12 @@ function entry(seq: number, author: string, draft: EntryDraft): VerifiedEntry {
     at: '2026-01-01T00:00:00.000Z',
     ...draft,
   } as EntryPayload;
-  return { seq, hash: seq.toString(16).padStart(64, '0'), payload, authorRole: roleOf[author] ?? 'client' };
+  return {
+    seq,
+    hash: seq.toString(16).padStart(64, '0'),
+    payload,
+    authorRole: roleOf[author] ?? 'client',
+  };
 }
 
 /** Folds drafts (after a client space's creation) and returns the state, or the HistoryError. */
@@ -312,13 +456,29 @@ const version = (document: string, v: string): EntryDraft<'version.add'> => ({
 });
 const doc = (document: string, v: string): EntryDraft<'document.create'> => ({
   type: 'document.create',
-  body: { document, folder: null, requestItem: null, version: ID(v), blob: ID(`b${v}`), fileKey: hex('5'), metadata: hex('6') },
+  body: {
+    document,
+    folder: null,
+    requestItem: null,
+    version: ID(v),
+    blob: ID(`b${v}`),
+    fileKey: hex('5'),
+    metadata: hex('6'),
+  },
 });
 const request: EntryDraft<'request.create'> = {
   type: 'request.create',
-  body: { request: ID('req'), text: hex('d'), dueDate: '2026-02-01', items: [{ item: ID('item'), text: hex('e') }] },
+  body: {
+    request: ID('req'),
+    text: hex('d'),
+    dueDate: '2026-02-01',
+    items: [{ item: ID('item'), text: hex('e') }],
+  },
 };
-const bareThread: EntryDraft<'thread.create'> = { ...thread, body: { ...thread.body, attachments: [] } };
+const bareThread: EntryDraft<'thread.create'> = {
+  ...thread,
+  body: { ...thread.body, attachments: [] },
+};
 const revise = (revision: number): EntryDraft<'message.revise'> => ({
   type: 'message.revise',
   body: { thread: ID('thread'), message: ID('msg0'), revision, text: hex('f') },
@@ -349,47 +509,237 @@ describe('foldEntries', () => {
       [1, ID('ver'), CLIENT],
       [2, ID('ver2'), CLIENT],
     ]);
-    expect(state.folders.get(ID('folder'))).toMatchObject({ name: hex('a'), deletedBy: TEAM, createdBy: TEAM });
+    expect(state.folders.get(ID('folder'))).toMatchObject({
+      name: hex('a'),
+      deletedBy: TEAM,
+      createdBy: TEAM,
+    });
     expect(state.threads.get(ID('thread'))!.messages).toEqual([ID('msg0'), ID('msg')]);
-    expect(state.messages.get(ID('msg0'))).toMatchObject({ author: TEAM, revisions: [hex('9'), hex('f')], attachments: [ID('doc')] });
+    expect(state.messages.get(ID('msg0'))).toMatchObject({
+      author: TEAM,
+      revisions: [hex('9'), hex('f')],
+      attachments: [ID('doc')],
+    });
     expect(state.messages.get(ID('msg'))!.author).toBe(CLIENT);
-    expect(state.requests.get(ID('req'))).toMatchObject({ createdBy: TEAM, closedBy: TEAM, dueDate: '2026-02-01' });
+    expect(state.requests.get(ID('req'))).toMatchObject({
+      createdBy: TEAM,
+      closedBy: TEAM,
+      dueDate: '2026-02-01',
+    });
   });
 
   it.each<[string, [string, EntryDraft][], number]>([
-    ['a version for an unknown document', [[CLIENT, create], [CLIENT, version(ID('nodoc'), 'v2')]], 1],
-    ['a version for a deleted document', [[CLIENT, create], [CLIENT, doc(ID('d'), 'v1')], [CLIENT, { type: 'document.delete', body: { document: ID('d') } }], [CLIENT, version(ID('d'), 'v2')]], 3],
-    ['a revision by someone other than the message author', [[CLIENT, create], [TEAM, bareThread], [CLIENT, revise(2)]], 2],
-    ['a revision out of order', [[CLIENT, create], [TEAM, bareThread], [TEAM, revise(3)]], 2],
-    ['a request by a client', [[CLIENT, create], [CLIENT, request]], 1],
-    ['a request closed by a client', [[CLIENT, create], [TEAM, request], [CLIENT, { type: 'request.close', body: { request: ID('req') } }]], 2],
-    ['a request closed twice', [[CLIENT, create], [TEAM, request], [TEAM, { type: 'request.close', body: { request: ID('req') } }], [TEAM, { type: 'request.close', body: { request: ID('req') } }]], 3],
-    ['a document deleted twice', [[CLIENT, create], [CLIENT, doc(ID('d'), 'v1')], [CLIENT, { type: 'document.delete', body: { document: ID('d') } }], [TEAM, { type: 'document.delete', body: { document: ID('d') } }]], 3],
-    ['a folder deleted twice', [[CLIENT, create], [TEAM, folder], [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }], [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }]], 3],
-    ['an attachment that is not a document of the space', [[CLIENT, create], [TEAM, thread]], 1],
-    ['a message in a thread that does not exist', [[CLIENT, create], [CLIENT, post]], 1],
-    ['a document id used twice', [[CLIENT, create], [CLIENT, doc(ID('d'), 'v1')], [CLIENT, doc(ID('d'), 'v2')]], 2],
-    ['a version id used twice', [[CLIENT, create], [CLIENT, doc(ID('d'), 'v1')], [CLIENT, doc(ID('e'), 'v1')]], 2],
-    ['a version id reused by version.add', [[CLIENT, create], [CLIENT, doc(ID('d'), 'v1')], [CLIENT, version(ID('d'), 'v1')]], 2],
-    ['a folder id used twice', [[CLIENT, create], [TEAM, folder], [TEAM, folder]], 2],
-    ['a document into a folder that does not exist', [[CLIENT, create], [CLIENT, documentCreate]], 1],
-    ['a move into a deleted folder', [[CLIENT, create], [TEAM, folder], [CLIENT, doc(ID('d'), 'v1')], [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }], [CLIENT, { type: 'document.move', body: { document: ID('d'), folder: ID('folder') } }]], 4],
-    ['a rename of a folder that does not exist', [[CLIENT, create], [TEAM, { type: 'folder.rename', body: { folder: ID('folder'), name: hex('a') } }]], 1],
-    ['a thread id used twice', [[CLIENT, create], [TEAM, bareThread], [TEAM, { ...thread, body: { ...thread.body, message: ID('msg9'), attachments: [] } }]], 2],
-    ['a message id used twice', [[CLIENT, create], [TEAM, bareThread], [CLIENT, { ...post, body: { ...post.body, message: ID('msg0') } }]], 2],
+    [
+      'a version for an unknown document',
+      [
+        [CLIENT, create],
+        [CLIENT, version(ID('nodoc'), 'v2')],
+      ],
+      1,
+    ],
+    [
+      'a version for a deleted document',
+      [
+        [CLIENT, create],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [CLIENT, { type: 'document.delete', body: { document: ID('d') } }],
+        [CLIENT, version(ID('d'), 'v2')],
+      ],
+      3,
+    ],
+    [
+      'a revision by someone other than the message author',
+      [
+        [CLIENT, create],
+        [TEAM, bareThread],
+        [CLIENT, revise(2)],
+      ],
+      2,
+    ],
+    [
+      'a revision out of order',
+      [
+        [CLIENT, create],
+        [TEAM, bareThread],
+        [TEAM, revise(3)],
+      ],
+      2,
+    ],
+    [
+      'a request by a client',
+      [
+        [CLIENT, create],
+        [CLIENT, request],
+      ],
+      1,
+    ],
+    [
+      'a request closed by a client',
+      [
+        [CLIENT, create],
+        [TEAM, request],
+        [CLIENT, { type: 'request.close', body: { request: ID('req') } }],
+      ],
+      2,
+    ],
+    [
+      'a request closed twice',
+      [
+        [CLIENT, create],
+        [TEAM, request],
+        [TEAM, { type: 'request.close', body: { request: ID('req') } }],
+        [TEAM, { type: 'request.close', body: { request: ID('req') } }],
+      ],
+      3,
+    ],
+    [
+      'a document deleted twice',
+      [
+        [CLIENT, create],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [CLIENT, { type: 'document.delete', body: { document: ID('d') } }],
+        [TEAM, { type: 'document.delete', body: { document: ID('d') } }],
+      ],
+      3,
+    ],
+    [
+      'a folder deleted twice',
+      [
+        [CLIENT, create],
+        [TEAM, folder],
+        [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }],
+        [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }],
+      ],
+      3,
+    ],
+    [
+      'an attachment that is not a document of the space',
+      [
+        [CLIENT, create],
+        [TEAM, thread],
+      ],
+      1,
+    ],
+    [
+      'a message in a thread that does not exist',
+      [
+        [CLIENT, create],
+        [CLIENT, post],
+      ],
+      1,
+    ],
+    [
+      'a document id used twice',
+      [
+        [CLIENT, create],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [CLIENT, doc(ID('d'), 'v2')],
+      ],
+      2,
+    ],
+    [
+      'a version id used twice',
+      [
+        [CLIENT, create],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [CLIENT, doc(ID('e'), 'v1')],
+      ],
+      2,
+    ],
+    [
+      'a version id reused by version.add',
+      [
+        [CLIENT, create],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [CLIENT, version(ID('d'), 'v1')],
+      ],
+      2,
+    ],
+    [
+      'a folder id used twice',
+      [
+        [CLIENT, create],
+        [TEAM, folder],
+        [TEAM, folder],
+      ],
+      2,
+    ],
+    [
+      'a document into a folder that does not exist',
+      [
+        [CLIENT, create],
+        [CLIENT, documentCreate],
+      ],
+      1,
+    ],
+    [
+      'a move into a deleted folder',
+      [
+        [CLIENT, create],
+        [TEAM, folder],
+        [CLIENT, doc(ID('d'), 'v1')],
+        [TEAM, { type: 'folder.delete', body: { folder: ID('folder') } }],
+        [CLIENT, { type: 'document.move', body: { document: ID('d'), folder: ID('folder') } }],
+      ],
+      4,
+    ],
+    [
+      'a rename of a folder that does not exist',
+      [
+        [CLIENT, create],
+        [TEAM, { type: 'folder.rename', body: { folder: ID('folder'), name: hex('a') } }],
+      ],
+      1,
+    ],
+    [
+      'a thread id used twice',
+      [
+        [CLIENT, create],
+        [TEAM, bareThread],
+        [TEAM, { ...thread, body: { ...thread.body, message: ID('msg9'), attachments: [] } }],
+      ],
+      2,
+    ],
+    [
+      'a message id used twice',
+      [
+        [CLIENT, create],
+        [TEAM, bareThread],
+        [CLIENT, { ...post, body: { ...post.body, message: ID('msg0') } }],
+      ],
+      2,
+    ],
     ['a client space created by someone other than its client', [[TEAM, create]], 0],
     ['a client space created by a client for another client', [[ID('client2'), create]], 0],
-    ['a client space without the client’s wrap', [[CLIENT, { ...create, body: { ...create.body, clientWrap: null } }]], 0],
+    [
+      'a client space without the client’s wrap',
+      [[CLIENT, { ...create, body: { ...create.body, clientWrap: null } }]],
+      0,
+    ],
     ['a team space created by a client', [[CLIENT, teamCreate]], 0],
-    ['a team space naming a client', [[TEAM, { ...teamCreate, body: { ...teamCreate.body, client: CLIENT } }]], 0],
+    [
+      'a team space naming a client',
+      [[TEAM, { ...teamCreate, body: { ...teamCreate.body, client: CLIENT } }]],
+      0,
+    ],
     ['a history that does not start by creating the space', [[TEAM, folder]], 0],
-    ['a second space.create', [[CLIENT, create], [CLIENT, create]], 1],
+    [
+      'a second space.create',
+      [
+        [CLIENT, create],
+        [CLIENT, create],
+      ],
+      1,
+    ],
   ])('refuses %s', (_, steps, seq) => {
     expect(failsAt(steps)).toEqual({ problem: 'invalid-entry', seq });
   });
 
   it('a client space whose author names themselves as client but is staff is refused', () => {
-    expect(failsAt([[TEAM, { ...create, body: { ...create.body, client: TEAM } }]])).toEqual({ problem: 'invalid-entry', seq: 0 });
+    expect(failsAt([[TEAM, { ...create, body: { ...create.body, client: TEAM } }]])).toEqual({
+      problem: 'invalid-entry',
+      seq: 0,
+    });
   });
 
   it('folds a team space created by staff', () => {
@@ -413,7 +763,16 @@ describe('foldEntries', () => {
           { type: 'folder.create', body: { folder: folderId, parent: null, name: hex('4') } },
           { type: 'folder.rename', body: { folder: folderId, name: hex(String(v)) } },
           { type: 'folder.delete', body: { folder: folderId } },
-          { type: 'thread.create', body: { thread: ID(`t${f}`), subject: hex('8'), message: ID(`m${v}`), text: hex('9'), attachments: [document] } },
+          {
+            type: 'thread.create',
+            body: {
+              thread: ID(`t${f}`),
+              subject: hex('8'),
+              message: ID(`m${v}`),
+              text: hex('9'),
+              attachments: [document],
+            },
+          },
           revise(2 + (v % 2)),
           { ...request, body: { ...request.body, request: ID(`r${f}`) } },
         ];
