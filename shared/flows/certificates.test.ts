@@ -266,6 +266,22 @@ describe('verifyDirectory', () => {
     expect(directory.identities.has(spare.id)).toBe(false);
   });
 
+  it('refuses a certificate that names another issuer than the one who signed it', async () => {
+    const org = await organisation();
+    const signed = await certify(admin, team2, 3);
+    const payload = JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as Record<string, unknown>;
+    const bytes = utf8(JSON.stringify({ ...payload, issuer: root.id }));
+    const misnamed = {
+      payload: toBase64Url(bytes),
+      signature: toBase64Url(await signStatement(admin.sig, 'user-cert', bytes)),
+    };
+    const directory = await verifyDirectory(
+      Object.values({ ...org, team2: listing(team2, [misnamed]) }),
+      pins(),
+    );
+    expect(directory.identities.has(team2.id)).toBe(false);
+  });
+
   it('a signature made for another statement context is no certificate', async () => {
     const org = await organisation();
     const bytes = fromBase64Url(org.client.certificates[0]!.payload);
@@ -437,6 +453,13 @@ describe('escrow-copy statements', () => {
       signature: toBase64Url(await signStatement(team.sig, 'user-key-escrow', bytes)),
     };
     expect(await checkEscrowCopy(owner, escrowFingerprint, sealed, byTeam)).toBeNull();
+    // The owner's own signature over a statement about someone else's copy.
+    const aboutSpare = await signEscrowCopy(
+      { userId: spare.id, signingKey: client.sig, userKey: ownerKey },
+      escrowFingerprint,
+      sealed,
+    );
+    expect(await checkEscrowCopy(owner, escrowFingerprint, sealed, aboutSpare)).toBeNull();
     const otherContext = {
       payload: statement.payload,
       signature: toBase64Url(await signStatement(client.sig, 'user-cert', bytes)),

@@ -302,6 +302,15 @@ describe('entryMatchesDraft', () => {
     expect(entryMatchesDraft(await signed(post), swapped)).toBe(false);
   });
 
+  it('refuses an entry of another type with the same body', async () => {
+    const payload = await signed(documentDeleteDraft(ID('doc')));
+    const sameBody = {
+      type: 'version.add',
+      body: { document: ID('doc') },
+    } as unknown as EntryDraft;
+    expect(entryMatchesDraft(payload, sameBody)).toBe(false);
+  });
+
   it('ignores only the listed fields', async () => {
     const body = {
       id: ID('space'),

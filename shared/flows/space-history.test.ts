@@ -278,6 +278,20 @@ describe('signEntry / verifyEntries', () => {
     });
   });
 
+  it('an entry signed by its author at the wrong seq on the right prev breaks the chain', async () => {
+    const e = await standard();
+    const jumped = edit(e[2]!, (p) => (p.seq = 7));
+    const bytes = fromBase64Url(jumped.payload);
+    const resigned = {
+      payload: jumped.payload,
+      signature: toBase64Url(await signBytes(people.client.signingKey, bytes)),
+    };
+    expect(await problemOf(verify([e[0]!, e[1]!, resigned]))).toEqual({
+      problem: 'broken-chain',
+      seq: 2,
+    });
+  });
+
   it('a changed body byte fails the signature', async () => {
     const e = await standard();
     const altered = edit(e[2]!, (p) => ((p.body as Record<string, unknown>).fileKey = hex('a')));
