@@ -139,10 +139,8 @@ export function parseEntryPayload(entry: SignedEntry): EntryPayload | null {
   }
 }
 
-export interface EntryDraft<T extends EntryType = EntryType> {
-  readonly type: T;
-  readonly body: EntryBody<T>;
-}
+/** The type and body of one entry; EntryDraft (no argument) is any one of them, so every EntryDraft<'…'> is assignable to it. */
+export type EntryDraft<T extends EntryType = EntryType> = T extends EntryType ? { readonly type: T; readonly body: EntryBody<T> } : never;
 
 /** Signs the next entry of a space on top of `head` (null: this is the space's first entry). */
 export async function signEntry<T extends EntryType>(
