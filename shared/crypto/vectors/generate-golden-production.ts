@@ -193,7 +193,8 @@ async function addRecord(name: string, storedIn: string, key: KeyName, ctx: Reco
 }
 const wrapped = (purpose: KeyPurpose) => `wrapped-key/${purpose}`;
 
-const adminKeySafe: KeySafe = {
+// A version-1 key safe (what accounts made before key safe v2 still hold; v2 is in signed-v1.json terms, SECURITY.md 4.10).
+const adminKeySafe = {
   v: 1,
   escrowFingerprint: toHex(escrowPair.publicKey.fingerprint),
   opaqueServerPublicKey: toBase64Url(fixedBytes(400, 32)),
