@@ -31,7 +31,7 @@ import { recordAad } from '../envelope';
 import { HKDF_LABEL, hkdfBytes, importHkdfKey } from '../kdf';
 import { profileContext } from '../../flows/account-flows';
 import { HOLDER_STATEMENT_CONTEXT, type HolderStatement, signHolderStatement } from '../../flows/escrow-ledger';
-import { type KeySafe, keySafeContext } from '../../flows/key-safe';
+import { keySafeContext } from '../../flows/key-safe';
 import { parseRecoverySecret } from '../../flows/recovery-secret';
 import {
   ESCROW_HOLDER,
