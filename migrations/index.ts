@@ -5,6 +5,7 @@ import * as m0002Accounts from './0002_accounts';
 import * as m0003Uploads from './0003_uploads';
 import * as m0004Spaces from './0004_spaces';
 import * as m0005PartDigests from './0005_part_digests';
+import * as m0006SpaceHistories from './0006_space_histories';
 import * as m0007KeyDirectory from './0007_key_directory';
 
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -13,5 +14,6 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_uploads': m0003Uploads,
   '0004_spaces': m0004Spaces,
   '0005_part_digests': m0005PartDigests,
+  '0006_space_histories': m0006SpaceHistories,
   '0007_key_directory': m0007KeyDirectory,
 };

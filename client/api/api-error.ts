@@ -44,6 +44,10 @@ export const clientErrorCodes = [
   'file_changed',
   /** A Team Member or Administrator without the organisation escrow key opened a client space. */
   'no_escrow_access',
+  /** The server served an older key safe than this device already saw (a replay): a security warning. */
+  'key_safe_rollback',
+  /** A person's keys are not vouched for by a certificate chain to the pinned root: nothing is sealed to them. */
+  'key_not_verified',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

@@ -16,10 +16,12 @@ import {
 } from '../../shared/crypto';
 import { createApiClient } from '../api/call-api';
 import { type AccountSlot, createAccountOperations } from './account-operations';
+import { opfsStateStorage } from './key-safe-keeper';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
 import { createTransferOperations } from './transfers';
+import { createTrust } from './trust';
 
 /**
  * WARNING: nothing this API returns may be key material. Keys are created, unwrapped and used here;
@@ -106,7 +108,11 @@ async function selfTest(): Promise<SelfTestReport> {
 const callApi = createApiClient();
 // WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
 const slot: AccountSlot = { current: null };
-const accounts = createAccountOperations(callApi, slot);
+// What this worker trusts: the key directory verified against the pinned root, and the key safe's
+// remembered heads. Exported so the space operations can take it as a dependency.
+export const trust = createTrust({ api: callApi, account: slot });
+const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStorage(), trust });
+// TODO(lead, issue 18): pass `trust` here once createSpaceOperations takes it (branch spacesui).
 const spaces = createSpaceOperations({ api: callApi, account: slot });
 const transfers = createTransferOperations({
   api: callApi,
@@ -140,6 +146,8 @@ const guardedOperations: GuardedOperations = {
   listPeople: guard('listPeople'),
   verifyEscrowHolders: guard('verifyEscrowHolders'),
   grantEscrow: guard('grantEscrow'),
+  confirmKeys: guard('confirmKeys'),
+  trustWarnings: guard('trustWarnings'),
   ownKeys: guard('ownKeys'),
   checkPassword: guard('checkPassword'),
   lock: guard('lock'),

@@ -106,7 +106,9 @@ export const entryPayloadSchema = z.discriminatedUnion('type', [
 ]);
 export type EntryPayload = z.infer<typeof entryPayloadSchema>;
 export type EntryType = EntryPayload['type'];
-export type EntryBody<T extends EntryType> = Extract<EntryPayload, { type: T }>['body'];
+type EntryBodies = { [P in EntryPayload as P['type']]: P['body'] };
+/** The body of an entry type (a lookup, not a conditional type, so EntryDraft<'…'> is assignable to EntryDraft). */
+export type EntryBody<T extends EntryType> = EntryBodies[T];
 
 /** An entry as stored and transported (shared/api/wire.ts). */
 export type SignedEntry = SignedPayload;
@@ -352,7 +354,10 @@ export function foldEntries(state: SpaceState | null, entries: readonly Verified
     };
     if (!next) {
       if (payload.type !== 'space.create') return fail('the first entry must create the space');
-      if (payload.body.spaceKind === 'client' && (payload.body.client !== payload.author || payload.body.clientWrap === null)) {
+      if (
+        payload.body.spaceKind === 'client' &&
+        (payload.body.client !== payload.author || authorRole !== 'client' || payload.body.clientWrap === null)
+      ) {
         return fail('a client space is created by its client');
       }
       if (payload.body.spaceKind === 'team' && (!STAFF.has(authorRole) || payload.body.client !== null || payload.body.clientWrap !== null)) {
