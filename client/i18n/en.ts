@@ -423,6 +423,46 @@ export const en = {
       holder: 'Holds the key',
       unverified: 'Warning: not verified',
     },
+    keyStatus: {
+      verified: 'Keys verified',
+      unverified: 'Keys not verified yet',
+      changed: 'Keys changed',
+      bindingFailed: 'Invitation check failed',
+    },
+    keyBasis: {
+      root: 'Organisation root',
+      invitation: 'Invited with a verified link',
+      'first-use': 'Checked by hand',
+    },
+    profileUnverified: 'Profile cannot be verified',
+    profileUnverifiedHelp:
+      'Some profiles stay closed: Kluis opens a profile only when its owner’s keys are verified and the owner vouched for the copy your organisation holds.',
+    verifyKeys: 'Verify keys',
+    verifyKeysFor: 'Verify the keys of {{who}}',
+    keysVerified: 'The keys of {{who}} are verified.',
+    warningsTitle: 'Security warning: some keys are not what they should be',
+    warningKeysChanged: '{{who}}: their keys changed since your account first saw them.',
+    warningBindingFailed:
+      '{{who}}: the keys the server lists are not the ones made with their invitation link.',
+    warningCertificateMismatch: '{{who}}: their key certificate does not match the keys the server lists.',
+    warningRootMissing:
+      'The organisation’s root certificate is missing or altered, so no one’s keys can be verified.',
+    warningsAction:
+      'Share nothing with these people for now. Call them (not by e-mail) and tell an Administrator: the server may have been tampered with.',
+    someone: 'Someone',
+  },
+  verifyKeys: {
+    title: 'Verify the keys of {{who}}',
+    body: 'Kluis shares the organisation key and client data only with people whose keys are verified. {{who}} was not invited with a verified link, so compare their keys by hand.',
+    how: 'Call {{who}} or meet in person (not by e-mail or chat). Ask them to open Account → Your keys and read out both fingerprints. Check every group of four characters.',
+    encryption: 'Key fingerprint of {{who}}',
+    signing: 'Signing key fingerprint of {{who}}',
+    compared: 'I compared both fingerprints with {{who}} and every group matches',
+    mismatch:
+      'If anything differs, do not confirm: close this dialog and tell an Administrator. Someone may be trying to slip in their own keys.',
+    confirm: 'Confirm: these are their keys',
+    changed:
+      'The keys the server lists for {{who}} changed while this dialog was open. Nothing was confirmed. Close it and compare again.',
   },
   grant: {
     title: 'Grant the organisation key to {{who}}',
@@ -432,6 +472,19 @@ export const en = {
       'Ask {{who}} to read out the fingerprint under Account → Your key, by phone or in person. Only continue if every group matches.',
     compared: 'I compared the fingerprint and it matches',
     confirm: 'Grant the key',
+    notVerifiedTitle: 'The keys of {{who}} are not verified yet',
+    notVerified:
+      'Kluis seals the organisation key only to verified keys: keys of someone invited with a verified link, or keys a staff member compared with the person. Verify the keys of {{who}} first; then grant the key.',
+    cannotVerifyYet:
+      '{{who}} has no signing key yet, so their keys cannot be verified. They get one when they next sign in; try again after that.',
+    cannotVerifyYou:
+      'Your own keys are not verified, so your confirmation would not count. Ask an Administrator whose keys are verified.',
+    changedTitle: 'Security warning: the keys of {{who}} changed',
+    changed:
+      'Do not grant the organisation key. Call {{who}} (not by e-mail) and tell an Administrator: the server may have been tampered with.',
+    verifiedBy: 'Their keys are verified ({{basis}}).',
+    notGranted:
+      'The keys of {{who}} are not verified, so the organisation key was not granted. Verify their keys first.',
   },
   invite: {
     documentTitle: 'Invite: Kluis',
@@ -546,6 +599,10 @@ export const en = {
     yourKey: 'Your key fingerprint',
     yourKeyHelp:
       'An Administrator compares this with you before granting you the organisation key.',
+    yourSigningKey: 'Your signing key fingerprint',
+    yourSigningKeyHelp:
+      'When staff verify your keys, they compare both fingerprints with you by phone or in person.',
+    noSigningKey: 'Not made yet: your account gets a signing key when you next sign in.',
     escrowKey: 'Organisation key fingerprint',
     escrowKeyHelp: 'The organisation key your account trusts.',
   },

@@ -223,7 +223,7 @@ export const nl = {
     key_safe_rollback:
       'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     key_not_verified:
-      'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Personen.',
+      'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Mensen.',
     pinMismatchTitle: 'Beveiligingswaarschuwing: stop hier',
     pin_mismatch:
       'De server toonde een andere sleutel dan die uw account vertrouwt. Dat kan betekenen dat u niet met de echte Kluis-server van uw organisatie praat, of dat de sleutels ervan zijn vervangen.',
@@ -431,6 +431,47 @@ export const nl = {
       holder: 'Heeft de sleutel',
       unverified: 'Waarschuwing: niet geverifieerd',
     },
+    keyStatus: {
+      verified: 'Sleutels geverifieerd',
+      unverified: 'Sleutels nog niet geverifieerd',
+      changed: 'Sleutels gewijzigd',
+      bindingFailed: 'Controle van uitnodiging mislukt',
+    },
+    keyBasis: {
+      root: 'Basis van de organisatie',
+      invitation: 'Uitgenodigd met een geverifieerde link',
+      'first-use': 'Met de hand gecontroleerd',
+    },
+    profileUnverified: 'Profiel kan niet worden geverifieerd',
+    profileUnverifiedHelp:
+      'Sommige profielen blijven dicht: Kluis opent een profiel alleen als de sleutels van de eigenaar geverifieerd zijn en de eigenaar heeft ingestemd met de kopie die uw organisatie bewaart.',
+    verifyKeys: 'Sleutels verifiëren',
+    verifyKeysFor: 'De sleutels van {{who}} verifiëren',
+    keysVerified: 'De sleutels van {{who}} zijn geverifieerd.',
+    warningsTitle: 'Beveiligingswaarschuwing: sommige sleutels kloppen niet',
+    warningKeysChanged: '{{who}}: de sleutels zijn gewijzigd sinds uw account ze voor het eerst zag.',
+    warningBindingFailed:
+      '{{who}}: de sleutels die de server toont, zijn niet de sleutels die met de uitnodigingslink zijn gemaakt.',
+    warningCertificateMismatch:
+      '{{who}}: het sleutelcertificaat past niet bij de sleutels die de server toont.',
+    warningRootMissing:
+      'Het basiscertificaat van de organisatie ontbreekt of is gewijzigd, dus niemands sleutels kunnen worden geverifieerd.',
+    warningsAction:
+      'Deel voorlopig niets met deze mensen. Bel hen (niet per e-mail) en licht een beheerder in: er is mogelijk met de server geknoeid.',
+    someone: 'Iemand',
+  },
+  verifyKeys: {
+    title: 'De sleutels van {{who}} verifiëren',
+    body: 'Kluis deelt de organisatiesleutel en klantgegevens alleen met mensen van wie de sleutels geverifieerd zijn. {{who}} is niet uitgenodigd met een geverifieerde link, dus vergelijk de sleutels met de hand.',
+    how: 'Bel {{who}} of spreek persoonlijk af (niet per e-mail of chat). Vraag om Account → Uw sleutels te openen en beide vingerafdrukken voor te lezen. Controleer elk groepje van vier tekens.',
+    encryption: 'Sleutelvingerafdruk van {{who}}',
+    signing: 'Vingerafdruk van de ondertekeningssleutel van {{who}}',
+    compared: 'Ik heb beide vingerafdrukken met {{who}} vergeleken en elk groepje komt overeen',
+    mismatch:
+      'Verschilt er iets, bevestig dan niet: sluit dit venster en licht een beheerder in. Misschien probeert iemand eigen sleutels binnen te smokkelen.',
+    confirm: 'Bevestigen: dit zijn de sleutels',
+    changed:
+      'De sleutels die de server voor {{who}} toont, zijn gewijzigd terwijl dit venster open was. Er is niets bevestigd. Sluit het en vergelijk opnieuw.',
   },
   grant: {
     title: 'De organisatiesleutel geven aan {{who}}',
@@ -440,6 +481,19 @@ export const nl = {
       'Vraag {{who}} de vingerafdruk onder Account → Uw sleutels voor te lezen, telefonisch of persoonlijk. Ga alleen door als elk groepje overeenkomt.',
     compared: 'Ik heb de vingerafdruk vergeleken en hij komt overeen',
     confirm: 'Sleutel geven',
+    notVerifiedTitle: 'De sleutels van {{who}} zijn nog niet geverifieerd',
+    notVerified:
+      'Kluis verzegelt de organisatiesleutel alleen voor geverifieerde sleutels: van iemand die met een geverifieerde link is uitgenodigd, of sleutels die een medewerker met de persoon heeft vergeleken. Verifieer eerst de sleutels van {{who}}; geef daarna de sleutel.',
+    cannotVerifyYet:
+      '{{who}} heeft nog geen ondertekeningssleutel, dus de sleutels kunnen nog niet worden geverifieerd. Die komt bij de volgende aanmelding; probeer het daarna opnieuw.',
+    cannotVerifyYou:
+      'Uw eigen sleutels zijn niet geverifieerd, dus uw bevestiging telt niet. Vraag een beheerder van wie de sleutels geverifieerd zijn.',
+    changedTitle: 'Beveiligingswaarschuwing: de sleutels van {{who}} zijn gewijzigd',
+    changed:
+      'Geef de organisatiesleutel niet. Bel {{who}} (niet per e-mail) en licht een beheerder in: er is mogelijk met de server geknoeid.',
+    verifiedBy: 'De sleutels zijn geverifieerd ({{basis}}).',
+    notGranted:
+      'De sleutels van {{who}} zijn niet geverifieerd, dus de organisatiesleutel is niet gegeven. Verifieer eerst de sleutels.',
   },
   invite: {
     documentTitle: 'Uitnodigen: Kluis',
@@ -553,6 +607,10 @@ export const nl = {
     keys: 'Uw sleutels',
     yourKey: 'Vingerafdruk van uw sleutel',
     yourKeyHelp: 'Een beheerder vergelijkt deze met u voordat u de organisatiesleutel krijgt.',
+    yourSigningKey: 'Vingerafdruk van uw ondertekeningssleutel',
+    yourSigningKeyHelp:
+      'Als medewerkers uw sleutels verifiëren, vergelijken ze beide vingerafdrukken met u, telefonisch of persoonlijk.',
+    noSigningKey: 'Nog niet gemaakt: uw account krijgt een ondertekeningssleutel bij uw volgende aanmelding.',
     escrowKey: 'Vingerafdruk van de organisatiesleutel',
     escrowKeyHelp: 'De organisatiesleutel die uw account vertrouwt.',
   },
