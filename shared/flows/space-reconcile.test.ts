@@ -117,7 +117,7 @@ beforeAll(async () => {
   const entries: SignedEntry[] = [];
   let head: HistoryHead | null = null;
   for (const [author, draft] of drafts) {
-    const entry = await signEntry(author, spaceId, head, draft);
+    const entry: SignedEntry = await signEntry(author, spaceId, head, draft);
     entries.push(entry);
     head = (await verifyEntries({ spaceId, from: head, entries: [entry], resolveAuthor: resolver })).head;
   }
