@@ -423,9 +423,9 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     // Lose the OPAQUE server secret for good: no password works any more. The operator starts
     // Kluis in recovery mode on the same database, which prints a one-time recovery link.
     await kluisServer.stop({ keepDataDir: true });
-    await rm(join(kluisServer.dataDir, 'secrets', 'opaque-server-setup'));
+    await rm(join(kluisServer.secretsDir, 'opaque-server-setup'));
     const recovering = await startKluisServer({
-      dataDir: kluisServer.dataDir,
+      directories: kluisServer,
       env: { SMTP_URL: smtp.url, KLUIS_RECOVERY_MODE: 'true' },
     });
     try {

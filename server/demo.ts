@@ -8,6 +8,8 @@ import { grantEscrowAccess, invite, login, setupOrganisation, signup } from '../
 import { browserLikeClient } from './lib/node-api-client';
 
 const dataDir = resolve(process.env.KLUIS_DATA_DIR ?? 'data/demo');
+// Its secret in ./secrets/demo, beside ./data/demo as ./secrets is beside ./data (a set KLUIS_DATA_DIR gets the usual sibling).
+const secretsDefault = process.env.KLUIS_DATA_DIR ? {} : { KLUIS_SECRETS_DIR: resolve('secrets/demo') };
 const port = process.env.PORT ?? '8080';
 const origin = process.env.PUBLIC_ORIGIN ?? `http://localhost:${port}`;
 const credentialsFile = join(dataDir, 'demo-accounts.txt');
@@ -21,7 +23,7 @@ const people = [
 
 function startServer() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    env: { ...process.env, KLUIS_DATA_DIR: dataDir, PORT: port, PUBLIC_ORIGIN: origin },
+    env: { ...secretsDefault, ...process.env, KLUIS_DATA_DIR: dataDir, PORT: port, PUBLIC_ORIGIN: origin },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const setupLink = new Promise<string | null>((resolveLink, reject) => {

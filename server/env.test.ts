@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       port: 8080,
       host: '127.0.0.1',
       dataDir: './data',
+      secretsDir: 'secrets',
+      allowSecretInDataDir: false,
       databasePath: 'data/kluis.db',
       blobDir: 'data/blobs',
       blobCapacityBytes: null,
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
         PORT: '9443',
         HOST: '0.0.0.0',
         KLUIS_DATA_DIR: '/var/lib/kluis',
+        KLUIS_SECRETS_DIR: '/etc/kluis/secrets',
+        KLUIS_ALLOW_SECRET_IN_DATA_DIR: 'true',
         PUBLIC_ORIGIN: 'https://kluis.example.com/',
         LOG_LEVEL: 'warn',
         TLS_CERT_FILE: '/etc/kluis/cert.pem',
@@ -63,6 +67,8 @@ describe('loadConfig', () => {
       port: 9443,
       host: '0.0.0.0',
       dataDir: '/var/lib/kluis',
+      secretsDir: '/etc/kluis/secrets',
+      allowSecretInDataDir: true,
       databasePath: '/var/lib/kluis/kluis.db',
       blobDir: '/var/lib/kluis/blobs',
       blobCapacityBytes: 1_000_000_000,
@@ -83,6 +89,22 @@ describe('loadConfig', () => {
   it('refuses an OPAQUE server secret that is not a ServerSetup, without echoing it', () => {
     expect(() => loadConfig({ KLUIS_OPAQUE_SERVER_SETUP: 'not-secret!!' })).toThrow(/KLUIS_OPAQUE_SERVER_SETUP: must be an OPAQUE ServerSetup/);
     expect(() => loadConfig({ KLUIS_OPAQUE_SERVER_SETUP: 'not-secret!!' })).not.toThrow(/not-secret/);
+  });
+
+  it('puts the secrets directory next to the data directory by default, never inside it', () => {
+    expect(loadConfig({}).secretsDir).toBe('secrets');
+    expect(loadConfig({ KLUIS_DATA_DIR: './data' }).secretsDir).toBe('secrets');
+    expect(loadConfig({ KLUIS_DATA_DIR: '/srv/kluis/data/' }).secretsDir).toBe('/srv/kluis/secrets');
+    expect(loadConfig({ KLUIS_DATA_DIR: '/var/lib/kluis' }).secretsDir).toBe('/var/lib/kluis-secrets');
+    expect(loadConfig({ KLUIS_DATA_DIR: '../kluis-data' }).secretsDir).toBe('../kluis-data-secrets');
+    expect(loadConfig({ KLUIS_DATA_DIR: '/var/lib/kluis', KLUIS_SECRETS_DIR: '/etc/kluis' }).secretsDir).toBe('/etc/kluis');
+  });
+
+  it('asks for KLUIS_SECRETS_DIR when the data directory has no sibling to default to', () => {
+    for (const dataDir of ['.', './', '..', '/']) {
+      expect(configError({ KLUIS_DATA_DIR: dataDir })).toContain('KLUIS_SECRETS_DIR: must be set');
+      expect(loadConfig({ KLUIS_DATA_DIR: dataDir, KLUIS_SECRETS_DIR: '/etc/kluis' }).secretsDir).toBe('/etc/kluis');
+    }
   });
 
   it('derives the default public origin from PORT and TLS', () => {
@@ -107,6 +129,7 @@ describe('loadConfig', () => {
     ['KLUIS_UPLOAD_QUOTA_BYTES', '-5', 'must be a whole number'],
     ['KLUIS_UPLOAD_TTL_HOURS', '0', 'must be at least 1'],
     ['TRUST_PROXY', 'perhaps', 'expected one of'],
+    ['KLUIS_ALLOW_SECRET_IN_DATA_DIR', 'perhaps', 'expected one of'],
     ['PUBLIC_ORIGIN', 'kluis.example.com', 'must be an http(s) origin'],
     ['PUBLIC_ORIGIN', 'https://kluis.example.com/portal', 'must be an http(s) origin'],
     ['PUBLIC_ORIGIN', 'https://user:pw@kluis.example.com', 'must be an http(s) origin'],

@@ -1,5 +1,5 @@
 // Server configuration from environment variables, validated once at startup (fail fast, name the variable).
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -9,6 +9,14 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /**
+   * KLUIS_SECRETS_DIR: where the OPAQUE server secret file lives, apart from the data (backed up separately).
+   * Default: next to the data directory, `secrets` when that is called `data` (`./data` -> `./secrets`), else
+   * `<name>-secrets` (`/var/lib/kluis` -> `/var/lib/kluis-secrets`).
+   */
+  readonly secretsDir: string;
+  /** KLUIS_ALLOW_SECRET_IN_DATA_DIR: start even when secretsDir is inside dataDir (warned at every start). */
+  readonly allowSecretInDataDir: boolean;
   /** `<dataDir>/kluis.db` */
   readonly databasePath: string;
   /** `<dataDir>/blobs` */
@@ -38,7 +46,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Whether X-Forwarded-For from a reverse proxy in front of Kluis is believed. */
   readonly trustProxy: boolean;
-  /** KLUIS_OPAQUE_SERVER_SETUP: the OPAQUE server secret from the environment (else the file in <dataDir>/secrets). */
+  /** KLUIS_OPAQUE_SERVER_SETUP: the OPAQUE server secret from the environment (else the file in secretsDir). */
   readonly opaqueServerSetup: string | null;
   /** KLUIS_RECOVERY_MODE: start with a new OPAQUE secret and print a recovery link (SECURITY.md 5.4). */
   readonly recoveryMode: boolean;
@@ -74,6 +82,8 @@ const variables = z.object({
   PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   KLUIS_DATA_DIR: z.string().min(1).default('./data'),
+  KLUIS_SECRETS_DIR: z.string().min(1).optional(),
+  KLUIS_ALLOW_SECRET_IN_DATA_DIR: z.stringbool().default(false),
   PUBLIC_ORIGIN: z
     .string()
     .refine(isOrigin, 'must be an http(s) origin such as https://kluis.example.com (no path, query or credentials)')
@@ -145,6 +155,13 @@ function defaultMailFrom(publicOrigin: string): string {
   return `Kluis <noreply@${isIpAddress ? 'localhost' : hostname}>`;
 }
 
+/** The default KLUIS_SECRETS_DIR: a sibling of the data directory; null when it has none (`/`, `.`, `..`). */
+function defaultSecretsDir(dataDir: string): string | null {
+  const name = basename(dataDir);
+  if (name === '' || name === '.' || name === '..') return null;
+  return join(dirname(dataDir), name === 'data' ? 'secrets' : `${name}-secrets`);
+}
+
 /**
  * Reads the configuration from `env` (pure: no I/O, no defaults from the process). Empty values
  * count as unset. Throws ConfigError naming every bad variable; values are never echoed.
@@ -164,12 +181,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE, TLS_KEY_FILE: set both (to serve HTTPS) or neither');
   }
+  const secretsDir = vars.KLUIS_SECRETS_DIR ?? defaultSecretsDir(vars.KLUIS_DATA_DIR);
+  if (secretsDir === null) {
+    throw new ConfigError('Invalid configuration:\n  KLUIS_SECRETS_DIR: must be set when KLUIS_DATA_DIR has no name to put a sibling next to (such as . or /)');
+  }
   const tls = vars.TLS_CERT_FILE && vars.TLS_KEY_FILE ? { certFile: vars.TLS_CERT_FILE, keyFile: vars.TLS_KEY_FILE } : null;
   const publicOrigin = vars.PUBLIC_ORIGIN ?? `${tls ? 'https' : 'http'}://localhost:${vars.PORT}`;
   return {
     port: vars.PORT,
     host: vars.HOST,
     dataDir: vars.KLUIS_DATA_DIR,
+    secretsDir,
+    allowSecretInDataDir: vars.KLUIS_ALLOW_SECRET_IN_DATA_DIR,
     databasePath: join(vars.KLUIS_DATA_DIR, 'kluis.db'),
     blobDir: join(vars.KLUIS_DATA_DIR, 'blobs'),
     blobCapacityBytes: vars.KLUIS_BLOB_CAPACITY_BYTES ?? null,

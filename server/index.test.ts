@@ -1,20 +1,24 @@
 // server/index.ts as a process: refuses bad configuration without a stack trace; serves, then stops on SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+let tempDir: string;
+/** `<tempDir>/data`; its secrets directory is `<tempDir>/secrets` by default, as ./data and ./secrets. */
 let dataDir: string;
 
 beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'kluis-index-'));
+  tempDir = await mkdtemp(join(tmpdir(), 'kluis-index-'));
+  dataDir = join(tempDir, 'data');
 });
 
 afterEach(async () => {
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(tempDir, { recursive: true, force: true });
 });
 
 function startServer(env: Record<string, string>) {
@@ -57,6 +61,22 @@ describe('server/index.ts', () => {
     expect(server.output().stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 1 when the secrets directory is inside the data directory, naming both and the fix', async () => {
+    const server = startServer({ PORT: '0', KLUIS_SECRETS_DIR: join(dataDir, 'secrets') });
+    try {
+      expect(await server.exited).toBe(1);
+      const { stderr } = server.output();
+      const realDataDir = await realpath(dataDir);
+      expect(stderr).toContain(`the secrets directory ${join(realDataDir, 'secrets')} is inside the data directory ${realDataDir}`);
+      expect(stderr).toContain('KLUIS_SECRETS_DIR');
+      expect(stderr).toContain('KLUIS_ALLOW_SECRET_IN_DATA_DIR=true');
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dataDir, 'secrets'))).toBe(false);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
   it('migrates, serves, logs its URL once, and shuts down cleanly on SIGTERM', async () => {
     const server = startServer({ PORT: '0', LOG_LEVEL: 'info' });
     try {
@@ -67,6 +87,9 @@ describe('server/index.ts', () => {
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(server.output().stdout.match(/Kluis listening on/g)).toHaveLength(1);
+      // The secret it created lies beside the data directory, not in it.
+      expect((await stat(join(tempDir, 'secrets', 'opaque-server-setup'))).mode & 0o777).toBe(0o600);
+      expect(existsSync(join(dataDir, 'secrets'))).toBe(false);
     } finally {
       server.child.kill('SIGKILL');
     }

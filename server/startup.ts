@@ -1,7 +1,19 @@
 // Start-up work between "database migrated" and "serving": the OPAQUE server secret, the setup link, recovery mode.
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createOpaqueServer, OpaqueProtocolError, type OpaqueServer } from './auth/opaque-server';
-import { createServerSecret, missingSecretMessage, readServerSecret, wrongSecretMessage } from './auth/server-secret';
+import {
+  createServerSecret,
+  legacySecretFilePath,
+  missingSecretMessage,
+  moveLegacySecret,
+  readServerSecret,
+  secretFilePath,
+  secretInDataDirMessage,
+  secretsInsideDataDir,
+  ServerSecretError,
+  wrongSecretMessage,
+} from './auth/server-secret';
 import type { Db } from './db/database';
 import type { Config } from './env';
 import { findOrganisation } from './repositories/accounts.repository';
@@ -18,12 +30,43 @@ export interface PreparedInstance {
   readonly announce: (setup: SetupService) => Promise<string | null>;
 }
 
-async function openOpaque(secret: string, dataDir: string): Promise<OpaqueServer> {
+async function openOpaque(secret: string, secretsDir: string): Promise<OpaqueServer> {
   try {
     return await createOpaqueServer(secret);
   } catch (error) {
-    if (error instanceof OpaqueProtocolError) throw new StartupError(wrongSecretMessage(dataDir));
+    if (error instanceof OpaqueProtocolError) throw new StartupError(wrongSecretMessage(secretsDir));
     throw error;
+  }
+}
+
+/**
+ * Keeps the secret file out of the data directory: refuses a secrets directory inside it (unless
+ * KLUIS_ALLOW_SECRET_IN_DATA_DIR), and moves the secret from where older versions kept it.
+ * KLUIS_OPAQUE_SERVER_SETUP bypasses the file, so it bypasses both.
+ */
+function keepSecretApart(config: Config, logger: Logger): void {
+  const { dataDir, secretsDir } = config;
+  if (config.opaqueServerSetup) {
+    if (existsSync(legacySecretFilePath(dataDir))) {
+      logger.warn({ path: legacySecretFilePath(dataDir) }, 'KLUIS_OPAQUE_SERVER_SETUP is set, but a secret file lies in the data directory: delete it unless it is one you still need');
+    }
+    return;
+  }
+  const inside = secretsInsideDataDir(dataDir, secretsDir);
+  if (inside && !config.allowSecretInDataDir) throw new StartupError(secretInDataDirMessage(inside));
+  if (inside) logger.warn(inside, 'KLUIS_ALLOW_SECRET_IN_DATA_DIR is set: the OPAQUE server secret is inside the data directory, so a copy of it allows offline password guessing');
+  let moved: string | null;
+  try {
+    moved = moveLegacySecret(dataDir, secretsDir);
+  } catch (error) {
+    if (error instanceof ServerSecretError) throw new StartupError(error.message);
+    throw error;
+  }
+  if (moved) {
+    logger.warn(
+      { from: moved, to: secretFilePath(secretsDir) },
+      'moved the OPAQUE server secret out of the data directory; backups of the data directory made before now still contain it: keep them as safe as the secret',
+    );
   }
 }
 
@@ -33,20 +76,21 @@ async function openOpaque(secret: string, dataDir: string): Promise<OpaqueServer
  * one they were made with: serving with another secret would silently lock everyone out.
  */
 export async function prepareInstance(config: Config, db: Db, logger: Logger): Promise<PreparedInstance> {
-  const source = { fromEnv: config.opaqueServerSetup, dataDir: config.dataDir };
+  keepSecretApart(config, logger);
+  const source = { fromEnv: config.opaqueServerSetup, secretsDir: config.secretsDir };
   const organisation = await findOrganisation(db);
   const existing = readServerSecret(source);
 
   if (config.recoveryMode) {
     if (!organisation) throw new StartupError('KLUIS_RECOVERY_MODE is set, but this Kluis has no organisation to recover. Start without it to set one up.');
     if (existing) {
-      const current = await openOpaque(existing, config.dataDir).catch(() => null);
+      const current = await openOpaque(existing, config.secretsDir).catch(() => null);
       if (current && current.publicKey === organisation.opaque_server_public_key) {
         throw new StartupError('KLUIS_RECOVERY_MODE is set, but the OPAQUE server secret is intact: passwords still work. Start without it.');
       }
     }
     const secret = config.opaqueServerSetup ?? (await createServerSecret(source));
-    const opaque = await openOpaque(secret, config.dataDir);
+    const opaque = await openOpaque(secret, config.secretsDir);
     logger.warn('recovery mode: a new OPAQUE server secret is in use; every account needs a reset');
     return {
       opaque,
@@ -55,15 +99,15 @@ export async function prepareInstance(config: Config, db: Db, logger: Logger): P
   }
 
   if (organisation) {
-    if (!existing) throw new StartupError(missingSecretMessage(config.dataDir));
-    const opaque = await openOpaque(existing, config.dataDir);
-    if (opaque.publicKey !== organisation.opaque_server_public_key) throw new StartupError(wrongSecretMessage(config.dataDir));
+    if (!existing) throw new StartupError(missingSecretMessage(config.secretsDir));
+    const opaque = await openOpaque(existing, config.secretsDir);
+    if (opaque.publicKey !== organisation.opaque_server_public_key) throw new StartupError(wrongSecretMessage(config.secretsDir));
     return { opaque, announce: () => Promise.resolve(null) };
   }
 
   const secret = existing ?? (await createServerSecret(source));
-  if (!existing) logger.info({ path: 'secrets/opaque-server-setup' }, 'created the OPAQUE server secret: back it up separately from the database');
-  const opaque = await openOpaque(secret, config.dataDir);
+  if (!existing) logger.info({ path: secretFilePath(config.secretsDir) }, 'created the OPAQUE server secret: back it up separately from the data directory');
+  const opaque = await openOpaque(secret, config.secretsDir);
   return {
     opaque,
     announce: async (setup) => `${config.publicOrigin}/setup#token=${await setup.issueSetupToken()}`,

@@ -1,4 +1,4 @@
-// Starts the real Kluis server (node --import tsx server/index.ts) on a free port with a fresh data directory.
+// Starts the real Kluis server (node --import tsx server/index.ts) on a free port with fresh data and secrets directories.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,7 +12,10 @@ export interface KluisServer {
   /** What the browser uses and the server believes it is reached at (PUBLIC_ORIGIN), e.g. http://localhost:41234. */
   readonly origin: string;
   readonly port: number;
+  /** KLUIS_DATA_DIR */
   readonly dataDir: string;
+  /** KLUIS_SECRETS_DIR: where the OPAQUE server secret lives, a sibling of dataDir. */
+  readonly secretsDir: string;
   /** The server's process id (for a last-resort kill when the caller exits abruptly). */
   readonly pid: number | undefined;
   /** Everything the server printed so far (stdout and stderr interleaved). */
@@ -20,18 +23,18 @@ export interface KluisServer {
   /** The first match of `pattern` in the output, waiting for it up to `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /**
-   * Stops the server; deletes its data directory unless it was given in the options or
-   * `keepDataDir` is set (to start another server on the same data, e.g. in recovery mode).
+   * Stops the server; deletes its data and secrets directories unless they were given in the options
+   * or `keepDataDir` is set (to start another server on the same data, e.g. in recovery mode).
    */
   stop(options?: { readonly keepDataDir?: boolean }): Promise<void>;
 }
 
 export interface StartServerOptions {
-  /** Extra environment for the server (on top of PORT, HOST, KLUIS_DATA_DIR, PUBLIC_ORIGIN, LOG_LEVEL). */
+  /** Extra environment for the server (on top of PORT, HOST, KLUIS_DATA_DIR, KLUIS_SECRETS_DIR, PUBLIC_ORIGIN, LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
-  /** Use this data directory (kept on stop) instead of a fresh temporary one: restarts, recovery mode. */
-  readonly dataDir?: string;
+  /** Use these directories (kept on stop), e.g. another server's, instead of fresh temporary ones: restarts, recovery mode. */
+  readonly directories?: { readonly dataDir: string; readonly secretsDir: string };
 }
 
 /** A port the kernel just handed out and released; the server binds it a moment later. */
@@ -48,8 +51,9 @@ export async function findFreePort(): Promise<number> {
 }
 
 export async function startKluisServer(options: StartServerOptions = {}): Promise<KluisServer> {
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kluis-e2e-')));
+  // A fresh temp directory holds data/ and secrets/ side by side, as ./data and ./secrets are by default.
+  const tempDir = options.directories ? null : await mkdtemp(join(tmpdir(), 'kluis-e2e-'));
+  const { dataDir, secretsDir } = options.directories ?? { dataDir: join(tempDir!, 'data'), secretsDir: join(tempDir!, 'secrets') };
   const port = await findFreePort();
   // localhost, not 127.0.0.1: WebAuthn needs a domain as RP ID, and the CSRF check compares with PUBLIC_ORIGIN.
   const origin = `http://localhost:${port}`;
@@ -61,6 +65,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
       PORT: String(port),
       HOST: '127.0.0.1',
       KLUIS_DATA_DIR: dataDir,
+      KLUIS_SECRETS_DIR: secretsDir,
       PUBLIC_ORIGIN: origin,
       LOG_LEVEL: process.env.KLUIS_E2E_LOG_LEVEL ?? 'warn',
       ...options.env,
@@ -75,7 +80,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
 
   const stop = async ({ keepDataDir = false } = {}): Promise<void> => {
     await stopProcess(child, exited);
-    if (ownDataDir && !keepDataDir) await rm(dataDir, { recursive: true, force: true });
+    if (tempDir !== null && !keepDataDir) await rm(tempDir, { recursive: true, force: true });
   };
 
   try {
@@ -100,7 +105,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  return { origin, port, dataDir, pid: child.pid, output: () => output, waitForOutput, stop };
+  return { origin, port, dataDir, secretsDir, pid: child.pid, output: () => output, waitForOutput, stop };
 }
 
 async function waitForHealth(

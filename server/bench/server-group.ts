@@ -134,7 +134,7 @@ async function serviceLogins(cleanup: Cleanup, count: number): Promise<number> {
   cleanup.add({
     name: 'in-process test organisation',
     close,
-    closeSync: () => rmSync(org.testApp.dataDir, { recursive: true, force: true }),
+    closeSync: () => rmSync(org.testApp.tempDir, { recursive: true, force: true }),
   });
   try {
     const member = org.members.client!;

@@ -1,13 +1,14 @@
 // Servers under test as child processes: the real Kluis (`server/index.ts`) and the bare OPAQUE baseline, each on a free port.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { type Cleanup, makeTempDir } from './harness';
 
 export interface ServerProcess {
   readonly pid: number;
   /** Where the bench connects (and, for Kluis, PUBLIC_ORIGIN, the Origin it sends): http://127.0.0.1:<port>. */
   readonly baseUrl: string;
-  /** The process's temp data directory (KLUIS_DATA_DIR). */
+  /** The process's temp data directory (KLUIS_DATA_DIR); its secrets directory (KLUIS_SECRETS_DIR) is a sibling. */
   readonly dataDir: string;
   /** What the process printed on stdout to say it is ready (for Kluis: the one-time setup link). */
   readonly readyLine: string;
@@ -46,8 +47,8 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * Runs `node --import tsx <script>` from the repository root with a fresh data directory, and waits
- * until its stdout matches `ready`. The process (SIGTERM, then SIGKILL) and the directory are
+ * Runs `node --import tsx <script>` from the repository root with fresh data and secrets directories, and waits
+ * until its stdout matches `ready`. The process (SIGTERM, then SIGKILL) and the directories are
  * registered with `cleanup`, so they go away whatever happens next.
  */
 async function startServerProcess(
@@ -56,7 +57,8 @@ async function startServerProcess(
   options: StartOptions,
 ): Promise<ServerProcess> {
   const { cleanup } = options;
-  const dataDir = await makeTempDir(cleanup, 'kluis-bench-server-');
+  const tempDir = await makeTempDir(cleanup, 'kluis-bench-server-');
+  const dataDir = join(tempDir, 'data');
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const inherited = Object.fromEntries(
@@ -70,6 +72,7 @@ async function startServerProcess(
     env: {
       ...inherited,
       KLUIS_DATA_DIR: dataDir,
+      KLUIS_SECRETS_DIR: join(tempDir, 'secrets'),
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_ORIGIN: baseUrl,

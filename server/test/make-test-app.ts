@@ -1,4 +1,4 @@
-// Test helper: a real app over a fresh, migrated SQLite database in its own temp directory.
+// Test helper: a real app over a fresh, migrated SQLite database in its own temp directory (data/ and secrets/ side by side).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,12 @@ export interface TestApp {
   readonly notifier: Notifier;
   readonly db: Db;
   readonly config: Config;
+  /** `<tempDir>/data` (KLUIS_DATA_DIR) */
   readonly dataDir: string;
+  /** `<tempDir>/secrets` (KLUIS_SECRETS_DIR) */
+  readonly secretsDir: string;
+  /** The temp directory holding both; close() deletes it. */
+  readonly tempDir: string;
   readonly logger: Logger;
   /** Every log line written so far, parsed. */
   readonly logs: () => readonly Record<string, unknown>[];
@@ -27,25 +32,40 @@ export interface TestApp {
   readonly close: () => Promise<void>;
 }
 
-/** A fresh data directory with a database built by the real migrator. */
-export async function makeTestDatabase(): Promise<{ db: Db; dataDir: string; databasePath: string; close: () => Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kluis-test-'));
+export interface TestDatabase {
+  readonly db: Db;
+  readonly tempDir: string;
+  /** `<tempDir>/data` */
+  readonly dataDir: string;
+  /** `<tempDir>/secrets` (not created): where a server on `dataDir` keeps its secret by default. */
+  readonly secretsDir: string;
+  readonly databasePath: string;
+  /** Closes the database and deletes the temp directory. */
+  readonly close: () => Promise<void>;
+}
+
+/** A fresh data directory with a database built by the real migrator, in a temp directory of its own. */
+export async function makeTestDatabase(): Promise<TestDatabase> {
+  const tempDir = await mkdtemp(join(tmpdir(), 'kluis-test-'));
+  const dataDir = join(tempDir, 'data');
   const databasePath = join(dataDir, 'kluis.db');
   const db = openSqliteDatabase(databasePath);
   await migrateToLatest(db);
   return {
     db,
+    tempDir,
     dataDir,
+    secretsDir: join(tempDir, 'secrets'),
     databasePath,
     close: async () => {
       await db.destroy();
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(tempDir, { recursive: true, force: true });
     },
   };
 }
 
 /**
- * `env` overrides configuration variables (KLUIS_DATA_DIR is always the temp directory);
+ * `env` overrides configuration variables (KLUIS_DATA_DIR and KLUIS_SECRETS_DIR are always the temp ones);
  * `clientDir` points at a web client build (default: a directory that does not exist).
  */
 let sharedServerSetup: Promise<string> | undefined;
@@ -60,7 +80,7 @@ export async function makeTestApp(
   options: { env?: Record<string, string>; clientDir?: string; notifier?: Notifier; now?: () => Date } = {},
 ): Promise<TestApp> {
   const database = await makeTestDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'debug', ...options.env, KLUIS_DATA_DIR: database.dataDir });
+  const config = loadConfig({ LOG_LEVEL: 'debug', ...options.env, KLUIS_DATA_DIR: database.dataDir, KLUIS_SECRETS_DIR: database.secretsDir });
   const lines: string[] = [];
   const logger = pino({ level: config.logLevel }, { write: (line: string) => void lines.push(line) });
   const notifier = options.notifier ?? createRecordingNotifier();
@@ -82,6 +102,8 @@ export async function makeTestApp(
     db: database.db,
     config,
     dataDir: database.dataDir,
+    secretsDir: database.secretsDir,
+    tempDir: database.tempDir,
     logger,
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     close: database.close,
