@@ -5,6 +5,7 @@ import * as m0002Accounts from './0002_accounts';
 import * as m0003Uploads from './0003_uploads';
 import * as m0004Spaces from './0004_spaces';
 import * as m0005PartDigests from './0005_part_digests';
+import * as m0006SpaceHistories from './0006_space_histories';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001Foundation,
@@ -12,4 +13,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_uploads': m0003Uploads,
   '0004_spaces': m0004Spaces,
   '0005_part_digests': m0005PartDigests,
+  '0006_space_histories': m0006SpaceHistories,
 };

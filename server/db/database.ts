@@ -162,11 +162,31 @@ export interface SpacesTable {
   id: string;
   kind: 'client' | 'team';
   client_id: string | null;
+  /** Legacy client spaces only (made before signed histories): the key sealed to the client's public key. */
   sealed_for_client: string | null;
   sealed_for_escrow: string;
   created_by: string;
   created_at: string;
   last_activity_at: string;
+  /** Client spaces with a signed history: the key wrapped under the client's user key (migrations/0006). */
+  wrapped_for_client: string | null;
+  /** 1: made before signed histories and not yet adopted (no entries); 0: entry 0 exists. */
+  legacy: number;
+}
+
+/** One signed history entry of a space. Append-only (triggers). */
+export interface SpaceEntriesTable {
+  space_id: string;
+  seq: number;
+  /** base64url of the exact signed UTF-8 JSON bytes. */
+  payload: string;
+  /** base64url of the 64-byte ECDSA P-256 signature. */
+  signature: string;
+  author_id: string;
+  /** entryHash(payload bytes), hex (shared/flows/space-history.ts). */
+  entry_hash: string;
+  /** Server time of storing it. */
+  created_at: string;
 }
 
 export interface FoldersTable {
@@ -272,6 +292,7 @@ export interface NotificationMarksTable {
 }
 
 export type SpaceRow = Selectable<SpacesTable>;
+export type SpaceEntryRow = Selectable<SpaceEntriesTable>;
 export type FolderRow = Selectable<FoldersTable>;
 export type DocumentRow = Selectable<DocumentsTable>;
 export type DocumentVersionRow = Selectable<DocumentVersionsTable>;
@@ -292,6 +313,7 @@ export interface Database {
   uploads: UploadsTable;
   upload_parts: UploadPartsTable;
   spaces: SpacesTable;
+  space_entries: SpaceEntriesTable;
   folders: FoldersTable;
   documents: DocumentsTable;
   document_versions: DocumentVersionsTable;

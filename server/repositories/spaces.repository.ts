@@ -1,5 +1,5 @@
 // All SQL of spaces: rows, the per-viewer summary (counts, bytes, unread, open items) and quota sums.
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db, SpaceRow, SpacesTable, Trx } from '../db/database';
 
 type Executor = Db | Trx;
@@ -18,6 +18,10 @@ export function findSpaceOf(db: Executor, clientId: string | null): Promise<Spac
   return (clientId === null ? query.where('kind', '=', 'team') : query.where('client_id', '=', clientId)).executeTakeFirst();
 }
 
+export async function updateSpace(trx: Trx, id: string, changes: Updateable<SpacesTable>): Promise<void> {
+  await trx.updateTable('spaces').set(changes).where('id', '=', id).execute();
+}
+
 export async function touchSpace(trx: Trx, id: string, at: string): Promise<void> {
   await trx.updateTable('spaces').set({ last_activity_at: at }).where('id', '=', id).execute();
 }
@@ -27,6 +31,7 @@ export interface SpaceSummaryRow extends SpaceRow {
   stored_bytes: number;
   unread_messages: number;
   open_request_items: number;
+  history_length: number;
 }
 
 /**
@@ -82,6 +87,7 @@ export function listSpaceSummaries(
           ),
         )
         .as('open_request_items'),
+      eb.selectFrom('space_entries as e').select(eb.fn.countAll<number>().as('n')).whereRef('e.space_id', '=', 's.id').as('history_length'),
     ]);
   if (filter.onlyClientId !== undefined) query = query.where('s.client_id', '=', filter.onlyClientId);
   if (filter.onlySpaceId !== undefined) query = query.where('s.id', '=', filter.onlySpaceId);
@@ -96,6 +102,7 @@ export function listSpaceSummaries(
         stored_bytes: Number(row.stored_bytes),
         unread_messages: Number(row.unread_messages ?? 0),
         open_request_items: Number(row.open_request_items ?? 0),
+        history_length: Number(row.history_length ?? 0),
       })),
     );
 }

@@ -22,17 +22,19 @@ export function spaceRoutes({ spaces, documents, messages, requests }: SpaceServ
 
   defineRoute(app, endpoints.listSpaces, (_input, c) => spaces.listSpaces(actorOf(c)));
   defineRoute(app, endpoints.createSpace, ({ body }, c) => spaces.createSpace(actorOf(c), body));
+  defineRoute(app, endpoints.adoptSpace, ({ params, body }, c) => spaces.adoptSpace(actorOf(c), params.spaceId, body));
   defineRoute(app, endpoints.getSpace, ({ params }, c) => spaces.getSpace(actorOf(c), params.spaceId));
+  defineRoute(app, endpoints.getHistory, ({ params, query }, c) => spaces.getHistory(actorOf(c), params.spaceId, query));
 
   defineRoute(app, endpoints.listDocuments, ({ params, query }, c) => documents.listDocuments(actorOf(c), params.spaceId, query));
   defineRoute(app, endpoints.createFolder, ({ params, body }, c) => documents.createFolder(actorOf(c), params.spaceId, body));
-  defineRoute(app, endpoints.renameFolder, ({ params, body }, c) => documents.renameFolder(actorOf(c), params.folderId, body.name));
-  defineRoute(app, endpoints.deleteFolder, ({ params }, c) => documents.deleteFolder(actorOf(c), params.folderId));
+  defineRoute(app, endpoints.renameFolder, ({ params, body }, c) => documents.renameFolder(actorOf(c), params.folderId, body));
+  defineRoute(app, endpoints.deleteFolder, ({ params, body }, c) => documents.deleteFolder(actorOf(c), params.folderId, body));
   defineRoute(app, endpoints.createDocument, ({ params, body }, c) => documents.createDocument(actorOf(c), params.spaceId, body));
   defineRoute(app, endpoints.getDocument, ({ params }, c) => documents.getDocument(actorOf(c), params.documentId));
   defineRoute(app, endpoints.addVersion, ({ params, body }, c) => documents.addVersion(actorOf(c), params.documentId, body));
-  defineRoute(app, endpoints.moveDocument, ({ params, body }, c) => documents.moveDocument(actorOf(c), params.documentId, body.folderId));
-  defineRoute(app, endpoints.deleteDocument, ({ params }, c) => documents.deleteDocument(actorOf(c), params.documentId));
+  defineRoute(app, endpoints.moveDocument, ({ params, body }, c) => documents.moveDocument(actorOf(c), params.documentId, body));
+  defineRoute(app, endpoints.deleteDocument, ({ params, body }, c) => documents.deleteDocument(actorOf(c), params.documentId, body));
   defineRawRoute(app, endpoints.downloadVersion, async ({ params }, c) => blobResponse(c, await documents.readVersion(actorOf(c), params.versionId, rangeOf(c))));
 
   defineRoute(app, endpoints.listThreads, ({ params }, c) => messages.listThreads(actorOf(c), params.spaceId));
@@ -47,7 +49,7 @@ export function spaceRoutes({ spaces, documents, messages, requests }: SpaceServ
 
   defineRoute(app, endpoints.listRequests, ({ params }, c) => requests.listRequests(actorOf(c), params.spaceId));
   defineRoute(app, endpoints.createRequest, ({ params, body }, c) => requests.createRequest(actorOf(c), params.spaceId, body));
-  defineRoute(app, endpoints.closeRequest, ({ params }, c) => requests.closeRequest(actorOf(c), params.requestId));
+  defineRoute(app, endpoints.closeRequest, ({ params, body }, c) => requests.closeRequest(actorOf(c), params.requestId, body));
 
   return app;
 }

@@ -13,6 +13,16 @@ import {
 } from '../../shared/api';
 import { openBlobRange, resolveRange, type BlobRead, type RangeRequest } from '../blobs/blob-range';
 import { BlobNotFoundError, type BlobStore } from '../blobs/blob-store';
+import {
+  documentCreateDraft,
+  documentDeleteDraft,
+  documentMoveDraft,
+  folderCreateDraft,
+  folderDeleteDraft,
+  folderRenameDraft,
+  versionAddDraft,
+} from '../../shared/flows/space-entries';
+import type { SignedEntry } from '../../shared/flows/space-history';
 import type { Db, DocumentRow, DocumentVersionRow, FolderRow, SpaceRow, Trx } from '../db/database';
 import { relaxedTransaction } from '../db/relaxed';
 import type { Config } from '../env';
@@ -41,6 +51,7 @@ import { findBlob } from '../repositories/uploads.repository';
 import type { Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
 import { assertSpaceRoom, isStaff, requireInUsableSpace, requireSpace } from './space-access';
+import { appendEntry, checkEntry } from './space-history';
 import type { SpaceNotifier } from './space-notifications';
 
 export interface DocumentsDeps {
@@ -175,8 +186,9 @@ export function createDocumentsService(deps: DocumentsDeps) {
       };
     },
 
-    async createFolder(actor: Actor, spaceId: string, body: { id: string; parentId: string | null; name: string }): Promise<Folder> {
+    async createFolder(actor: Actor, spaceId: string, body: { id: string; parentId: string | null; name: string; entry: SignedEntry }): Promise<Folder> {
       const space = await requireSpace(db, actor, spaceId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, folderCreateDraft(body));
       const row: FolderRow = {
         id: body.id,
         space_id: space.id,
@@ -188,6 +200,7 @@ export function createDocumentsService(deps: DocumentsDeps) {
         deleted_by: null,
       };
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, row.created_at);
         if (body.parentId !== null) await requireLiveFolder(trx, space.id, body.parentId);
         if (await findFolder(trx, body.id)) throw idTaken();
         await insertFolder(trx, row);
@@ -197,24 +210,30 @@ export function createDocumentsService(deps: DocumentsDeps) {
       return folderView(row);
     },
 
-    async renameFolder(actor: Actor, folderId: string, name: string): Promise<Folder> {
+    async renameFolder(actor: Actor, folderId: string, body: { name: string; entry: SignedEntry }): Promise<Folder> {
+      const { name } = body;
       const { row: folder, space } = await requireInUsableSpace(db, actor, await findFolder(db, folderId), folderNotFound);
+      const checked = await checkEntry(db, actor, space.id, body.entry, folderRenameDraft(folder.id, name));
       return db.transaction().execute(async (trx) => {
+        const at = nowIso();
+        await appendEntry(trx, checked, at);
         await requireLiveFolder(trx, space.id, folder.id);
         await updateFolder(trx, folder.id, { name });
-        await touchSpace(trx, space.id, nowIso());
+        await touchSpace(trx, space.id, at);
         await recordAuditEvent(trx, { action: 'folder.renamed', actorId: actor.userId, targetType: 'folder', targetId: folder.id, ip: actor.ip, details: { spaceId: space.id } });
         return folderView({ ...folder, name });
       });
     },
 
     /** Deletes an empty folder; it stays listed as a tombstone. */
-    async deleteFolder(actor: Actor, folderId: string): Promise<Folder> {
+    async deleteFolder(actor: Actor, folderId: string, body: { entry: SignedEntry }): Promise<Folder> {
       const { row: folder, space } = await requireInUsableSpace(db, actor, await findFolder(db, folderId), folderNotFound);
+      const checked = await checkEntry(db, actor, space.id, body.entry, folderDeleteDraft(folder.id));
       return db.transaction().execute(async (trx) => {
+        const change = { deleted_at: nowIso(), deleted_by: actor.userId };
+        await appendEntry(trx, checked, change.deleted_at);
         const live = await requireLiveFolder(trx, space.id, folder.id);
         if (await folderHasLiveContent(trx, folder.id)) throw fail('folder_not_empty', 'Move or delete the documents and folders in this folder first.');
-        const change = { deleted_at: nowIso(), deleted_by: actor.userId };
         await updateFolder(trx, folder.id, change);
         await touchSpace(trx, space.id, change.deleted_at);
         await recordAuditEvent(trx, { action: 'folder.deleted', actorId: actor.userId, targetType: 'folder', targetId: folder.id, ip: actor.ip, details: { spaceId: space.id } });
@@ -224,8 +243,10 @@ export function createDocumentsService(deps: DocumentsDeps) {
 
     async createDocument(actor: Actor, spaceId: string, body: CreateDocumentBody): Promise<DocumentSummary> {
       const space = await requireSpace(db, actor, spaceId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, documentCreateDraft(body));
       const at = nowIso();
       const document = await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         if (body.folderId !== null) await requireLiveFolder(trx, space.id, body.folderId);
         if (body.requestItemId !== null) {
           const item = await findRequestItem(trx, body.requestItemId);
@@ -268,10 +289,13 @@ export function createDocumentsService(deps: DocumentsDeps) {
     },
 
     /** A new version (number = count + 1); older versions stay and stay downloadable. */
-    async addVersion(actor: Actor, documentId: string, version: NewVersion): Promise<DocumentSummary> {
-      const { space } = await requireDocument(actor, documentId);
+    async addVersion(actor: Actor, documentId: string, body: NewVersion & { entry: SignedEntry }): Promise<DocumentSummary> {
+      const { entry, ...version } = body;
+      const { row: found, space } = await requireDocument(actor, documentId);
+      const checked = await checkEntry(db, actor, space.id, entry, versionAddDraft(found.id, version));
       const at = nowIso();
       const document = await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         const size = await checkNewVersion(trx, actor, space.id, version);
         const number = row.version_count + 1;
@@ -292,27 +316,33 @@ export function createDocumentsService(deps: DocumentsDeps) {
       return document;
     },
 
-    async moveDocument(actor: Actor, documentId: string, folderId: string | null): Promise<DocumentSummary> {
-      const { space } = await requireDocument(actor, documentId);
+    async moveDocument(actor: Actor, documentId: string, body: { folderId: string | null; entry: SignedEntry }): Promise<DocumentSummary> {
+      const { folderId } = body;
+      const { row: found, space } = await requireDocument(actor, documentId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, documentMoveDraft(found.id, folderId));
       return db.transaction().execute(async (trx) => {
+        const at = nowIso();
+        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         if (folderId !== null) await requireLiveFolder(trx, space.id, folderId);
         await updateDocument(trx, row.id, { folder_id: folderId });
-        await touchSpace(trx, space.id, nowIso());
+        await touchSpace(trx, space.id, at);
         await recordAuditEvent(trx, { action: 'document.moved', actorId: actor.userId, targetType: 'document', targetId: row.id, ip: actor.ip, details: { spaceId: space.id, from: row.folder_id, to: folderId } });
         return withCurrent(trx, row.id);
       });
     },
 
     /** Tombstones a document (who, when): it stays listed, nothing is removed, its content is no longer served. */
-    async deleteDocument(actor: Actor, documentId: string): Promise<DocumentSummary> {
-      const { space } = await requireDocument(actor, documentId);
+    async deleteDocument(actor: Actor, documentId: string, body: { entry: SignedEntry }): Promise<DocumentSummary> {
+      const { row: found, space } = await requireDocument(actor, documentId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, documentDeleteDraft(found.id));
       return db.transaction().execute(async (trx) => {
+        const at = nowIso();
+        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         if (!isStaff(actor) && row.created_by !== actor.userId) {
           throw fail('forbidden', 'You can only delete documents you uploaded yourself; ask your contact at the office to delete this one.');
         }
-        const at = nowIso();
         await updateDocument(trx, row.id, { deleted_at: at, deleted_by: actor.userId });
         await touchSpace(trx, space.id, at);
         await recordAuditEvent(trx, { action: 'document.deleted', actorId: actor.userId, targetType: 'document', targetId: row.id, ip: actor.ip, details: { spaceId: space.id } });

@@ -1,5 +1,7 @@
 // Message threads in a space: first message, replies, revisions that never overwrite, attachments, read markers.
 import type { CreateThreadBody, Message, NewMessage, Thread } from '../../shared/api';
+import { messagePostDraft, messageReviseDraft, threadCreateDraft } from '../../shared/flows/space-entries';
+import type { SignedEntry } from '../../shared/flows/space-history';
 import type { Db, SpaceRow, ThreadRow, Trx } from '../db/database';
 import { relaxedTransaction } from '../db/relaxed';
 import { fail } from '../errors';
@@ -23,6 +25,7 @@ import { touchSpace } from '../repositories/spaces.repository';
 import type { Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
 import { requireInUsableSpace, requireSpace } from './space-access';
+import { appendEntry, checkEntry } from './space-history';
 import type { SpaceNotifier } from './space-notifications';
 
 export interface MessagesDeps {
@@ -129,8 +132,10 @@ export function createMessagesService(deps: MessagesDeps) {
 
     async createThread(actor: Actor, spaceId: string, body: CreateThreadBody) {
       const space = await requireSpace(db, actor, spaceId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, threadCreateDraft(body));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         if (await findThread(trx, body.threadId)) throw idTaken();
         await insertThread(trx, { id: body.threadId, space_id: space.id, subject: body.subject, created_by: actor.userId, created_at: at, last_message_at: at, message_count: 1 });
         await recordAuditEvent(trx, { action: 'thread.created', actorId: actor.userId, targetType: 'thread', targetId: body.threadId, ip: actor.ip, details: { spaceId: space.id } });
@@ -145,10 +150,13 @@ export function createMessagesService(deps: MessagesDeps) {
       return threadWithMessages(actor, threadId);
     },
 
-    async postMessage(actor: Actor, threadId: string, message: NewMessage): Promise<Message> {
-      const { space } = await requireThread(actor, threadId);
+    async postMessage(actor: Actor, threadId: string, body: NewMessage & { entry: SignedEntry }): Promise<Message> {
+      const { entry, ...message } = body;
+      const { row: thread, space } = await requireThread(actor, threadId);
+      const checked = await checkEntry(db, actor, space.id, entry, messagePostDraft(thread.id, message));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         const thread = await findThread(trx, threadId);
         if (!thread) throw threadNotFound();
         const seq = thread.message_count + 1;
@@ -160,14 +168,16 @@ export function createMessagesService(deps: MessagesDeps) {
     },
 
     /** Adds revision `revision` (must be the current one + 1) of one's own message; earlier revisions stay. */
-    async reviseMessage(actor: Actor, messageId: string, body: { revision: number; body: string }): Promise<Message> {
+    async reviseMessage(actor: Actor, messageId: string, body: { revision: number; body: string; entry: SignedEntry }): Promise<Message> {
       const message = await findMessage(db, messageId);
       const thread = message && (await findThread(db, message.thread_id));
       const { space } = await requireInUsableSpace(db, actor, thread ?? undefined, messageNotFound);
       if (!message) throw messageNotFound();
       if (message.author_id !== actor.userId) throw fail('message_not_editable', 'Only the author can edit a message.');
+      const checked = await checkEntry(db, actor, space.id, body.entry, messageReviseDraft(message.thread_id, message.id, body.revision, body.body));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         const current = await findMessage(trx, messageId);
         const from = current?.revision_count ?? 0;
         if (body.revision !== from + 1 || !(await advanceMessageRevision(trx, messageId, from))) {

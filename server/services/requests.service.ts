@@ -1,6 +1,8 @@
 // Document requests: staff ask a client for documents (a checklist with a due date), close them; due reminders.
 import type { Logger } from 'pino';
 import type { CreateRequestBody, DocumentRequest } from '../../shared/api';
+import { requestCloseDraft, requestCreateDraft } from '../../shared/flows/space-entries';
+import type { SignedEntry } from '../../shared/flows/space-history';
 import type { Db } from '../db/database';
 import type { Config } from '../env';
 import { fail } from '../errors';
@@ -18,6 +20,7 @@ import { requireOrganisation, type Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
 import { notifyQuietly, type Notifier } from './notifications';
 import { requireInUsableSpace, requireSpace } from './space-access';
+import { appendEntry, checkEntry } from './space-history';
 import { spaceLink } from './space-notifications';
 
 export interface RequestsDeps {
@@ -91,7 +94,9 @@ export function createRequestsService(deps: RequestsDeps) {
       if (body.dueDate < utcDate(now)) throw fail('due_date_invalid', 'The due date is in the past; choose today or a later day.');
       const at = now.toISOString();
       const itemIds = body.items.map((item) => item.itemId);
+      const checked = await checkEntry(db, actor, space.id, body.entry, requestCreateDraft(body));
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         if (await findRequest(trx, body.requestId)) throw idTaken();
         if (new Set(itemIds).size !== itemIds.length || (await findExistingItemIds(trx, itemIds)).length > 0) throw idTaken();
         await insertRequest(
@@ -112,10 +117,12 @@ export function createRequestsService(deps: RequestsDeps) {
       return oneRequest(space.id, body.requestId);
     },
 
-    async closeRequest(actor: Actor, requestId: string): Promise<DocumentRequest> {
+    async closeRequest(actor: Actor, requestId: string, body: { entry: SignedEntry }): Promise<DocumentRequest> {
       const { row, space } = await requireInUsableSpace(db, actor, await findRequest(db, requestId), requestNotFound);
+      const checked = await checkEntry(db, actor, space.id, body.entry, requestCloseDraft(row.id));
       const at = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
+        await appendEntry(trx, checked, at);
         if (!(await closeRequestRow(trx, row.id, actor.userId, at))) throw fail('request_closed', 'This document request is closed already.');
         await touchSpace(trx, space.id, at);
         await recordAuditEvent(trx, { action: 'request.closed', actorId: actor.userId, targetType: 'request', targetId: row.id, ip: actor.ip, details: { spaceId: space.id } });

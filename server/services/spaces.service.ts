@@ -1,10 +1,14 @@
-// Spaces: the client's own portal and the team space, created with their sealed keys, listed per viewer.
-import type { CreateSpaceBody, Space } from '../../shared/api';
-import type { Db } from '../db/database';
+// Spaces: the client's own portal and the team space, created (or adopted) with entry 0 of their signed history, listed per viewer.
+import { MAX_HISTORY_PAGE, type CreateSpaceBody, type HistoryPage, type Space, type SpaceKind } from '../../shared/api';
+import { spaceCreateDraft } from '../../shared/flows/space-entries';
+import type { SignedEntry } from '../../shared/flows/space-history';
+import type { Db, SpaceRow } from '../db/database';
 import { fail } from '../errors';
-import { findSpace, findSpaceOf, insertSpace, listSpaceSummaries, type SpaceSummaryRow } from '../repositories/spaces.repository';
+import { listSpaceEntries } from '../repositories/space-entries.repository';
+import { findSpace, findSpaceOf, insertSpace, listSpaceSummaries, updateSpace, type SpaceSummaryRow } from '../repositories/spaces.repository';
 import { requireOrganisation, type Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
+import { appendEntry, checkEntry } from './space-history';
 import { isStaff, requireSpace, spaceListFilter } from './space-access';
 
 export interface SpacesDeps {
@@ -12,20 +16,51 @@ export interface SpacesDeps {
   readonly now: () => Date;
 }
 
-/** WARNING: each viewer gets only the copy of the space key sealed for them (client: own key; staff: escrow). */
+/**
+ * WARNING: each viewer gets only their own copy of the space key: staff the escrow seal; the client
+ * the wrap under their user key, or (a legacy space, until they adopt it) the old seal to their public key.
+ */
 function spaceView(actor: Actor, row: SpaceSummaryRow): Space {
+  const staff = isStaff(actor);
+  const legacy = row.legacy === 1;
   return {
     id: row.id,
     kind: row.kind,
     clientId: row.client_id,
     createdAt: row.created_at,
-    sealedKey: isStaff(actor) ? row.sealed_for_escrow : (row.sealed_for_client ?? ''),
+    sealedKey: staff ? row.sealed_for_escrow : legacy ? row.sealed_for_client : null,
+    wrappedKey: staff || legacy ? null : row.wrapped_for_client,
+    legacy,
+    historyLength: row.history_length,
     documentCount: row.document_count,
     storedBytes: row.stored_bytes,
     unreadMessages: row.unread_messages,
     openRequestItems: row.open_request_items,
     lastActivityAt: row.last_activity_at,
   };
+}
+
+/** A client space carries the client's wrap of the key; the team space none (the escrow seal only). */
+function assertClientWrap(kind: SpaceKind, wrappedForClient: string | undefined): void {
+  if (kind === 'client' && wrappedForClient === undefined) {
+    throw fail('validation_failed', 'A client space needs the space key wrapped under your own user key.', {
+      issues: [{ path: 'body.wrappedForClient', message: 'required for a client space' }],
+    });
+  }
+  if (kind === 'team' && wrappedForClient !== undefined) {
+    throw fail('validation_failed', 'The team space key is sealed to the escrow key only.', {
+      issues: [{ path: 'body.wrappedForClient', message: 'not allowed for the team space' }],
+    });
+  }
+}
+
+/**
+ * Entry 0 of a space must describe exactly the stored keys: the digest of the escrow seal and of the
+ * client's wrap, the space's kind and client. Its `key` (the space key's commitment) only the
+ * browser can compute: the server takes it as signed and the browsers check it when they open a key.
+ */
+function genesisDraft(space: { id: string; kind: SpaceKind; sealedForEscrow: string; wrappedForClient?: string | undefined }, clientId: string | null) {
+  return spaceCreateDraft(space, clientId, '');
 }
 
 export function createSpacesService(deps: SpacesDeps) {
@@ -51,29 +86,22 @@ export function createSpacesService(deps: SpacesDeps) {
     },
 
     /**
-     * A client creates their own client space (sealed to themselves and to escrow); staff create
-     * the team space (sealed to escrow only). One of each: a second answers `space_exists`.
+     * A client creates their own client space (wrapped under their user key, sealed to escrow);
+     * staff create the team space (sealed to escrow only). One of each: a second answers
+     * `space_exists`. Entry 0 of its history, signed by the creator, is stored with it.
      */
     async createSpace(actor: Actor, body: CreateSpaceBody): Promise<Space> {
       if (actor.role === 'client') {
         if (body.kind !== 'client') throw fail('forbidden', 'Clients can only create their own client space.');
-        if (body.sealedForClient === undefined) {
-          throw fail('validation_failed', 'A client space needs the space key sealed to your own public key.', {
-            issues: [{ path: 'body.sealedForClient', message: 'required for a client space' }],
-          });
-        }
       } else if (isStaff(actor)) {
         if (body.kind !== 'team') throw fail('forbidden', 'A client space is created by its client at their first sign-in; staff create only the team space.');
-        if (body.sealedForClient !== undefined) {
-          throw fail('validation_failed', 'The team space key is sealed to the escrow key only.', {
-            issues: [{ path: 'body.sealedForClient', message: 'not allowed for the team space' }],
-          });
-        }
       } else {
         throw fail('forbidden', 'Your role does not allow this.');
       }
-      const now = deps.now().toISOString();
+      assertClientWrap(body.kind, body.wrappedForClient);
       const clientId = body.kind === 'client' ? actor.userId : null;
+      const checked = await checkEntry(db, actor, body.id, body.entry, genesisDraft(body, clientId), { ignore: ['key'], genesis: true });
+      const now = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
         if (await findSpaceOf(trx, clientId)) {
           throw fail('space_exists', clientId ? 'You have a space already.' : 'The team space exists already.');
@@ -83,15 +111,52 @@ export function createSpacesService(deps: SpacesDeps) {
           id: body.id,
           kind: body.kind,
           client_id: clientId,
-          sealed_for_client: body.sealedForClient ?? null,
+          sealed_for_client: null,
+          wrapped_for_client: body.wrappedForClient ?? null,
           sealed_for_escrow: body.sealedForEscrow,
+          legacy: 0,
           created_by: actor.userId,
           created_at: now,
           last_activity_at: now,
         });
+        await appendEntry(trx, checked, now);
         await recordAuditEvent(trx, { action: 'space.created', actorId: actor.userId, targetType: 'space', targetId: body.id, ip: actor.ip, details: { kind: body.kind } });
       });
       return summaryOf(actor, body.id);
+    },
+
+    /**
+     * Gives a space made before signed histories its entry 0: a client space by its client (who
+     * wraps the key under their user key), the team space by staff. The entry names the digest of
+     * the escrow seal the server already stores. Once: a second answers `space_adopted`.
+     */
+    async adoptSpace(actor: Actor, spaceId: string, body: { wrappedForClient?: string | undefined; entry: SignedEntry }): Promise<Space> {
+      const space = await requireSpace(db, actor, spaceId);
+      if (!space.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
+      if (space.kind === 'client' && actor.userId !== space.client_id) throw fail('forbidden', 'A client space gets its signed history from its client.');
+      assertClientWrap(space.kind, body.wrappedForClient);
+      const draft = genesisDraft({ id: space.id, kind: space.kind, sealedForEscrow: space.sealed_for_escrow, wrappedForClient: body.wrappedForClient }, space.client_id);
+      const checked = await checkEntry(db, actor, space.id, body.entry, draft, { ignore: ['key'], genesis: true });
+      const now = deps.now().toISOString();
+      await db.transaction().execute(async (trx) => {
+        const current: SpaceRow | undefined = await findSpace(trx, space.id);
+        if (!current?.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
+        await updateSpace(trx, space.id, { legacy: 0, wrapped_for_client: body.wrappedForClient ?? null });
+        await appendEntry(trx, checked, now);
+        await recordAuditEvent(trx, { action: 'space.adopted', actorId: actor.userId, targetType: 'space', targetId: space.id, ip: actor.ip, details: { kind: space.kind } });
+      });
+      return summaryOf(actor, space.id);
+    },
+
+    /** Entries after `after` (omitted: from entry 0), in order, at most `limit` (and MAX_HISTORY_PAGE). */
+    async getHistory(actor: Actor, spaceId: string, query: { after?: number | undefined; limit?: number | undefined }): Promise<HistoryPage> {
+      await requireSpace(db, actor, spaceId);
+      const limit = Math.min(query.limit ?? MAX_HISTORY_PAGE, MAX_HISTORY_PAGE);
+      const rows = await listSpaceEntries(db, spaceId, query.after ?? -1, limit + 1);
+      return {
+        entries: rows.slice(0, limit).map((row) => ({ payload: row.payload, signature: row.signature })),
+        more: rows.length > limit,
+      };
     },
   };
 }
