@@ -44,6 +44,10 @@ export const clientErrorCodes = [
   'file_changed',
   /** A Team Member or Administrator without the organisation escrow key opened a client space. */
   'no_escrow_access',
+  /** The space has an open security warning (its history or key cannot be trusted): changes are refused. */
+  'space_untrusted',
+  /** The item was made before signed histories (not in the space's signed history): it cannot be changed. */
+  'item_unsigned',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

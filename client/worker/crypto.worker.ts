@@ -15,11 +15,12 @@ import {
   utf8,
 } from '../../shared/crypto';
 import { createApiClient } from '../api/call-api';
-import { type AccountSlot, createAccountOperations } from './account-operations';
+import { type AccountSlot, type HeldAccount, createAccountOperations } from './account-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
 import { createTransferOperations } from './transfers';
+import type { Trust } from './trust';
 
 /**
  * WARNING: nothing this API returns may be key material. Keys are created, unwrapped and used here;
@@ -102,16 +103,23 @@ async function selfTest(): Promise<SelfTestReport> {
   return { durationMs: Math.round(performance.now() - started), checks };
 }
 
+/**
+ * The Trust of the signed-in account (./trust.ts).
+ * TODO(issue 18): wire createTrust (the key directory verified against the pinned root, heads in the
+ * key safe) when it is merged; until then space reads and writes fail here instead of trusting a
+ * server field.
+ */
+function trustOf(_account: HeldAccount): Trust {
+  throw new Error('The key directory (createTrust) is not wired into the crypto worker yet.');
+}
+
 // fetch from this worker is same-origin: the session cookie and the Origin header go with it.
 const callApi = createApiClient();
 // WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
 const slot: AccountSlot = { current: null };
 const accounts = createAccountOperations(callApi, slot);
-const spaces = createSpaceOperations({ api: callApi, account: slot });
-const transfers = createTransferOperations({
-  api: callApi,
-  spaceKeyOf: (spaceId) => spaces.spaceKeyOf(spaceId),
-});
+const spaces = createSpaceOperations({ api: callApi, account: slot, trust: trustOf });
+const transfers = createTransferOperations({ api: callApi, spaces });
 
 type Operations = typeof accounts & SpaceOperations & TransferOperations;
 const operations: Operations = { ...accounts, ...spaces, ...transfers };

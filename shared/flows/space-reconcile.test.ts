@@ -1,8 +1,14 @@
 // Listings reconciled against a real signed, verified and folded history: every tampering a server can do to its rows is named.
-import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentRequest, DocumentSummary, DocumentVersion, Folder, Message, Thread } from '../api';
-import { type SigningPrivateKey, generateSecretKey, generateSigningKeyPair } from '../crypto';
+import { type SigningPrivateKey, createSha256, fromBase64Url, generateSecretKey, generateSigningKeyPair, randomBytes, toBase64Url, toHex } from '../crypto';
+
+/** SHA-256 through hash-wasm (WASM), a second implementation next to the WebCrypto one the code under test uses. */
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const hash = await createSha256();
+  hash.update(bytes);
+  return toHex(hash.digest());
+}
 import {
   type EntryDraft,
   type HistoryHead,
@@ -20,10 +26,10 @@ import {
   reconcileThreadList,
 } from './space-reconcile';
 
-/** Ids and ciphertexts as a browser makes them; digests computed here with node:crypto, not by the code under test. */
-const newId = () => randomBytes(16).toString('base64url');
-const record = () => randomBytes(60).toString('base64url');
-const digest = (base64url: string) => createHash('sha256').update(Buffer.from(base64url, 'base64url')).digest('hex');
+/** Ids and ciphertexts as a browser makes them; digests computed here with hash-wasm, not by the code under test (WebCrypto). */
+const newId = () => toBase64Url(randomBytes(16));
+const record = () => toBase64Url(randomBytes(60));
+const digest = (base64url: string) => sha256(fromBase64Url(base64url));
 const at = '2025-01-01T00:00:00.000Z';
 
 interface Person {
@@ -102,15 +108,15 @@ beforeAll(async () => {
   client = await person('client');
   staff = await person('team');
   const drafts: [Person, EntryDraft][] = [
-    [client, { type: 'space.create', body: { spaceKind: 'client', client: client.userId, escrowSeal: digest(record()), clientWrap: digest(record()), key: '1'.repeat(64) } }],
-    [client, { type: 'folder.create', body: { folder: ids.folder, parent: null, name: digest(rec.folderName) } }],
-    [client, { type: 'document.create', body: { document: ids.doc, folder: ids.folder, requestItem: null, version: ids.v1, blob: newId(), fileKey: digest(rec.v1Key), metadata: digest(rec.v1Meta) } }],
-    [staff, { type: 'version.add', body: { document: ids.doc, version: ids.v2, blob: newId(), fileKey: digest(rec.v2Key), metadata: digest(rec.v2Meta) } }],
-    [staff, { type: 'thread.create', body: { thread: ids.thread, subject: digest(rec.subject), message: ids.message, text: digest(rec.text1), attachments: [ids.doc] } }],
-    [staff, { type: 'message.revise', body: { thread: ids.thread, message: ids.message, revision: 2, text: digest(rec.text2) } }],
-    [staff, { type: 'request.create', body: { request: ids.request, text: digest(rec.requestBody), dueDate: '2099-05-01', items: [{ item: ids.item1, text: digest(rec.item1) }, { item: ids.item2, text: digest(rec.item2) }] } }],
-    [client, { type: 'document.create', body: { document: ids.doc2, folder: null, requestItem: ids.item1, version: ids.doc2v, blob: newId(), fileKey: digest(rec.doc2Key), metadata: digest(rec.doc2Meta) } }],
-    [client, { type: 'document.create', body: { document: ids.gone, folder: null, requestItem: null, version: ids.goneV, blob: newId(), fileKey: digest(rec.goneKey), metadata: digest(rec.goneMeta) } }],
+    [client, { type: 'space.create', body: { spaceKind: 'client', client: client.userId, escrowSeal: await digest(record()), clientWrap: await digest(record()), key: '1'.repeat(64) } }],
+    [client, { type: 'folder.create', body: { folder: ids.folder, parent: null, name: await digest(rec.folderName) } }],
+    [client, { type: 'document.create', body: { document: ids.doc, folder: ids.folder, requestItem: null, version: ids.v1, blob: newId(), fileKey: await digest(rec.v1Key), metadata: await digest(rec.v1Meta) } }],
+    [staff, { type: 'version.add', body: { document: ids.doc, version: ids.v2, blob: newId(), fileKey: await digest(rec.v2Key), metadata: await digest(rec.v2Meta) } }],
+    [staff, { type: 'thread.create', body: { thread: ids.thread, subject: await digest(rec.subject), message: ids.message, text: await digest(rec.text1), attachments: [ids.doc] } }],
+    [staff, { type: 'message.revise', body: { thread: ids.thread, message: ids.message, revision: 2, text: await digest(rec.text2) } }],
+    [staff, { type: 'request.create', body: { request: ids.request, text: await digest(rec.requestBody), dueDate: '2099-05-01', items: [{ item: ids.item1, text: await digest(rec.item1) }, { item: ids.item2, text: await digest(rec.item2) }] } }],
+    [client, { type: 'document.create', body: { document: ids.doc2, folder: null, requestItem: ids.item1, version: ids.doc2v, blob: newId(), fileKey: await digest(rec.doc2Key), metadata: await digest(rec.doc2Meta) } }],
+    [client, { type: 'document.create', body: { document: ids.gone, folder: null, requestItem: null, version: ids.goneV, blob: newId(), fileKey: await digest(rec.goneKey), metadata: await digest(rec.goneMeta) } }],
     [staff, { type: 'document.delete', body: { document: ids.gone } }],
     [staff, { type: 'request.close', body: { request: ids.request } }],
   ];
