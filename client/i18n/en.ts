@@ -575,6 +575,8 @@ export const en = {
     unknownAuthor: 'Unknown (not in the signed history)',
     notSigned: 'Not in the signed history',
     notSignedHelp: 'Made before Kluis signed every change, or added by the server: nobody vouches for who made it or what it is.',
+    differs: 'Differs from what was signed',
+    differsHelp: 'The server shows this item differently from what its author signed: it may have been altered or attributed to someone else.',
     security: {
       title: 'Security warning: this space cannot be trusted as shown',
       readOnly: 'To protect you, changes to this space are switched off until this is resolved. Nothing you do here is sent.',

@@ -582,6 +582,8 @@ export const nl = {
     unknownAuthor: 'Onbekend (niet in de ondertekende geschiedenis)',
     notSigned: 'Niet in de ondertekende geschiedenis',
     notSignedHelp: 'Gemaakt voordat Kluis elke wijziging ondertekende, of toegevoegd door de server: niemand staat in voor wie het maakte of wat het is.',
+    differs: 'Wijkt af van wat is ondertekend',
+    differsHelp: 'De server toont dit onderdeel anders dan de auteur het ondertekende: het kan zijn veranderd of aan iemand anders toegeschreven.',
     security: {
       title: 'Beveiligingswaarschuwing: deze omgeving is niet te vertrouwen zoals ze wordt getoond',
       readOnly: 'Om u te beschermen kunt u niets wijzigen in deze omgeving tot dit is opgelost. Wat u hier doet, wordt niet verstuurd.',

@@ -16,6 +16,7 @@ function doc(
     number: 1,
     createdAt,
     uploadedBy,
+    unverified: false,
     cipherSize: (size ?? 0) + 100,
     name,
     size,
@@ -33,6 +34,7 @@ function doc(
     deletedBy: null,
     versionCount: 1,
     current,
+    unverified: false,
   };
 }
 
