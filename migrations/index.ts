@@ -6,6 +6,7 @@ import * as m0003Uploads from './0003_uploads';
 import * as m0004Spaces from './0004_spaces';
 import * as m0005PartDigests from './0005_part_digests';
 import * as m0006SpaceHistories from './0006_space_histories';
+import * as m0007KeyDirectory from './0007_key_directory';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001Foundation,
@@ -14,4 +15,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_spaces': m0004Spaces,
   '0005_part_digests': m0005PartDigests,
   '0006_space_histories': m0006SpaceHistories,
+  '0007_key_directory': m0007KeyDirectory,
 };

@@ -28,6 +28,8 @@ import { uploadRoutes } from './routes/uploads.routes';
 import { createUploadsService } from './services/uploads.service';
 // Spaces, documents, messages and requests (issue 4)
 import { spaceRoutes } from './routes/spaces.routes';
+import { directoryRoutes } from './routes/directory.routes';
+import { createDirectoryService } from './services/directory.service';
 import { createDocumentsService } from './services/documents.service';
 import { createMessagesService } from './services/messages.service';
 import { createRequestsService } from './services/requests.service';
@@ -73,6 +75,7 @@ export function createServices(deps: AppDeps) {
     auth: createAuthService(accountDeps),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
+    directory: createDirectoryService(accountDeps),
     uploads: createUploadsService({ db: deps.db, config: deps.config, logger: deps.logger, blobs, now: accountDeps.now }),
     spaces: createSpacesService(spaceDeps),
     documents: createDocumentsService({ ...spaceDeps, blobs, spaceNotifier }),
@@ -91,6 +94,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', accountRoutes(deps.config, services));
   app.route('/', uploadRoutes(services.uploads));
   app.route('/', spaceRoutes(services));
+  app.route('/', directoryRoutes(services.directory));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

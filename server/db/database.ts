@@ -69,6 +69,13 @@ export interface UsersTable {
   profile: string;
   signing_public_key: string | null;
   wrapped_signing_key: string | null;
+  /** JSON {payload, signature} of the owner's signed escrow-copy statement; null until signed. */
+  escrow_copy_statement: string | null;
+  /** The invitation binding (invitee's MAC and the invitation's id); null without one. */
+  binding_invitation_id: string | null;
+  binding_mac: string | null;
+  /** The key safe's revision (compare-and-swap). */
+  key_safe_revision: Generated<number>;
   failed_logins: Generated<number>;
   locked_until: string | null;
   lock_notified: Generated<number>;
@@ -85,6 +92,16 @@ export interface EscrowGrantsTable {
   granted_at: string;
   statement_payload: string;
   statement_signature: string;
+}
+
+/** Append-only: certificates staff signed for people's keys (shared/flows/certificates.ts). */
+export interface CertificatesTable {
+  id: string;
+  user_id: string;
+  issuer_id: string;
+  payload: string;
+  signature: string;
+  created_at: string;
 }
 
 export interface InvitationsTable {
@@ -307,6 +324,7 @@ export interface Database {
   one_time_tokens: OneTimeTokensTable;
   users: UsersTable;
   escrow_grants: EscrowGrantsTable;
+  certificates: CertificatesTable;
   invitations: InvitationsTable;
   sessions: SessionsTable;
   blobs: BlobsTable;

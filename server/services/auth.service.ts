@@ -69,6 +69,9 @@ export function createAuthService(deps: AccountDeps) {
         ...(user.signing_public_key && user.wrapped_signing_key
           ? { signing: { publicKey: user.signing_public_key, wrappedPrivateKey: user.wrapped_signing_key } }
           : {}),
+        keySafeRevision: user.key_safe_revision,
+        escrowCopySigned: user.escrow_copy_statement !== null,
+        escrowUserKey: user.escrow_user_key,
       },
       ...(grant
         ? {

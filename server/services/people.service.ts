@@ -33,7 +33,7 @@ import type { FinishSignupBody, SettingsBody } from './account-types';
 import { assertMayInvite, assertMayManage, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
 import { isValidCidr } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
-import { assertRecord, userKeyColumns } from './setup.service';
+import { assertRecord, checkNewAccountEscrowCopy, userKeyColumns } from './setup.service';
 
 const PUBLIC_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
 
@@ -58,7 +58,7 @@ export function createPeopleService(deps: AccountDeps) {
   }
 
   return {
-    async createInvitation(actor: Actor, input: { email: string; role: Role; language: Language; fragment: string }) {
+    async createInvitation(actor: Actor, input: { id: string; email: string; role: Role; language: Language; fragment: string }) {
       assertMayInvite(actor.role, input.role);
       const { organisation, settings } = await requireOrganisation(db);
       const domains = settings.invitationDomainAllowlist.map((d) => d.toLowerCase());
@@ -66,10 +66,12 @@ export function createPeopleService(deps: AccountDeps) {
         throw fail('email_domain_not_allowed', `Invitations can only go to addresses at ${domains.join(', ')}.`);
       }
       if (await findUserByEmail(db, input.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
+      // The inviter's browser chose the id (the invitation binding key is derived from it): never reuse one.
+      if (await findInvitationById(db, input.id)) throw fail('id_taken', 'This invitation id is in use. Try again.');
       const now = deps.now();
       const token = newToken();
       const row: InvitationRow = {
-        id: newId(),
+        id: input.id,
         token_hash: hashToken(token),
         email: input.email,
         role: input.role,
@@ -150,7 +152,8 @@ export function createPeopleService(deps: AccountDeps) {
       const now = deps.now();
       const registration = await takeRegistration(deps, body.registrationId, 'signup', 'sign-up');
       if (registration.subject !== invitation.id) throw fail('registration_expired', 'This sign-up belongs to another invitation. Open the invitation link again.');
-      if (invitation.role === 'admin' && !body.keys.signing) throw fail('validation_failed', 'An Administrator account needs a signing key.');
+      const { organisation } = await requireOrganisation(db);
+      await checkNewAccountEscrowCopy(registration.userId, body.keys, organisation.escrow_fingerprint);
       await db.transaction().execute(async (trx) => {
         if (!(await useInvitation(trx, invitation.id, now.toISOString()))) throw fail('invitation_used', 'This invitation was used already.');
         if (await findUserByEmail(trx, invitation.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
@@ -164,6 +167,9 @@ export function createPeopleService(deps: AccountDeps) {
           opaque_record: body.registrationRecord,
           password_changed_at: now.toISOString(),
           ...userKeyColumns(body.keys),
+          // Stored as sent, with the id of the invitation used: escrow holders check it, the server cannot.
+          binding_invitation_id: body.binding ? invitation.id : null,
+          binding_mac: body.binding,
         });
         await recordAuditEvent(trx, { action: 'account.signed_up', actorId: registration.userId, targetType: 'invitation', targetId: invitation.id, ip, details: { role: invitation.role } });
       });

@@ -5,6 +5,7 @@ import type { AccountKeysInput, FinishRecoveryBody, FinishSetupBody } from './ac
 import { isPlausibleRegistrationRecord } from '../auth/opaque-server';
 import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
+import { insertCertificate } from '../repositories/directory.repository';
 import {
   consumeOneTimeToken,
   countUsers,
@@ -19,6 +20,7 @@ import {
   upsertEscrowGrant,
 } from '../repositories/accounts.repository';
 import { recordAuditEvent } from './audit.service';
+import { checkCertificate, checkEscrowCopyStatement } from './key-checks';
 import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation, takeRegistration } from './account-deps';
 import { DEFAULT_SETTINGS } from './settings';
 
@@ -37,9 +39,20 @@ export function userKeyColumns(keys: AccountKeysInput) {
     wrapped_private_key: keys.wrappedPrivateKey,
     escrow_user_key: keys.escrowUserKey,
     profile: keys.profile,
-    signing_public_key: keys.signing?.publicKey ?? null,
-    wrapped_signing_key: keys.signing?.wrappedPrivateKey ?? null,
+    signing_public_key: keys.signing.publicKey,
+    wrapped_signing_key: keys.signing.wrappedPrivateKey,
+    escrow_copy_statement: JSON.stringify(keys.escrowCopyStatement),
   };
+}
+
+/** Checks the escrow-copy statement a browser sent with a new account's keys (setup and sign-up). */
+export function checkNewAccountEscrowCopy(userId: string, keys: AccountKeysInput, escrowFingerprint: string): Promise<void> {
+  return checkEscrowCopyStatement(
+    keys.escrowCopyStatement,
+    { userId, signingPublicKey: keys.signing.publicKey, escrowUserKey: keys.escrowUserKey },
+    escrowFingerprint,
+    'validation_failed',
+  );
 }
 
 export function assertRecord(record: string): void {
@@ -92,6 +105,11 @@ export function createSetupService(deps: AccountDeps) {
         throw fail('validation_failed', 'The escrow holder statement does not name this Administrator.');
       }
       const userId = registration.userId;
+      // The root of every browser's trust: a self-signed certificate of exactly this Administrator's keys.
+      const subject = { userId, email: registration.subject, publicKey: body.keys.publicKey, signingPublicKey: body.keys.signing.publicKey };
+      const root = await checkCertificate(body.certificate, subject, { userId, signingPublicKey: body.keys.signing.publicKey }, 'validation_failed');
+      if (root.basis !== 'root' || root.role !== 'admin') throw fail('validation_failed', 'The founding certificate must be an Administrator root certificate.');
+      await checkNewAccountEscrowCopy(userId, body.keys, fingerprintOf(body.escrow.publicKey));
       await db.transaction().execute(async (trx) => {
         if (!(await consumeOneTimeToken(trx, hashToken(body.setupToken), 'setup', now.toISOString()))) {
           throw fail('setup_token_invalid', 'This setup link was used already.');
@@ -121,6 +139,7 @@ export function createSetupService(deps: AccountDeps) {
           password_changed_at: now.toISOString(),
           ...userKeyColumns(body.keys),
         });
+        await insertCertificate(trx, { id: newId(), user_id: userId, issuer_id: userId, payload: body.certificate.payload, signature: body.certificate.signature, created_at: now.toISOString() });
         await upsertEscrowGrant(trx, {
           user_id: userId,
           kind: 'wrapped',

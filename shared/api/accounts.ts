@@ -102,6 +102,8 @@ export const accountBundleSchema = z
       keySafeRevision: z.number().int(),
       /** False for accounts made before escrow-copy statements: the browser signs one (PUT /api/account/escrow-copy-statement). */
       escrowCopySigned: z.boolean(),
+      /** The user key's escrow copy as stored: the owner signs a statement over its digest (escrowCopySigned false). */
+      escrowUserKey: sealedKey,
     }),
     /** Team Members and Administrators: the escrow key pair and their grant to open it. */
     escrow: z

@@ -5,7 +5,9 @@ import { DEFAULT_PASSWORD_RULES, KLUIS_CONTEXT_WORDS, checkPassword, type Passwo
 import {
   ARGON2ID_DEFAULT,
   decryptRecordText,
+  deriveInvitationBindingKey,
   ARGON2ID_SALT_BYTES,
+  type SigningPrivateKey,
   type PublicKey,
   type SecretKey,
   DecryptionError,
@@ -44,6 +46,8 @@ import {
   finishSetup,
   finishSignup,
   grantEscrow,
+  addSigningKey,
+  putEscrowCopyStatement,
   lookupInvitation,
   startLogin,
   startPasswordChange,
@@ -53,9 +57,11 @@ import {
   createInvitation,
 } from '../api';
 import type { CallApi } from '../api/client';
+import { makeBinding, signCertificate, signEscrowCopy } from './certificates';
 import { type HolderStatement, signHolderStatement } from './escrow-ledger';
 import { type KeySafe, openKeySafe, pinsFromFragment, pinsToFragment, sealKeySafe } from './key-safe';
 import { generateRecoverySecret, parseRecoverySecret } from './recovery-secret';
+import { newClientId } from './spaces';
 import {
   type UnlockedVault,
   PinMismatchError,
@@ -109,7 +115,13 @@ export type Profile = z.infer<typeof profileSchema>;
 
 export const profileContext = (userId: string) => ({ type: 'profile', id: userId, owner: userId });
 
-/** Creates a new account's keys; only ciphertext and public keys leave this function. */
+type SigningPair = Awaited<ReturnType<typeof generateSigningKeyPair>>;
+
+/**
+ * Creates a new account's keys; only ciphertext, public keys and signed statements leave this function.
+ * Every account gets a signing key (pass `signing` when it was made earlier, as the root key at setup)
+ * and signs a statement about its user key's escrow copy, so staff can tell a forged copy apart.
+ */
 async function createAccountKeys(args: {
   userId: string;
   exportKey: Uint8Array;
@@ -117,23 +129,23 @@ async function createAccountKeys(args: {
   escrowPublicKey: PublicKey;
   profile: Profile;
   userKey?: SecretKey<'user'>;
-  withSigning: boolean;
+  signing?: SigningPair;
 }) {
   const { userId, pins } = args;
   const userKey = args.userKey ?? (await generateSecretKey('user'));
   const keySafeKey = await deriveKeySafeKey(args.exportKey);
   const pair = await generateKeyPair(userKey, keyContext(userId));
-  const signing = args.withSigning ? await generateSigningKeyPair(userKey, keyContext(userId)) : undefined;
+  const signing = args.signing ?? (await generateSigningKeyPair(userKey, keyContext(userId)));
+  const escrowUserKey = toBase64Url(await sealSecretKey(args.escrowPublicKey, userKey, escrowUserKeyContext(userId)));
   const keys = {
     wrappedUserKey: toBase64Url(await wrapSecretKey(keySafeKey, userKey, keyContext(userId))),
     keySafe: toBase64Url(await sealKeySafe(userKey, userId, pins)),
     publicKey: toBase64Url(pair.publicKey.spki),
     wrappedPrivateKey: toBase64Url(pair.wrappedPrivateKey),
-    escrowUserKey: toBase64Url(await sealSecretKey(args.escrowPublicKey, userKey, escrowUserKeyContext(userId))),
+    escrowUserKey,
     profile: toBase64Url(await encryptRecord(userKey, JSON.stringify(args.profile), profileContext(userId))),
-    ...(signing && {
-      signing: { publicKey: toBase64Url(signing.publicKey.spki), wrappedPrivateKey: toBase64Url(signing.wrappedPrivateKey) },
-    }),
+    signing: { publicKey: toBase64Url(signing.publicKey.spki), wrappedPrivateKey: toBase64Url(signing.wrappedPrivateKey) },
+    escrowCopyStatement: await signEscrowCopy({ userId, signingKey: signing.privateKey, userKey }, pins.escrowFingerprint, escrowUserKey),
   };
   return { keys, userKey, pair, signing };
 }
@@ -168,6 +180,7 @@ export async function setupOrganisation(api: CallApi, input: SetupInput, options
   const escrowKey = await generateSecretKey('escrow');
   const escrowPair = await generateKeyPair(escrowKey, escrowPrivateKeyContext);
   const userKey = await generateSecretKey('user');
+  // The root key: the founding Administrator's account signing key, pinned by every invitee.
   const adminSigning = await generateSigningKeyPair(userKey, keyContext(userId));
   const pins: KeySafe = {
     v: 1,
@@ -182,8 +195,13 @@ export async function setupOrganisation(api: CallApi, input: SetupInput, options
     escrowPublicKey: escrowPair.publicKey,
     profile: { name: input.name },
     userKey,
-    withSigning: false,
+    signing: adminSigning,
   });
+  const certificate = await signCertificate(
+    { userId, signingKey: adminSigning.privateKey },
+    { userId, email: input.email, role: 'admin', encKey: toHex(account.pair.publicKey.fingerprint), sigKey: pins.adminRootFingerprint },
+    'root',
+  );
 
   const recoverySecret = generateRecoverySecret();
   const recoverySalt = randomBytes(ARGON2ID_SALT_BYTES);
@@ -206,10 +224,8 @@ export async function setupOrganisation(api: CallApi, input: SetupInput, options
       registrationRecord: finished.record,
       organisationName: input.organisationName,
       language: input.language,
-      keys: {
-        ...account.keys,
-        signing: { publicKey: toBase64Url(adminSigning.publicKey.spki), wrappedPrivateKey: toBase64Url(adminSigning.wrappedPrivateKey) },
-      },
+      keys: account.keys,
+      certificate,
       escrow: {
         publicKey: toBase64Url(escrowPair.publicKey.spki),
         wrappedPrivateKey: toBase64Url(escrowPair.wrappedPrivateKey),
@@ -253,13 +269,37 @@ export async function login(
     throw new LoginRejectedError();
   }
   const bundle = await api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
-  const vault = await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey);
+  let vault = await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey);
+  vault = await completeAccountKeys(api, vault, bundle);
   if (vault.escrow && vault.escrowGrantNeedsAccept) {
     const wrapped = await wrapSecretKey(vault.userKey, vault.escrow.escrowKey, escrowGrantContext(vault.userId));
     await api(acceptEscrowGrant, { body: { wrappedEscrowKey: toBase64Url(wrapped) } });
     return { vault: { ...vault, escrowGrantNeedsAccept: false }, bundle };
   }
   return { vault, bundle };
+}
+
+/**
+ * Brings an account made before everyone had a signing key up to date at sign-in: adds a signing
+ * key (wrapped under the user key) and signs the statement about the user key's escrow copy.
+ * @returns the vault, now with its signing key
+ */
+async function completeAccountKeys(api: CallApi, vault: UnlockedVault, bundle: AccountBundle): Promise<UnlockedVault & { signingKey: SigningPrivateKey }> {
+  let signingKey = vault.signingKey;
+  if (!signingKey) {
+    const signing = await generateSigningKeyPair(vault.userKey, keyContext(vault.userId));
+    await api(addSigningKey, { body: { publicKey: toBase64Url(signing.publicKey.spki), wrappedPrivateKey: toBase64Url(signing.wrappedPrivateKey) } });
+    signingKey = signing.privateKey;
+  }
+  if (!bundle.keys.escrowCopySigned) {
+    const statement = await signEscrowCopy(
+      { userId: vault.userId, signingKey, userKey: vault.userKey },
+      vault.keySafe.escrowFingerprint,
+      bundle.keys.escrowUserKey,
+    );
+    await api(putEscrowCopyStatement, { body: statement });
+  }
+  return { ...vault, signingKey };
 }
 
 export interface SignupInput {
@@ -271,9 +311,32 @@ export interface SignupInput {
   readonly language: Language;
 }
 
+/** The invitation binding part of a link's fragment ("&i=<invitation id>&k=<binding key>"), or null when it has none. */
+export function bindingFromFragment(fragment: string): { invitationId: string; key: Uint8Array } | null {
+  const params = new URLSearchParams(fragment.replace(/^#/, ''));
+  const ids = params.getAll('i');
+  const keys = params.getAll('k');
+  if (ids.length === 0 && keys.length === 0) return null;
+  const [invitationId] = ids;
+  const [key] = keys;
+  if (ids.length !== 1 || keys.length !== 1 || !/^[A-Za-z0-9_-]{22}$/.test(invitationId!) || !/^[A-Za-z0-9_-]{43}$/.test(key!)) {
+    throw new InvitationLinkError();
+  }
+  return { invitationId: invitationId!, key: fromBase64Url(key!) };
+}
+
+/** The invitation link was altered or cut short (its binding part does not parse). */
+export class InvitationLinkError extends Error {
+  constructor() {
+    super('This invitation link is damaged. Copy the whole link from the e-mail, or ask for a new invitation.');
+    this.name = 'InvitationLinkError';
+  }
+}
+
 /** Accepts an invitation: registers with OPAQUE and uploads new keys wrapped to the pinned escrow key. */
 export async function signup(api: CallApi, input: SignupInput, options: FlowOptions = {}): Promise<{ userId: string; email: string }> {
   const pins = pinsFromFragment(input.fragment);
+  const bindingKey = bindingFromFragment(input.fragment);
   const invitation = await api(lookupInvitation, { body: { token: input.token } });
   const escrowPublicKey = await importPinnedEscrowKey(invitation.escrowPublicKey, pins.escrowFingerprint);
   await assertPasswordAllowed(input.password, { email: invitation.email, name: input.name, organisationName: invitation.organisationName }, invitation.passwordRules);
@@ -287,17 +350,33 @@ export async function signup(api: CallApi, input: SignupInput, options: FlowOpti
     pins,
     escrowPublicKey,
     profile: { name: input.name },
-    withSigning: invitation.role === 'admin',
   });
+  // Proof that whoever opened the link made these keys: escrow holders recompute it and certify them.
+  const binding = bindingKey
+    ? await makeBinding(bindingKey.key, {
+        invitationId: bindingKey.invitationId,
+        userId: start.userId,
+        email: invitation.email,
+        role: invitation.role,
+        encKey: toHex(account.pair.publicKey.fingerprint),
+        sigKey: toHex(account.signing.publicKey.fingerprint),
+      })
+    : null;
   await api(finishSignup, {
-    body: { token: input.token, registrationId: start.registrationId, registrationRecord: finished.record, language: input.language, keys: account.keys },
+    body: { token: input.token, registrationId: start.registrationId, registrationRecord: finished.record, language: input.language, keys: account.keys, binding },
   });
   return { userId: start.userId, email: invitation.email };
 }
 
-/** Invites someone; the link's fragment carries this browser's pinned values. */
-export function invite(api: CallApi, vault: UnlockedVault, input: { email: string; role: Role; language: Language }) {
-  return api(createInvitation, { body: { ...input, fragment: pinsToFragment(vault.keySafe) } });
+/**
+ * Invites someone; the link's fragment carries this browser's pinned values and, when this browser
+ * holds the escrow key, the invitation binding key derived from it for this invitation's id.
+ */
+export async function invite(api: CallApi, vault: UnlockedVault, input: { email: string; role: Role; language: Language }) {
+  const id = newClientId();
+  let fragment = pinsToFragment(vault.keySafe);
+  if (vault.escrow) fragment += `&i=${id}&k=${toBase64Url(await deriveInvitationBindingKey(vault.escrow.escrowKey, id))}`;
+  return api(createInvitation, { body: { ...input, id, fragment } });
 }
 
 /**

@@ -79,7 +79,8 @@ async function signPayload(signer: SigningPrivateKey, context: string, value: un
   return { payload: toBase64Url(bytes), signature: toBase64Url(await signStatement(signer, context, bytes)) };
 }
 
-function parseSigned<T>(signed: SignedPayload, schema: z.ZodType<T>): { value: T; bytes: Uint8Array } | null {
+/** Parses a signed payload's JSON with `schema` (nothing verified yet); null when it does not parse. */
+export function parseSigned<T>(signed: SignedPayload, schema: z.ZodType<T>): { value: T; bytes: Uint8Array } | null {
   try {
     const bytes = fromBase64Url(signed.payload);
     const parsed = schema.safeParse(JSON.parse(fromUtf8(bytes)));
@@ -196,10 +197,13 @@ export async function verifyDirectory(entries: readonly DirectoryEntry[], pins: 
     if (c.cert.encKey !== toHex(c.enc.fingerprint) || c.cert.sigKey !== toHex(c.sig.fingerprint)) return false;
     return verifyStatement(issuerKey, CERTIFICATE_CONTEXT, c.bytes, fromBase64Url(c.signature));
   };
+  /** user id -> issuedAt (ms) of the certificate their identity comes from */
+  const newest = new Map<string, number>();
   const remember = (c: (typeof candidates)[number]) => {
-    const current = identities.get(c.entry.id);
-    // The newest valid certificate states the current role.
-    if (current && signers.get(toHex(current.signingKey.fingerprint)) && current.role === c.cert.role) return;
+    // The newest valid certificate states the current role (and whether its holder may still issue).
+    const issuedAt = Date.parse(c.cert.issuedAt);
+    if ((newest.get(c.entry.id) ?? -Infinity) >= issuedAt) return;
+    newest.set(c.entry.id, issuedAt);
     const identity: VerifiedIdentity = {
       userId: c.entry.id,
       email: c.entry.email,
@@ -211,6 +215,7 @@ export async function verifyDirectory(entries: readonly DirectoryEntry[], pins: 
     };
     identities.set(c.entry.id, identity);
     if (c.cert.role === 'admin' || c.cert.role === 'team') signers.set(toHex(c.sig.fingerprint), identity);
+    else signers.delete(toHex(c.sig.fingerprint));
   };
 
   // The root: a self-signed "root" certificate of an Administrator whose signing key is the pin.
@@ -225,7 +230,7 @@ export async function verifyDirectory(entries: readonly DirectoryEntry[], pins: 
   const done = new Set<(typeof candidates)[number]>();
   for (let changed = true; changed; ) {
     changed = false;
-    for (const c of [...candidates].sort((a, b) => a.cert.issuedAt.localeCompare(b.cert.issuedAt))) {
+    for (const c of [...candidates].sort((a, b) => Date.parse(a.cert.issuedAt) - Date.parse(b.cert.issuedAt))) {
       if (done.has(c) || c.cert.basis === 'root') continue;
       const issuer = signers.get(c.cert.issuerKey);
       if (!issuer || issuer.userId !== c.cert.issuer || issuer.userId === c.entry.id) continue;

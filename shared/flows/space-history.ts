@@ -139,10 +139,8 @@ export function parseEntryPayload(entry: SignedEntry): EntryPayload | null {
   }
 }
 
-export interface EntryDraft<T extends EntryType = EntryType> {
-  readonly type: T;
-  readonly body: EntryBody<T>;
-}
+/** The type and body of one entry; EntryDraft (no argument) is any one of them, so every EntryDraft<'…'> is assignable to it. */
+export type EntryDraft<T extends EntryType = EntryType> = T extends EntryType ? { readonly type: T; readonly body: EntryBody<T> } : never;
 
 /** Signs the next entry of a space on top of `head` (null: this is the space's first entry). */
 export async function signEntry<T extends EntryType>(
@@ -352,7 +350,10 @@ export function foldEntries(state: SpaceState | null, entries: readonly Verified
     };
     if (!next) {
       if (payload.type !== 'space.create') return fail('the first entry must create the space');
-      if (payload.body.spaceKind === 'client' && (payload.body.client !== payload.author || payload.body.clientWrap === null)) {
+      if (
+        payload.body.spaceKind === 'client' &&
+        (payload.body.client !== payload.author || authorRole !== 'client' || payload.body.clientWrap === null)
+      ) {
         return fail('a client space is created by its client');
       }
       if (payload.body.spaceKind === 'team' && (!STAFF.has(authorRole) || payload.body.client !== null || payload.body.clientWrap !== null)) {
