@@ -1,7 +1,8 @@
 // 0006 upgrades a database made by 0001–0005 in place: every row kept, spaces marked legacy, references and checks intact.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMigrator, migrateToLatest } from './migrator';
@@ -10,7 +11,18 @@ import type { Db } from './database';
 
 const at = '2025-01-02T03:04:05.000Z';
 const id = (n: number) => `id${String(n).padStart(20, '0')}`;
-const [admin, client, teamSpace, clientSpace, folder, blob, doc, version, thread, message, request, item] = Array.from({ length: 12 }, (_, i) => id(i + 1));
+const admin = id(1);
+const client = id(2);
+const teamSpace = id(3);
+const clientSpace = id(4);
+const folder = id(5);
+const blob = id(6);
+const doc = id(7);
+const version = id(8);
+const thread = id(9);
+const message = id(10);
+const request = id(11);
+const item = id(12);
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -55,6 +67,18 @@ async function databaseAt0005(): Promise<Db> {
   return db;
 }
 
+/** A copy of the database of a real data directory made by main d9a4625 (server/test/fixtures/legacy-d9a4625). */
+async function legacyFixtureDatabase(): Promise<Db> {
+  const dir = await mkdtemp(join(tmpdir(), 'kluis-0006-'));
+  await copyFile(fileURLToPath(new URL('../test/fixtures/legacy-d9a4625/data/kluis.db', import.meta.url)), join(dir, 'kluis.db'));
+  const db = openSqliteDatabase(join(dir, 'kluis.db'));
+  cleanup = async () => {
+    await db.destroy();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return db;
+}
+
 /** Every row of every application table, as sorted JSON per table. */
 async function snapshot(db: Db): Promise<Record<string, string[]>> {
   const raw = db as unknown as Kysely<unknown>;
@@ -82,6 +106,22 @@ describe('0006_space_histories on a database made by 0001–0005', () => {
       { id: teamSpace, kind: 'team', client_id: null, sealed_for_client: null, sealed_for_escrow: 'escrow-seal-team', created_by: admin, created_at: at, last_activity_at: at, wrapped_for_client: null, legacy: 1 },
       { id: clientSpace, kind: 'client', client_id: client, sealed_for_client: 'client-seal', sealed_for_escrow: 'escrow-seal-client', created_by: client, created_at: at, last_activity_at: at, wrapped_for_client: null, legacy: 1 },
     ]);
+    expect(after.space_entries).toEqual([]);
+  });
+
+  it('upgrades the real data directory of main d9a4625: every row kept, both spaces legacy, each with its seals', async () => {
+    const db = await legacyFixtureDatabase();
+    const before = await snapshot(db);
+    expect(before.spaces).toHaveLength(2);
+    expect(await migrateToLatest(db)).toContain('0006_space_histories');
+    const after = await snapshot(db);
+    for (const [table, rows] of Object.entries(before)) {
+      if (table === 'spaces') {
+        expect(after.spaces!.map((row) => JSON.parse(row) as Record<string, unknown>)).toEqual(
+          rows.map((row) => ({ ...(JSON.parse(row) as Record<string, unknown>), wrapped_for_client: null, legacy: 1 })),
+        );
+      } else expect(after[table], table).toEqual(rows);
+    }
     expect(after.space_entries).toEqual([]);
   });
 

@@ -3,26 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_DOCUMENT_PAGE,
-  addVersion,
-  createDocument,
-  createFolder,
-  createRequest,
   createSpace,
-  closeRequest,
-  deleteDocument,
-  deleteFolder,
   getDocument,
   getSpace,
   listDocuments,
   listSpaces,
-  moveDocument,
-  renameFolder,
   spaceUploadPurpose,
   updateProfile,
   versionContentPath,
+  type SpaceKind,
 } from '../../shared/api';
+import { documentCreateDraft, spaceCreateDraft } from '../../shared/flows/space-entries';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
 import { newId } from '../lib/ids';
+import { inSpace, signFor } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob } from '../test/space-fixture';
 import type { Actor } from './account-deps';
@@ -49,40 +43,44 @@ const today = () => new Date().toISOString().slice(0, 10);
 const auditOf = (action: string, targetId: string) =>
   org.testApp.db.selectFrom('audit_events').selectAll().where('action', '=', action).where('target_id', '=', targetId).execute();
 
-async function folderIn(member: Member, spaceId: string, parentId: string | null = null) {
-  return member.client.api(createFolder, { params: { spaceId }, body: { id: newId(), parentId, name: opaque() } });
+async function folderIn(member: Member, spaceId: string, parentId: string | null = null, id = newId()) {
+  return inSpace(member, spaceId).createFolder({ id, parentId, name: opaque() });
 }
 
 async function openRequest(spaceId: string) {
   const itemId = newId();
-  const request = await team.client.api(createRequest, {
-    params: { spaceId },
-    body: { requestId: newId(), body: opaque(), dueDate: today(), items: [{ itemId, body: opaque() }] },
-  });
+  const request = await inSpace(team, spaceId).createRequest({ requestId: newId(), body: opaque(), dueDate: today(), items: [{ itemId, body: opaque() }] });
   return { requestId: request.id, itemId };
+}
+
+/** A createSpace body for `member` with entry 0 signed by them (`keys`: the copies of the key it names and sends). */
+async function spaceBody(member: Member, kind: SpaceKind, keys: { id?: string; wrappedForClient?: string; sealedForEscrow?: string } = {}) {
+  const body = { id: keys.id ?? newId(), kind, sealedForEscrow: keys.sealedForEscrow ?? opaque(256), ...(keys.wrappedForClient === undefined ? {} : { wrappedForClient: keys.wrappedForClient }) };
+  const draft = spaceCreateDraft(body, kind === 'client' ? member.userId : null, randomBytes(32).toString('hex'));
+  return { ...body, entry: await signFor(member, body.id, draft, null) };
 }
 
 describe('spaces', () => {
   it('a client creates only their own client space, once; staff only the team space, once', async () => {
     const newcomer = await addMember(org, 'client', 'newcomer@kluis.test');
     const api = newcomer.client.api;
-    await expect(api(createSpace, { body: { id: newId(), kind: 'team', sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
-    await expect(api(createSpace, { body: { id: newId(), kind: 'client', sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(api(createSpace, { body: await spaceBody(newcomer, 'team') })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(api(createSpace, { body: await spaceBody(newcomer, 'client') })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
     // Someone else's space id is taken.
-    await expect(api(createSpace, { body: { id: clientSpace, kind: 'client', sealedForClient: opaque(), sealedForEscrow: opaque() } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    const sealedForClient = opaque(256);
+    await expect(api(createSpace, { body: await spaceBody(newcomer, 'client', { id: clientSpace, wrappedForClient: opaque(60) }) })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    const wrappedForClient = opaque(60);
     const sealedForEscrow = opaque(256);
     const id = newId();
-    const created = await api(createSpace, { body: { id, kind: 'client', sealedForClient, sealedForEscrow } });
-    expect(created).toMatchObject({ id, kind: 'client', clientId: newcomer.userId, sealedKey: sealedForClient, documentCount: 0, storedBytes: 0, unreadMessages: 0, openRequestItems: 0 });
-    await expect(api(createSpace, { body: { id: newId(), kind: 'client', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
-    // Staff see it with the copy sealed to escrow.
-    expect(await team.client.api(getSpace, { params: { spaceId: id } })).toMatchObject({ sealedKey: sealedForEscrow });
+    const created = await api(createSpace, { body: await spaceBody(newcomer, 'client', { id, wrappedForClient, sealedForEscrow }) });
+    expect(created).toMatchObject({ id, kind: 'client', clientId: newcomer.userId, sealedKey: null, wrappedKey: wrappedForClient, legacy: false, historyLength: 1, documentCount: 0, storedBytes: 0, unreadMessages: 0, openRequestItems: 0 });
+    await expect(api(createSpace, { body: await spaceBody(newcomer, 'client', { wrappedForClient, sealedForEscrow }) })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
+    // Staff see it with the copy sealed to escrow, never the client's wrap.
+    expect(await team.client.api(getSpace, { params: { spaceId: id } })).toMatchObject({ sealedKey: sealedForEscrow, wrappedKey: null });
     expect(await auditOf('space.created', id)).toHaveLength(1);
 
-    await expect(team.client.api(createSpace, { body: { id: newId(), kind: 'client', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
-    await expect(team.client.api(createSpace, { body: { id: newId(), kind: 'team', sealedForClient, sealedForEscrow } })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
-    await expect(org.admin.client.api(createSpace, { body: { id: newId(), kind: 'team', sealedForEscrow } })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
+    await expect(team.client.api(createSpace, { body: await spaceBody(team, 'client', { wrappedForClient, sealedForEscrow }) })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(team.client.api(createSpace, { body: await spaceBody(team, 'team', { wrappedForClient, sealedForEscrow }) })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(org.admin.client.api(createSpace, { body: await spaceBody(org.admin, 'team', { sealedForEscrow }) })).rejects.toMatchObject({ status: 409, code: 'space_exists' });
   });
 
   it('lists a client only their own space; staff every space; with the escrow public key of the organisation', async () => {
@@ -92,9 +90,9 @@ describe('spaces', () => {
     expect(mine.escrowPublicKey).toBe(organisation.escrow_public_key);
     const all = await team.client.api(listSpaces, {});
     expect(all.spaces.map((s) => s.id)).toEqual(expect.arrayContaining([clientSpace, teamSpace]));
-    const rows = await org.testApp.db.selectFrom('spaces').select(['id', 'sealed_for_client', 'sealed_for_escrow']).execute();
-    for (const space of all.spaces) expect(space.sealedKey).toBe(rows.find((r) => r.id === space.id)?.sealed_for_escrow);
-    expect(mine.spaces[0]?.sealedKey).toBe(rows.find((r) => r.id === clientSpace)?.sealed_for_client);
+    const rows = await org.testApp.db.selectFrom('spaces').select(['id', 'wrapped_for_client', 'sealed_for_escrow']).execute();
+    for (const space of all.spaces) expect([space.sealedKey, space.wrappedKey]).toEqual([rows.find((r) => r.id === space.id)?.sealed_for_escrow, null]);
+    expect([mine.spaces[0]?.sealedKey, mine.spaces[0]?.wrappedKey]).toEqual([null, rows.find((r) => r.id === clientSpace)?.wrapped_for_client]);
     // Clients never reach the team space.
     await expect(client.client.api(getSpace, { params: { spaceId: teamSpace } })).rejects.toMatchObject({ status: 404, code: 'space_not_found' });
     await expect(org.members.auditor!.client.api(listSpaces, {})).rejects.toMatchObject({ status: 403, code: 'forbidden' });
@@ -107,7 +105,7 @@ describe('spaces', () => {
     expect(await newcomer.client.api(getSpace, { params: { spaceId } })).toMatchObject({ documentCount: 0, storedBytes: 0, openRequestItems: 1 });
     const kept = await addDocument(org, newcomer, spaceId, { bytes: randomBytes(300), requestItemId: itemId });
     const gone = await addDocument(org, newcomer, spaceId, { bytes: randomBytes(200) });
-    await newcomer.client.api(deleteDocument, { params: { documentId: gone.id } });
+    await inSpace(newcomer, spaceId).deleteDocument(gone.id);
     const space = await team.client.api(getSpace, { params: { spaceId } });
     expect(space).toMatchObject({ documentCount: 1, storedBytes: 500, openRequestItems: 0 });
     expect(space.lastActivityAt >= kept.createdAt).toBe(true);
@@ -120,9 +118,9 @@ describe('documents and versions', () => {
     const doc = await addDocument(org, client, clientSpace, { bytes: first });
     expect(doc).toMatchObject({ spaceId: clientSpace, folderId: null, versionCount: 1, createdBy: client.userId, deletedAt: null, current: { number: 1, size: 1000, uploadedBy: client.userId } });
     const second = randomBytes(2000);
-    const v2 = await team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(await uploadBlob(org, team, spaceUploadPurpose(clientSpace), second)) });
+    const v2 = await inSpace(team, clientSpace).addVersion(doc.id, newVersion(await uploadBlob(org, team, spaceUploadPurpose(clientSpace), second)));
     expect(v2).toMatchObject({ versionCount: 2, current: { number: 2, size: 2000, uploadedBy: team.userId } });
-    const v3 = await client.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(await uploadBlob(org, client, spaceUploadPurpose(clientSpace), randomBytes(10))) });
+    const v3 = await inSpace(client, clientSpace).addVersion(doc.id, newVersion(await uploadBlob(org, client, spaceUploadPurpose(clientSpace), randomBytes(10))));
     expect(v3.current.number).toBe(3);
     const history = await team.client.api(getDocument, { params: { documentId: doc.id } });
     expect(history.versions.map((v) => [v.number, v.size])).toEqual([[1, 1000], [2, 2000], [3, 10]]);
@@ -152,48 +150,51 @@ describe('documents and versions', () => {
   it('blob_not_found for a blob of someone else or of another space; blob_in_use for a blob already filed; id_taken', async () => {
     const teamsBlob = await uploadBlob(org, team, spaceUploadPurpose(clientSpace), randomBytes(100));
     const body = (blobId: string) => ({ documentId: newId(), folderId: null, requestItemId: null, version: newVersion(blobId) });
-    await expect(client.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) })).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
+    const asClient = inSpace(client, clientSpace);
+    const asTeam = inSpace(team, clientSpace);
+    await expect(asClient.createDocument(body(teamsBlob))).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
     const forTeamSpace = await uploadBlob(org, team, spaceUploadPurpose(teamSpace), randomBytes(100));
-    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(forTeamSpace) })).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
+    await expect(asTeam.createDocument(body(forTeamSpace))).rejects.toMatchObject({ status: 404, code: 'blob_not_found' });
 
-    const doc = await team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) });
-    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: body(teamsBlob) })).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
-    await expect(team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(teamsBlob) })).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
+    const doc = await asTeam.createDocument(body(teamsBlob));
+    await expect(asTeam.createDocument(body(teamsBlob))).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
+    await expect(asTeam.addVersion(doc.id, newVersion(teamsBlob))).rejects.toMatchObject({ status: 409, code: 'blob_in_use' });
 
     const fresh = await uploadBlob(org, team, spaceUploadPurpose(clientSpace), randomBytes(100));
-    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: { ...body(fresh), documentId: doc.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    await expect(team.client.api(createDocument, { params: { spaceId: clientSpace }, body: { ...body(fresh), version: { ...newVersion(fresh), versionId: doc.current.id } } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    await expect(team.client.api(addVersion, { params: { documentId: doc.id }, body: { ...newVersion(fresh), versionId: doc.current.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(asTeam.createDocument({ ...body(fresh), documentId: doc.id })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(asTeam.createDocument({ ...body(fresh), version: { ...newVersion(fresh), versionId: doc.current.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(asTeam.addVersion(doc.id, { ...newVersion(fresh), versionId: doc.current.id })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
     // The refused attempts left the blob usable.
-    expect((await team.client.api(addVersion, { params: { documentId: doc.id }, body: newVersion(fresh) })).versionCount).toBe(2);
+    expect((await asTeam.addVersion(doc.id, newVersion(fresh))).versionCount).toBe(2);
   });
 
   it('folders: nested, renamed, deleted only when empty; folder_not_found, folder_deleted, folder_not_empty, id_taken', async () => {
     const parent = await folderIn(client, clientSpace);
     const child = await folderIn(client, clientSpace, parent.id);
     expect(child.parentId).toBe(parent.id);
-    await expect(client.client.api(createFolder, { params: { spaceId: clientSpace }, body: { id: child.id, parentId: null, name: opaque() } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    const asClient = inSpace(client, clientSpace);
+    await expect(folderIn(client, clientSpace, null, child.id)).rejects.toMatchObject({ status: 409, code: 'id_taken' });
     const name = opaque();
-    expect(await team.client.api(renameFolder, { params: { folderId: child.id }, body: { name } })).toMatchObject({ id: child.id, name });
-    await expect(client.client.api(deleteFolder, { params: { folderId: parent.id } })).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
+    expect(await inSpace(team, clientSpace).renameFolder(child.id, name)).toMatchObject({ id: child.id, name });
+    await expect(asClient.deleteFolder(parent.id)).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
 
     const doc = await addDocument(org, client, clientSpace, { folderId: child.id });
-    await expect(client.client.api(deleteFolder, { params: { folderId: child.id } })).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
-    await client.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: null } });
-    const deleted = await client.client.api(deleteFolder, { params: { folderId: child.id } });
+    await expect(asClient.deleteFolder(child.id)).rejects.toMatchObject({ status: 409, code: 'folder_not_empty' });
+    await asClient.moveDocument(doc.id, null);
+    const deleted = await asClient.deleteFolder(child.id);
     expect(deleted).toMatchObject({ deletedBy: client.userId });
     expect(deleted.deletedAt).not.toBeNull();
-    await expect(client.client.api(deleteFolder, { params: { folderId: child.id } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
-    await expect(client.client.api(renameFolder, { params: { folderId: child.id }, body: { name } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
-    await expect(client.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: child.id } })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(asClient.deleteFolder(child.id)).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(asClient.renameFolder(child.id, name)).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
+    await expect(asClient.moveDocument(doc.id, child.id)).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
     await expect(folderIn(client, clientSpace, child.id)).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
     await expect(addDocument(org, client, clientSpace, { folderId: child.id })).rejects.toMatchObject({ status: 410, code: 'folder_deleted' });
     // A deleted subfolder no longer keeps its parent from being deleted.
-    await client.client.api(deleteFolder, { params: { folderId: parent.id } });
+    await asClient.deleteFolder(parent.id);
 
     // A folder of another space is unknown here.
     const teamFolder = await folderIn(team, teamSpace);
-    await expect(team.client.api(moveDocument, { params: { documentId: doc.id }, body: { folderId: teamFolder.id } })).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
+    await expect(inSpace(team, clientSpace).moveDocument(doc.id, teamFolder.id)).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
     await expect(folderIn(team, clientSpace, teamFolder.id)).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
     await expect(addDocument(org, team, clientSpace, { folderId: teamFolder.id })).rejects.toMatchObject({ status: 404, code: 'folder_not_found' });
     expect((await auditOf('folder.deleted', child.id)).length).toBe(1);
@@ -208,23 +209,24 @@ describe('documents and versions', () => {
     const otherSpace = await openSpace(other);
     const foreign = await openRequest(otherSpace);
     await expect(addDocument(org, team, clientSpace, { requestItemId: foreign.itemId })).rejects.toMatchObject({ status: 404, code: 'request_item_not_found' });
-    await team.client.api(closeRequest, { params: { requestId } });
+    await inSpace(team, clientSpace).closeRequest(requestId);
     await expect(addDocument(org, client, clientSpace, { requestItemId: itemId })).rejects.toMatchObject({ status: 409, code: 'request_closed' });
   });
 
   it('deleting leaves a tombstone (who, when), stops serving the content and refuses changes; clients delete only their own', async () => {
     const staffDoc = await addDocument(org, team, clientSpace);
-    await expect(client.client.api(deleteDocument, { params: { documentId: staffDoc.id } })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    const asClient = inSpace(client, clientSpace);
+    await expect(asClient.deleteDocument(staffDoc.id)).rejects.toMatchObject({ status: 403, code: 'forbidden' });
     const own = await addDocument(org, client, clientSpace);
-    const tombstone = await client.client.api(deleteDocument, { params: { documentId: own.id } });
+    const tombstone = await asClient.deleteDocument(own.id);
     expect(tombstone).toMatchObject({ id: own.id, deletedBy: client.userId, versionCount: 1 });
     expect(tombstone.deletedAt).not.toBeNull();
-    expect(await team.client.api(deleteDocument, { params: { documentId: staffDoc.id } })).toMatchObject({ deletedBy: team.userId });
+    expect(await inSpace(team, clientSpace).deleteDocument(staffDoc.id)).toMatchObject({ deletedBy: team.userId });
 
-    await expect(client.client.api(deleteDocument, { params: { documentId: own.id } })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    await expect(asClient.deleteDocument(own.id)).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
     const blob = await uploadBlob(org, client, spaceUploadPurpose(clientSpace), randomBytes(10));
-    await expect(client.client.api(addVersion, { params: { documentId: own.id }, body: newVersion(blob) })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
-    await expect(client.client.api(moveDocument, { params: { documentId: own.id }, body: { folderId: null } })).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    await expect(asClient.addVersion(own.id, newVersion(blob))).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
+    await expect(asClient.moveDocument(own.id, null)).rejects.toMatchObject({ status: 410, code: 'document_deleted' });
     const content = await rawCall(org, team, 'GET', versionContentPath(own.current.id));
     expect([content.status, content.json.error?.code]).toEqual([410, 'document_deleted']);
 
@@ -319,14 +321,18 @@ describe('space quota (KLUIS_SPACE_QUOTA_BYTES)', () => {
     await expect(uploads.createUpload(actor, { size: 1001, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
     // 600 bytes filed as a version over HTTP (the real quota is large), then only 400 are left.
     const filed = await uploadBlob(org, team, purpose, randomBytes(600));
-    await documents.createDocument(actor, spaceId, { documentId: newId(), folderId: null, requestItemId: null, version: newVersion(filed) });
+    const file = async (blobId: string) => {
+      const body = { documentId: newId(), folderId: null, requestItemId: null, version: newVersion(blobId) };
+      return documents.createDocument(actor, spaceId, { ...body, entry: await signFor(team, spaceId, documentCreateDraft(body)) });
+    };
+    await file(filed);
     await expect(uploads.createUpload(actor, { size: 401, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
     const open = await uploads.createUpload(actor, { size: 400, partSize: 1024 * 1024, purpose });
     await expect(uploads.createUpload(actor, { size: 1, partSize: 1024 * 1024, purpose })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
     await uploads.abortUpload(actor, open.uploadId);
     // A blob uploaded while the quota was larger does not fit when filed.
     const late = await uploadBlob(org, team, purpose, randomBytes(500));
-    await expect(documents.createDocument(actor, spaceId, { documentId: newId(), folderId: null, requestItemId: null, version: newVersion(late) })).rejects.toMatchObject({ code: 'space_quota_exceeded' });
+    await expect(file(late)).rejects.toMatchObject({ code: 'space_quota_exceeded' });
     // Over HTTP, another space's purpose is refused like an unknown space.
     const refused = await rawCall(org, client, 'POST', '/api/uploads', { json: { size: 10, partSize: 1024 * 1024, purpose } });
     expect([refused.status, refused.json.error?.code]).toEqual([404, 'space_not_found']);

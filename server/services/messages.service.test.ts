@@ -1,17 +1,8 @@
 // Integration: threads, messages and revisions, attachments, unread counts, and the throttled notification e-mails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createThread,
-  deleteDocument,
-  getThread,
-  listSpaces,
-  listThreads,
-  markThreadRead,
-  postMessage,
-  reviseMessage,
-  type NewMessage,
-} from '../../shared/api';
+import { getThread, listSpaces, listThreads, markThreadRead, type NewMessage } from '../../shared/api';
 import { newId } from '../lib/ids';
+import { inSpace } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, opaque, openSpace } from '../test/space-fixture';
 import type { Notification } from './notifications';
@@ -38,15 +29,22 @@ afterAll(() => org?.close());
 
 const message = (attachments: string[] = []): NewMessage => ({ messageId: newId(), body: opaque(200), attachments });
 
-async function startThread(member: Member, spaceId: string, attachments: string[] = []) {
+/** The space of each thread the tests started (a reply's entry is signed for it). */
+const spaceOf = new Map<string, string>();
+
+async function startThread(member: Member, spaceId: string, attachments: string[] = [], threadId = newId()) {
   tick();
-  return member.client.api(createThread, { params: { spaceId }, body: { threadId: newId(), subject: opaque(), message: message(attachments) } });
+  spaceOf.set(threadId, spaceId);
+  return inSpace(member, spaceId).createThread({ threadId, subject: opaque(), message: message(attachments) });
 }
 
-async function reply(member: Member, threadId: string, attachments: string[] = []) {
+async function reply(member: Member, threadId: string, attachments: string[] = [], messageId = newId()) {
   tick();
-  return member.client.api(postMessage, { params: { threadId }, body: message(attachments) });
+  return inSpace(member, spaceOf.get(threadId)!).postMessage(threadId, { ...message(attachments), messageId });
 }
+
+const revise = (member: Member, threadId: string, messageId: string, revision: number, body: string) =>
+  inSpace(member, spaceOf.get(threadId) ?? clientSpace).reviseMessage(threadId, messageId, revision, body);
 
 const unreadOf = async (member: Member, threadId: string) =>
   (await member.client.api(listThreads, { params: { spaceId: clientSpace } })).threads.find((t) => t.id === threadId)?.unreadCount;
@@ -94,15 +92,15 @@ describe('threads and messages', () => {
     const { thread, messages } = await startThread(client, clientSpace);
     const messageId = messages[0]!.id;
     const body = opaque(300);
-    await expect(team.client.api(reviseMessage, { params: { messageId }, body: { revision: 2, body } })).rejects.toMatchObject({ status: 403, code: 'message_not_editable' });
-    await expect(client.client.api(reviseMessage, { params: { messageId }, body: { revision: 3, body } })).rejects.toMatchObject({ status: 409, code: 'message_revision_conflict' });
+    await expect(revise(team, thread.id, messageId, 2, body)).rejects.toMatchObject({ status: 403, code: 'message_not_editable' });
+    await expect(revise(client, thread.id, messageId, 3, body)).rejects.toMatchObject({ status: 409, code: 'message_revision_conflict' });
     tick();
-    const revised = await client.client.api(reviseMessage, { params: { messageId }, body: { revision: 2, body } });
+    const revised = await revise(client, thread.id, messageId, 2, body);
     expect(revised.revisions.map((r) => [r.revision, r.body])).toEqual([[1, messages[0]!.revisions[0]!.body], [2, body]]);
-    await expect(client.client.api(reviseMessage, { params: { messageId }, body: { revision: 2, body: opaque() } })).rejects.toMatchObject({ status: 409, code: 'message_revision_conflict' });
+    await expect(revise(client, thread.id, messageId, 2, opaque())).rejects.toMatchObject({ status: 409, code: 'message_revision_conflict' });
     const shown = await team.client.api(getThread, { params: { threadId: thread.id } });
     expect(shown.messages[0]!.revisions.map((r) => r.revision)).toEqual([1, 2]);
-    await expect(client.client.api(reviseMessage, { params: { messageId: newId() }, body: { revision: 2, body } })).rejects.toMatchObject({ status: 404, code: 'message_not_found' });
+    await expect(revise(client, thread.id, newId(), 2, body)).rejects.toMatchObject({ status: 404, code: 'message_not_found' });
   });
 
   it('message revisions cannot be changed or removed (triggers)', async () => {
@@ -114,12 +112,12 @@ describe('threads and messages', () => {
 
   it('attachment_invalid for deleted or unknown documents; id_taken for a thread or message id in use; thread_not_found', async () => {
     const gone = await addDocument(org, client, clientSpace);
-    await client.client.api(deleteDocument, { params: { documentId: gone.id } });
+    await inSpace(client, clientSpace).deleteDocument(gone.id);
     const { thread, messages } = await startThread(client, clientSpace);
     await expect(reply(client, thread.id, [gone.id])).rejects.toMatchObject({ status: 422, code: 'attachment_invalid' });
     await expect(startThread(client, clientSpace, [newId()])).rejects.toMatchObject({ status: 422, code: 'attachment_invalid' });
-    await expect(client.client.api(createThread, { params: { spaceId: clientSpace }, body: { threadId: thread.id, subject: opaque(), message: message() } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    await expect(client.client.api(postMessage, { params: { threadId: thread.id }, body: { ...message(), messageId: messages[0]!.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(startThread(client, clientSpace, [], thread.id)).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(reply(client, thread.id, [], messages[0]!.id)).rejects.toMatchObject({ status: 409, code: 'id_taken' });
     await expect(client.client.api(getThread, { params: { threadId: newId() } })).rejects.toMatchObject({ status: 404, code: 'thread_not_found' });
     // Nothing of the refused replies was kept.
     expect((await client.client.api(getThread, { params: { threadId: thread.id } })).thread.messageCount).toBe(1);

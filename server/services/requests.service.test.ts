@@ -3,8 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRequest, createRequest, deleteDocument, getSpace, listRequests } from '../../shared/api';
+import { getSpace, listRequests } from '../../shared/api';
 import { newId } from '../lib/ids';
+import { inSpace } from '../test/history-fixture';
 import { createMailNotifier } from '../mail/notifier';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, opaque, openSpace } from '../test/space-fixture';
@@ -31,10 +32,7 @@ const FAR = '2100-01-01';
 
 async function askFor(spaceId: string, dueDate: string, itemCount = 2) {
   const itemIds = Array.from({ length: itemCount }, () => newId());
-  const request = await team.client.api(createRequest, {
-    params: { spaceId },
-    body: { requestId: newId(), body: opaque(400), dueDate, items: itemIds.map((itemId) => ({ itemId, body: opaque() })) },
-  });
+  const request = await inSpace(team, spaceId).createRequest({ requestId: newId(), body: opaque(400), dueDate, items: itemIds.map((itemId) => ({ itemId, body: opaque() })) });
   return { request, itemIds };
 }
 
@@ -46,33 +44,34 @@ describe('document requests', () => {
     const document = await addDocument(org, client, clientSpace, { requestItemId: itemIds[1]! });
     const listed = (await client.client.api(listRequests, { params: { spaceId: clientSpace } })).requests.find((r) => r.id === request.id);
     expect(listed?.items.map((i) => i.documentIds)).toEqual([[], [document.id], []]);
-    await client.client.api(deleteDocument, { params: { documentId: document.id } });
+    await inSpace(client, clientSpace).deleteDocument(document.id);
     const after = (await team.client.api(listRequests, { params: { spaceId: clientSpace } })).requests.find((r) => r.id === request.id);
     expect(after?.items.map((i) => i.documentIds)).toEqual([[], [], []]);
   });
 
   it('due_date_invalid for a day in the past; forbidden for the team space; id_taken for a request or item id in use', async () => {
     const body = () => ({ requestId: newId(), body: opaque(), dueDate: FAR, items: [{ itemId: newId(), body: opaque() }] });
-    await expect(team.client.api(createRequest, { params: { spaceId: clientSpace }, body: { ...body(), dueDate: dayFromToday(-1) } })).rejects.toMatchObject({ status: 400, code: 'due_date_invalid' });
+    const ask = inSpace(team, clientSpace);
+    await expect(ask.createRequest({ ...body(), dueDate: dayFromToday(-1) })).rejects.toMatchObject({ status: 400, code: 'due_date_invalid' });
     // Today is still fine (closed at once, so the reminder test sees only its own requests).
-    const todays = await team.client.api(createRequest, { params: { spaceId: clientSpace }, body: { ...body(), dueDate: dayFromToday(0) } });
+    const todays = await ask.createRequest({ ...body(), dueDate: dayFromToday(0) });
     expect(todays.dueDate).toBe(dayFromToday(0));
-    await team.client.api(closeRequest, { params: { requestId: todays.id } });
-    await expect(team.client.api(createRequest, { params: { spaceId: await openSpace(team) }, body: body() })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await ask.closeRequest(todays.id);
+    await expect(inSpace(team, await openSpace(team)).createRequest(body())).rejects.toMatchObject({ status: 403, code: 'forbidden' });
     const { request, itemIds } = await askFor(clientSpace, FAR, 1);
-    await expect(team.client.api(createRequest, { params: { spaceId: clientSpace }, body: { ...body(), requestId: request.id } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    await expect(team.client.api(createRequest, { params: { spaceId: clientSpace }, body: { ...body(), items: [{ itemId: itemIds[0]!, body: opaque() }] } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(ask.createRequest({ ...body(), requestId: request.id })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(ask.createRequest({ ...body(), items: [{ itemId: itemIds[0]!, body: opaque() }] })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
     const twice = newId();
-    await expect(team.client.api(createRequest, { params: { spaceId: clientSpace }, body: { ...body(), items: [{ itemId: twice, body: opaque() }, { itemId: twice, body: opaque() }] } })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
-    await expect(client.client.api(createRequest, { params: { spaceId: clientSpace }, body: body() })).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(ask.createRequest({ ...body(), items: [{ itemId: twice, body: opaque() }, { itemId: twice, body: opaque() }] })).rejects.toMatchObject({ status: 409, code: 'id_taken' });
+    await expect(inSpace(client, clientSpace).createRequest(body())).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 
   it('closing: once (request_closed the second time), stays listed; request_not_found for unknown ids', async () => {
     const { request } = await askFor(clientSpace, FAR);
-    const closed = await org.admin.client.api(closeRequest, { params: { requestId: request.id } });
+    const closed = await inSpace(org.admin, clientSpace).closeRequest(request.id);
     expect(closed).toMatchObject({ id: request.id, closedBy: org.admin.userId });
-    await expect(team.client.api(closeRequest, { params: { requestId: request.id } })).rejects.toMatchObject({ status: 409, code: 'request_closed' });
-    await expect(team.client.api(closeRequest, { params: { requestId: newId() } })).rejects.toMatchObject({ status: 404, code: 'request_not_found' });
+    await expect(inSpace(team, clientSpace).closeRequest(request.id)).rejects.toMatchObject({ status: 409, code: 'request_closed' });
+    await expect(inSpace(team, clientSpace).closeRequest(newId())).rejects.toMatchObject({ status: 404, code: 'request_not_found' });
     expect((await client.client.api(listRequests, { params: { spaceId: clientSpace } })).requests.find((r) => r.id === request.id)?.closedAt).toBe(closed.closedAt);
     const events = await org.testApp.db.selectFrom('audit_events').select('details').where('action', '=', 'request.closed').where('target_id', '=', request.id).execute();
     expect(events.map((e) => JSON.parse(e.details) as unknown)).toEqual([{ spaceId: clientSpace }]);
@@ -88,7 +87,7 @@ describe('reminders', () => {
     const done = await askFor(spaceId, dayFromToday(1), 1);
     await addDocument(org, member, spaceId, { requestItemId: done.itemIds[0]! });
     const closed = await askFor(spaceId, dayFromToday(1));
-    await team.client.api(closeRequest, { params: { requestId: closed.request.id } });
+    await inSpace(team, spaceId).closeRequest(closed.request.id);
     expect((await team.client.api(getSpace, { params: { spaceId } })).openRequestItems).toBe(4);
 
     const base = { db: org.testApp.db, config: org.testApp.config, logger: org.testApp.logger, now: () => new Date() };

@@ -1,7 +1,6 @@
-// Test helper: spaces made through the real API, and stand-in envelopes (random base64url: the server never decrypts).
+// Test helper: spaces made through the real API with signed entries, and stand-in envelopes (random base64url: the server never decrypts).
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  createDocument,
   createSpace,
   formatContentDigest,
   listSpaces,
@@ -10,9 +9,12 @@ import {
   uploadPartPath,
   type NewVersion,
   type Role,
+  type SpaceKind,
 } from '../../shared/api';
 import { invite, login, signup } from '../../shared/flows/account-flows';
+import { spaceCreateDraft } from '../../shared/flows/space-entries';
 import { newId } from '../lib/ids';
+import { inSpace, signFor } from './history-fixture';
 import { fast, invitationLinkFor, parseInvitationLink, type Member, type TestOrganisation } from './org-fixture';
 
 /** Random bytes as unpadded base64url: stands in for a record envelope or sealed key the server only stores. */
@@ -23,12 +25,13 @@ export function opaque(bytes = 48): string {
 /** The space `member` works in: a client's own client space, the team space for staff (made if missing). */
 export async function openSpace(member: Member): Promise<string> {
   const existing = await member.client.api(listSpaces, {});
-  const kind = member.role === 'client' ? 'client' : 'team';
+  const kind: SpaceKind = member.role === 'client' ? 'client' : 'team';
   const found = existing.spaces.find((space) => space.kind === kind && (kind === 'team' || space.clientId === member.userId));
   if (found) return found.id;
-  const created = await member.client.api(createSpace, {
-    body: { id: newId(), kind, sealedForEscrow: opaque(256), ...(kind === 'client' ? { sealedForClient: opaque(256) } : {}) },
-  });
+  const body = { id: newId(), kind, sealedForEscrow: opaque(256), ...(kind === 'client' ? { wrappedForClient: opaque(60) } : {}) };
+  // The key commitment is the browser's to compute from the real key; the server takes it as signed.
+  const draft = spaceCreateDraft(body, kind === 'client' ? member.userId : null, randomBytes(32).toString('hex'));
+  const created = await member.client.api(createSpace, { body: { ...body, entry: await signFor(member, body.id, draft, null) } });
   return created.id;
 }
 
@@ -100,9 +103,11 @@ export async function addDocument(
   options: { bytes?: Uint8Array; folderId?: string | null; requestItemId?: string | null } = {},
 ) {
   const blobId = await uploadBlob(org, member, spaceUploadPurpose(spaceId), options.bytes ?? randomBytes(500));
-  return member.client.api(createDocument, {
-    params: { spaceId },
-    body: { documentId: newId(), folderId: options.folderId ?? null, requestItemId: options.requestItemId ?? null, version: newVersion(blobId) },
+  return inSpace(member, spaceId).createDocument({
+    documentId: newId(),
+    folderId: options.folderId ?? null,
+    requestItemId: options.requestItemId ?? null,
+    version: newVersion(blobId),
   });
 }
 
