@@ -40,7 +40,7 @@ function doc(
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 const names: Record<string, string> = { u1: 'Bram', u2: 'Anna' };
-const nameOf = (id: string) => names[id] ?? id;
+const nameOf = (id: string | null) => (id === null ? 'Unknown' : (names[id] ?? id));
 const ids = (documents: readonly DocumentView[]) => documents.map((d) => d.id);
 
 const documents = [
