@@ -203,7 +203,7 @@ describe('a server that tampers with its rows', () => {
     const forged = { ...v2, uploadedBy: client.userId };
     const page = await reconcileDocumentListing(state, listing({ documents: [{ ...doc, current: forged }, doc2, gone] }));
     expect(page.problems).toEqual([{ problem: 'mismatch', kind: 'document', id: ids.doc, detail: 'differs from the signed history: current uploader' }]);
-    expect(page.unverified).toEqual(new Set([ids.doc]));
+    expect(page.unverified).toEqual(new Set([ids.doc, ids.v2]));
     const history = await reconcileDocumentHistory(state, { document: doc, versions: [v1, forged] });
     expect(history.problems).toEqual([{ problem: 'mismatch', kind: 'version', id: ids.v2, detail: 'differs from the signed history: uploader' }]);
   });

@@ -86,9 +86,11 @@ async function compareDocument(c: Comparison, state: SpaceState, listed: Documen
   if (listed.deletedBy !== signed.deletedBy || (listed.deletedAt === null) !== (signed.deletedBy === null)) differences.push('deletion');
   if (listed.versionCount !== signed.versions.length) differences.push('version count');
   const current = signed.versions.at(-1);
-  if (!current) differences.push('versions');
-  else differences.push(...(await versionDifferences(listed.current, current, listed.id)).map((field) => `current ${field}`));
+  const currentDifferences = current ? await versionDifferences(listed.current, current, listed.id) : ['versions'];
+  differences.push(...currentDifferences.map((field) => `current ${field}`));
   c.differs('document', listed.id, differences);
+  // The listed current version is then not the signed one either.
+  if (currentDifferences.length > 0) c.unverified.add(listed.current.id);
 }
 
 async function compareFolder(c: Comparison, state: SpaceState, listed: Folder): Promise<void> {
