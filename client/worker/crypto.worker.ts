@@ -15,7 +15,7 @@ import {
   utf8,
 } from '../../shared/crypto';
 import { createApiClient } from '../api/call-api';
-import { type AccountSlot, type HeldAccount, createAccountOperations } from './account-operations';
+import { type AccountSlot, createAccountOperations } from './account-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
@@ -104,21 +104,24 @@ async function selfTest(): Promise<SelfTestReport> {
 }
 
 /**
- * The Trust of the signed-in account (./trust.ts).
- * TODO(issue 18): wire createTrust (the key directory verified against the pinned root, heads in the
- * key safe) when it is merged; until then space reads and writes fail here instead of trusting a
- * server field.
+ * What this worker trusts (./trust.ts).
+ * TODO(lead, issue 18): replace with `createTrust({ api: callApi, account: slot })` (branch acc) when
+ * merged; until then every space read and write fails here instead of trusting a server field.
  */
-function trustOf(_account: HeldAccount): Trust {
-  throw new Error('The key directory (createTrust) is not wired into the crypto worker yet.');
-}
+const trust: Trust = {
+  authorKey: () => Promise.reject(new Error('The key directory (createTrust) is not wired into the crypto worker yet.')),
+  identity: () => Promise.resolve(null),
+  rememberedHead: () => null,
+  rememberHead: () => Promise.reject(new Error('The key directory (createTrust) is not wired into the crypto worker yet.')),
+  refresh: () => undefined,
+};
 
 // fetch from this worker is same-origin: the session cookie and the Origin header go with it.
 const callApi = createApiClient();
 // WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
 const slot: AccountSlot = { current: null };
 const accounts = createAccountOperations(callApi, slot);
-const spaces = createSpaceOperations({ api: callApi, account: slot, trust: trustOf });
+const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
 
 type Operations = typeof accounts & SpaceOperations & TransferOperations;

@@ -58,7 +58,7 @@ async function engineFor(member: Member, api: CallApi = member.client.api): Prom
   const slot: AccountSlot = { current: { vault, session: bundle.session, name: null, profile: bundle.keys.profile } };
   if (!keySafes.has(member.userId)) keySafes.set(member.userId, new Map());
   const heads = keySafes.get(member.userId)!;
-  const spaces = createSpaceOperations({ api, account: slot, trust: (account) => directoryTrust(api, account, heads) });
+  const spaces = createSpaceOperations({ api, account: slot, trust: directoryTrust(api, slot.current!, heads) });
   const memberFetch: typeof fetch = (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('Origin', org.testApp.config.publicOrigin);

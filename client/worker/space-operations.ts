@@ -134,8 +134,8 @@ export interface SpaceOperationsDeps {
   readonly api: CallApi;
   /** The account slot the account operations fill at sign-in (./account-operations.ts). */
   readonly account: AccountSlot;
-  /** The Trust of a signed-in account (./trust.ts): whose signing key is whose, and the remembered heads. */
-  readonly trust: (account: HeldAccount) => Trust;
+  /** What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for whoever is signed in now. */
+  readonly trust: Trust;
 }
 
 export interface WorkerSpaceOperations extends SpaceOperations {

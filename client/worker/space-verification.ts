@@ -70,8 +70,8 @@ export interface VerifiedSpace {
 export interface SpaceVerifierDeps {
   readonly api: CallApi;
   readonly account: AccountSlot;
-  /** The Trust of the signed-in account (client/worker/trust.ts), made once per sign-in or unlock. */
-  readonly trust: (account: HeldAccount) => Trust;
+  /** What this worker trusts (client/worker/trust.ts): answers for whoever is signed in now. */
+  readonly trust: Trust;
 }
 
 const warningOf = (error: HistoryError): SecurityWarning => ({ problem: error.problem, entry: error.seq, item: null, detail: error.message });
@@ -96,7 +96,7 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
     const held = account.current;
     if (!held) throw new NotSignedInError();
     // A new sign-in or unlock (a new vault) starts empty.
-    if (session?.held.vault !== held.vault) session = { held, trust: trust(held), spaces: new Map() };
+    if (session?.held.vault !== held.vault) session = { held, trust, spaces: new Map() };
     return session;
   }
 

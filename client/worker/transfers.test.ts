@@ -42,7 +42,7 @@ function urlOf(input: RequestInfo | URL): string {
 /** The client's space operations as the crypto worker holds them after sign-in (a real Trust over the key directory). */
 function spacesFor(api: CallApi) {
   const slot: AccountSlot = { current: { vault: client.vault, session: { user: { id: client.userId } } as never, name: null, profile: '' } };
-  return createSpaceOperations({ api, account: slot, trust: (account) => directoryTrust(api, account, heads) });
+  return createSpaceOperations({ api, account: slot, trust: directoryTrust(api, slot.current!, heads) });
 }
 
 function transfersFor(options: { api?: CallApi; fetch?: typeof fetch; tuning?: Partial<TransferTuning> } = {}) {
