@@ -357,6 +357,20 @@ describe('a malicious server', () => {
     expect(evil.calls).not.toContain('createFolder');
   });
 
+  it('lists a space with a shorter history than this account verified: the directory says rollback before it is opened', async () => {
+    await team.spaces.listDocuments(spaceId);
+    const evil = evilApi(team.member, (operation, response) => {
+      if (operation !== 'listSpaces') return response;
+      const listed = response as EndpointResponse<typeof listSpaces>;
+      return { ...listed, spaces: listed.spaces.map((space) => (space.id === spaceId ? { ...space, historyLength: 1 } : space)) };
+    });
+    const victim = await engineFor(team.member, evil.api);
+    const listed = (await victim.spaces.listSpaces()).spaces.find((space) => space.id === spaceId);
+    expect(listed?.security).toMatchObject({ writable: false, warnings: [expect.objectContaining({ problem: 'rollback' })] });
+    const honest = (await team.spaces.listSpaces()).spaces.find((space) => space.id === spaceId);
+    expect(honest?.security).toEqual({ warnings: [], writable: true });
+  });
+
   it('drops, reorders or alters an entry: broken chain or bad signature', async () => {
     const dropped = evilApi(team.member, (operation, response) => {
       if (operation !== 'getHistory') return response;
