@@ -52,6 +52,7 @@ import {
   reconcileThreadList,
 } from '../../shared/flows/space-reconcile';
 import {
+  type DocumentMetadata,
   createSpaceKey,
   newClientId,
   openFolderName,
@@ -172,17 +173,17 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
   async function reconciledRead<L>(
     spaceId: string,
     scope: string,
-    fetchListing: () => Promise<L>,
+    fetchListing: (key: SecretKey<'space'> | null) => Promise<L>,
     reconcile: (state: SpaceState | null, listing: L) => Promise<Reconciliation>,
   ) {
     let opened = await verifier.open(spaceId);
-    let listing = await fetchListing();
+    let listing = await fetchListing(opened.key);
     let result = await reconcile(opened.state, listing);
     if (result.problems.length > 0 && opened.state) {
       const before = opened.state.head.seq;
       opened = await verifier.open(spaceId);
       if (opened.state && opened.state.head.seq !== before) {
-        listing = await fetchListing();
+        listing = await fetchListing(opened.key);
         result = await reconcile(opened.state, listing);
       }
     }
@@ -409,31 +410,42 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
     listSpaces: directory,
 
     async listDocuments(spaceId: string): Promise<DocumentListing> {
-      const started = performance.now();
+      let started: number | undefined;
       const { key, listing, verification, security } = await reconciledRead(
         spaceId,
         'documents',
-        async () => {
+        async (spaceKey) => {
           const folders: Folder[] = [];
           const documents: DocumentSummary[] = [];
+          // Each page's metadata is decrypted while the next page is fetched (WebCrypto runs off this thread).
+          const pages: Promise<(DocumentMetadata | null)[]>[] = [];
           let cursor: string | undefined;
-          do {
-            const page = await api(listDocumentsEndpoint, {
-              params: { spaceId },
-              query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
-            });
-            folders.push(...page.folders);
-            documents.push(...page.documents);
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor !== undefined);
-          return { folders, documents };
+          try {
+            do {
+              const page = await api(listDocumentsEndpoint, {
+                params: { spaceId },
+                query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
+              });
+              started ??= performance.now();
+              folders.push(...page.folders);
+              documents.push(...page.documents);
+              pages.push(mapLimited(page.documents, 256, (d) => withKey(spaceKey, (k) => openVersionMetadata(k, spaceId, d.current))));
+              cursor = page.nextCursor ?? undefined;
+            } while (cursor !== undefined);
+          } catch (error) {
+            // Pages already decrypting settle unobserved otherwise.
+            await Promise.allSettled(pages);
+            throw error;
+          }
+          return { folders, documents, metadata: (await Promise.all(pages)).flat() };
         },
         reconcileDocumentListing,
       );
-      const [folderViews, documents] = await Promise.all([
-        Promise.all(listing.folders.map((folder) => folderView(key, spaceId, folder, verification))),
-        mapLimited(listing.documents, 256, (document) => documentView(key, document, verification)),
-      ]);
+      const folderViews = await Promise.all(listing.folders.map((folder) => folderView(key, spaceId, folder, verification)));
+      const documents = listing.documents.map((document, index) =>
+        documentViewOf(document, versionViewOf(document.current, listing.metadata[index] ?? null, verification), verification),
+      );
+      started ??= performance.now();
       const decryptMs = Math.round(performance.now() - started);
       documents.sort((a, b) => {
         const an = a.current.name;
