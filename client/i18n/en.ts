@@ -619,6 +619,7 @@ export const en = {
     unread: 'Unread messages',
     openItems: 'Open request items',
     lastActivity: 'Last activity',
+    securityWarning: 'Security warning',
   },
   documents: {
     loading: 'Decrypting the documents…',

@@ -626,6 +626,7 @@ export const nl = {
     unread: 'Ongelezen berichten',
     openItems: 'Open gevraagde documenten',
     lastActivity: 'Laatste activiteit',
+    securityWarning: 'Beveiligingswaarschuwing',
   },
   documents: {
     loading: 'De documenten worden ontsleuteld…',
