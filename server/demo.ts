@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { listUsers } from '../shared/api';
-import { grantEscrowAccess, invite, login, setupOrganisation, signup } from '../shared/flows/account-flows';
+import { certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../shared/flows/account-flows';
 import { browserLikeClient } from './lib/node-api-client';
 
 const dataDir = resolve(process.env.KLUIS_DATA_DIR ?? 'data/demo');
@@ -71,7 +71,7 @@ async function createDemoOrganisation(setupLink: string): Promise<void> {
   await join_(team, adminApi, adminVault);
   const teamUser = (await adminApi(listUsers, {})).users.find((u) => u.email === team.email)!;
   adminVault = (await login(adminApi, admin.email, admin.password)).vault;
-  await grantEscrowAccess(adminApi, adminVault, teamUser);
+  await grantEscrowAccess(adminApi, adminVault, await certifiedIdentity(adminApi, adminVault, teamUser.id));
   const teamApi = api();
   const teamVault = (await login(teamApi, team.email, team.password)).vault;
   for (const client of clients) await join_(client, teamApi, teamVault);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listUsers } from '../shared/api';
-import { login, LoginRejectedError, openProfile, RecoverySecretRejectedError, recoverWithKit } from '../shared/flows/account-flows';
+import { escrowCopyProof, login, LoginRejectedError, openProfile, RecoverySecretRejectedError, recoverWithKit } from '../shared/flows/account-flows';
 import { createApp, createServices } from './app';
 import { createOpaqueServer, generateOpaqueServerSetup } from './auth/opaque-server';
 import { legacySecretFilePath, secretFilePath } from './auth/server-secret';
@@ -178,7 +178,7 @@ describe('with accounts', () => {
       expect(vault.escrow).toBeDefined();
       const { users } = await admin.api(listUsers, {});
       const client = users.find((u) => u.role === 'client')!;
-      expect(await openProfile(vault, client)).toEqual({ name: 'client Persoon' });
+      expect(await openProfile(vault, client, await escrowCopyProof(admin.api, vault, client.id))).toEqual({ name: 'client Persoon' });
       // The link worked once.
       await expect(
         recoverWithKit(newClient().api, { recoveryToken: token, email: org.admin.email, recoverySecret: org.recoverySecret, newPassword: 'x-y-z-w-v-u' }, fast),

@@ -48,6 +48,10 @@ export const clientErrorCodes = [
   'space_untrusted',
   /** The item was made before signed histories (not in the space's signed history): it cannot be changed. */
   'item_unsigned',
+  /** The server served an older key safe than this device already saw (a replay): a security warning. */
+  'key_safe_rollback',
+  /** A person's keys are not vouched for by a certificate chain to the pinned root: nothing is sealed to them. */
+  'key_not_verified',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

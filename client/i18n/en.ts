@@ -217,6 +217,10 @@ export const en = {
     certificate_invalid: 'This key certificate was refused: it is malformed or does not name this person and their keys.',
     signing_key_exists: 'This account already has a signing key.',
     key_safe_conflict: 'Your key safe was changed in another window. Reload and try again.',
+    key_safe_rollback:
+      'Security warning: the server gave this browser an older copy of your key safe than it saw before. Kluis stopped here. Tell your organisation — the server may have been tampered with.',
+    key_not_verified:
+      'The keys of this person are not verified yet, so nothing was shared with them. Verify their keys on the People page first.',
     pinMismatchTitle: 'Security warning: stop here',
     pin_mismatch:
       'The server presented a key that differs from the one your account trusts. This can mean you are not talking to your organisation’s real Kluis server, or that its keys were replaced.',

@@ -224,6 +224,10 @@ export const nl = {
     certificate_invalid: 'Dit sleutelcertificaat is geweigerd: het is onjuist opgebouwd of noemt niet deze persoon en hun sleutels.',
     signing_key_exists: 'Dit account heeft al een ondertekeningssleutel.',
     key_safe_conflict: 'Uw sleutelkluis is in een ander venster gewijzigd. Laad de pagina opnieuw en probeer het nog eens.',
+    key_safe_rollback:
+      'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
+    key_not_verified:
+      'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Personen.',
     pinMismatchTitle: 'Beveiligingswaarschuwing: stop hier',
     pin_mismatch:
       'De server toonde een andere sleutel dan die uw account vertrouwt. Dat kan betekenen dat u niet met de echte Kluis-server van uw organisatie praat, of dat de sleutels ervan zijn vervangen.',

@@ -19,6 +19,8 @@ import {
 } from '../../shared/api';
 import { fromBase64Url, importPublicKey, toHex } from '../../shared/crypto';
 import {
+  EscrowCopyUnverifiedError,
+  KeyNotVerifiedError,
   LoginRejectedError,
   changePassword as changePasswordFlow,
   grantEscrowAccess,
@@ -32,7 +34,9 @@ import {
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
 import type { ApiCallOptions, CallApi } from '../api/call-api';
+import { type StateStorage, checkKeySafeMark, createKeySafeKeeper, type KeySafeKeeper } from './key-safe-keeper';
 import { KeyChangedError, NotSignedInError } from './outcome';
+import { type DirectoryTrust, type KeyStatus, type TrustWarning, createTrust } from './trust';
 
 /**
  * WARNING: this module runs only inside the crypto worker. The vault (user key, private keys,
@@ -108,6 +112,10 @@ export interface Person {
   readonly keyFingerprint: string | null;
   /** Only for viewers who may see it (Administrators); null otherwise. */
   readonly escrow: EscrowStatus | null;
+  /** Whether the directory vouches for this person's keys (a certificate chain to the pinned root). */
+  readonly keys: KeyStatus | null;
+  /** Staff could not verify the escrow copy of this person's user key: the profile stays closed. */
+  readonly profileUnverified: boolean;
 }
 
 export interface EscrowHolderView {
@@ -126,6 +134,8 @@ export interface OwnKeys {
 /** What an unlocked account holds in this worker. WARNING: key material; never returned to the page. */
 export interface HeldAccount {
   readonly vault: UnlockedVault;
+  /** The key safe as this worker keeps it (remembered heads and first-seen keys, written in batches). */
+  readonly keySafe: KeySafeKeeper;
   readonly session: SessionInfo;
   readonly name: string | null;
   /** The user's own encrypted profile as last stored. */
@@ -137,8 +147,14 @@ export interface AccountSlot {
   current: HeldAccount | null;
 }
 
-export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { current: null }) {
+export function createAccountOperations(
+  api: CallApi,
+  signedIn: AccountSlot = { current: null },
+  options: { readonly storage?: StateStorage | null; readonly trust?: DirectoryTrust } = {},
+) {
   const held = signedIn;
+  const storage = options.storage ?? null;
+  const trust = options.trust ?? createTrust({ api, account: held });
   let estimator: Promise<StrengthEstimator> | undefined;
 
   function requireSignedIn() {
@@ -171,15 +187,26 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
 
   async function signIn(email: string, password: string): Promise<SignedIn> {
     // Drop the old keys first: a failed login must not leave a previous vault usable.
-    held.current = null;
+    await dropHeld();
     const { vault, bundle } = await loginFlow(api, email, password);
+    // A key safe older than this device saw before is a replay: refuse it (SECURITY.md §7).
+    await checkKeySafeMark(storage, vault, vault.keySafe);
+    const keySafe = createKeySafeKeeper({ api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage });
     const own = { id: vault.userId, profile: bundle.keys.profile, escrowUserKey: '' };
     const name = await openProfile(vault, own).then(
       (profile) => profile.name,
       () => null,
     );
-    held.current = { vault, session: bundle.session, name, profile: bundle.keys.profile };
+    held.current = { vault, keySafe, session: bundle.session, name, profile: bundle.keys.profile };
+    trust.refresh();
     return { session: bundle.session, name };
+  }
+
+  /** Forgets the unlocked account, first writing what its key safe still has pending (when it can). */
+  async function dropHeld(): Promise<void> {
+    const before = held.current;
+    held.current = null;
+    await before?.keySafe.flush().catch(() => undefined);
   }
 
   async function fingerprintOf(spki: string): Promise<string | null> {
@@ -286,7 +313,7 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
         throw error;
       }
       const session = await api(getSession, {});
-      held.current = { vault, session, name: before.name, profile: before.profile };
+      held.current = { vault, keySafe: before.keySafe, session, name: before.name, profile: before.profile };
       return { session, name: before.name };
     },
 
@@ -304,12 +331,23 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
       const { vault } = requireSignedIn();
       const { users } = await api(listUsers, {});
       const holders = vault.role === 'admin' ? await verifiedHolders(vault) : null;
+      const directory = await trust.directory();
+      const statuses = await trust.keyStatuses();
       const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
+          // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
+          const proof = {
+            owner: directory.identities.get(user.id) ?? null,
+            statement: directory.entries.find((e) => e.id === user.id)?.escrowCopyStatement ?? null,
+          };
+          let profileUnverified = false;
           // STYLE.md: one row that cannot be decrypted says so (null); the page keeps working.
-          const name = await openProfile(vault, user).then(
+          const name = await openProfile(vault, user, proof).then(
             (profile) => profile.name,
-            () => null,
+            (error: unknown) => {
+              profileUnverified = error instanceof EscrowCopyUnverifiedError;
+              return null;
+            },
           );
           const keyFingerprint = await fingerprintOf(user.publicKey);
           let escrow: EscrowStatus | null = null;
@@ -332,6 +370,8 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
             name,
             keyFingerprint,
             escrow,
+            keys: statuses.get(user.id) ?? null,
+            profileUnverified,
           };
         }),
       );
@@ -355,12 +395,24 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
       expectedFingerprint: string,
     ): Promise<{ holderFingerprint: string }> {
       const { vault } = requireSignedIn();
-      const { users } = await api(listUsers, {});
-      const holder = users.find((user) => user.id === userId);
-      if (!holder || (await fingerprintOf(holder.publicKey)) !== expectedFingerprint) {
-        throw new KeyChangedError();
-      }
+      trust.refresh();
+      // Only a certified key from the verified directory, never a bare /api/users answer.
+      const holder = await trust.identity(userId);
+      if (!holder) throw new KeyNotVerifiedError();
+      if (toHex(holder.encryptionKey.fingerprint) !== expectedFingerprint) throw new KeyChangedError();
       return grantEscrowAccess(api, vault, holder);
+    },
+
+    /** A staff member compared the fingerprints with the person: issues a first-use certificate. */
+    async confirmKeys(userId: string, shown: { enc: string; sig: string }): Promise<void> {
+      requireSignedIn();
+      await trust.confirmKeys(userId, shown);
+    },
+
+    /** Security warnings about people's keys met since sign-in. */
+    trustWarnings(): readonly TrustWarning[] {
+      requireSignedIn();
+      return trust.warnings();
     },
 
     /** This user's own key fingerprints (public values): for out-of-band comparison. */
@@ -385,8 +437,8 @@ export function createAccountOperations(api: CallApi, signedIn: AccountSlot = { 
     },
 
     /** Forgets the vault. The page also terminates this worker, which is what really drops the keys. */
-    lock(): void {
-      held.current = null;
+    async lock(): Promise<void> {
+      await dropHeld();
     },
   };
 }

@@ -16,11 +16,12 @@ import {
 } from '../../shared/crypto';
 import { createApiClient } from '../api/call-api';
 import { type AccountSlot, createAccountOperations } from './account-operations';
+import { opfsStateStorage } from './key-safe-keeper';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
 import { createTransferOperations } from './transfers';
-import type { Trust } from './trust';
+import { createTrust } from './trust';
 
 /**
  * WARNING: nothing this API returns may be key material. Keys are created, unwrapped and used here;
@@ -103,24 +104,14 @@ async function selfTest(): Promise<SelfTestReport> {
   return { durationMs: Math.round(performance.now() - started), checks };
 }
 
-/**
- * What this worker trusts (./trust.ts).
- * TODO(lead, issue 18): replace with `createTrust({ api: callApi, account: slot })` (branch acc) when
- * merged; until then every space read and write fails here instead of trusting a server field.
- */
-const trust: Trust = {
-  authorKey: () => Promise.reject(new Error('The key directory (createTrust) is not wired into the crypto worker yet.')),
-  identity: () => Promise.resolve(null),
-  rememberedHead: () => null,
-  rememberHead: () => Promise.reject(new Error('The key directory (createTrust) is not wired into the crypto worker yet.')),
-  refresh: () => undefined,
-};
-
 // fetch from this worker is same-origin: the session cookie and the Origin header go with it.
 const callApi = createApiClient();
 // WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
 const slot: AccountSlot = { current: null };
-const accounts = createAccountOperations(callApi, slot);
+// What this worker trusts: the key directory verified against the pinned root, and the key safe's
+// remembered heads; the space operations verify every author and head through it.
+export const trust = createTrust({ api: callApi, account: slot });
+const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStorage(), trust });
 const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
 
@@ -151,6 +142,8 @@ const guardedOperations: GuardedOperations = {
   listPeople: guard('listPeople'),
   verifyEscrowHolders: guard('verifyEscrowHolders'),
   grantEscrow: guard('grantEscrow'),
+  confirmKeys: guard('confirmKeys'),
+  trustWarnings: guard('trustWarnings'),
   ownKeys: guard('ownKeys'),
   checkPassword: guard('checkPassword'),
   lock: guard('lock'),

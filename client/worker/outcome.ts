@@ -2,11 +2,14 @@
 import { ZodError } from 'zod';
 import { KluisCryptoError, SourceChangedError } from '../../shared/crypto';
 import {
+  EscrowCopyUnverifiedError,
+  KeyNotVerifiedError,
   LoginRejectedError,
   PasswordRejectedError,
   RecoverySecretFormatError,
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
+import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../api/api-error';
@@ -48,6 +51,15 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof PinMismatchError || error instanceof KeyChangedError) {
     return { status: 0, code: 'pin_mismatch', message: error.message };
+  }
+  if (error instanceof KeySafeRollbackError) {
+    return { status: 0, code: 'key_safe_rollback', message: error.message };
+  }
+  if (error instanceof KeyNotVerifiedError) {
+    return { status: 0, code: 'key_not_verified', message: error.message };
+  }
+  if (error instanceof EscrowCopyUnverifiedError) {
+    return { status: 0, code: 'integrity_failed', message: INTEGRITY_FAILED };
   }
   if (error instanceof PasswordRejectedError) {
     return { status: 0, code: 'password_rejected', message: error.message };

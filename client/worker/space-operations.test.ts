@@ -28,13 +28,15 @@ import type { AccountSlot } from './account-operations';
 import { outcomeOf } from './outcome';
 import { createSpaceOperations, type WorkerSpaceOperations } from './space-operations';
 import type { DocumentView, SpaceSecurity, ThreadDetailView } from './space-types';
-import { directoryTrust, type RememberedHeads } from './test/directory-trust';
+import { type KeySafeKeeper, createKeySafeKeeper } from './key-safe-keeper';
 import { createTransferOperations } from './transfers';
+import { createTrust } from './trust';
 
 const MiB = 1024 * 1024;
 
 interface Engine {
   readonly slot: AccountSlot;
+  readonly keySafe: KeySafeKeeper;
   readonly spaces: WorkerSpaceOperations;
   readonly transfers: ReturnType<typeof createTransferOperations>;
   readonly member: Member;
@@ -45,20 +47,18 @@ let team: Engine;
 let client: Engine;
 let other: Engine;
 
-/** Each member's key safe: the verified heads outlive an engine (a new sign-in still notices a rollback). */
-const keySafes = new Map<string, RememberedHeads>();
-
 /**
- * What the crypto worker holds after a sign-in: the account slot filled by the real login flow, and
- * a Trust over the real key directory. `api` may put a tampering server in between.
+ * What the crypto worker holds after a sign-in: the account slot filled by the real login flow, its
+ * key safe keeper (remembered heads are written to the server's key safe, so a new sign-in still
+ * notices a rollback) and the worker's real Trust over the key directory. `api` may put a tampering
+ * server in between.
  */
 async function engineFor(member: Member, api: CallApi = member.client.api): Promise<Engine> {
   const { vault, bundle } = await login(member.client.api, member.email, member.password, fast);
   member.vault = vault;
-  const slot: AccountSlot = { current: { vault, session: bundle.session, name: null, profile: bundle.keys.profile } };
-  if (!keySafes.has(member.userId)) keySafes.set(member.userId, new Map());
-  const heads = keySafes.get(member.userId)!;
-  const spaces = createSpaceOperations({ api, account: slot, trust: directoryTrust(api, slot.current!, heads) });
+  const keySafe = createKeySafeKeeper({ api: member.client.api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage: null, delayMs: 5 });
+  const slot: AccountSlot = { current: { vault, keySafe, session: bundle.session, name: null, profile: bundle.keys.profile } };
+  const spaces = createSpaceOperations({ api, account: slot, trust: createTrust({ api, account: slot }) });
   const memberFetch: typeof fetch = (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('Origin', org.testApp.config.publicOrigin);
@@ -72,7 +72,7 @@ async function engineFor(member: Member, api: CallApi = member.client.api): Prom
     spaces,
     tuning: { partSize: MiB, progressIntervalMs: 0 },
   });
-  return { slot, spaces, transfers, member };
+  return { slot, keySafe, spaces, transfers, member };
 }
 
 /** A second client, invited and signed up through the real flows. */
@@ -341,7 +341,8 @@ describe('a malicious server', () => {
   });
 
   it('rolls the history back: an account that verified the newer one notices, also after signing in again', async () => {
-    await client.spaces.listDocuments(spaceId); // this account's key safe remembers the head
+    await client.spaces.listDocuments(spaceId);
+    await client.keySafe.flush(); // this account's key safe on the server remembers the head
     const evil = evilApi(client.member, (operation, response) => {
       if (operation !== 'getHistory') return response;
       const page = response as EndpointResponse<typeof getHistory>;
@@ -359,6 +360,7 @@ describe('a malicious server', () => {
 
   it('lists a space with a shorter history than this account verified: the directory says rollback before it is opened', async () => {
     await team.spaces.listDocuments(spaceId);
+    await team.keySafe.flush();
     const evil = evilApi(team.member, (operation, response) => {
       if (operation !== 'listSpaces') return response;
       const listed = response as EndpointResponse<typeof listSpaces>;

@@ -92,7 +92,7 @@ import type {
   ThreadView,
   VersionView,
 } from './space-types';
-import type { Trust } from './trust';
+import type { DirectoryTrust, Trust } from './trust';
 
 /**
  * WARNING: runs only inside the crypto worker. Space keys and verified histories are cached per
@@ -135,8 +135,11 @@ export interface SpaceOperationsDeps {
   readonly api: CallApi;
   /** The account slot the account operations fill at sign-in (./account-operations.ts). */
   readonly account: AccountSlot;
-  /** What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for whoever is signed in now. */
-  readonly trust: Trust;
+  /**
+   * What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for
+   * whoever is signed in now; its verified directory vouches for the escrow copies staff open profiles with.
+   */
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory'>;
 }
 
 export interface WorkerSpaceOperations extends SpaceOperations {
@@ -235,11 +238,17 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
     const people = new Map<string, { name: string | null; email: string }>();
     if (staff) {
       const { users } = await api(listUsers, {});
+      const verified = vault.escrow ? await trust.directory() : null;
       await Promise.all(
         users
           .filter((user) => user.role === 'client')
           .map(async (user) => {
-            const profile = vault.escrow ? await orNull(openProfile(vault, user)) : null;
+            // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
+            const proof = verified && {
+              owner: verified.identities.get(user.id) ?? null,
+              statement: verified.entries.find((entry) => entry.id === user.id)?.escrowCopyStatement ?? null,
+            };
+            const profile = proof ? await orNull(openProfile(vault, user, proof)) : null;
             people.set(user.id, { name: profile?.name ?? null, email: user.email });
           }),
       );

@@ -12,8 +12,9 @@ import { ApiError } from '../api/api-error';
 import { outcomeOf } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { TransferProgress } from './space-types';
-import { directoryTrust, type RememberedHeads } from './test/directory-trust';
+import { createKeySafeKeeper } from './key-safe-keeper';
 import { createTransferOperations, type TransferTuning } from './transfers';
+import { createTrust } from './trust';
 
 const MiB = 1024 * 1024;
 /** The smallest part the server accepts: a few MiB of file make several parts. */
@@ -22,8 +23,6 @@ const fastTuning: Partial<TransferTuning> = { partSize: MiB, partsInFlight: 2, b
 let org: TestOrganisation;
 let client: Member;
 let spaceId: string;
-/** The client's key safe: verified heads survive a new engine. */
-const heads: RememberedHeads = new Map();
 
 /** The browser's fetch for `member`: session cookie and Origin, as the crypto worker's requests carry them. */
 function memberFetch(member: Member): typeof fetch {
@@ -39,10 +38,12 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : input.toString();
 }
 
-/** The client's space operations as the crypto worker holds them after sign-in (a real Trust over the key directory). */
+/** The client's space operations as the crypto worker holds them after sign-in (its key safe keeper and the real Trust over the key directory). */
 function spacesFor(api: CallApi) {
-  const slot: AccountSlot = { current: { vault: client.vault, session: { user: { id: client.userId } } as never, name: null, profile: '' } };
-  return createSpaceOperations({ api, account: slot, trust: directoryTrust(api, slot.current!, heads) });
+  const { vault } = client;
+  const keySafe = createKeySafeKeeper({ api: client.client.api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage: null, delayMs: 5 });
+  const slot: AccountSlot = { current: { vault, keySafe, session: { user: { id: client.userId } } as never, name: null, profile: '' } };
+  return createSpaceOperations({ api, account: slot, trust: createTrust({ api, account: slot }) });
 }
 
 function transfersFor(options: { api?: CallApi; fetch?: typeof fetch; tuning?: Partial<TransferTuning> } = {}) {

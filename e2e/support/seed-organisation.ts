@@ -2,8 +2,8 @@
 // real HTTP with the production key stretching (so Chromium can sign the same people in afterwards).
 // The accounts journey (accounts.spec.ts) drives these steps through the UI; other specs and the
 // browser bench start from a seeded organisation to spend their time on what they test.
-import { listUsers, type Role } from '../../shared/api';
-import { grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
+import type { Role } from '../../shared/api';
+import { certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
 import type { UnlockedVault } from '../../shared/flows/vault';
 import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
 import type { TestSmtpServer } from '../../server/test/smtp-server';
@@ -82,9 +82,7 @@ export async function seedOrganisation(
   };
 
   let team = await join(seededAdmin, { role: 'team', email: 'tom@kantoor.test', password: passwords.team, name: 'Tom Team' });
-  const person = (await adminClient.api(listUsers, {})).users.find((u) => u.id === team.userId);
-  if (!person) throw new Error('the new Team Member is not listed');
-  await grantEscrowAccess(adminClient.api, adminVault, person);
+  await grantEscrowAccess(adminClient.api, adminVault, await certifiedIdentity(adminClient.api, adminVault, team.userId));
   // A new sign-in accepts the escrow grant (re-wraps it under the Team Member's user key).
   const teamClient = newClient();
   team = { ...team, client: teamClient, vault: (await login(teamClient.api, team.email, team.password)).vault };

@@ -7,7 +7,10 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { createSpace, formatContentDigest, listSpaces, partsDigestInput } from '../../shared/api';
+import { createSpace, formatContentDigest, getHistory, listSpaces, partsDigestInput } from '../../shared/api';
+import { fromBase64Url } from '../../shared/crypto';
+import { documentCreateDraft } from '../../shared/flows/space-entries';
+import { entryHash, parseEntryPayload, signEntry, type HistoryHead } from '../../shared/flows/space-history';
 import { createSpaceKey, newClientId, prepareVersion } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey } from '../../shared/flows/vault';
 import { seedOrganisation, type SeededMember } from '../../e2e/support/seed-organisation';
@@ -208,20 +211,34 @@ async function plainDownloadMibS(context: BrowserContext, versionId: string, byt
   }
 }
 
-/** 10,000 documents with real encrypted metadata in a client's space, written straight into the database. */
+/**
+ * 10,000 documents with real encrypted metadata in a client's space, written straight into the
+ * database together with the signed "document.create" entry of each (chained on entry 0), so the
+ * browser verifies a real 10,001-entry history before it lists them.
+ */
 async function seedListing(origin: string, dataDir: string, client: SeededMember): Promise<string> {
   const { escrowPublicKey } = await client.client.api(listSpaces, {});
   const escrowKey = await importPinnedEscrowKey(escrowPublicKey, client.vault.keySafe.escrowFingerprint);
   const { body, spaceKey } = await createSpaceKey(client.vault, 'client', escrowKey);
   await client.client.api(createSpace, { body });
   const spaceId = body.id;
-  const rows: { documentId: string; version: Awaited<ReturnType<typeof prepareVersion>> }[] = [];
+  const signingKey = client.vault.signingKey;
+  if (!signingKey) throw new BenchFailure('the seeded client has no signing key');
+  const [genesis] = (await client.client.api(getHistory, { params: { spaceId }, query: {} })).entries;
+  const genesisPayload = genesis && parseEntryPayload(genesis);
+  if (!genesis || !genesisPayload) throw new BenchFailure('the new space has no entry 0');
+  let head: HistoryHead = { seq: genesisPayload.seq, hash: await entryHash(fromBase64Url(genesis.payload)) };
+  const rows: { documentId: string; blobId: string; version: Awaited<ReturnType<typeof prepareVersion>>; entry: { payload: string; signature: string }; head: HistoryHead }[] = [];
   const now = Date.now();
   for (let i = 0; i < LIST_SIZE; i += 1) {
     const documentId = newClientId();
+    const blobId = newClientId();
     const name = `Factuur ${String((i * 7919) % LIST_SIZE).padStart(5, '0')} ${origin.length % 2 ? 'april' : 'mei'}.pdf`;
     const version = await prepareVersion(spaceKey, spaceId, documentId, { name, size: 1000 + i, type: 'application/pdf', lastModified: now });
-    rows.push({ documentId, version });
+    const draft = await documentCreateDraft({ documentId, folderId: null, requestItemId: null, version: { versionId: version.versionId, blobId, wrappedFileKey: version.wrappedFileKey, metadata: version.metadata } });
+    const entry = await signEntry({ userId: client.userId, signingKey }, spaceId, head, draft);
+    head = { seq: head.seq + 1, hash: await entryHash(fromBase64Url(entry.payload)) };
+    rows.push({ documentId, blobId, version, entry, head });
   }
   const db = new Database(join(dataDir, 'kluis.db'));
   try {
@@ -234,12 +251,13 @@ async function seedListing(origin: string, dataDir: string, client: SeededMember
     const insertVersion = db.prepare(
       'INSERT INTO document_versions (id, document_id, number, blob_id, size, wrapped_file_key, metadata, uploaded_by, created_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)',
     );
+    const insertEntry = db.prepare('INSERT INTO space_entries (space_id, seq, payload, signature, author_id, entry_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     db.transaction(() => {
-      for (const { documentId, version } of rows) {
-        const blobId = newClientId();
+      for (const { documentId, blobId, version, entry, head: after } of rows) {
         insertBlob.run(blobId, 1100, '0'.repeat(64), client.userId, at);
         insertDocument.run(documentId, spaceId, client.userId, at, version.versionId);
         insertVersion.run(version.versionId, documentId, blobId, 1100, version.wrappedFileKey, version.metadata, client.userId, at);
+        insertEntry.run(spaceId, after.seq, entry.payload, entry.signature, client.userId, after.hash, at);
       }
     })();
   } finally {

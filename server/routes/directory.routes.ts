@@ -21,6 +21,7 @@ export function directoryRoutes(directory: DirectoryService): Hono<AppEnv> {
     await directory.putEscrowCopyStatement(actorOf(c), body);
     return null;
   });
+  defineRoute(app, endpoints.getKeySafe, (_input, c) => directory.getKeySafe(actorOf(c)));
   defineRoute(app, endpoints.updateKeySafe, ({ body }, c) => directory.updateKeySafe(actorOf(c), body));
   return app;
 }

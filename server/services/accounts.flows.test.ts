@@ -1,8 +1,9 @@
 // Integration: the whole account life-cycle through the browser flows over real HTTP and a real SQLite file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endSession, endUserSessions, getSession, listEscrowHolders, listSessions, listUsers, logout, logoutEverywhere } from '../../shared/api';
-import { DecryptionError, OPAQUE_KEY_STRETCHING } from '../../shared/crypto';
-import { changePassword, invite, login, LoginRejectedError, openProfile, signup } from '../../shared/flows/account-flows';
+import { DecryptionError, OPAQUE_KEY_STRETCHING, generateSecretKey, sealSecretKey, toBase64Url } from '../../shared/crypto';
+import { escrowUserKeyContext } from '../../shared/flows/vault';
+import { changePassword, EscrowCopyUnverifiedError, escrowCopyProof, invite, login, LoginRejectedError, openProfile, signup } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
 import { verifyAuditChain } from './audit.service';
 import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, type TestOrganisation } from '../test/org-fixture';
@@ -40,9 +41,15 @@ describe('account life-cycle', () => {
     const client = users.find((u) => u.role === 'client')!;
     expect(users.length).toBeGreaterThan(0);
     expect(users.every((u) => u.role === 'client')).toBe(true);
-    expect(await openProfile(team.vault, client)).toEqual({ name: 'client Persoon' });
+    // Only with the certified owner's signed statement about the escrow copy.
+    const proof = await escrowCopyProof(team.client.api, team.vault, client.id);
+    expect(await openProfile(team.vault, client, proof)).toEqual({ name: 'client Persoon' });
+    await expect(openProfile(team.vault, client)).rejects.toBeInstanceOf(EscrowCopyUnverifiedError);
+    // A copy the statement does not name (the server's choice) is refused.
+    const forged = await sealSecretKey(team.vault.escrow!.publicKey, await generateSecretKey('user'), escrowUserKeyContext(client.id));
+    await expect(openProfile(team.vault, { ...client, escrowUserKey: toBase64Url(forged) }, proof)).rejects.toBeInstanceOf(EscrowCopyUnverifiedError);
     // The auditor holds no escrow key: the same row does not open.
-    await expect(openProfile(org.members.auditor!.vault, client)).rejects.toBeInstanceOf(DecryptionError);
+    await expect(openProfile(org.members.auditor!.vault, client, proof)).rejects.toBeInstanceOf(DecryptionError);
   });
 
   it('verifies the signed escrow holder list back to the pinned root', async () => {

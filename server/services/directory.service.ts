@@ -121,6 +121,11 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
       });
     },
 
+    async getKeySafe(actor: Actor): Promise<{ revision: number; keySafe: string }> {
+      const user = await requireUser(actor.userId);
+      return { revision: user.key_safe_revision, keySafe: user.key_safe };
+    },
+
     /** Replaces the key safe only when its revision is still the one the browser read. */
     async updateKeySafe(actor: Actor, input: { expectedRevision: number; keySafe: string }): Promise<{ revision: number }> {
       if (!(await swapKeySafe(db, actor.userId, input.expectedRevision, input.keySafe))) {

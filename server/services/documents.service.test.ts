@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_DOCUMENT_PAGE,
+  MAX_HISTORY_PAGE,
+  adoptSpace,
   createSpace,
+  getHistory,
   getDocument,
   getSpace,
   listDocuments,
@@ -13,10 +16,11 @@ import {
   versionContentPath,
   type SpaceKind,
 } from '../../shared/api';
-import { documentCreateDraft, spaceCreateDraft } from '../../shared/flows/space-entries';
+import { documentCreateDraft, folderCreateDraft, spaceCreateDraft } from '../../shared/flows/space-entries';
+import { parseEntryPayload } from '../../shared/flows/space-history';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
 import { newId } from '../lib/ids';
-import { inSpace, signFor } from '../test/history-fixture';
+import { headOf, inSpace, signFor } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob } from '../test/space-fixture';
 import type { Actor } from './account-deps';
@@ -351,5 +355,69 @@ describe('updateProfile', () => {
     const events = await auditOf('profile.updated', client.userId);
     expect(events.length).toBeGreaterThan(0);
     expect(events.at(-1)!.details).toBe('{}');
+  });
+});
+
+describe('signed histories over HTTP', () => {
+  it('getHistory pages the entries (limit, after), refuses a limit above the page size and another client', async () => {
+    const member = await addMember(org, 'client', 'history@kluis.test');
+    const spaceId = await openSpace(member);
+    for (let i = 0; i < 3; i++) await folderIn(member, spaceId);
+    const page = (query: { after?: number; limit?: number }) => member.client.api(getHistory, { params: { spaceId }, query });
+    const seqs = (entries: { payload: string; signature: string }[]) => entries.map((e) => parseEntryPayload(e)?.seq);
+    const first = await page({ limit: 3 });
+    expect([seqs(first.entries), first.more]).toEqual([[0, 1, 2], true]);
+    const rest = await page({ after: 2 });
+    expect([seqs(rest.entries), rest.more]).toEqual([[3], false]);
+    expect(parseEntryPayload(rest.entries[0]!)).toMatchObject({ type: 'folder.create', author: member.userId });
+    await expect(page({ limit: MAX_HISTORY_PAGE + 1 })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(client.client.api(getHistory, { params: { spaceId }, query: {} })).rejects.toMatchObject({ status: 404, code: 'space_not_found' });
+    expect((await team.client.api(getHistory, { params: { spaceId }, query: {} })).entries).toHaveLength(4);
+    expect((await team.client.api(getSpace, { params: { spaceId } })).historyLength).toBe(4);
+  });
+
+  it('answers entry_invalid (400) for an entry of another change and history_conflict (409) for a stale one; one of two concurrent writers wins', async () => {
+    const body = { id: newId(), parentId: null, name: opaque() };
+    const path = `/api/spaces/${clientSpace}/folders`;
+    const other = await signFor(client, clientSpace, folderCreateDraft({ ...body, name: opaque() }));
+    const invalid = await rawCall(org, client, 'POST', path, { json: { ...body, entry: other } });
+    expect([invalid.status, invalid.json.error?.code]).toEqual([400, 'entry_invalid']);
+
+    const head = await headOf(team, clientSpace);
+    const stale = head && { seq: head.seq - 1, hash: head.hash };
+    const conflict = await rawCall(org, client, 'POST', path, { json: { ...body, entry: await signFor(client, clientSpace, folderCreateDraft(body), stale) } });
+    expect([conflict.status, conflict.json.error?.code]).toEqual([409, 'history_conflict']);
+
+    const a = { id: newId(), parentId: null, name: opaque() };
+    const b = { id: newId(), parentId: null, name: opaque() };
+    const [entryA, entryB] = [await signFor(client, clientSpace, folderCreateDraft(a), head), await signFor(team, clientSpace, folderCreateDraft(b), head)];
+    const answers = await Promise.all([rawCall(org, client, 'POST', path, { json: { ...a, entry: entryA } }), rawCall(org, team, 'POST', path, { json: { ...b, entry: entryB } })]);
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(answers.find((r) => r.status === 409)?.json.error?.code).toBe('history_conflict');
+  });
+
+  it('a legacy client space is shown with its old seal, refuses changes, and is adopted by its client with entry 0', async () => {
+    const member = await addMember(org, 'client', 'legacy@kluis.test');
+    const id = newId();
+    const sealedForClient = opaque(256);
+    const sealedForEscrow = opaque(256);
+    const now = new Date().toISOString();
+    // As migration 0006 leaves a space made before signed histories.
+    await org.testApp.db
+      .insertInto('spaces')
+      .values({ id, kind: 'client', client_id: member.userId, sealed_for_client: sealedForClient, wrapped_for_client: null, sealed_for_escrow: sealedForEscrow, legacy: 1, created_by: member.userId, created_at: now, last_activity_at: now })
+      .execute();
+    expect(await member.client.api(getSpace, { params: { spaceId: id } })).toMatchObject({ legacy: true, sealedKey: sealedForClient, wrappedKey: null, historyLength: 0 });
+    const folder = { id: newId(), parentId: null, name: opaque() };
+    const refused = await rawCall(org, member, 'POST', `/api/spaces/${id}/folders`, { json: { ...folder, entry: await signFor(member, id, folderCreateDraft(folder), null) } });
+    expect([refused.status, refused.json.error?.code, refused.json.error?.message]).toEqual([409, 'history_conflict', 'This space must first get its signed history; reload.']);
+
+    const wrappedForClient = opaque(60);
+    const draft = spaceCreateDraft({ id, kind: 'client', sealedForEscrow, wrappedForClient }, member.userId, randomBytes(32).toString('hex'));
+    const adopted = await member.client.api(adoptSpace, { params: { spaceId: id }, body: { wrappedForClient, entry: await signFor(member, id, draft, null) } });
+    expect(adopted).toMatchObject({ legacy: false, sealedKey: null, wrappedKey: wrappedForClient, historyLength: 1 });
+    await expect(member.client.api(adoptSpace, { params: { spaceId: id }, body: { wrappedForClient, entry: await signFor(member, id, draft, null) } })).rejects.toMatchObject({ status: 409, code: 'space_adopted' });
+    expect(await auditOf('space.adopted', id)).toHaveLength(1);
+    expect((await inSpace(member, id).createFolder(folder)).id).toBe(folder.id);
   });
 });

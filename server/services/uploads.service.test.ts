@@ -8,7 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobPath, formatContentDigest, partsDigestInput, uploadPartPath, type Role } from '../../shared/api';
+import { documentCreateDraft } from '../../shared/flows/space-entries';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
+import { signFor } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { uploadPurposeFor } from '../test/space-fixture';
 import type { Actor } from './account-deps';
@@ -306,8 +308,9 @@ describe('bad input: each refused with its own code, stored data intact', () => 
     const filed = await uploadWhole('client', randomBytes(4000));
     const spaceId = purposeOf('client').slice('space:'.length);
     const id = () => randomBytes(16).toString('base64url');
+    const document = { documentId: id(), folderId: null, requestItemId: null, version: { versionId: id(), blobId: filed.blobId, wrappedFileKey: 'A'.repeat(80), metadata: 'B'.repeat(80) } };
     const created = await call('client', 'POST', `/api/spaces/${spaceId}/documents`, {
-      json: { documentId: id(), folderId: null, requestItemId: null, version: { versionId: id(), blobId: filed.blobId, wrappedFileKey: 'A'.repeat(80), metadata: 'B'.repeat(80) } },
+      json: { ...document, entry: await signFor(member('client'), spaceId, documentCreateDraft(document)) },
     });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const objectPath = (blobId: string) => join('objects', blobId.slice(0, 2), blobId.slice(2, 4), blobId);

@@ -1,7 +1,7 @@
 // Test helper: an organisation built through the real browser flows over real HTTP (no keys written directly).
 import { OPAQUE_BENCH_KEY_STRETCHING } from '../../shared/crypto';
-import { listUsers, type Role } from '../../shared/api';
-import { grantEscrowAccess, invite, login, setupOrganisation, signup, type FlowOptions } from '../../shared/flows/account-flows';
+import type { Role } from '../../shared/api';
+import { certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup, type FlowOptions } from '../../shared/flows/account-flows';
 import type { UnlockedVault } from '../../shared/flows/vault';
 import type { Notification } from '../services/notifications';
 import { browserLikeClient, listen, type BrowserLikeClient, type RunningServer } from '../lib/node-api-client';
@@ -98,10 +98,8 @@ export async function createTestOrganisation(roles: readonly Role[] = [], option
     const { vault } = await login(memberClient.api, email, password, fast);
     members[role] = { role, email, password, userId, client: memberClient, vault };
     if (role === 'team') {
-      const people = await admin.client.api(listUsers, {});
-      const person = people.users.find((u) => u.id === userId);
-      if (!person) throw new Error('new team member not listed');
-      await grantEscrowAccess(admin.client.api, admin.vault, person);
+      // The Administrator certifies the Team Member (their invitation binding verifies), then grants.
+      await grantEscrowAccess(admin.client.api, admin.vault, await certifiedIdentity(admin.client.api, admin.vault, userId));
       await relogin(members.team!);
     }
   }

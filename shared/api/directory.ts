@@ -88,6 +88,17 @@ export const putEscrowCopyStatement = defineEndpoint({
   errors: ['bad_request'],
 });
 
+export const getKeySafe = defineEndpoint({
+  method: 'get',
+  path: '/api/account/key-safe',
+  operationId: 'getKeySafe',
+  summary: 'The stored key safe with its revision (re-read after a compare-and-swap conflict, to merge)',
+  tags: ['account'],
+  access: { roles: ALL_ROLES },
+  response: z.strictObject({ revision: z.number().int(), keySafe: recordEnvelope }),
+  errors: [],
+});
+
 export const updateKeySafe = defineEndpoint({
   method: 'put',
   path: '/api/account/key-safe',
@@ -106,4 +117,4 @@ export const updateKeySafe = defineEndpoint({
   errors: ['key_safe_conflict'],
 });
 
-export const directoryEndpoints = { getDirectory, issueCertificate, addSigningKey, putEscrowCopyStatement, updateKeySafe } as const;
+export const directoryEndpoints = { getDirectory, issueCertificate, addSigningKey, putEscrowCopyStatement, getKeySafe, updateKeySafe } as const;

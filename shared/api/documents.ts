@@ -307,6 +307,15 @@ const spaceParams = z.strictObject({ spaceId: idSchema });
 const documentParams = z.strictObject({ documentId: idSchema });
 const threadParams = z.strictObject({ threadId: idSchema });
 
+/**
+ * The description of a space write: every one carries its signed history entry, and answers
+ * `history_conflict` when the entry does not follow the space's newest entry (the browser loads the
+ * newer entries, signs again and retries) or when the space was made before signed histories and is
+ * not adopted yet ("This space must first get its signed history; reload.").
+ */
+const spaceWrite = (summary: string) =>
+  `${summary}. Carries its signed history entry (entry_invalid when it does not describe exactly this change by the signed-in user); history_conflict when it does not follow the newest entry of the space, or when the space must first get its signed history (a legacy space: POST /api/spaces/:spaceId/adopt)`;
+
 export const listSpaces = defineEndpoint({
   method: 'get',
   path: '/api/spaces',
@@ -402,7 +411,7 @@ export const createFolder = defineEndpoint({
   method: 'post',
   path: '/api/spaces/:spaceId/folders',
   operationId: 'createFolder',
-  summary: 'Create a folder (encrypted name)',
+  summary: spaceWrite('Create a folder (encrypted name)'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: spaceParams,
@@ -416,7 +425,7 @@ export const renameFolder = defineEndpoint({
   method: 'put',
   path: '/api/folders/:folderId/name',
   operationId: 'renameFolder',
-  summary: 'Rename a folder (a new encrypted name)',
+  summary: spaceWrite('Rename a folder (a new encrypted name)'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: z.strictObject({ folderId: idSchema }),
@@ -429,7 +438,7 @@ export const deleteFolder = defineEndpoint({
   method: 'delete',
   path: '/api/folders/:folderId',
   operationId: 'deleteFolder',
-  summary: 'Delete an empty folder (it stays as a tombstone)',
+  summary: spaceWrite('Delete an empty folder (it stays as a tombstone)'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: z.strictObject({ folderId: idSchema }),
@@ -442,7 +451,7 @@ export const createDocument = defineEndpoint({
   method: 'post',
   path: '/api/spaces/:spaceId/documents',
   operationId: 'createDocument',
-  summary: 'Turn an uploaded blob into a new document (version 1)',
+  summary: spaceWrite('Turn an uploaded blob into a new document (version 1)'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: spaceParams,
@@ -480,7 +489,7 @@ export const addVersion = defineEndpoint({
   method: 'post',
   path: '/api/documents/:documentId/versions',
   operationId: 'addVersion',
-  summary: 'Upload a new version; older versions stay downloadable',
+  summary: spaceWrite('Upload a new version; older versions stay downloadable'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
@@ -494,7 +503,7 @@ export const moveDocument = defineEndpoint({
   method: 'put',
   path: '/api/documents/:documentId/folder',
   operationId: 'moveDocument',
-  summary: 'Move a document to another folder (null: the top level)',
+  summary: spaceWrite('Move a document to another folder (null: the top level)'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
@@ -507,7 +516,7 @@ export const deleteDocument = defineEndpoint({
   method: 'delete',
   path: '/api/documents/:documentId',
   operationId: 'deleteDocument',
-  summary: 'Delete a document: it stays listed as a tombstone (who, when) and its content is no longer served',
+  summary: spaceWrite('Delete a document: it stays listed as a tombstone (who, when) and its content is no longer served'),
   tags: ['documents'],
   access: { roles: SPACE_ROLES },
   params: documentParams,
@@ -548,7 +557,7 @@ export const createThread = defineEndpoint({
   method: 'post',
   path: '/api/spaces/:spaceId/threads',
   operationId: 'createThread',
-  summary: 'Start a thread with its first message',
+  summary: spaceWrite('Start a thread with its first message'),
   tags: ['messages'],
   access: { roles: SPACE_ROLES },
   params: spaceParams,
@@ -574,7 +583,7 @@ export const postMessage = defineEndpoint({
   method: 'post',
   path: '/api/threads/:threadId/messages',
   operationId: 'postMessage',
-  summary: 'Reply in a thread',
+  summary: spaceWrite('Reply in a thread'),
   tags: ['messages'],
   access: { roles: SPACE_ROLES },
   params: threadParams,
@@ -588,7 +597,7 @@ export const reviseMessage = defineEndpoint({
   method: 'post',
   path: '/api/messages/:messageId/revisions',
   operationId: 'reviseMessage',
-  summary: 'Edit one’s own message: adds a visible revision, the earlier text stays',
+  summary: spaceWrite('Edit one’s own message: adds a visible revision, the earlier text stays'),
   tags: ['messages'],
   access: { roles: SPACE_ROLES },
   params: z.strictObject({ messageId: idSchema }),
@@ -627,7 +636,7 @@ export const createRequest = defineEndpoint({
   method: 'post',
   path: '/api/spaces/:spaceId/requests',
   operationId: 'createRequest',
-  summary: 'Ask a client for documents: a checklist with a due date (staff)',
+  summary: spaceWrite('Ask a client for documents: a checklist with a due date (staff)'),
   tags: ['requests'],
   access: { roles: STAFF_ROLES },
   params: spaceParams,
@@ -641,7 +650,7 @@ export const closeRequest = defineEndpoint({
   method: 'post',
   path: '/api/requests/:requestId/close',
   operationId: 'closeRequest',
-  summary: 'Close a document request (staff); it stays listed as closed',
+  summary: spaceWrite('Close a document request (staff); it stays listed as closed'),
   tags: ['requests'],
   access: { roles: STAFF_ROLES },
   params: z.strictObject({ requestId: idSchema }),

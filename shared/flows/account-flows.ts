@@ -6,6 +6,7 @@ import {
   ARGON2ID_DEFAULT,
   decryptRecordText,
   deriveInvitationBindingKey,
+  keyCommitment,
   ARGON2ID_SALT_BYTES,
   type SigningPrivateKey,
   type PublicKey,
@@ -20,8 +21,6 @@ import {
   generateKeyPair,
   generateSecretKey,
   generateSigningKeyPair,
-  importPublicKey,
-  importSigningPublicKey,
   openSealedSecretKey,
   randomBytes,
   sealSecretKey,
@@ -47,7 +46,11 @@ import {
   finishSignup,
   grantEscrow,
   addSigningKey,
+  issueCertificate,
+  getDirectory,
+  type DirectoryEntry,
   putEscrowCopyStatement,
+  type SignedPayload,
   lookupInvitation,
   startLogin,
   startPasswordChange,
@@ -57,9 +60,19 @@ import {
   createInvitation,
 } from '../api';
 import type { CallApi } from '../api/client';
-import { makeBinding, signCertificate, signEscrowCopy } from './certificates';
+import {
+  type UnverifiedPerson,
+  type VerifiedDirectory,
+  type VerifiedIdentity,
+  checkBinding,
+  checkEscrowCopy,
+  makeBinding,
+  verifyDirectory,
+  signCertificate,
+  signEscrowCopy,
+} from './certificates';
 import { type HolderStatement, signHolderStatement } from './escrow-ledger';
-import { type KeySafe, openKeySafe, pinsFromFragment, pinsToFragment, sealKeySafe } from './key-safe';
+import { type Pins, newKeySafe, openKeySafe, pinsFromFragment, pinsToFragment, sealKeySafe } from './key-safe';
 import { generateRecoverySecret, parseRecoverySecret } from './recovery-secret';
 import { newClientId } from './spaces';
 import {
@@ -125,7 +138,7 @@ type SigningPair = Awaited<ReturnType<typeof generateSigningKeyPair>>;
 async function createAccountKeys(args: {
   userId: string;
   exportKey: Uint8Array;
-  pins: KeySafe;
+  pins: Pins;
   escrowPublicKey: PublicKey;
   profile: Profile;
   userKey?: SecretKey<'user'>;
@@ -139,7 +152,7 @@ async function createAccountKeys(args: {
   const escrowUserKey = toBase64Url(await sealSecretKey(args.escrowPublicKey, userKey, escrowUserKeyContext(userId)));
   const keys = {
     wrappedUserKey: toBase64Url(await wrapSecretKey(keySafeKey, userKey, keyContext(userId))),
-    keySafe: toBase64Url(await sealKeySafe(userKey, userId, pins)),
+    keySafe: toBase64Url(await sealKeySafe(userKey, userId, newKeySafe(pins))),
     publicKey: toBase64Url(pair.publicKey.spki),
     wrappedPrivateKey: toBase64Url(pair.wrappedPrivateKey),
     escrowUserKey,
@@ -182,8 +195,7 @@ export async function setupOrganisation(api: CallApi, input: SetupInput, options
   const userKey = await generateSecretKey('user');
   // The root key: the founding Administrator's account signing key, pinned by every invitee.
   const adminSigning = await generateSigningKeyPair(userKey, keyContext(userId));
-  const pins: KeySafe = {
-    v: 1,
+  const pins: Pins = {
     escrowFingerprint: toHex(escrowPair.publicKey.fingerprint),
     opaqueServerPublicKey: finished.serverStaticPublicKey,
     adminRootFingerprint: toHex(adminSigning.publicKey.fingerprint),
@@ -407,30 +419,120 @@ export async function changePassword(
   return vault;
 }
 
-/** An Administrator gives a Team Member the escrow key, sealed to their key, with a signed statement. */
-export async function grantEscrowAccess(
-  api: CallApi,
-  vault: UnlockedVault,
-  holder: { id: string; publicKey: string; signingPublicKey?: string | null },
-): Promise<{ holderFingerprint: string }> {
+/** The person's keys are not vouched for by a certificate chain to the pinned root: nothing is sealed to them. */
+export class KeyNotVerifiedError extends Error {
+  override readonly name = 'KeyNotVerifiedError';
+  constructor() {
+    super('The keys of this person are not verified yet. Verify their keys on the People page first.');
+  }
+}
+
+/**
+ * An Administrator gives a Team Member the escrow key, sealed to their certified encryption key
+ * (from the verified directory, never a bare server field), with a signed statement.
+ */
+export async function grantEscrowAccess(api: CallApi, vault: UnlockedVault, holder: VerifiedIdentity | null): Promise<{ holderFingerprint: string }> {
   if (!vault.escrow || !vault.signingKey) throw new Error('Only an Administrator holding the escrow key can grant it.');
-  const publicKey = await importPublicKey(fromBase64Url(holder.publicKey));
-  const sealed = await sealSecretKey(publicKey, vault.escrow.escrowKey, escrowGrantContext(holder.id));
-  const signingKey = holder.signingPublicKey ? await importSigningPublicKey(fromBase64Url(holder.signingPublicKey)) : undefined;
+  if (!holder) throw new KeyNotVerifiedError();
+  const sealed = await sealSecretKey(holder.encryptionKey, vault.escrow.escrowKey, escrowGrantContext(holder.userId));
   const statement: HolderStatement = {
     v: 1,
     kind: 'escrow-holder',
     escrowFingerprint: vault.keySafe.escrowFingerprint,
-    holderId: holder.id,
-    holderKeyFingerprint: toHex(publicKey.fingerprint),
-    holderSigningKeyFingerprint: signingKey ? toHex(signingKey.fingerprint) : null,
+    holderId: holder.userId,
+    holderKeyFingerprint: toHex(holder.encryptionKey.fingerprint),
+    holderSigningKeyFingerprint: toHex(holder.signingKey.fingerprint),
     grantedBy: vault.userId,
     grantedAt: new Date().toISOString(),
   };
   await api(grantEscrow, {
-    body: { userId: holder.id, sealedEscrowKey: toBase64Url(sealed), statement: await signHolderStatement(vault.signingKey, statement) },
+    body: { userId: holder.userId, sealedEscrowKey: toBase64Url(sealed), statement: await signHolderStatement(vault.signingKey, statement) },
   });
-  return { holderFingerprint: toHex(publicKey.fingerprint) };
+  return { holderFingerprint: toHex(holder.encryptionKey.fingerprint) };
+}
+
+/** The key directory verified against this vault's pinned root, with the entries as served. */
+export async function loadDirectory(api: CallApi, vault: UnlockedVault): Promise<VerifiedDirectory & { entries: readonly DirectoryEntry[] }> {
+  const { entries } = await api(getDirectory, {});
+  return { ...(await verifyDirectory(entries, vault.keySafe)), entries };
+}
+
+/** A person's verified identity, after certifying whoever's invitation binding verifies (escrow holders). */
+export async function certifiedIdentity(api: CallApi, vault: UnlockedVault, userId: string): Promise<VerifiedIdentity | null> {
+  let directory = await loadDirectory(api, vault);
+  if (!directory.identities.has(userId) && (await certifyByBinding(api, vault, directory)).certified.length > 0) {
+    directory = await loadDirectory(api, vault);
+  }
+  return directory.identities.get(userId) ?? null;
+}
+
+/** What openProfile needs to open someone's profile through escrow: their certified identity and escrow-copy statement. */
+export async function escrowCopyProof(api: CallApi, vault: UnlockedVault, userId: string) {
+  const owner = await certifiedIdentity(api, vault, userId);
+  const { entries } = await loadDirectory(api, vault);
+  return { owner, statement: entries.find((e) => e.id === userId)?.escrowCopyStatement ?? null };
+}
+
+/** What happened to each uncertified person an escrow holder looked at. */
+export interface CertificationResult {
+  /** Certificates issued (basis "invitation"). */
+  readonly certified: readonly string[];
+  /** People whose listed keys are not the ones their invitation binding proves: a security warning. */
+  readonly bindingFailed: readonly string[];
+}
+
+/**
+ * An escrow-holding staff member certifies everyone whose invitation binding verifies (checkBinding):
+ * Administrators anyone, Team Members clients. A binding that does not verify is reported, never certified.
+ */
+export async function certifyByBinding(api: CallApi, vault: UnlockedVault, directory: VerifiedDirectory): Promise<CertificationResult> {
+  const certified: string[] = [];
+  const bindingFailed: string[] = [];
+  if (!vault.escrow || !vault.signingKey || (vault.role !== 'admin' && vault.role !== 'team')) return { certified, bindingFailed };
+  for (const person of directory.unverified.values()) {
+    if (person.reason !== 'not-certified' || !person.binding || person.userId === vault.userId) continue;
+    if (vault.role !== 'admin' && person.serverRole !== 'client') continue;
+    if (!(await checkBinding(vault.escrow.escrowKey, person))) {
+      bindingFailed.push(person.userId);
+      continue;
+    }
+    await issueFor(api, vault, person, 'invitation');
+    certified.push(person.userId);
+  }
+  return { certified, bindingFailed };
+}
+
+/**
+ * A staff member checked the fingerprints by hand (accounts without an invitation binding): issues a
+ * first-use certificate, only when the keys listed now are the ones the staff member was shown.
+ */
+export async function certifyFirstUse(
+  api: CallApi,
+  vault: UnlockedVault,
+  directory: VerifiedDirectory,
+  userId: string,
+  shown: { enc: string; sig: string },
+): Promise<void> {
+  const person = directory.unverified.get(userId);
+  if (!person?.encryptionKey || !person.signingKey) throw new KeyNotVerifiedError();
+  if (toHex(person.encryptionKey.fingerprint) !== shown.enc || toHex(person.signingKey.fingerprint) !== shown.sig) throw new KeyNotVerifiedError();
+  await issueFor(api, vault, person, 'first-use');
+}
+
+async function issueFor(api: CallApi, vault: UnlockedVault, person: UnverifiedPerson, basis: 'invitation' | 'first-use'): Promise<void> {
+  if (!vault.signingKey || !person.encryptionKey || !person.signingKey) throw new KeyNotVerifiedError();
+  const certificate = await signCertificate(
+    { userId: vault.userId, signingKey: vault.signingKey },
+    {
+      userId: person.userId,
+      email: person.email,
+      role: person.serverRole,
+      encKey: toHex(person.encryptionKey.fingerprint),
+      sigKey: toHex(person.signingKey.fingerprint),
+    },
+    basis,
+  );
+  await api(issueCertificate, { params: { userId: person.userId }, body: certificate });
 }
 
 export interface RecoveryInput {
@@ -508,11 +610,32 @@ export async function sealProfile(vault: UnlockedVault, profile: Profile): Promi
   return toBase64Url(await encryptRecord(vault.userKey, JSON.stringify(checked), profileContext(vault.userId)));
 }
 
-/** Decrypts a user's profile with their user key (own vault) or through escrow (Team Members). */
-export async function openProfile(vault: UnlockedVault, user: { id: string; profile: string; escrowUserKey: string }): Promise<Profile> {
+/** Staff cannot open a profile whose escrow copy no signed statement of its certified owner vouches for. */
+export class EscrowCopyUnverifiedError extends Error {
+  override readonly name = 'EscrowCopyUnverifiedError';
+  constructor() {
+    super('This profile cannot be verified: its owner has not vouched for the copy the server holds.');
+  }
+}
+
+/**
+ * Decrypts a user's profile with their user key (own vault) or through escrow (staff). Through
+ * escrow only when `proof` vouches for the copy: the certified owner's signed statement verifies
+ * (checkEscrowCopy) and the opened user key has the key commitment it names.
+ * @throws EscrowCopyUnverifiedError when nothing vouches for the escrow copy
+ */
+export async function openProfile(
+  vault: UnlockedVault,
+  user: { id: string; profile: string; escrowUserKey: string },
+  proof?: { owner: VerifiedIdentity | null; statement: SignedPayload | null },
+): Promise<Profile> {
   let userKey: SecretKey<'user'>;
   if (user.id === vault.userId) userKey = vault.userKey;
-  else if (vault.escrow) userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
-  else throw new DecryptionError();
+  else if (vault.escrow) {
+    const commitment = proof?.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, user.escrowUserKey, proof.statement) : null;
+    if (!commitment) throw new EscrowCopyUnverifiedError();
+    userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
+    if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
+  } else throw new DecryptionError();
   return profileSchema.parse(JSON.parse(await decryptRecordText(userKey, fromBase64Url(user.profile), profileContext(user.id))));
 }

@@ -106,7 +106,9 @@ export const entryPayloadSchema = z.discriminatedUnion('type', [
 ]);
 export type EntryPayload = z.infer<typeof entryPayloadSchema>;
 export type EntryType = EntryPayload['type'];
-export type EntryBody<T extends EntryType> = Extract<EntryPayload, { type: T }>['body'];
+type EntryBodies = { [P in EntryPayload as P['type']]: P['body'] };
+/** The body of an entry type (a lookup, not a conditional type, so EntryDraft<'…'> is assignable to EntryDraft). */
+export type EntryBody<T extends EntryType> = EntryBodies[T];
 
 /** An entry as stored and transported (shared/api/wire.ts). */
 export type SignedEntry = SignedPayload;
@@ -139,8 +141,10 @@ export function parseEntryPayload(entry: SignedEntry): EntryPayload | null {
   }
 }
 
-/** The type and body of one entry; EntryDraft (no argument) is any one of them, so every EntryDraft<'…'> is assignable to it. */
-export type EntryDraft<T extends EntryType = EntryType> = T extends EntryType ? { readonly type: T; readonly body: EntryBody<T> } : never;
+export interface EntryDraft<T extends EntryType = EntryType> {
+  readonly type: T;
+  readonly body: EntryBody<T>;
+}
 
 /** Signs the next entry of a space on top of `head` (null: this is the space's first entry). */
 export async function signEntry<T extends EntryType>(

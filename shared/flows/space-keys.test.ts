@@ -57,10 +57,19 @@ async function vaultOf(role: 'client' | 'team', withEscrow: boolean): Promise<Un
     role,
     userKey,
     privateKey,
-    keySafe: { v: 1, escrowFingerprint: toHex(escrowPublic.fingerprint), opaqueServerPublicKey: 'A'.repeat(43), adminRootFingerprint: '0'.repeat(64) },
+    keySafe: {
+      v: 2,
+      rev: 0,
+      escrowFingerprint: toHex(escrowPublic.fingerprint),
+      opaqueServerPublicKey: 'A'.repeat(43),
+      adminRootFingerprint: '0'.repeat(64),
+      heads: {},
+      seen: {},
+    },
     signingKey: signing.privateKey,
     ...(withEscrow && { escrow: { escrowKey, privateKey: escrowPrivate, publicKey: escrowPublic } }),
     escrowGrantNeedsAccept: false,
+    keySafeRevision: 0,
   };
   return vault;
 }

@@ -32,6 +32,8 @@ export interface UnlockedVault {
   readonly userKey: SecretKey<'user'>;
   readonly privateKey: PrivateKey;
   readonly keySafe: KeySafe;
+  /** The server's revision of the key safe when it was read (compare-and-swap, shared/flows/key-safe.ts). */
+  readonly keySafeRevision: number;
   readonly signingKey?: SigningPrivateKey;
   readonly escrow?: EscrowAccess;
   /** The escrow grant was still sealed and should be re-wrapped under the user key. */
@@ -93,7 +95,18 @@ export async function openVault(bundle: AccountBundle, exportKey: Uint8Array, se
     escrow = await openEscrow(escrowKey, bundle.escrow.wrappedPrivateKey, keySafe.escrowFingerprint);
     escrowGrantNeedsAccept = grant.kind === 'sealed';
   }
-  return { userId, email: bundle.session.user.email, role: bundle.session.user.role, userKey, privateKey, keySafe, signingKey, escrow, escrowGrantNeedsAccept };
+  return {
+    userId,
+    email: bundle.session.user.email,
+    role: bundle.session.user.role,
+    userKey,
+    privateKey,
+    keySafe,
+    keySafeRevision: bundle.keys.keySafeRevision,
+    signingKey,
+    escrow,
+    escrowGrantNeedsAccept,
+  };
 }
 
 /** Imports an escrow public key handed out by the server only if it matches the pinned fingerprint. */

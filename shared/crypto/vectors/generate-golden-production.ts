@@ -31,7 +31,7 @@ import { recordAad } from '../envelope';
 import { HKDF_LABEL, hkdfBytes, importHkdfKey } from '../kdf';
 import { profileContext } from '../../flows/account-flows';
 import { HOLDER_STATEMENT_CONTEXT, type HolderStatement, signHolderStatement } from '../../flows/escrow-ledger';
-import { type KeySafe, keySafeContext } from '../../flows/key-safe';
+import { keySafeContext } from '../../flows/key-safe';
 import { parseRecoverySecret } from '../../flows/recovery-secret';
 import {
   ESCROW_HOLDER,
@@ -193,7 +193,8 @@ async function addRecord(name: string, storedIn: string, key: KeyName, ctx: Reco
 }
 const wrapped = (purpose: KeyPurpose) => `wrapped-key/${purpose}`;
 
-const adminKeySafe: KeySafe = {
+// A version-1 key safe (what accounts made before key safe v2 still hold; v2 is in signed-v1.json terms, SECURITY.md 4.10).
+const adminKeySafe = {
   v: 1,
   escrowFingerprint: toHex(escrowPair.publicKey.fingerprint),
   opaqueServerPublicKey: toBase64Url(fixedBytes(400, 32)),
