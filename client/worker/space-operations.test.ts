@@ -1,9 +1,6 @@
 // The worker's space operations against a real server on a loopback port: real keys, real ciphertext, real SQLite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  getHistory,
-  getThread,
-  listDocuments} from '../../shared/api';
+import type { getDirectory, getHistory, getThread, listDocuments } from '../../shared/api';
 import {
   type EndpointResponse,
   type Space,
@@ -11,7 +8,7 @@ import {
   listSpaces,
   listUsers,
 } from '../../shared/api';
-import { fromBase64Url, generateSecretKey, randomBytes, sealSecretKey, toBase64Url } from '../../shared/crypto';
+import { fromBase64Url, generateSecretKey, generateSigningKeyPair, randomBytes, sealSecretKey, toBase64Url } from '../../shared/crypto';
 import { ESCROW_HOLDER, spaceKeyContext } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey } from '../../shared/flows/vault';
 import { invite, login, signup } from '../../shared/flows/account-flows';
@@ -371,6 +368,21 @@ describe('a malicious server', () => {
     expect(listed?.security).toMatchObject({ writable: false, warnings: [expect.objectContaining({ problem: 'rollback' })] });
     const honest = (await team.spaces.listSpaces()).spaces.find((space) => space.id === spaceId);
     expect(honest?.security).toEqual({ warnings: [], writable: true });
+  });
+
+  it('lists another signing key for a colleague: their entries are by an unknown author', async () => {
+    const { privateKey } = await generateSigningKeyPair(await generateSecretKey('user'), { id: team.member.userId, owner: team.member.userId });
+    const evil = evilApi(client.member, (operation, response) => {
+      if (operation !== 'getDirectory') return response;
+      const directory = response as EndpointResponse<typeof getDirectory>;
+      return {
+        entries: directory.entries.map((entry) => (entry.id === team.member.userId ? { ...entry, signingPublicKey: toBase64Url(privateKey.publicKey.spki) } : entry)),
+      };
+    });
+    const victim = await engineFor(client.member, evil.api);
+    const threads = await victim.spaces.listThreads(spaceId);
+    expect(problemsOf(threads.security)).toContain('unknown-author');
+    expect(threads.security.writable).toBe(false);
   });
 
   it('drops, reorders or alters an entry: broken chain or bad signature', async () => {
