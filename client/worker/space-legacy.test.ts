@@ -1,8 +1,9 @@
 // The crypto worker on a data directory made before signed histories (main d9a4625, migrated in place): legacy spaces, adoption, unsigned items.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../../shared/flows/account-flows';
+import { adoptSpace, getHistory, getSpace } from '../../shared/api';
 import { parseEntryPayload } from '../../shared/flows/space-history';
-import { getHistory } from '../../shared/api';
+import { adoptionOf, openLegacySpaceKey } from '../../shared/flows/spaces';
 import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
 import { startLegacyServer, type LegacyManifest, type LegacyServer } from '../../server/test/legacy-server';
 import { fast } from '../../server/test/org-fixture';
@@ -37,7 +38,7 @@ async function engine(role: 'team' | 'client') {
     return fetch(input, { ...init, headers });
   };
   const transfers = createTransferOperations({ api: http.api, spaces, baseUrl: legacy.server.baseUrl, fetch: withSession });
-  return { userId: account.userId, http, spaces, transfers };
+  return { userId: account.userId, vault, http, spaces, transfers };
 }
 
 describe('spaces made before signed histories', () => {
@@ -79,5 +80,18 @@ describe('spaces made before signed histories', () => {
     const seen = await team.spaces.listDocuments(manifest.clientSpace);
     expect(seen.documents.every((document) => document.current.name === null)).toBe(true);
     expect(seen.security.warnings).toContainEqual(expect.objectContaining({ problem: 'unsigned', item: null }));
+
+    // The client adopts it (the escrow seal read from the database here: the API does not show it to the client yet).
+    const { sealed_for_escrow: escrowSeal } = await legacy.db.selectFrom('spaces').select('sealed_for_escrow').where('id', '=', manifest.clientSpace).executeTakeFirstOrThrow();
+    const space = await client.http.api(getSpace, { params: { spaceId: manifest.clientSpace } });
+    const key = await openLegacySpaceKey(client.vault, space);
+    await client.http.api(adoptSpace, { params: { spaceId: manifest.clientSpace }, body: await adoptionOf(client.vault, space, key, escrowSeal) });
+
+    // The same staff session sees it adopted: the escrow seal is accepted as entry 0 vouches, the old items stay marked.
+    await team.spaces.listSpaces();
+    const adopted = await team.spaces.listDocuments(manifest.clientSpace);
+    expect(adopted.documents.map((document) => [document.current.name, document.unverified])).toEqual([[manifest.document.names[1], true]]);
+    expect(adopted.security.writable).toBe(true);
+    expect(adopted.security.warnings.every((warning) => warning.problem === 'unsigned' && warning.item !== null)).toBe(true);
   });
 });

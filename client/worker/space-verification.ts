@@ -117,7 +117,17 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
   /** Fetches, verifies and folds the entries after the verified head. */
   async function syncHistory(s: Session, spaceId: string, record: SpaceRecord): Promise<void> {
     if (record.sticky.some((warning) => HISTORY_PROBLEMS.has(warning.problem))) return;
-    record.space ??= await api(getSpace, { params: { spaceId } });
+    if (!record.space) record.space = await api(getSpace, { params: { spaceId } });
+    else if (record.space.legacy) {
+      const fresh = await api(getSpace, { params: { spaceId } });
+      if (!fresh.legacy) {
+        // Adopted meanwhile (by its client, or a colleague): from now on only its signed history counts.
+        record.space = fresh;
+        record.key = null;
+        const unsigned = record.sticky.findIndex((warning) => warning.problem === 'unsigned' && warning.item === null);
+        if (unsigned >= 0) record.sticky.splice(unsigned, 1);
+      }
+    }
     const remembered = s.trust.rememberedHead(spaceId);
     if (record.space.legacy) {
       if (remembered) {
