@@ -178,6 +178,10 @@ export const en = {
     file_damaged: 'This file was altered or is damaged: it cannot be decrypted as it was uploaded.',
     file_changed:
       'The file changed or could not be read while it was being uploaded. Upload it again.',
+    space_untrusted:
+      'Security warning: this space’s signed history or key cannot be trusted, so Kluis refuses to change anything in it. Nothing was sent. Tell your organisation — the server may have been tampered with.',
+    item_unsigned:
+      'This item was made before Kluis signed every change, so it cannot be changed any more. Upload the file again as a new document instead.',
     no_escrow_access:
       'Your account cannot open client spaces yet: an Administrator must first grant you the organisation key (People).',
     download_unsupported:
@@ -629,6 +633,30 @@ export const en = {
     you: 'You',
     team: 'Team',
     someone: 'Someone else',
+    unknownAuthor: 'Unknown (not in the signed history)',
+    notSigned: 'Not in the signed history',
+    notSignedHelp: 'Made before Kluis signed every change, or added by the server: nobody vouches for who made it or what it is.',
+    differs: 'Differs from what was signed',
+    differsHelp: 'The server shows this item differently from what its author signed: it may have been altered or attributed to someone else.',
+    security: {
+      title: 'Security warning: this space cannot be trusted as shown',
+      readOnly: 'To protect you, changes to this space are switched off until this is resolved. Nothing you do here is sent.',
+      writableNote: 'You can keep working; the items marked “Not in the signed history” are not vouched for.',
+      tell: 'Tell your organisation: the server may have been tampered with. Do not rely on what this space shows.',
+      details: 'Technical details',
+      problems: {
+        rollback: 'The server shows an older state of this space than this account already saw: recent changes were rolled back or hidden.',
+        'broken-chain': 'A change is missing from this space’s history, or changes were reordered or duplicated.',
+        'bad-signature': 'A change in this space’s history was altered after its author signed it.',
+        'unknown-author': 'A change in this space is signed by a key that nobody vouches for: it may be attributed to the wrong person.',
+        'invalid-entry': 'This space’s history contains a change that is malformed or impossible.',
+        mismatch: 'The server shows an item differently from what its author signed (altered, attributed to someone else, or an older version).',
+        missing: 'An item that was signed into this space is not shown by the server: it was hidden or removed.',
+        unsigned: 'Some items are not in this space’s signed history: they were made before Kluis signed every change, or added by the server.',
+        unsignedSpace: 'This space has no signed history yet (it was made before Kluis signed every change). Its client adopts it at their next sign-in; until then nothing vouches for its content.',
+        'key-substituted': 'The server offered a key for this space that its creator did not sign. Kluis refused it and decrypts nothing with it.',
+      },
+    },
   },
   clients: {
     documentTitle: 'Clients: Kluis',
@@ -652,6 +680,7 @@ export const en = {
     unread: 'Unread messages',
     openItems: 'Open request items',
     lastActivity: 'Last activity',
+    securityWarning: 'Security warning',
   },
   documents: {
     loading: 'Decrypting the documents…',

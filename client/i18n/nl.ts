@@ -184,6 +184,10 @@ export const nl = {
       'Dit bestand is gewijzigd of beschadigd: het kan niet worden ontsleuteld zoals het is geüpload.',
     file_changed:
       'Het bestand is gewijzigd of kon niet worden gelezen tijdens het uploaden. Upload het opnieuw.',
+    space_untrusted:
+      'Beveiligingswaarschuwing: de ondertekende geschiedenis of de sleutel van deze omgeving is niet te vertrouwen, dus Kluis wijzigt er niets in. Er is niets verstuurd. Meld het uw organisatie — mogelijk is met de server geknoeid.',
+    item_unsigned:
+      'Dit onderdeel is gemaakt voordat Kluis elke wijziging ondertekende en kan daarom niet meer worden gewijzigd. Upload het bestand opnieuw als nieuw document.',
     no_escrow_access:
       'Uw account kan cliëntomgevingen nog niet openen: een beheerder moet u eerst de organisatiesleutel geven (Mensen).',
     download_unsupported:
@@ -637,6 +641,30 @@ export const nl = {
     you: 'U',
     team: 'Team',
     someone: 'Iemand anders',
+    unknownAuthor: 'Onbekend (niet in de ondertekende geschiedenis)',
+    notSigned: 'Niet in de ondertekende geschiedenis',
+    notSignedHelp: 'Gemaakt voordat Kluis elke wijziging ondertekende, of toegevoegd door de server: niemand staat in voor wie het maakte of wat het is.',
+    differs: 'Wijkt af van wat is ondertekend',
+    differsHelp: 'De server toont dit onderdeel anders dan de auteur het ondertekende: het kan zijn veranderd of aan iemand anders toegeschreven.',
+    security: {
+      title: 'Beveiligingswaarschuwing: deze omgeving is niet te vertrouwen zoals ze wordt getoond',
+      readOnly: 'Om u te beschermen kunt u niets wijzigen in deze omgeving tot dit is opgelost. Wat u hier doet, wordt niet verstuurd.',
+      writableNote: 'U kunt verder werken; de onderdelen met “Niet in de ondertekende geschiedenis” zijn door niemand bevestigd.',
+      tell: 'Meld het uw organisatie: mogelijk is met de server geknoeid. Vertrouw niet op wat deze omgeving toont.',
+      details: 'Technische details',
+      problems: {
+        rollback: 'De server toont een oudere stand van deze omgeving dan dit account al zag: recente wijzigingen zijn teruggedraaid of verborgen.',
+        'broken-chain': 'Er ontbreekt een wijziging in de geschiedenis van deze omgeving, of wijzigingen zijn verwisseld of verdubbeld.',
+        'bad-signature': 'Een wijziging in de geschiedenis van deze omgeving is veranderd nadat de auteur haar ondertekende.',
+        'unknown-author': 'Een wijziging in deze omgeving is ondertekend met een sleutel waar niemand voor instaat: ze kan aan de verkeerde persoon zijn toegeschreven.',
+        'invalid-entry': 'De geschiedenis van deze omgeving bevat een wijziging die onjuist of onmogelijk is.',
+        mismatch: 'De server toont een onderdeel anders dan de auteur het ondertekende (veranderd, aan iemand anders toegeschreven, of een oudere versie).',
+        missing: 'Een onderdeel dat in deze omgeving is ondertekend, wordt door de server niet getoond: het is verborgen of verwijderd.',
+        unsigned: 'Sommige onderdelen staan niet in de ondertekende geschiedenis van deze omgeving: ze zijn gemaakt voordat Kluis elke wijziging ondertekende, of toegevoegd door de server.',
+        unsignedSpace: 'Deze omgeving heeft nog geen ondertekende geschiedenis (ze is gemaakt voordat Kluis elke wijziging ondertekende). De cliënt neemt haar over bij de volgende keer aanmelden; tot dan staat niemand in voor de inhoud.',
+        'key-substituted': 'De server bood een sleutel voor deze omgeving aan die de maker niet ondertekende. Kluis weigerde die en ontsleutelt er niets mee.',
+      },
+    },
   },
   clients: {
     documentTitle: 'Cliënten: Kluis',
@@ -660,6 +688,7 @@ export const nl = {
     unread: 'Ongelezen berichten',
     openItems: 'Open gevraagde documenten',
     lastActivity: 'Laatste activiteit',
+    securityWarning: 'Beveiligingswaarschuwing',
   },
   documents: {
     loading: 'De documenten worden ontsleuteld…',
