@@ -225,6 +225,9 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
       .click();
     const row = page.getByRole('row', { name: new RegExp(team.name) });
     await expect(row).toContainText('Not granted');
+    // Invited with a verified link: the Administrator's browser certified the keys through the invitation binding.
+    await expect(row).toContainText('Keys verified Invited with a verified link');
+    await expect(page.getByRole('alert')).toHaveCount(0);
     await row.getByRole('button', { name: `Grant the organisation key to ${team.name}` }).click();
     const dialog = page.getByRole('dialog', { name: `Grant the organisation key to ${team.name}` });
     await expect(dialog.locator('code')).toHaveText(teamFingerprint);
@@ -309,8 +312,12 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   });
 
   const clientPage = await newPage();
+  const clientKeys: string[] = [];
   await test.step('the Client signs up, and three wrong passwords lock the account', async () => {
-    await clientPage.goto(await invitationLink(smtp, client.email));
+    // A link without its binding part (as links sent before key certificates): staff verify the keys by hand.
+    const link = await invitationLink(smtp, client.email);
+    expect(link).toMatch(/&i=[^&]+&k=[^&]+$/);
+    await clientPage.goto(link.replace(/&i=[^&]+&k=[^&]+$/, ''));
     await clientPage.getByLabel('Your name').fill(client.name);
     // The organisation's optional rule reaches the invitee's checklist.
     await expect(
@@ -326,6 +333,13 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
       clientPage.getByRole('navigation', { name: 'Portal' }).getByRole('link'),
     ).toHaveText(['My documents', 'Account']);
     await expect(clientPage.getByRole('button', { name: /Account menu/ })).toContainText(client.name);
+    await clientPage
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Account' })
+      .click();
+    const codes = clientPage.getByRole('region', { name: 'Your keys' }).locator('code');
+    await expect(codes).toHaveCount(3);
+    clientKeys.push(...(await codes.allTextContents()).slice(0, 2));
     await logOut(clientPage);
 
     for (const wrong of wrongPasswords) {
@@ -347,13 +361,27 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     );
   });
 
-  await test.step('the Team Member sees the Client (name decrypted through the organisation key) and lifts the lock', async () => {
+  await test.step('the Team Member verifies the Client’s keys by hand, sees the name (decrypted through the organisation key) and lifts the lock', async () => {
     await teamPage
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'People' })
       .click();
-    const row = teamPage.getByRole('row', { name: new RegExp(client.name) });
-    await expect(row).toContainText(client.email);
+    const row = teamPage.getByRole('row', { name: new RegExp(client.email) });
+    await expect(row).toContainText('Keys not verified yet');
+    // Until the keys are verified, the profile's escrow copy is not trusted.
+    await expect(row).toContainText('Profile cannot be verified');
+    await row.getByRole('button', { name: `Verify the keys of ${client.email}` }).click();
+    const dialog = teamPage.getByRole('dialog', { name: `Verify the keys of ${client.email}` });
+    await expect(dialog.locator('code')).toHaveText(clientKeys);
+    await expectNoSeriousA11yViolations(teamPage, 'the verify keys dialog');
+    await snapshot(teamPage, 'verify-keys');
+    const confirm = dialog.getByRole('button', { name: 'Confirm: these are their keys' });
+    await expect(confirm).toBeDisabled();
+    await dialog.getByLabel(`I compared both fingerprints with ${client.email} and every group matches`).check();
+    await confirm.click();
+    await expect(teamPage.getByText(`The keys of ${client.email} are verified.`)).toBeVisible();
+    await expect(row).toContainText('Keys verified Checked by hand');
+    await expect(row).toContainText(client.name);
     await expect(row).toContainText('Locked until');
     await expectNoSeriousA11yViolations(teamPage, 'the people page of a Team Member');
     await snapshot(teamPage, 'people-team-locked');

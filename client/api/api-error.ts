@@ -44,6 +44,10 @@ export const clientErrorCodes = [
   'file_changed',
   /** A Team Member or Administrator without the organisation escrow key opened a client space. */
   'no_escrow_access',
+  /** The space has an open security warning (its history or key cannot be trusted): changes are refused. */
+  'space_untrusted',
+  /** The item was made before signed histories (not in the space's signed history): it cannot be changed. */
+  'item_unsigned',
   /** The server served an older key safe than this device already saw (a replay): a security warning. */
   'key_safe_rollback',
   /** A person's keys are not vouched for by a certificate chain to the pinned root: nothing is sealed to them. */

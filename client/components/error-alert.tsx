@@ -63,6 +63,8 @@ const knownCodes = [
   'request_item_not_found',
   'request_closed',
   'due_date_invalid',
+  'key_not_verified',
+  'certificate_invalid',
 ] as const;
 type KnownCode = (typeof knownCodes)[number];
 

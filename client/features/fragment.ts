@@ -25,7 +25,11 @@ export function fragmentToken(name: string): string | null {
   return value !== null && TOKEN.test(value) ? value : null;
 }
 
-/** An invitation fragment `t=…&e=…&o=…&a=…`: the token and the inviter's pinned values. */
+/**
+ * An invitation fragment `t=…&e=…&o=…&a=…`, with `&i=…&k=…` when the inviter held the escrow key:
+ * the token, the inviter's pinned values and the invitation binding (its format is checked by the
+ * worker: a damaged binding part stops sign-up rather than dropping the binding).
+ */
 export function invitationFragment(): {
   token: string;
   fragment: string;
@@ -38,5 +42,10 @@ export function invitationFragment(): {
   const a = params.get('a') ?? '';
   if (!token || !/^[0-9a-f]{64}$/.test(e) || !TOKEN.test(o) || !/^[0-9a-f]{64}$/.test(a))
     return null;
-  return { token, fragment: `e=${e}&o=${o}&a=${a}`, escrowFingerprint: e };
+  const binding = [
+    ...params.getAll('i').map((i) => ['i', i]),
+    ...params.getAll('k').map((k) => ['k', k]),
+  ];
+  const bindingPart = binding.length > 0 ? `&${new URLSearchParams(binding).toString()}` : '';
+  return { token, fragment: `e=${e}&o=${o}&a=${a}${bindingPart}`, escrowFingerprint: e };
 }

@@ -178,6 +178,10 @@ export const en = {
     file_damaged: 'This file was altered or is damaged: it cannot be decrypted as it was uploaded.',
     file_changed:
       'The file changed or could not be read while it was being uploaded. Upload it again.',
+    space_untrusted:
+      'Security warning: this space’s signed history or key cannot be trusted, so Kluis refuses to change anything in it. Nothing was sent. Tell your organisation — the server may have been tampered with.',
+    item_unsigned:
+      'This item was made before Kluis signed every change, so it cannot be changed any more. Upload the file again as a new document instead.',
     no_escrow_access:
       'Your account cannot open client spaces yet: an Administrator must first grant you the organisation key (People).',
     download_unsupported:
@@ -423,6 +427,46 @@ export const en = {
       holder: 'Holds the key',
       unverified: 'Warning: not verified',
     },
+    keyStatus: {
+      verified: 'Keys verified',
+      unverified: 'Keys not verified yet',
+      changed: 'Keys changed',
+      bindingFailed: 'Invitation check failed',
+    },
+    keyBasis: {
+      root: 'Organisation root',
+      invitation: 'Invited with a verified link',
+      'first-use': 'Checked by hand',
+    },
+    profileUnverified: 'Profile cannot be verified',
+    profileUnverifiedHelp:
+      'Some profiles stay closed: Kluis opens a profile only when its owner’s keys are verified and the owner vouched for the copy your organisation holds.',
+    verifyKeys: 'Verify keys',
+    verifyKeysFor: 'Verify the keys of {{who}}',
+    keysVerified: 'The keys of {{who}} are verified.',
+    warningsTitle: 'Security warning: some keys are not what they should be',
+    warningKeysChanged: '{{who}}: their keys changed since your account first saw them.',
+    warningBindingFailed:
+      '{{who}}: the keys the server lists are not the ones made with their invitation link.',
+    warningCertificateMismatch: '{{who}}: their key certificate does not match the keys the server lists.',
+    warningRootMissing:
+      'The organisation’s root certificate is missing or altered, so no one’s keys can be verified.',
+    warningsAction:
+      'Share nothing with these people for now. Call them (not by e-mail) and tell an Administrator: the server may have been tampered with.',
+    someone: 'Someone',
+  },
+  verifyKeys: {
+    title: 'Verify the keys of {{who}}',
+    body: 'Kluis shares the organisation key and client data only with people whose keys are verified. {{who}} was not invited with a verified link, so compare their keys by hand.',
+    how: 'Call {{who}} or meet in person (not by e-mail or chat). Ask them to open Account → Your keys and read out both fingerprints. Check every group of four characters.',
+    encryption: 'Key fingerprint of {{who}}',
+    signing: 'Signing key fingerprint of {{who}}',
+    compared: 'I compared both fingerprints with {{who}} and every group matches',
+    mismatch:
+      'If anything differs, do not confirm: close this dialog and tell an Administrator. Someone may be trying to slip in their own keys.',
+    confirm: 'Confirm: these are their keys',
+    changed:
+      'The keys the server lists for {{who}} changed while this dialog was open. Nothing was confirmed. Close it and compare again.',
   },
   grant: {
     title: 'Grant the organisation key to {{who}}',
@@ -432,6 +476,19 @@ export const en = {
       'Ask {{who}} to read out the fingerprint under Account → Your key, by phone or in person. Only continue if every group matches.',
     compared: 'I compared the fingerprint and it matches',
     confirm: 'Grant the key',
+    notVerifiedTitle: 'The keys of {{who}} are not verified yet',
+    notVerified:
+      'Kluis seals the organisation key only to verified keys: keys of someone invited with a verified link, or keys a staff member compared with the person. Verify the keys of {{who}} first; then grant the key.',
+    cannotVerifyYet:
+      '{{who}} has no signing key yet, so their keys cannot be verified. They get one when they next sign in; try again after that.',
+    cannotVerifyYou:
+      'Your own keys are not verified, so your confirmation would not count. Ask an Administrator whose keys are verified.',
+    changedTitle: 'Security warning: the keys of {{who}} changed',
+    changed:
+      'Do not grant the organisation key. Call {{who}} (not by e-mail) and tell an Administrator: the server may have been tampered with.',
+    verifiedBy: 'Their keys are verified ({{basis}}).',
+    notGranted:
+      'The keys of {{who}} are not verified, so the organisation key was not granted. Verify their keys first.',
   },
   invite: {
     documentTitle: 'Invite: Kluis',
@@ -546,6 +603,10 @@ export const en = {
     yourKey: 'Your key fingerprint',
     yourKeyHelp:
       'An Administrator compares this with you before granting you the organisation key.',
+    yourSigningKey: 'Your signing key fingerprint',
+    yourSigningKeyHelp:
+      'When staff verify your keys, they compare both fingerprints with you by phone or in person.',
+    noSigningKey: 'Not made yet: your account gets a signing key when you next sign in.',
     escrowKey: 'Organisation key fingerprint',
     escrowKeyHelp: 'The organisation key your account trusts.',
   },
@@ -572,6 +633,30 @@ export const en = {
     you: 'You',
     team: 'Team',
     someone: 'Someone else',
+    unknownAuthor: 'Unknown (not in the signed history)',
+    notSigned: 'Not in the signed history',
+    notSignedHelp: 'Made before Kluis signed every change, or added by the server: nobody vouches for who made it or what it is.',
+    differs: 'Differs from what was signed',
+    differsHelp: 'The server shows this item differently from what its author signed: it may have been altered or attributed to someone else.',
+    security: {
+      title: 'Security warning: this space cannot be trusted as shown',
+      readOnly: 'To protect you, changes to this space are switched off until this is resolved. Nothing you do here is sent.',
+      writableNote: 'You can keep working; the items marked “Not in the signed history” are not vouched for.',
+      tell: 'Tell your organisation: the server may have been tampered with. Do not rely on what this space shows.',
+      details: 'Technical details',
+      problems: {
+        rollback: 'The server shows an older state of this space than this account already saw: recent changes were rolled back or hidden.',
+        'broken-chain': 'A change is missing from this space’s history, or changes were reordered or duplicated.',
+        'bad-signature': 'A change in this space’s history was altered after its author signed it.',
+        'unknown-author': 'A change in this space is signed by a key that nobody vouches for: it may be attributed to the wrong person.',
+        'invalid-entry': 'This space’s history contains a change that is malformed or impossible.',
+        mismatch: 'The server shows an item differently from what its author signed (altered, attributed to someone else, or an older version).',
+        missing: 'An item that was signed into this space is not shown by the server: it was hidden or removed.',
+        unsigned: 'Some items are not in this space’s signed history: they were made before Kluis signed every change, or added by the server.',
+        unsignedSpace: 'This space has no signed history yet (it was made before Kluis signed every change). Its client adopts it at their next sign-in; until then nothing vouches for its content.',
+        'key-substituted': 'The server offered a key for this space that its creator did not sign. Kluis refused it and decrypts nothing with it.',
+      },
+    },
   },
   clients: {
     documentTitle: 'Clients: Kluis',
@@ -595,6 +680,7 @@ export const en = {
     unread: 'Unread messages',
     openItems: 'Open request items',
     lastActivity: 'Last activity',
+    securityWarning: 'Security warning',
   },
   documents: {
     loading: 'Decrypting the documents…',

@@ -184,6 +184,10 @@ export const nl = {
       'Dit bestand is gewijzigd of beschadigd: het kan niet worden ontsleuteld zoals het is geüpload.',
     file_changed:
       'Het bestand is gewijzigd of kon niet worden gelezen tijdens het uploaden. Upload het opnieuw.',
+    space_untrusted:
+      'Beveiligingswaarschuwing: de ondertekende geschiedenis of de sleutel van deze omgeving is niet te vertrouwen, dus Kluis wijzigt er niets in. Er is niets verstuurd. Meld het uw organisatie — mogelijk is met de server geknoeid.',
+    item_unsigned:
+      'Dit onderdeel is gemaakt voordat Kluis elke wijziging ondertekende en kan daarom niet meer worden gewijzigd. Upload het bestand opnieuw als nieuw document.',
     no_escrow_access:
       'Uw account kan cliëntomgevingen nog niet openen: een beheerder moet u eerst de organisatiesleutel geven (Mensen).',
     download_unsupported:
@@ -223,7 +227,7 @@ export const nl = {
     key_safe_rollback:
       'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     key_not_verified:
-      'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Personen.',
+      'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Mensen.',
     pinMismatchTitle: 'Beveiligingswaarschuwing: stop hier',
     pin_mismatch:
       'De server toonde een andere sleutel dan die uw account vertrouwt. Dat kan betekenen dat u niet met de echte Kluis-server van uw organisatie praat, of dat de sleutels ervan zijn vervangen.',
@@ -431,6 +435,47 @@ export const nl = {
       holder: 'Heeft de sleutel',
       unverified: 'Waarschuwing: niet geverifieerd',
     },
+    keyStatus: {
+      verified: 'Sleutels geverifieerd',
+      unverified: 'Sleutels nog niet geverifieerd',
+      changed: 'Sleutels gewijzigd',
+      bindingFailed: 'Controle van uitnodiging mislukt',
+    },
+    keyBasis: {
+      root: 'Basis van de organisatie',
+      invitation: 'Uitgenodigd met een geverifieerde link',
+      'first-use': 'Met de hand gecontroleerd',
+    },
+    profileUnverified: 'Profiel kan niet worden geverifieerd',
+    profileUnverifiedHelp:
+      'Sommige profielen blijven dicht: Kluis opent een profiel alleen als de sleutels van de eigenaar geverifieerd zijn en de eigenaar heeft ingestemd met de kopie die uw organisatie bewaart.',
+    verifyKeys: 'Sleutels verifiëren',
+    verifyKeysFor: 'De sleutels van {{who}} verifiëren',
+    keysVerified: 'De sleutels van {{who}} zijn geverifieerd.',
+    warningsTitle: 'Beveiligingswaarschuwing: sommige sleutels kloppen niet',
+    warningKeysChanged: '{{who}}: de sleutels zijn gewijzigd sinds uw account ze voor het eerst zag.',
+    warningBindingFailed:
+      '{{who}}: de sleutels die de server toont, zijn niet de sleutels die met de uitnodigingslink zijn gemaakt.',
+    warningCertificateMismatch:
+      '{{who}}: het sleutelcertificaat past niet bij de sleutels die de server toont.',
+    warningRootMissing:
+      'Het basiscertificaat van de organisatie ontbreekt of is gewijzigd, dus niemands sleutels kunnen worden geverifieerd.',
+    warningsAction:
+      'Deel voorlopig niets met deze mensen. Bel hen (niet per e-mail) en licht een beheerder in: er is mogelijk met de server geknoeid.',
+    someone: 'Iemand',
+  },
+  verifyKeys: {
+    title: 'De sleutels van {{who}} verifiëren',
+    body: 'Kluis deelt de organisatiesleutel en klantgegevens alleen met mensen van wie de sleutels geverifieerd zijn. {{who}} is niet uitgenodigd met een geverifieerde link, dus vergelijk de sleutels met de hand.',
+    how: 'Bel {{who}} of spreek persoonlijk af (niet per e-mail of chat). Vraag om Account → Uw sleutels te openen en beide vingerafdrukken voor te lezen. Controleer elk groepje van vier tekens.',
+    encryption: 'Sleutelvingerafdruk van {{who}}',
+    signing: 'Vingerafdruk van de ondertekeningssleutel van {{who}}',
+    compared: 'Ik heb beide vingerafdrukken met {{who}} vergeleken en elk groepje komt overeen',
+    mismatch:
+      'Verschilt er iets, bevestig dan niet: sluit dit venster en licht een beheerder in. Misschien probeert iemand eigen sleutels binnen te smokkelen.',
+    confirm: 'Bevestigen: dit zijn de sleutels',
+    changed:
+      'De sleutels die de server voor {{who}} toont, zijn gewijzigd terwijl dit venster open was. Er is niets bevestigd. Sluit het en vergelijk opnieuw.',
   },
   grant: {
     title: 'De organisatiesleutel geven aan {{who}}',
@@ -440,6 +485,19 @@ export const nl = {
       'Vraag {{who}} de vingerafdruk onder Account → Uw sleutels voor te lezen, telefonisch of persoonlijk. Ga alleen door als elk groepje overeenkomt.',
     compared: 'Ik heb de vingerafdruk vergeleken en hij komt overeen',
     confirm: 'Sleutel geven',
+    notVerifiedTitle: 'De sleutels van {{who}} zijn nog niet geverifieerd',
+    notVerified:
+      'Kluis verzegelt de organisatiesleutel alleen voor geverifieerde sleutels: van iemand die met een geverifieerde link is uitgenodigd, of sleutels die een medewerker met de persoon heeft vergeleken. Verifieer eerst de sleutels van {{who}}; geef daarna de sleutel.',
+    cannotVerifyYet:
+      '{{who}} heeft nog geen ondertekeningssleutel, dus de sleutels kunnen nog niet worden geverifieerd. Die komt bij de volgende aanmelding; probeer het daarna opnieuw.',
+    cannotVerifyYou:
+      'Uw eigen sleutels zijn niet geverifieerd, dus uw bevestiging telt niet. Vraag een beheerder van wie de sleutels geverifieerd zijn.',
+    changedTitle: 'Beveiligingswaarschuwing: de sleutels van {{who}} zijn gewijzigd',
+    changed:
+      'Geef de organisatiesleutel niet. Bel {{who}} (niet per e-mail) en licht een beheerder in: er is mogelijk met de server geknoeid.',
+    verifiedBy: 'De sleutels zijn geverifieerd ({{basis}}).',
+    notGranted:
+      'De sleutels van {{who}} zijn niet geverifieerd, dus de organisatiesleutel is niet gegeven. Verifieer eerst de sleutels.',
   },
   invite: {
     documentTitle: 'Uitnodigen: Kluis',
@@ -553,6 +611,10 @@ export const nl = {
     keys: 'Uw sleutels',
     yourKey: 'Vingerafdruk van uw sleutel',
     yourKeyHelp: 'Een beheerder vergelijkt deze met u voordat u de organisatiesleutel krijgt.',
+    yourSigningKey: 'Vingerafdruk van uw ondertekeningssleutel',
+    yourSigningKeyHelp:
+      'Als medewerkers uw sleutels verifiëren, vergelijken ze beide vingerafdrukken met u, telefonisch of persoonlijk.',
+    noSigningKey: 'Nog niet gemaakt: uw account krijgt een ondertekeningssleutel bij uw volgende aanmelding.',
     escrowKey: 'Vingerafdruk van de organisatiesleutel',
     escrowKeyHelp: 'De organisatiesleutel die uw account vertrouwt.',
   },
@@ -579,6 +641,30 @@ export const nl = {
     you: 'U',
     team: 'Team',
     someone: 'Iemand anders',
+    unknownAuthor: 'Onbekend (niet in de ondertekende geschiedenis)',
+    notSigned: 'Niet in de ondertekende geschiedenis',
+    notSignedHelp: 'Gemaakt voordat Kluis elke wijziging ondertekende, of toegevoegd door de server: niemand staat in voor wie het maakte of wat het is.',
+    differs: 'Wijkt af van wat is ondertekend',
+    differsHelp: 'De server toont dit onderdeel anders dan de auteur het ondertekende: het kan zijn veranderd of aan iemand anders toegeschreven.',
+    security: {
+      title: 'Beveiligingswaarschuwing: deze omgeving is niet te vertrouwen zoals ze wordt getoond',
+      readOnly: 'Om u te beschermen kunt u niets wijzigen in deze omgeving tot dit is opgelost. Wat u hier doet, wordt niet verstuurd.',
+      writableNote: 'U kunt verder werken; de onderdelen met “Niet in de ondertekende geschiedenis” zijn door niemand bevestigd.',
+      tell: 'Meld het uw organisatie: mogelijk is met de server geknoeid. Vertrouw niet op wat deze omgeving toont.',
+      details: 'Technische details',
+      problems: {
+        rollback: 'De server toont een oudere stand van deze omgeving dan dit account al zag: recente wijzigingen zijn teruggedraaid of verborgen.',
+        'broken-chain': 'Er ontbreekt een wijziging in de geschiedenis van deze omgeving, of wijzigingen zijn verwisseld of verdubbeld.',
+        'bad-signature': 'Een wijziging in de geschiedenis van deze omgeving is veranderd nadat de auteur haar ondertekende.',
+        'unknown-author': 'Een wijziging in deze omgeving is ondertekend met een sleutel waar niemand voor instaat: ze kan aan de verkeerde persoon zijn toegeschreven.',
+        'invalid-entry': 'De geschiedenis van deze omgeving bevat een wijziging die onjuist of onmogelijk is.',
+        mismatch: 'De server toont een onderdeel anders dan de auteur het ondertekende (veranderd, aan iemand anders toegeschreven, of een oudere versie).',
+        missing: 'Een onderdeel dat in deze omgeving is ondertekend, wordt door de server niet getoond: het is verborgen of verwijderd.',
+        unsigned: 'Sommige onderdelen staan niet in de ondertekende geschiedenis van deze omgeving: ze zijn gemaakt voordat Kluis elke wijziging ondertekende, of toegevoegd door de server.',
+        unsignedSpace: 'Deze omgeving heeft nog geen ondertekende geschiedenis (ze is gemaakt voordat Kluis elke wijziging ondertekende). De cliënt neemt haar over bij de volgende keer aanmelden; tot dan staat niemand in voor de inhoud.',
+        'key-substituted': 'De server bood een sleutel voor deze omgeving aan die de maker niet ondertekende. Kluis weigerde die en ontsleutelt er niets mee.',
+      },
+    },
   },
   clients: {
     documentTitle: 'Cliënten: Kluis',
@@ -602,6 +688,7 @@ export const nl = {
     unread: 'Ongelezen berichten',
     openItems: 'Open gevraagde documenten',
     lastActivity: 'Laatste activiteit',
+    securityWarning: 'Beveiligingswaarschuwing',
   },
   documents: {
     loading: 'De documenten worden ontsleuteld…',

@@ -116,6 +116,13 @@ export interface Person {
   readonly keys: KeyStatus | null;
   /** Staff could not verify the escrow copy of this person's user key: the profile stays closed. */
   readonly profileUnverified: boolean;
+  /**
+   * Whether this viewer may certify the listed keys by hand ("Verify keys"): the keys are not
+   * verified yet and both are listed, and the viewer holds the escrow key and a certified signing key
+   * that may vouch for this person (shared/flows/certificates.ts: Administrators for anyone, Team
+   * Members for clients). Never for a person whose invitation binding failed.
+   */
+  readonly mayVerifyKeys: boolean;
 }
 
 export interface EscrowHolderView {
@@ -128,7 +135,16 @@ export interface EscrowHolderView {
 
 export interface OwnKeys {
   readonly keyFingerprint: string;
+  /** SHA-256 of the signing public key (hex); null until the account has one (added at sign-in). */
+  readonly signingKeyFingerprint: string | null;
   readonly escrowFingerprint: string;
+}
+
+/** The People page's list: the people, what this viewer may do, and the security warnings about keys. */
+export interface PeopleList {
+  readonly people: Person[];
+  readonly canGrantEscrow: boolean;
+  readonly warnings: readonly TrustWarning[];
 }
 
 /** What an unlocked account holds in this worker. WARNING: key material; never returned to the page. */
@@ -327,12 +343,23 @@ export function createAccountOperations(
      * The people this user manages, with names decrypted where this vault can, and whether this
      * user can grant the escrow key (an Administrator who holds it and has a signing key).
      */
-    async listPeople(): Promise<{ people: Person[]; canGrantEscrow: boolean }> {
+    async listPeople(): Promise<PeopleList> {
       const { vault } = requireSignedIn();
       const { users } = await api(listUsers, {});
       const holders = vault.role === 'admin' ? await verifiedHolders(vault) : null;
+      // A fresh directory: people who signed up since it was last loaded are listed (and certified) too.
+      trust.refresh();
       const directory = await trust.directory();
       const statuses = await trust.keyStatuses();
+      const bindingFailed = new Set(
+        trust.warnings().filter((w) => w.kind === 'binding-failed').map((w) => w.userId),
+      );
+      // Whose certificates count (verifyDirectory): a verified Administrator's for anyone, verified staff's for clients.
+      const issuerRole = directory.identities.get(vault.userId)?.role;
+      const mayCertify = (role: Role) =>
+        vault.escrow !== undefined &&
+        vault.signingKey !== undefined &&
+        (issuerRole === 'admin' || (issuerRole === 'team' && role === 'client'));
       const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
           // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
@@ -360,6 +387,14 @@ export function createAccountOperations(
             else if (!signed) escrow = 'unverified';
             else escrow = user.escrowGrant === 'wrapped' ? 'holder' : 'granted';
           }
+          const keys = statuses.get(user.id) ?? null;
+          const mayVerifyKeys =
+            keys?.state === 'unverified' &&
+            keys.enc !== null &&
+            keys.sig !== null &&
+            user.id !== vault.userId &&
+            !bindingFailed.has(user.id) &&
+            mayCertify(user.role);
           return {
             id: user.id,
             email: user.email,
@@ -370,14 +405,15 @@ export function createAccountOperations(
             name,
             keyFingerprint,
             escrow,
-            keys: statuses.get(user.id) ?? null,
+            keys,
             profileUnverified,
+            mayVerifyKeys,
           };
         }),
       );
       const canGrantEscrow =
         vault.role === 'admin' && vault.escrow !== undefined && vault.signingKey !== undefined;
-      return { people, canGrantEscrow };
+      return { people, canGrantEscrow, warnings: [...trust.warnings()] };
     },
 
     /** The signed escrow holder list, each statement verified back to the pinned root key. */
@@ -420,6 +456,7 @@ export function createAccountOperations(
       const { vault } = requireSignedIn();
       return {
         keyFingerprint: toHex(vault.privateKey.publicKey.fingerprint),
+        signingKeyFingerprint: vault.signingKey ? toHex(vault.signingKey.publicKey.fingerprint) : null,
         escrowFingerprint: vault.keySafe.escrowFingerprint,
       };
     },

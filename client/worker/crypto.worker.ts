@@ -109,15 +109,11 @@ const callApi = createApiClient();
 // WARNING: the unlocked account (vault, keys) lives in this slot, inside this worker only.
 const slot: AccountSlot = { current: null };
 // What this worker trusts: the key directory verified against the pinned root, and the key safe's
-// remembered heads. Exported so the space operations can take it as a dependency.
+// remembered heads; the space operations verify every author and head through it.
 export const trust = createTrust({ api: callApi, account: slot });
 const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStorage(), trust });
-// TODO(lead, issue 18): pass `trust` here once createSpaceOperations takes it (branch spacesui).
-const spaces = createSpaceOperations({ api: callApi, account: slot });
-const transfers = createTransferOperations({
-  api: callApi,
-  spaceKeyOf: (spaceId) => spaces.spaceKeyOf(spaceId),
-});
+const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
+const transfers = createTransferOperations({ api: callApi, spaces });
 
 type Operations = typeof accounts & SpaceOperations & TransferOperations;
 const operations: Operations = { ...accounts, ...spaces, ...transfers };

@@ -15,8 +15,10 @@ export type {
   EscrowStatus,
   EscrowHolderView,
   OwnKeys,
+  PeopleList,
   ProgressStep,
 } from './account-operations';
+export type { KeyStatus, TrustWarning } from './trust';
 
 /** The page's view of the worker: async calls in (arguments are cloned), never key material out. */
 export type CryptoEngineApi = {

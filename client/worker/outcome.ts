@@ -10,9 +10,10 @@ import {
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
-import { NoEscrowAccessError } from '../../shared/flows/spaces';
+import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../api/api-error';
+import type { SecurityWarning } from './space-types';
 
 /**
  * comlink clones a thrown Error as just its name and message, so the code of an ApiError would be
@@ -84,6 +85,16 @@ export function toFailure(error: unknown): WorkerFailure {
     // problem. A wrong password or recovery secret was turned into its own error by its flow.
     return { status: 0, code: 'integrity_failed', message: INTEGRITY_FAILED };
   }
+  if (error instanceof SpaceUntrustedError || error instanceof SpaceKeyRejectedError) {
+    // WARNING: a security warning, never "try again" or "use an up-to-date browser".
+    return { status: 0, code: 'space_untrusted', message: error.message };
+  }
+  if (error instanceof UnsignedItemError) {
+    return { status: 0, code: 'item_unsigned', message: error.message };
+  }
+  if (error instanceof NoSigningKeyError) {
+    return { status: 0, code: 'not_signed_in', message: error.message };
+  }
   if (error instanceof NoEscrowAccessError) {
     return { status: 0, code: 'no_escrow_access', message: error.message };
   }
@@ -132,6 +143,25 @@ export class KeyChangedError extends Error {
   override readonly name = 'KeyChangedError';
   constructor() {
     super('The key of this person changed after it was shown.');
+  }
+}
+
+/** Writes are refused while the space has an open security warning (client/worker/space-verification.ts). */
+export class SpaceUntrustedError extends Error {
+  override readonly name = 'SpaceUntrustedError';
+  constructor(readonly warnings: readonly SecurityWarning[] = []) {
+    super('This space has a security warning: changes are refused until it is resolved.');
+  }
+}
+
+/**
+ * A change to an item that is not in the space's signed history (made before signed histories):
+ * an entry naming it would make the history impossible for every browser, so it is refused.
+ */
+export class UnsignedItemError extends Error {
+  override readonly name = 'UnsignedItemError';
+  constructor() {
+    super('This item was made before signed histories and cannot be changed: upload it again as a new document.');
   }
 }
 

@@ -1,11 +1,10 @@
-// The crypto worker's space operations: opens space keys, decrypts listings, threads and requests, and seals what the user writes.
+// The crypto worker's space operations: verifies each space's signed history, decrypts listings, threads and requests, and signs and seals what the user writes.
 import {
   type DocumentSummary,
   type DocumentVersion,
   type Folder,
   type DocumentRequest,
   type Message,
-  type Space,
   type Thread,
   closeRequest as closeRequestEndpoint,
   createFolder as createFolderEndpoint,
@@ -15,7 +14,6 @@ import {
   deleteDocument as deleteDocumentEndpoint,
   deleteFolder as deleteFolderEndpoint,
   getDocument,
-  getSpace,
   getThread,
   listDocuments as listDocumentsEndpoint,
   listRequests as listRequestsEndpoint,
@@ -33,13 +31,34 @@ import {
 import type { SecretKey } from '../../shared/crypto';
 import { openProfile, sealProfile, type Profile } from '../../shared/flows/account-flows';
 import {
+  documentDeleteDraft,
+  documentMoveDraft,
+  folderCreateDraft,
+  folderDeleteDraft,
+  folderRenameDraft,
+  messagePostDraft,
+  messageReviseDraft,
+  requestCloseDraft,
+  requestCreateDraft,
+  threadCreateDraft,
+} from '../../shared/flows/space-entries';
+import type { SpaceState } from '../../shared/flows/space-history';
+import {
+  type Reconciliation,
+  reconcileDocumentHistory,
+  reconcileDocumentListing,
+  reconcileRequests,
+  reconcileThread,
+  reconcileThreadList,
+} from '../../shared/flows/space-reconcile';
+import {
+  type DocumentMetadata,
   createSpaceKey,
   newClientId,
   openFolderName,
   openMessageBody,
   openRequestBody,
   openRequestItem,
-  openSpaceKey,
   openThreadSubject,
   openVersionMetadata,
   sealFolderName,
@@ -52,8 +71,9 @@ import { importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/va
 import { ApiError, isApiError } from '../api/api-error';
 import type { CallApi } from '../api/call-api';
 import type { AccountSlot, HeldAccount } from './account-operations';
-import { NotSignedInError } from './outcome';
-import { documentViewOf, versionViewOf } from './space-views';
+import { NotSignedInError, SpaceUntrustedError, UnsignedItemError } from './outcome';
+import { type SpaceVerifier, createSpaceVerifier } from './space-verification';
+import { type Verification, documentViewOf, versionViewOf } from './space-views';
 import type {
   DocumentHistoryView,
   DocumentListing,
@@ -61,19 +81,25 @@ import type {
   FolderView,
   MessageView,
   NewRequest,
+  RequestList,
   RequestView,
   SpaceDirectory,
   SpaceOperations,
+  SpaceSecurity,
   SpaceView,
   ThreadDetailView,
+  ThreadList,
   ThreadView,
   VersionView,
 } from './space-types';
+import type { DirectoryTrust, Trust } from './trust';
 
 /**
- * WARNING: runs only inside the crypto worker. Space keys are cached here per unlocked vault and
- * never returned; the page gets decrypted views. A field that cannot be decrypted becomes null
- * (the page says "cannot decrypt this item") instead of failing the whole listing.
+ * WARNING: runs only inside the crypto worker. Space keys and verified histories are cached per
+ * unlocked vault (./space-verification.ts) and never returned; the page gets decrypted views whose
+ * authors come from the verified history, with the space's SpaceSecurity. A field that cannot be
+ * decrypted becomes null (the page says "cannot decrypt this item") instead of failing the whole
+ * listing; a space whose key nothing vouches for is shown with its warning and nothing decrypted.
  */
 
 /** Settles to null instead of rejecting: one bad record must not hide the others. */
@@ -82,6 +108,11 @@ function orNull<T>(promise: Promise<T>): Promise<T | null> {
     (value) => value,
     () => null,
   );
+}
+
+/** Decrypts with the space key when there is a trusted one; null otherwise. */
+function withKey<T>(key: SecretKey<'space'> | null, open: (key: SecretKey<'space'>) => Promise<T>): Promise<T | null> {
+  return key ? orNull(open(key)) : Promise.resolve(null);
 }
 
 /** Runs `map` over `items` with at most `limit` at a time (WebCrypto calls queue anyway; this bounds memory). */
@@ -104,54 +135,72 @@ export interface SpaceOperationsDeps {
   readonly api: CallApi;
   /** The account slot the account operations fill at sign-in (./account-operations.ts). */
   readonly account: AccountSlot;
+  /**
+   * What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for
+   * whoever is signed in now; its verified directory vouches for the escrow copies staff open profiles with.
+   */
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory'>;
 }
 
 export interface WorkerSpaceOperations extends SpaceOperations {
-  /** The opened key of a space this user may use: for the transfer engine, never for the page. */
+  /** The trusted key of a space this user may use: for the transfer engine, never for the page. */
   spaceKeyOf(spaceId: string): Promise<SecretKey<'space'>>;
+  /** The verification of each space, shared with the transfer engine (signed writes, verified state). */
+  readonly verifier: SpaceVerifier;
 }
 
-export function createSpaceOperations({ api, account }: SpaceOperationsDeps): WorkerSpaceOperations {
-  // Keys of the vault that opened them; a new sign-in or a lock starts an empty cache.
-  let cache: { vault: UnlockedVault; keys: Map<string, Promise<SecretKey<'space'>>> } | null = null;
+/** Refuses a change that names an item the signed history does not hold. */
+const requireSigned = (present: (state: SpaceState) => boolean) => (state: SpaceState) => {
+  if (!present(state)) throw new UnsignedItemError();
+};
+
+export function createSpaceOperations({ api, account, trust }: SpaceOperationsDeps): WorkerSpaceOperations {
+  const verifier = createSpaceVerifier({ api, account, trust });
 
   function held(): HeldAccount {
     if (!account.current) throw new NotSignedInError();
     return account.current;
   }
 
-  function keysOf(vault: UnlockedVault): Map<string, Promise<SecretKey<'space'>>> {
-    if (cache?.vault !== vault) cache = { vault, keys: new Map() };
-    return cache.keys;
-  }
-
-  function keyOfSpace(vault: UnlockedVault, space: Pick<Space, 'id' | 'kind' | 'clientId' | 'sealedKey'>): Promise<SecretKey<'space'>> {
-    const keys = keysOf(vault);
-    let key = keys.get(space.id);
-    if (!key) {
-      key = openSpaceKey(vault, space);
-      // A failed open is not cached: an escrow grant accepted later must be able to open it.
-      key.catch(() => keys.delete(space.id));
-      keys.set(space.id, key);
-    }
+  async function spaceKeyOf(spaceId: string): Promise<SecretKey<'space'>> {
+    const { key } = await verifier.open(spaceId);
+    if (!key) throw new SpaceUntrustedError(verifier.security(spaceId).warnings);
     return key;
   }
 
-  async function spaceKeyOf(spaceId: string): Promise<SecretKey<'space'>> {
-    const { vault } = held();
-    const cached = keysOf(vault).get(spaceId);
-    if (cached) return cached;
-    const space = await api(getSpace, { params: { spaceId } });
-    return keyOfSpace(vault, space);
+  /**
+   * Reads a listing and reconciles it with the verified state. When they disagree the history is
+   * fetched once more: if it moved (someone wrote meanwhile) the listing is read again, so a race is
+   * not reported as tampering; if not, the disagreement is real.
+   */
+  async function reconciledRead<L>(
+    spaceId: string,
+    scope: string,
+    fetchListing: (key: SecretKey<'space'> | null) => Promise<L>,
+    reconcile: (state: SpaceState | null, listing: L) => Promise<Reconciliation>,
+  ) {
+    let opened = await verifier.open(spaceId);
+    let listing = await fetchListing(opened.key);
+    let result = await reconcile(opened.state, listing);
+    if (result.problems.length > 0 && opened.state) {
+      const before = opened.state.head.seq;
+      opened = await verifier.open(spaceId);
+      if (opened.state && opened.state.head.seq !== before) {
+        listing = await fetchListing(opened.key);
+        result = await reconcile(opened.state, listing);
+      }
+    }
+    const security = verifier.reconciled(spaceId, scope, result);
+    const verification: Verification = { state: opened.state, unverified: result.unverified };
+    return { key: opened.key, listing, verification, security };
   }
 
-  /** Creates the space this user is missing (a client's own, or the team space) and caches its key. */
+  /** Creates the space this user is missing (a client's own, or the team space) and keeps its key. */
   async function createMissingSpace(vault: UnlockedVault, kind: 'client' | 'team', escrowPublicKey: string): Promise<void> {
     const escrowKey = await importPinnedEscrowKey(escrowPublicKey, vault.keySafe.escrowFingerprint);
     const { body, spaceKey } = await createSpaceKey(vault, kind, escrowKey);
     try {
-      await api(createSpace, { body });
-      keysOf(vault).set(body.id, Promise.resolve(spaceKey));
+      verifier.created(await api(createSpace, { body }), spaceKey);
     } catch (error) {
       // Another tab or a colleague created it first: theirs is the one, listed on the next read.
       if (!(isApiError(error) && error.code === 'space_exists')) throw error;
@@ -176,14 +225,30 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
       listed = await api(listSpacesEndpoint, {});
     }
 
+    // WARNING: the directory brings up to date the histories of the spaces already read in this
+    // session and the user's own (a client's space, the team space); for the others it compares the
+    // server's history length with the head remembered in the key safe (a full verification of every
+    // client space on each listing would not scale), and each is verified in full when opened.
+    await mapLimited(listed.spaces, 4, async (space) => {
+      verifier.checkLength(space);
+      const own = space.kind === 'team' ? staff && vault.escrow !== undefined : space.clientId === vault.userId;
+      if (own || verifier.isKnown(space.id)) await verifier.open(space.id, { known: space }).catch(() => undefined);
+    });
+
     const people = new Map<string, { name: string | null; email: string }>();
     if (staff) {
       const { users } = await api(listUsers, {});
+      const verified = vault.escrow ? await trust.directory() : null;
       await Promise.all(
         users
           .filter((user) => user.role === 'client')
           .map(async (user) => {
-            const profile = vault.escrow ? await orNull(openProfile(vault, user)) : null;
+            // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
+            const proof = verified && {
+              owner: verified.identities.get(user.id) ?? null,
+              statement: verified.entries.find((entry) => entry.id === user.id)?.escrowCopyStatement ?? null,
+            };
+            const profile = proof ? await orNull(openProfile(vault, user, proof)) : null;
             people.set(user.id, { name: profile?.name ?? null, email: user.email });
           }),
       );
@@ -205,6 +270,7 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
         unreadMessages: space.unreadMessages,
         openRequestItems: space.openRequestItems,
         lastActivityAt: space.lastActivityAt,
+        security: verifier.security(space.id),
       };
     });
     spaces.sort(
@@ -216,71 +282,84 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
     return { spaces, needsEscrowAccess: staff && !vault.escrow };
   }
 
-  async function versionView(key: SecretKey<'space'>, spaceId: string, version: DocumentVersion): Promise<VersionView> {
-    return versionViewOf(version, await orNull(openVersionMetadata(key, spaceId, version)));
+  async function versionView(key: SecretKey<'space'> | null, spaceId: string, version: DocumentVersion, verification: Verification): Promise<VersionView> {
+    return versionViewOf(version, await withKey(key, (k) => openVersionMetadata(k, spaceId, version)), verification);
   }
 
-  async function documentView(key: SecretKey<'space'>, document: DocumentSummary): Promise<DocumentView> {
-    return documentViewOf(document, await versionView(key, document.spaceId, document.current));
+  async function documentView(key: SecretKey<'space'> | null, document: DocumentSummary, verification: Verification): Promise<DocumentView> {
+    return documentViewOf(document, await versionView(key, document.spaceId, document.current, verification), verification);
   }
 
-  async function folderView(key: SecretKey<'space'>, spaceId: string, folder: Folder): Promise<FolderView> {
+  async function folderView(key: SecretKey<'space'> | null, spaceId: string, folder: Folder, verification: Verification): Promise<FolderView> {
+    const signed = verification.state?.folders.get(folder.id);
     return {
       id: folder.id,
       parentId: folder.parentId,
-      name: await orNull(openFolderName(key, spaceId, folder.id, folder.name)),
+      name: await withKey(key, (k) => openFolderName(k, spaceId, folder.id, folder.name)),
       createdAt: folder.createdAt,
-      createdBy: folder.createdBy,
+      createdBy: signed?.createdBy ?? null,
       deletedAt: folder.deletedAt,
-      deletedBy: folder.deletedBy,
+      deletedBy: signed ? signed.deletedBy : null,
+      unverified: !signed || verification.unverified.has(folder.id),
     };
   }
 
-  async function messageView(key: SecretKey<'space'>, spaceId: string, message: Message): Promise<MessageView> {
+  async function messageView(key: SecretKey<'space'> | null, spaceId: string, message: Message, verification: Verification): Promise<MessageView> {
+    const signed = verification.state?.messages.get(message.id);
     const revisions = await Promise.all(
       message.revisions.map(async (revision) => ({
         revision: revision.revision,
-        text: (await orNull(openMessageBody(key, spaceId, message.threadId, message.id, revision.revision, revision.body)))?.text ?? null,
+        text: (await withKey(key, (k) => openMessageBody(k, spaceId, message.threadId, message.id, revision.revision, revision.body)))?.text ?? null,
         createdAt: revision.createdAt,
       })),
     );
     return {
       id: message.id,
       threadId: message.threadId,
-      authorId: message.authorId,
+      authorId: signed?.author ?? null,
+      unverified: !signed || verification.unverified.has(message.id),
       createdAt: message.createdAt,
       revisions,
       attachments: message.attachments,
     };
   }
 
-  async function threadView(key: SecretKey<'space'>, thread: Thread): Promise<ThreadView> {
+  async function threadView(key: SecretKey<'space'> | null, thread: Thread, verification: Verification): Promise<ThreadView> {
+    const signed = verification.state?.threads.get(thread.id);
     return {
       id: thread.id,
       spaceId: thread.spaceId,
-      subject: await orNull(openThreadSubject(key, thread.spaceId, thread.id, thread.subject)),
+      subject: await withKey(key, (k) => openThreadSubject(k, thread.spaceId, thread.id, thread.subject)),
       createdAt: thread.createdAt,
-      createdBy: thread.createdBy,
+      createdBy: signed?.createdBy ?? null,
+      unverified: !signed || verification.unverified.has(thread.id),
       lastMessageAt: thread.lastMessageAt,
       messageCount: thread.messageCount,
       unreadCount: thread.unreadCount,
     };
   }
 
-  async function threadDetail(key: SecretKey<'space'>, thread: Thread, messages: readonly Message[]): Promise<ThreadDetailView> {
+  async function threadDetail(
+    key: SecretKey<'space'> | null,
+    detail: { thread: Thread; messages: readonly Message[] },
+    verification: Verification,
+    security: SpaceSecurity,
+  ): Promise<ThreadDetailView> {
     return {
-      thread: await threadView(key, thread),
-      messages: await Promise.all(messages.map((message) => messageView(key, thread.spaceId, message))),
+      thread: await threadView(key, detail.thread, verification),
+      messages: await Promise.all(detail.messages.map((message) => messageView(key, detail.thread.spaceId, message, verification))),
+      security,
     };
   }
 
-  async function requestView(key: SecretKey<'space'>, request: DocumentRequest): Promise<RequestView> {
+  async function requestView(key: SecretKey<'space'> | null, request: DocumentRequest, verification: Verification): Promise<RequestView> {
+    const signed = verification.state?.requests.get(request.id);
     const [body, items] = await Promise.all([
-      orNull(openRequestBody(key, request.spaceId, request.id, request.body)),
+      withKey(key, (k) => openRequestBody(k, request.spaceId, request.id, request.body)),
       Promise.all(
         request.items.map(async (item) => ({
           id: item.id,
-          description: (await orNull(openRequestItem(key, request.spaceId, request.id, item.id, item.body)))?.description ?? null,
+          description: (await withKey(key, (k) => openRequestItem(k, request.spaceId, request.id, item.id, item.body)))?.description ?? null,
           documentIds: item.documentIds,
         })),
       ),
@@ -292,60 +371,89 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
       description: body?.description ?? null,
       dueDate: request.dueDate,
       createdAt: request.createdAt,
-      createdBy: request.createdBy,
+      createdBy: signed?.createdBy ?? null,
       closedAt: request.closedAt,
-      closedBy: request.closedBy,
+      closedBy: signed ? signed.closedBy : null,
       items,
+      unverified: !signed || verification.unverified.has(request.id),
     };
   }
 
-  /** The space key of the document's space, through its history (the server checks access). */
-  async function keyOfDocument(documentId: string) {
-    const history = await api(getDocument, { params: { documentId } });
-    return { history, key: await spaceKeyOf(history.document.spaceId) };
+  /**
+   * One item (a document with its versions, a thread with its messages) read and reconciled with
+   * its space's history; the server checks access. The first read names the space; a second read
+   * (after a race with a writer) fetches again.
+   */
+  async function verifiedItem<L>(scope: string, fetchItem: () => Promise<L>, spaceIdOf: (item: L) => string, reconcile: (state: SpaceState | null, item: L) => Promise<Reconciliation>) {
+    let fresh: L | null = await fetchItem();
+    const spaceId = spaceIdOf(fresh);
+    const read = await reconciledRead(
+      spaceId,
+      scope,
+      async () => {
+        const item = fresh ?? (await fetchItem());
+        fresh = null;
+        return item;
+      },
+      reconcile,
+    );
+    return { spaceId, ...read };
   }
 
-  async function keyOfThread(threadId: string) {
-    const detail = await api(getThread, { params: { threadId } });
-    return { detail, key: await spaceKeyOf(detail.thread.spaceId) };
+  const verifiedDocument = (documentId: string) =>
+    verifiedItem(`document:${documentId}`, () => api(getDocument, { params: { documentId } }), (history) => history.document.spaceId, reconcileDocumentHistory);
+
+  const verifiedThread = (threadId: string) =>
+    verifiedItem(`thread:${threadId}`, () => api(getThread, { params: { threadId } }), (detail) => detail.thread.spaceId, reconcileThread);
+
+  /** The view of a document the server returned after a write, against the state that now holds the write. */
+  async function documentAfterWrite(document: DocumentSummary): Promise<DocumentView> {
+    const { key, state } = await verifier.open(document.spaceId);
+    return documentView(key, document, { state, unverified: new Set() });
   }
 
   return {
     spaceKeyOf,
+    verifier,
 
     listSpaces: directory,
 
     async listDocuments(spaceId: string): Promise<DocumentListing> {
-      // The space key (a request and an RSA unwrap when not cached) is opened while the first page loads.
-      const opening = spaceKeyOf(spaceId);
-      opening.catch(() => undefined); // observed below, or superseded by the page's own error
-      const folders: Folder[] = [];
-      // Each page is decrypted while the next one is fetched (WebCrypto runs off this thread).
-      const pages: Promise<DocumentView[]>[] = [];
       let started: number | undefined;
-      let cursor: string | undefined;
-      try {
-        do {
-          const page = await api(listDocumentsEndpoint, {
-            params: { spaceId },
-            query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
-          });
-          const spaceKey = await opening;
-          started ??= performance.now();
-          folders.push(...page.folders);
-          pages.push(mapLimited(page.documents, 256, (document) => documentView(spaceKey, document)));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor !== undefined);
-      } catch (error) {
-        // Pages already decrypting settle unobserved otherwise.
-        await Promise.allSettled(pages);
-        throw error;
-      }
-      const key = await opening;
-      const [folderViews, documents] = await Promise.all([
-        Promise.all(folders.map((folder) => folderView(key, spaceId, folder))),
-        Promise.all(pages).then((decrypted) => decrypted.flat()),
-      ]);
+      const { key, listing, verification, security } = await reconciledRead(
+        spaceId,
+        'documents',
+        async (spaceKey) => {
+          const folders: Folder[] = [];
+          const documents: DocumentSummary[] = [];
+          // Each page's metadata is decrypted while the next page is fetched (WebCrypto runs off this thread).
+          const pages: Promise<(DocumentMetadata | null)[]>[] = [];
+          let cursor: string | undefined;
+          try {
+            do {
+              const page = await api(listDocumentsEndpoint, {
+                params: { spaceId },
+                query: { limit: MAX_DOCUMENT_PAGE, ...(cursor !== undefined && { cursor }) },
+              });
+              started ??= performance.now();
+              folders.push(...page.folders);
+              documents.push(...page.documents);
+              pages.push(mapLimited(page.documents, 256, (d) => withKey(spaceKey, (k) => openVersionMetadata(k, spaceId, d.current))));
+              cursor = page.nextCursor ?? undefined;
+            } while (cursor !== undefined);
+          } catch (error) {
+            // Pages already decrypting settle unobserved otherwise.
+            await Promise.allSettled(pages);
+            throw error;
+          }
+          return { folders, documents, metadata: (await Promise.all(pages)).flat() };
+        },
+        reconcileDocumentListing,
+      );
+      const folderViews = await Promise.all(listing.folders.map((folder) => folderView(key, spaceId, folder, verification)));
+      const documents = listing.documents.map((document, index) =>
+        documentViewOf(document, versionViewOf(document.current, listing.metadata[index] ?? null, verification), verification),
+      );
       started ??= performance.now();
       const decryptMs = Math.round(performance.now() - started);
       documents.sort((a, b) => {
@@ -355,66 +463,91 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
         return nameCollator.compare(an, bn) || a.id.localeCompare(b.id);
       });
       folderViews.sort((a, b) => nameCollator.compare(a.name ?? '\uffff', b.name ?? '\uffff') || a.id.localeCompare(b.id));
-      return { folders: folderViews, documents, decryptMs };
+      return { folders: folderViews, documents, decryptMs, security };
     },
 
     async documentHistory(documentId: string): Promise<DocumentHistoryView> {
-      const { history, key } = await keyOfDocument(documentId);
-      const spaceId = history.document.spaceId;
+      const { spaceId, key, listing, verification, security } = await verifiedDocument(documentId);
       return {
-        document: await documentView(key, history.document),
-        versions: await Promise.all(history.versions.map((version) => versionView(key, spaceId, version))),
+        document: await documentView(key, listing.document, verification),
+        versions: await Promise.all(listing.versions.map((version) => versionView(key, spaceId, version, verification))),
+        security,
       };
     },
 
     async deleteDocument(documentId: string): Promise<DocumentView> {
-      const deleted = await api(deleteDocumentEndpoint, { params: { documentId } });
-      return documentView(await spaceKeyOf(deleted.spaceId), deleted);
+      const { document } = await api(getDocument, { params: { documentId } });
+      const deleted = await verifier.signedWrite(
+        document.spaceId,
+        documentDeleteDraft(documentId),
+        (entry) => api(deleteDocumentEndpoint, { params: { documentId }, body: { entry } }),
+        requireSigned((state) => state.documents.has(documentId)),
+      );
+      return documentAfterWrite(deleted);
     },
 
     async moveDocument(documentId: string, folderId: string | null): Promise<DocumentView> {
-      const moved = await api(moveDocumentEndpoint, { params: { documentId }, body: { folderId } });
-      return documentView(await spaceKeyOf(moved.spaceId), moved);
+      const { document } = await api(getDocument, { params: { documentId } });
+      const moved = await verifier.signedWrite(
+        document.spaceId,
+        documentMoveDraft(documentId, folderId),
+        (entry) => api(moveDocumentEndpoint, { params: { documentId }, body: { folderId, entry } }),
+        requireSigned((state) => state.documents.has(documentId) && (folderId === null || state.folders.has(folderId))),
+      );
+      return documentAfterWrite(moved);
     },
 
     async createFolder(spaceId: string, parentId: string | null, name: string): Promise<FolderView> {
       const key = await spaceKeyOf(spaceId);
       const id = newClientId();
       const sealed = await sealFolderName(key, spaceId, id, name);
-      const folder = await api(createFolderEndpoint, { params: { spaceId }, body: { id, parentId, name: sealed } });
-      return folderView(key, spaceId, folder);
+      const folder = await verifier.signedWrite(
+        spaceId,
+        await folderCreateDraft({ id, parentId, name: sealed }),
+        (entry) => api(createFolderEndpoint, { params: { spaceId }, body: { id, parentId, name: sealed, entry } }),
+        requireSigned((state) => parentId === null || state.folders.has(parentId)),
+      );
+      const { state } = await verifier.open(spaceId);
+      return folderView(key, spaceId, folder, { state, unverified: new Set() });
     },
 
     async renameFolder(spaceId: string, folderId: string, name: string): Promise<FolderView> {
       const key = await spaceKeyOf(spaceId);
       const sealed = await sealFolderName(key, spaceId, folderId, name);
-      const folder = await api(renameFolderEndpoint, { params: { folderId }, body: { name: sealed } });
-      return folderView(key, spaceId, folder);
+      const folder = await verifier.signedWrite(
+        spaceId,
+        await folderRenameDraft(folderId, sealed),
+        (entry) => api(renameFolderEndpoint, { params: { folderId }, body: { name: sealed, entry } }),
+        requireSigned((state) => state.folders.has(folderId)),
+      );
+      const { state } = await verifier.open(spaceId);
+      return folderView(key, spaceId, folder, { state, unverified: new Set() });
     },
 
-    async deleteFolder(folderId: string): Promise<FolderView> {
-      const folder = await api(deleteFolderEndpoint, { params: { folderId } });
-      // The answer does not name the space; the name is not needed for a tombstone.
-      return {
-        id: folder.id,
-        parentId: folder.parentId,
-        name: null,
-        createdAt: folder.createdAt,
-        createdBy: folder.createdBy,
-        deletedAt: folder.deletedAt,
-        deletedBy: folder.deletedBy,
-      };
+    async deleteFolder(spaceId: string, folderId: string): Promise<FolderView> {
+      const folder = await verifier.signedWrite(
+        spaceId,
+        folderDeleteDraft(folderId),
+        (entry) => api(deleteFolderEndpoint, { params: { folderId }, body: { entry } }),
+        requireSigned((state) => state.folders.has(folderId)),
+      );
+      const { key, state } = await verifier.open(spaceId);
+      return folderView(key, spaceId, folder, { state, unverified: new Set() });
     },
 
-    async listThreads(spaceId: string): Promise<readonly ThreadView[]> {
-      const key = await spaceKeyOf(spaceId);
-      const { threads } = await api(listThreadsEndpoint, { params: { spaceId } });
-      return Promise.all(threads.map((thread) => threadView(key, thread)));
+    async listThreads(spaceId: string): Promise<ThreadList> {
+      const { key, listing, verification, security } = await reconciledRead(
+        spaceId,
+        'threads',
+        async () => (await api(listThreadsEndpoint, { params: { spaceId } })).threads,
+        reconcileThreadList,
+      );
+      return { threads: await Promise.all(listing.map((thread) => threadView(key, thread, verification))), security };
     },
 
     async openThread(threadId: string): Promise<ThreadDetailView> {
-      const { detail, key } = await keyOfThread(threadId);
-      return threadDetail(key, detail.thread, detail.messages);
+      const { key, listing, verification, security } = await verifiedThread(threadId);
+      return threadDetail(key, listing, verification, security);
     },
 
     async startThread(spaceId: string, subject: string, text: string, attachments: readonly string[]): Promise<ThreadDetailView> {
@@ -425,40 +558,65 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
         sealThreadSubject(key, spaceId, threadId, subject),
         sealMessageBody(key, spaceId, threadId, messageId, 1, { text }),
       ]);
-      const created = await api(createThread, {
-        params: { spaceId },
-        body: { threadId, subject: sealedSubject, message: { messageId, body, attachments: [...attachments] } },
-      });
-      return threadDetail(key, created.thread, created.messages);
+      const message = { messageId, body, attachments: [...attachments] };
+      const created = await verifier.signedWrite(
+        spaceId,
+        await threadCreateDraft({ threadId, subject: sealedSubject, message }),
+        (entry) => api(createThread, { params: { spaceId }, body: { threadId, subject: sealedSubject, message, entry } }),
+        requireSigned((state) => attachments.every((id) => state.documents.has(id))),
+      );
+      const { state } = await verifier.open(spaceId);
+      return threadDetail(key, created, { state, unverified: new Set() }, verifier.security(spaceId));
     },
 
     async reply(threadId: string, text: string, attachments: readonly string[]): Promise<MessageView> {
-      const { detail, key } = await keyOfThread(threadId);
-      const spaceId = detail.thread.spaceId;
+      const { spaceId } = await verifiedThread(threadId);
+      const key = await spaceKeyOf(spaceId);
       const messageId = newClientId();
       const body = await sealMessageBody(key, spaceId, threadId, messageId, 1, { text });
-      const message = await api(postMessage, { params: { threadId }, body: { messageId, body, attachments: [...attachments] } });
-      return messageView(key, spaceId, message);
+      const message = { messageId, body, attachments: [...attachments] };
+      const posted = await verifier.signedWrite(
+        spaceId,
+        await messagePostDraft(threadId, message),
+        (entry) => api(postMessage, { params: { threadId }, body: { ...message, entry } }),
+        requireSigned((state) => state.threads.has(threadId) && attachments.every((id) => state.documents.has(id))),
+      );
+      const { state } = await verifier.open(spaceId);
+      return messageView(key, spaceId, posted, { state, unverified: new Set() });
     },
 
     async editMessage(threadId: string, messageId: string, text: string): Promise<MessageView> {
-      const { detail, key } = await keyOfThread(threadId);
-      const message = detail.messages.find((m) => m.id === messageId);
+      const { spaceId, listing } = await verifiedThread(threadId);
+      const key = await spaceKeyOf(spaceId);
+      const message = listing.messages.find((m) => m.id === messageId);
       if (!message) throw new ApiError({ status: 404, code: 'message_not_found', message: 'This message does not exist (any more).' });
-      const revision = Math.max(...message.revisions.map((r) => r.revision)) + 1;
-      const body = await sealMessageBody(key, detail.thread.spaceId, threadId, messageId, revision, { text });
-      const revised = await api(reviseMessage, { params: { messageId }, body: { revision, body } });
-      return messageView(key, detail.thread.spaceId, revised);
+      // The next revision number comes from the signed history when the message is in it.
+      const { state: before } = await verifier.open(spaceId);
+      const signedRevisions = before?.messages.get(messageId)?.revisions.length;
+      const revision = (signedRevisions ?? Math.max(...message.revisions.map((r) => r.revision))) + 1;
+      const body = await sealMessageBody(key, spaceId, threadId, messageId, revision, { text });
+      const revised = await verifier.signedWrite(
+        spaceId,
+        await messageReviseDraft(threadId, messageId, revision, body),
+        (entry) => api(reviseMessage, { params: { messageId }, body: { revision, body, entry } }),
+        requireSigned((state) => state.messages.has(messageId)),
+      );
+      const { state } = await verifier.open(spaceId);
+      return messageView(key, spaceId, revised, { state, unverified: new Set() });
     },
 
     async markThreadRead(threadId: string): Promise<void> {
       await api(markThreadReadEndpoint, { params: { threadId } });
     },
 
-    async listRequests(spaceId: string): Promise<readonly RequestView[]> {
-      const key = await spaceKeyOf(spaceId);
-      const { requests } = await api(listRequestsEndpoint, { params: { spaceId } });
-      return Promise.all(requests.map((request) => requestView(key, request)));
+    async listRequests(spaceId: string): Promise<RequestList> {
+      const { key, listing, verification, security } = await reconciledRead(
+        spaceId,
+        'requests',
+        async () => (await api(listRequestsEndpoint, { params: { spaceId } })).requests,
+        reconcileRequests,
+      );
+      return { requests: await Promise.all(listing.map((request) => requestView(key, request, verification))), security };
     },
 
     async createRequest(spaceId: string, request: NewRequest): Promise<RequestView> {
@@ -471,13 +629,23 @@ export function createSpaceOperations({ api, account }: SpaceOperationsDeps): Wo
           return { itemId, body: await sealRequestItem(key, spaceId, requestId, itemId, { description }) };
         }),
       );
-      const created = await api(createRequestEndpoint, { params: { spaceId }, body: { requestId, body, dueDate: request.dueDate, items } });
-      return requestView(key, created);
+      const fields = { requestId, body, dueDate: request.dueDate, items };
+      const created = await verifier.signedWrite(spaceId, await requestCreateDraft(fields), (entry) =>
+        api(createRequestEndpoint, { params: { spaceId }, body: { ...fields, entry } }),
+      );
+      const { state } = await verifier.open(spaceId);
+      return requestView(key, created, { state, unverified: new Set() });
     },
 
-    async closeRequest(requestId: string): Promise<RequestView> {
-      const closed = await api(closeRequestEndpoint, { params: { requestId } });
-      return requestView(await spaceKeyOf(closed.spaceId), closed);
+    async closeRequest(spaceId: string, requestId: string): Promise<RequestView> {
+      const closed = await verifier.signedWrite(
+        spaceId,
+        requestCloseDraft(requestId),
+        (entry) => api(closeRequestEndpoint, { params: { requestId }, body: { entry } }),
+        requireSigned((state) => state.requests.has(requestId)),
+      );
+      const { key, state } = await verifier.open(spaceId);
+      return requestView(key, closed, { state, unverified: new Set() });
     },
 
     async getProfile(): Promise<Profile> {

@@ -3,8 +3,46 @@
 // WARNING: nothing here is key material; a field that could not be decrypted is null, and the row
 // says so ("cannot decrypt this item") without breaking the page (STYLE.md errors).
 import type { Profile } from '../../shared/flows/account-flows';
+import type { HistoryProblem } from '../../shared/flows/space-history';
+import type { ListedItemKind } from '../../shared/flows/space-reconcile';
 
 export type { Profile };
+
+/**
+ * What is wrong with a space, as the crypto worker found it (SECURITY.md §4.9). Each has its own text:
+ * - rollback: the server shows an older history than this account verified before;
+ * - broken-chain: a history entry is missing, reordered or duplicated;
+ * - bad-signature: an entry is altered (its signature does not verify);
+ * - unknown-author: an entry is signed by a key nobody vouches for (re-attributed or forged);
+ * - invalid-entry: an entry is malformed or describes an impossible change;
+ * - mismatch: the server lists an item differently from its signed history (altered, re-attributed, rolled back);
+ * - missing: an item of the signed history is not listed (hidden or dropped);
+ * - unsigned: an item is listed that is not in the signed history (made before signed histories, or made up),
+ *   or the whole space has no signed history yet (legacy, not yet adopted by its client);
+ * - key-substituted: the space key the server offers is not the one its creator signed.
+ */
+export type SecurityProblem = HistoryProblem | 'missing' | 'unsigned' | 'key-substituted';
+
+export interface SecurityWarning {
+  readonly problem: SecurityProblem;
+  /** The history entry concerned (its seq), when known. */
+  readonly entry: number | null;
+  /** The listed item concerned, when a listing disagrees with the history. */
+  readonly item: { readonly kind: ListedItemKind; readonly id: string } | null;
+  /** English, technical: what exactly failed (for support; the page words each problem itself). */
+  readonly detail: string;
+}
+
+/** The verification verdict on a space that comes with every read of it. */
+export interface SpaceSecurity {
+  /** Every problem found; empty when everything shown was verified against the signed history. */
+  readonly warnings: readonly SecurityWarning[];
+  /**
+   * False while a warning other than "not in the signed history" is open: writes are refused then
+   * (failure code `space_untrusted`). Items that are only unsigned (legacy) leave the space writable.
+   */
+  readonly writable: boolean;
+}
 
 /** A calendar date, YYYY-MM-DD. */
 export type DueDate = string;
@@ -24,6 +62,8 @@ export interface SpaceView {
   readonly unreadMessages: number;
   readonly openRequestItems: number;
   readonly lastActivityAt: string;
+  /** What this worker knows is wrong with the space (from earlier reads, or a history shorter than this account verified). */
+  readonly security: SpaceSecurity;
 }
 
 /** Spaces this user can open, and why some cannot be opened yet. */
@@ -39,9 +79,12 @@ export interface FolderView {
   /** Null when the name could not be decrypted. */
   readonly name: string | null;
   readonly createdAt: string;
-  readonly createdBy: string;
+  /** Authors come from the verified history; null when the item is not in it. */
+  readonly createdBy: string | null;
   readonly deletedAt: string | null;
   readonly deletedBy: string | null;
+  /** Not exactly as the signed history says (not in it, or listed differently): see the listing's security. */
+  readonly unverified: boolean;
 }
 
 export interface VersionView {
@@ -50,7 +93,9 @@ export interface VersionView {
   readonly number: number;
   /** Server time of the upload; cannot be changed by anyone. */
   readonly createdAt: string;
-  readonly uploadedBy: string;
+  /** From the verified history; null when the version is not in it. */
+  readonly uploadedBy: string | null;
+  readonly unverified: boolean;
   /** Ciphertext bytes on the server. */
   readonly cipherSize: number;
   /** Decrypted metadata; all null when it could not be decrypted. */
@@ -67,12 +112,15 @@ export interface DocumentView {
   readonly folderId: string | null;
   readonly requestItemId: string | null;
   readonly createdAt: string;
-  readonly createdBy: string;
+  /** Authors come from the verified history; null when the document is not in it. */
+  readonly createdBy: string | null;
   /** Tombstone: who deleted it and when (the row stays listed). */
   readonly deletedAt: string | null;
   readonly deletedBy: string | null;
   readonly versionCount: number;
   readonly current: VersionView;
+  /** Not exactly as the signed history says (not in it, or listed differently). */
+  readonly unverified: boolean;
 }
 
 export interface DocumentListing {
@@ -81,12 +129,14 @@ export interface DocumentListing {
   readonly documents: readonly DocumentView[];
   /** Milliseconds from the first page's arrival until every document was decrypted (shown nowhere; for profiling). */
   readonly decryptMs: number;
+  readonly security: SpaceSecurity;
 }
 
 export interface DocumentHistoryView {
   readonly document: DocumentView;
   /** Oldest first. */
   readonly versions: readonly VersionView[];
+  readonly security: SpaceSecurity;
 }
 
 export interface MessageRevisionView {
@@ -99,7 +149,9 @@ export interface MessageRevisionView {
 export interface MessageView {
   readonly id: string;
   readonly threadId: string;
-  readonly authorId: string;
+  /** From the verified history; null when the message is not in it. */
+  readonly authorId: string | null;
+  readonly unverified: boolean;
   readonly createdAt: string;
   /** Oldest first; the last one is the current text. More than one means "edited". */
   readonly revisions: readonly MessageRevisionView[];
@@ -111,7 +163,9 @@ export interface ThreadView {
   readonly spaceId: string;
   readonly subject: string | null;
   readonly createdAt: string;
-  readonly createdBy: string;
+  /** From the verified history; null when the thread is not in it. */
+  readonly createdBy: string | null;
+  readonly unverified: boolean;
   readonly lastMessageAt: string;
   readonly messageCount: number;
   readonly unreadCount: number;
@@ -120,6 +174,12 @@ export interface ThreadView {
 export interface ThreadDetailView {
   readonly thread: ThreadView;
   readonly messages: readonly MessageView[];
+  readonly security: SpaceSecurity;
+}
+
+export interface ThreadList {
+  readonly threads: readonly ThreadView[];
+  readonly security: SpaceSecurity;
 }
 
 export interface RequestItemView {
@@ -136,10 +196,17 @@ export interface RequestView {
   readonly description: string | null;
   readonly dueDate: DueDate;
   readonly createdAt: string;
-  readonly createdBy: string;
+  /** From the verified history; null when the request is not in it. */
+  readonly createdBy: string | null;
   readonly closedAt: string | null;
   readonly closedBy: string | null;
   readonly items: readonly RequestItemView[];
+  readonly unverified: boolean;
+}
+
+export interface RequestList {
+  readonly requests: readonly RequestView[];
+  readonly security: SpaceSecurity;
 }
 
 export interface NewRequest {
@@ -174,16 +241,16 @@ export interface SpaceOperations {
   moveDocument(documentId: string, folderId: string | null): Promise<DocumentView>;
   createFolder(spaceId: string, parentId: string | null, name: string): Promise<FolderView>;
   renameFolder(spaceId: string, folderId: string, name: string): Promise<FolderView>;
-  deleteFolder(folderId: string): Promise<FolderView>;
-  listThreads(spaceId: string): Promise<readonly ThreadView[]>;
+  deleteFolder(spaceId: string, folderId: string): Promise<FolderView>;
+  listThreads(spaceId: string): Promise<ThreadList>;
   openThread(threadId: string): Promise<ThreadDetailView>;
   startThread(spaceId: string, subject: string, text: string, attachments: readonly string[]): Promise<ThreadDetailView>;
   reply(threadId: string, text: string, attachments: readonly string[]): Promise<MessageView>;
   editMessage(threadId: string, messageId: string, text: string): Promise<MessageView>;
   markThreadRead(threadId: string): Promise<void>;
-  listRequests(spaceId: string): Promise<readonly RequestView[]>;
+  listRequests(spaceId: string): Promise<RequestList>;
   createRequest(spaceId: string, request: NewRequest): Promise<RequestView>;
-  closeRequest(requestId: string): Promise<RequestView>;
+  closeRequest(spaceId: string, requestId: string): Promise<RequestView>;
   getProfile(): Promise<Profile>;
   updateProfile(profile: Profile): Promise<void>;
 }

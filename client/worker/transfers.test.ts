@@ -3,16 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpace, getDocument, getUpload, listSpaces, type EndpointResponse } from '../../shared/api';
+import { getDocument, getUpload, type EndpointResponse } from '../../shared/api';
 import type { CallApi } from '../../shared/api/client';
-import { FILE_CHUNK_BYTES, FILE_HEADER_BYTES, type SecretKey } from '../../shared/crypto';
-import { createSpaceKey } from '../../shared/flows/spaces';
-import { importPinnedEscrowKey } from '../../shared/flows/vault';
+import { FILE_CHUNK_BYTES, FILE_HEADER_BYTES } from '../../shared/crypto';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../../server/test/org-fixture';
+import type { AccountSlot } from './account-operations';
 import { ApiError } from '../api/api-error';
 import { outcomeOf } from './outcome';
+import { createSpaceOperations } from './space-operations';
 import type { TransferProgress } from './space-types';
+import { createKeySafeKeeper } from './key-safe-keeper';
 import { createTransferOperations, type TransferTuning } from './transfers';
+import { createTrust } from './trust';
 
 const MiB = 1024 * 1024;
 /** The smallest part the server accepts: a few MiB of file make several parts. */
@@ -21,7 +23,6 @@ const fastTuning: Partial<TransferTuning> = { partSize: MiB, partsInFlight: 2, b
 let org: TestOrganisation;
 let client: Member;
 let spaceId: string;
-let spaceKey: SecretKey<'space'>;
 
 /** The browser's fetch for `member`: session cookie and Origin, as the crypto worker's requests carry them. */
 function memberFetch(member: Member): typeof fetch {
@@ -37,12 +38,21 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : input.toString();
 }
 
+/** The client's space operations as the crypto worker holds them after sign-in (its key safe keeper and the real Trust over the key directory). */
+function spacesFor(api: CallApi) {
+  const { vault } = client;
+  const keySafe = createKeySafeKeeper({ api: client.client.api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage: null, delayMs: 5 });
+  const slot: AccountSlot = { current: { vault, keySafe, session: { user: { id: client.userId } } as never, name: null, profile: '' } };
+  return createSpaceOperations({ api, account: slot, trust: createTrust({ api, account: slot }) });
+}
+
 function transfersFor(options: { api?: CallApi; fetch?: typeof fetch; tuning?: Partial<TransferTuning> } = {}) {
+  const api = options.api ?? client.client.api;
   return createTransferOperations({
-    api: options.api ?? client.client.api,
+    api,
     fetch: options.fetch ?? memberFetch(client),
     baseUrl: org.server.baseUrl,
-    spaceKeyOf: (id) => (id === spaceId ? Promise.resolve(spaceKey) : Promise.reject(new Error('unknown space'))),
+    spaces: spacesFor(api),
     tuning: { ...fastTuning, ...options.tuning },
   });
 }
@@ -68,12 +78,9 @@ const noProgress = () => undefined;
 beforeAll(async () => {
   org = await createTestOrganisation(['client']);
   client = org.members.client!;
-  const { escrowPublicKey } = await client.client.api(listSpaces, {});
-  const escrowKey = await importPinnedEscrowKey(escrowPublicKey, client.vault.keySafe.escrowFingerprint);
-  const created = await createSpaceKey(client.vault, 'client', escrowKey);
-  await client.client.api(createSpace, { body: created.body });
-  spaceId = created.body.id;
-  spaceKey = created.spaceKey;
+  // The client's first visit creates their space (wrapped key, signed entry 0).
+  const { spaces } = await spacesFor(client.client.api).listSpaces();
+  spaceId = spaces[0]!.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -147,13 +154,7 @@ describe('transfers (crypto worker) against a real server', () => {
     expect(outcome).toMatchObject({ ok: false, failure: { code: 'storage_full', status: 507 } });
     expect(puts).toBeLessThanOrEqual(2 * 3); // retried (5xx) but bounded
 
-    const tooLarge = createTransferOperations({
-      api: client.client.api,
-      fetch: memberFetch(client),
-      baseUrl: org.server.baseUrl,
-      spaceKeyOf: () => Promise.resolve(spaceKey),
-      tuning: fastTuning,
-    });
+    const tooLarge = transfersFor();
     const huge = { name: 'huge.bin', size: 2 ** 50, type: '', lastModified: 0, stream: () => new ReadableStream() } as unknown as File;
     const refused = await outcomeOf(() => tooLarge.uploadFile('s2', huge, newDocument(), noProgress));
     expect(refused.ok).toBe(false);

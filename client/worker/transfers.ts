@@ -25,6 +25,8 @@ import {
   sha256,
   toHex,
 } from '../../shared/crypto';
+import { documentCreateDraft, versionAddDraft } from '../../shared/flows/space-entries';
+import { recordDigest } from '../../shared/flows/space-history';
 import {
   type DocumentMetadata,
   newClientId,
@@ -35,8 +37,9 @@ import {
 import { concatBytes } from '../../shared/crypto/bytes';
 import { ApiError } from '../api/api-error';
 import type { CallApi } from '../api/call-api';
-import { FileDamagedError, TransferCancelledError } from './outcome';
+import { FileDamagedError, TransferCancelledError, UnsignedItemError } from './outcome';
 import { openPartSpool } from './part-spool';
+import type { SpaceVerifier } from './space-verification';
 import { documentViewOf, versionViewOf } from './space-views';
 import type {
   DocumentView,
@@ -86,9 +89,16 @@ export interface TransferDeps {
   readonly fetch?: typeof fetch;
   /** Origin raw requests go to; '' (same origin) in the browser. */
   readonly baseUrl?: string;
-  /** The opened key of a space this user may use (client/worker/space-operations.ts). */
-  readonly spaceKeyOf: (spaceId: string) => Promise<SecretKey<'space'>>;
+  /** Trusted space keys, verified histories and signed writes (client/worker/space-operations.ts). */
+  readonly spaces: TransferSpaces;
   readonly tuning?: Partial<TransferTuning>;
+}
+
+/** What the transfer engine needs of the space operations. */
+export interface TransferSpaces {
+  /** The trusted key of a space (refused while nothing vouches for it). */
+  spaceKeyOf(spaceId: string): Promise<SecretKey<'space'>>;
+  readonly verifier: Pick<SpaceVerifier, 'open' | 'signedWrite'>;
 }
 
 /**
@@ -265,7 +275,13 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     const version = history.versions.find((v) => v.id === versionId);
     if (!version) throw new ApiError({ status: 404, code: 'version_not_found', message: 'This version does not exist.' });
     const spaceId = history.document.spaceId;
-    const spaceKey = await deps.spaceKeyOf(spaceId);
+    const spaceKey = await deps.spaces.spaceKeyOf(spaceId);
+    // A version the signed history holds must be served with the wrapped key and metadata its uploader signed.
+    const { state } = await deps.spaces.verifier.open(spaceId);
+    const signed = state?.documents.get(documentId)?.versions.find((v) => v.id === versionId);
+    if (signed && ((await recordDigest(version.wrappedFileKey)) !== signed.fileKey || (await recordDigest(version.metadata)) !== signed.metadata)) {
+      throw new FileDamagedError();
+    }
     try {
       const [metadata, key] = await Promise.all([
         openVersionMetadata(spaceKey, spaceId, version),
@@ -283,7 +299,7 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     const report = throttledProgress(onProgress, transferId, tuning.progressIntervalMs);
     report('preparing', 0, file.size, true);
 
-    const spaceKey = await deps.spaceKeyOf(target.spaceId);
+    const spaceKey = await deps.spaces.spaceKeyOf(target.spaceId);
     const documentId = target.kind === 'new-document' ? newClientId() : target.documentId;
     const metadata: DocumentMetadata = { name: file.name, size: file.size, type: file.type, lastModified: Math.max(0, Math.trunc(file.lastModified)) };
     const prepared = await prepareVersion(spaceKey, target.spaceId, documentId, metadata);
@@ -355,7 +371,10 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
       const version = { versionId: prepared.versionId, blobId: completed.blobId, wrappedFileKey: prepared.wrappedFileKey, metadata: prepared.metadata };
       const document = await fileVersion(target, documentId, version, signal);
       report('finishing', file.size, file.size, true);
-      return documentViewOf(document, versionViewOf(document.current, metadata));
+      // Authors from the verified history, which now holds this upload.
+      const { state } = await deps.spaces.verifier.open(target.spaceId);
+      const verification = { state, unverified: new Set<string>() };
+      return documentViewOf(document, versionViewOf(document.current, metadata, verification), verification);
     } catch (error) {
       // Until the blob is filed the upload is ours to abandon (after completion it is no longer open).
       await abandon(uploadId);
@@ -365,7 +384,10 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     }
   }
 
-  /** createDocument or addVersion; a retry after a lost answer finds the version already filed. */
+  /**
+   * createDocument or addVersion with its signed history entry (signed again on `history_conflict`);
+   * a retry after a lost answer finds the version already filed.
+   */
   async function fileVersion(
     target: UploadTarget,
     documentId: string,
@@ -373,23 +395,37 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     signal: AbortSignal,
   ): Promise<DocumentSummary> {
     let retried = false;
-    try {
-      return await withRetries(signal, () => {
-        const call =
-          target.kind === 'new-document'
-            ? deps.api(
-                createDocument,
-                { params: { spaceId: target.spaceId }, body: { documentId, folderId: target.folderId, requestItemId: target.requestItemId, version } },
-                { signal },
-              )
-            : deps.api(addVersion, { params: { documentId }, body: version }, { signal });
-        return call.catch((error: unknown) => {
+    const send = <T>(call: () => Promise<T>) =>
+      withRetries(signal, () =>
+        call().catch((error: unknown) => {
           retried ||= isRetryable(error);
           throw error;
-        });
-      });
+        }),
+      );
+    try {
+      if (target.kind === 'new-document') {
+        const fields = { documentId, folderId: target.folderId, requestItemId: target.requestItemId, version };
+        return await deps.spaces.verifier.signedWrite(
+          target.spaceId,
+          await documentCreateDraft(fields),
+          (entry) => send(() => deps.api(createDocument, { params: { spaceId: target.spaceId }, body: { ...fields, entry } }, { signal })),
+          (state) => {
+            if (target.folderId !== null && !state.folders.has(target.folderId)) throw new UnsignedItemError();
+            if (target.requestItemId !== null && ![...state.requests.values()].some((r) => r.items.has(target.requestItemId!))) throw new UnsignedItemError();
+          },
+        );
+      }
+      return await deps.spaces.verifier.signedWrite(
+        target.spaceId,
+        await versionAddDraft(documentId, version),
+        (entry) => send(() => deps.api(addVersion, { params: { documentId }, body: { ...version, entry } }, { signal })),
+        (state) => {
+          if (!state.documents.has(documentId)) throw new UnsignedItemError();
+        },
+      );
     } catch (error) {
-      if (!(retried && error instanceof ApiError && error.code === 'id_taken')) throw error;
+      // The first try was filed but its answer lost: the retry finds the id taken or the head moved.
+      if (!(retried && error instanceof ApiError && (error.code === 'id_taken' || error.code === 'history_conflict'))) throw error;
       const history = await deps.api(getDocument, { params: { documentId } }, { signal });
       if (!history.versions.some((v) => v.id === version.versionId)) throw error;
       return history.document;

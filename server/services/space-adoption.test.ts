@@ -1,59 +1,27 @@
 // In-place upgrade over HTTP: the data directory of main d9a4625 migrated, its real accounts sign in, see their legacy spaces, adopt them and write again.
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adoptSpace, getHistory, getSpace, listDocuments, listSpaces, listThreads } from '../../shared/api';
 import { login } from '../../shared/flows/account-flows';
 import { spaceCreateDraft } from '../../shared/flows/space-entries';
 import { parseEntryPayload } from '../../shared/flows/space-history';
-import { createApp, createServices } from '../app';
-import { createOpaqueServer } from '../auth/opaque-server';
 import type { Db } from '../db/database';
-import { migrateToLatest } from '../db/migrator';
-import { openSqliteDatabase } from '../db/sqlite';
-import { loadConfig } from '../env';
 import { newId } from '../lib/ids';
-import { browserLikeClient, listen, type RunningServer } from '../lib/node-api-client';
+import { browserLikeClient, type RunningServer } from '../lib/node-api-client';
+import { startLegacyServer, type LegacyManifest, type LegacyServer } from '../test/legacy-server';
 import { inSpace, signFor } from '../test/history-fixture';
 import { fast, type Member } from '../test/org-fixture';
 import { opaque } from '../test/space-fixture';
-import { createRecordingNotifier } from './notifications';
 
-const fixture = fileURLToPath(new URL('../test/fixtures/legacy-d9a4625/', import.meta.url));
-
-interface Manifest {
-  publicOrigin: string;
-  accounts: { role: 'admin' | 'team' | 'client'; email: string; password: string; userId: string }[];
-  clientSpace: string;
-  teamSpace: string;
-  document: { id: string };
-  thread: { id: string };
-}
-
-let dir: string;
+let legacy: LegacyServer;
 let db: Db;
 let server: RunningServer;
-let manifest: Manifest;
+let manifest: LegacyManifest;
 
 beforeAll(async () => {
-  manifest = JSON.parse(await readFile(join(fixture, 'manifest.json'), 'utf8')) as Manifest;
-  dir = await mkdtemp(join(tmpdir(), 'kluis-adopt-'));
-  await cp(join(fixture, 'data'), join(dir, 'data'), { recursive: true });
-  const secret = (await readFile(join(fixture, 'data/secrets/opaque-server-setup'), 'utf8')).trim();
-  const config = loadConfig({ KLUIS_DATA_DIR: join(dir, 'data'), KLUIS_SECRETS_DIR: join(dir, 'secrets'), PUBLIC_ORIGIN: manifest.publicOrigin, LOG_LEVEL: 'silent' });
-  db = openSqliteDatabase(join(dir, 'data', 'kluis.db'));
-  await migrateToLatest(db);
-  const deps = { config, db, logger: pino({ level: 'silent' }), opaque: await createOpaqueServer(secret), notifier: createRecordingNotifier(), clientDir: join(dir, 'no-client') };
-  server = await listen({ app: createApp(deps, createServices(deps)) });
+  legacy = await startLegacyServer();
+  ({ db, server, manifest } = legacy);
 }, 60_000);
-afterAll(async () => {
-  await server?.close();
-  await db?.destroy();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => legacy?.close());
 
 /** A fixture account signed in through the real flows (which add a signing key to an account made before everyone had one). */
 async function signIn(role: 'admin' | 'team' | 'client'): Promise<Member> {

@@ -1,17 +1,19 @@
-// Space cryptography: space keys sealed to the client and to escrow, file keys under the space key,
+// Space cryptography: space keys wrapped for the client and sealed to escrow under a signed entry 0, file keys under the space key,
 // and every encrypted field of documents, folders, messages and requests with its bound context.
 import { z } from 'zod';
-import type { CreateSpaceBody, DocumentVersion, Space, SpaceKind } from '../api';
+import type { CreateSpaceBody, DocumentVersion, Space, SpaceKind, adoptSpaceBodySchema } from '../api';
 import {
   type FileContext,
   type PublicKey,
   type RecordContext,
   type SecretKey,
+  type SigningPrivateKey,
   DecryptionError,
   decryptRecordText,
   encryptRecord,
   fromBase64Url,
   generateSecretKey,
+  keyCommitment,
   openSealedSecretKey,
   randomBytes,
   sealSecretKey,
@@ -19,6 +21,8 @@ import {
   unwrapSecretKey,
   wrapSecretKey,
 } from '../crypto';
+import { spaceCreateDraft } from './space-entries';
+import { type EntryBody, recordDigest, signEntry } from './space-history';
 import type { UnlockedVault } from './vault';
 
 /** 128 random bits as 22 base64url characters: ids the browser makes (shared/api/documents.ts). */
@@ -33,6 +37,9 @@ export class NoEscrowAccessError extends Error {
     super('This account does not hold the organisation escrow key yet, so it cannot open client spaces.');
   }
 }
+
+/** The body of POST /api/spaces/:spaceId/adopt. */
+export type AdoptSpaceBody = z.infer<typeof adoptSpaceBodySchema>;
 
 // --- contexts: WARNING every ciphertext below is bound to where it belongs (STYLE.md crypto rules) ---
 
@@ -109,9 +116,51 @@ async function openJson<T>(key: SecretKey<'space'>, envelope: string, ctx: Recor
 
 // --- space keys ---
 
+/** Thrown when an account has no signing key yet (made before signed histories; it adds one at its next sign-in). */
+export class NoSigningKeyError extends Error {
+  override readonly name = 'NoSigningKeyError';
+  constructor() {
+    super('This account has no signing key yet: sign in again to add one.');
+  }
+}
+
 /**
- * A fresh space key sealed for its holders: the client's own public key (client spaces) and the
- * organisation escrow public key. WARNING: `escrowPublicKey` must come from importPinnedEscrowKey.
+ * Why a space key was refused: the server offered a key that nothing the browser trusts vouches for.
+ * - no-wrap: the client's own space has no wrap under their user key (and is not a legacy space);
+ * - no-history: staff have no verified entry 0 to check the escrow seal against;
+ * - seal-not-signed: the escrow seal is not the one entry 0 names;
+ * - key-commitment: the opened key is not the one entry 0 commits to;
+ * - creator: entry 0 was not signed by the space's client (client space) or by staff (team space).
+ */
+export type SpaceKeyRejection = 'no-wrap' | 'no-history' | 'seal-not-signed' | 'key-commitment' | 'creator';
+
+export class SpaceKeyRejectedError extends Error {
+  override readonly name = 'SpaceKeyRejectedError';
+  constructor(readonly reason: SpaceKeyRejection) {
+    super(`The key of this space was refused (${reason}): it is not the key its creator signed.`);
+  }
+}
+
+/** Who signs history entries for this vault. @throws NoSigningKeyError */
+export function signerOf(vault: UnlockedVault): { userId: string; signingKey: SigningPrivateKey } {
+  if (!vault.signingKey) throw new NoSigningKeyError();
+  return { userId: vault.userId, signingKey: vault.signingKey };
+}
+
+/** Entry 0 of a space's verified history and the role its author's certificate states. */
+export interface VerifiedGenesis {
+  readonly body: EntryBody<'space.create'>;
+  readonly author: string;
+  readonly authorRole: string;
+}
+
+const STAFF_ROLES: ReadonlySet<string> = new Set(['admin', 'team']);
+
+/**
+ * A fresh space key: wrapped under the client's own user key (client spaces; an AEAD the server
+ * cannot forge) and sealed to the organisation escrow public key, with entry 0 of the space's
+ * history signed by the creator, naming both and the key's commitment.
+ * WARNING: `escrowPublicKey` must come from importPinnedEscrowKey.
  */
 export async function createSpaceKey(
   vault: UnlockedVault,
@@ -120,28 +169,95 @@ export async function createSpaceKey(
 ): Promise<{ body: CreateSpaceBody; spaceKey: SecretKey<'space'> }> {
   if (kind === 'client' && vault.role !== 'client') throw new TypeError('only a client creates their own client space');
   if (kind === 'team' && !vault.escrow) throw new NoEscrowAccessError();
+  const signer = signerOf(vault);
   const id = newClientId();
   const spaceKey = await generateSecretKey('space', { extractable: true });
   const sealedForEscrow = toBase64Url(await sealSecretKey(escrowPublicKey, spaceKey, spaceKeyContext(id, ESCROW_HOLDER)));
-  const sealedForClient =
-    kind === 'client'
-      ? toBase64Url(await sealSecretKey(vault.privateKey.publicKey, spaceKey, spaceKeyContext(id, vault.userId)))
-      : undefined;
-  return { body: { id, kind, sealedForEscrow, ...(sealedForClient && { sealedForClient }) }, spaceKey };
+  const wrappedForClient =
+    kind === 'client' ? toBase64Url(await wrapSecretKey(vault.userKey, spaceKey, spaceKeyContext(id, vault.userId))) : undefined;
+  const fields = { id, kind, sealedForEscrow, ...(wrappedForClient !== undefined && { wrappedForClient }) };
+  const draft = await spaceCreateDraft(fields, kind === 'client' ? vault.userId : null, await keyCommitment(spaceKey));
+  const entry = await signEntry(signer, id, null, draft);
+  return { body: { ...fields, entry }, spaceKey };
 }
 
 /**
- * Opens the space key sealed for this viewer: the client with their private key, staff with the
- * escrow private key. The key is extractable only to wrap file keys (never leaves the worker).
- * @throws NoEscrowAccessError for staff without the escrow key; DecryptionError/IntegrityError on a bad seal.
+ * Opens the key of a space that has a signed history, and accepts it only when something the server
+ * cannot forge vouches for it:
+ * - the client of the space: only the AEAD wrap under their own user key (`space.wrappedKey`); when
+ *   `genesis` is given, its key commitment must match too;
+ * - staff: the escrow seal, only if the verified entry 0 (`genesis`) names the seal's digest, commits
+ *   to the opened key, and was signed by the space's client (client space) or by staff (team space).
+ * Legacy spaces (`space.legacy`) are opened with openLegacySpaceKey and adopted instead.
+ * @throws SpaceKeyRejectedError when nothing vouches for the key; NoEscrowAccessError for staff
+ *   without the escrow key; DecryptionError/IntegrityError on a wrap or seal that does not open.
  */
-export async function openSpaceKey(vault: UnlockedVault, space: Pick<Space, 'id' | 'kind' | 'clientId' | 'sealedKey'>): Promise<SecretKey<'space'>> {
-  const sealed = fromBase64Url(space.sealedKey);
+export async function openSpaceKey(
+  vault: UnlockedVault,
+  space: Pick<Space, 'id' | 'kind' | 'clientId' | 'sealedKey' | 'wrappedKey'>,
+  genesis: VerifiedGenesis | null,
+): Promise<SecretKey<'space'>> {
   if (space.kind === 'client' && space.clientId === vault.userId) {
-    return openSealedSecretKey(vault.privateKey, sealed, 'space', spaceKeyContext(space.id, vault.userId));
+    if (space.wrappedKey === null) throw new SpaceKeyRejectedError('no-wrap');
+    const key = await unwrapSecretKey(vault.userKey, fromBase64Url(space.wrappedKey), 'space', spaceKeyContext(space.id, vault.userId));
+    if (genesis) {
+      if (genesis.body.spaceKind !== 'client' || genesis.body.client !== vault.userId || genesis.author !== vault.userId) {
+        throw new SpaceKeyRejectedError('creator');
+      }
+      if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError('key-commitment');
+    }
+    return key;
   }
   if (!vault.escrow) throw new NoEscrowAccessError();
-  return openSealedSecretKey(vault.escrow.privateKey, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER));
+  if (!genesis || space.sealedKey === null) throw new SpaceKeyRejectedError('no-history');
+  // Who may have made the space: its client, or staff for the team space (their certificate's role).
+  const creatorOk =
+    space.kind === 'client'
+      ? genesis.body.spaceKind === 'client' && genesis.body.client === space.clientId && genesis.author === space.clientId && genesis.authorRole === 'client'
+      : genesis.body.spaceKind === 'team' && genesis.body.client === null && STAFF_ROLES.has(genesis.authorRole);
+  if (!creatorOk) throw new SpaceKeyRejectedError('creator');
+  if ((await recordDigest(space.sealedKey)) !== genesis.body.escrowSeal) throw new SpaceKeyRejectedError('seal-not-signed');
+  const key = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(space.sealedKey), 'space', spaceKeyContext(space.id, ESCROW_HOLDER));
+  if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError('key-commitment');
+  return key;
+}
+
+/**
+ * WARNING: trust on first use, once per space. Opens the key of a space made before signed histories
+ * from its old seal (the client: sealed to their public key; staff: the escrow seal of the team
+ * space), extractable so that it can be wrapped and adopted (adoptionOf). Nothing vouches for this
+ * key but the seal; after adoption only the wrap and the signed entry 0 are accepted.
+ */
+export async function openLegacySpaceKey(vault: UnlockedVault, space: Pick<Space, 'id' | 'kind' | 'clientId' | 'sealedKey' | 'legacy'>): Promise<SecretKey<'space'>> {
+  if (!space.legacy || space.sealedKey === null) throw new SpaceKeyRejectedError('no-history');
+  const sealed = fromBase64Url(space.sealedKey);
+  if (space.kind === 'client' && space.clientId === vault.userId) {
+    return openSealedSecretKey(vault.privateKey, sealed, 'space', spaceKeyContext(space.id, vault.userId), { extractable: true });
+  }
+  if (space.kind !== 'team') throw new SpaceKeyRejectedError('no-history');
+  if (!vault.escrow) throw new NoEscrowAccessError();
+  return openSealedSecretKey(vault.escrow.privateKey, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER), { extractable: true });
+}
+
+/**
+ * What adopts a legacy space (POST /api/spaces/:id/adopt): the client's wrap of the key (client spaces)
+ * and entry 0 signed by this user, naming the stored escrow seal, the wrap and the key commitment.
+ * `escrowSeal` is the escrow seal as the server stores it (base64url).
+ */
+export async function adoptionOf(
+  vault: UnlockedVault,
+  space: Pick<Space, 'id' | 'kind' | 'clientId'>,
+  spaceKey: SecretKey<'space'>,
+  escrowSeal: string,
+): Promise<AdoptSpaceBody> {
+  const own = space.kind === 'client' && space.clientId === vault.userId;
+  if (space.kind === 'client' && !own) throw new TypeError('only its client adopts a client space');
+  if (space.kind === 'team' && !STAFF_ROLES.has(vault.role)) throw new TypeError('only staff adopt the team space');
+  const wrappedForClient = own ? toBase64Url(await wrapSecretKey(vault.userKey, spaceKey, spaceKeyContext(space.id, vault.userId))) : undefined;
+  const fields = { id: space.id, kind: space.kind, sealedForEscrow: escrowSeal, ...(wrappedForClient !== undefined && { wrappedForClient }) };
+  const draft = await spaceCreateDraft(fields, own ? vault.userId : null, await keyCommitment(spaceKey));
+  const entry = await signEntry(signerOf(vault), space.id, null, draft);
+  return { ...(wrappedForClient !== undefined && { wrappedForClient }), entry };
 }
 
 // --- documents ---

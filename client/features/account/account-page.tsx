@@ -249,6 +249,15 @@ function Keys() {
             <Fingerprint hex={keys.data.keyFingerprint} />
           </p>
           <p className="card-help">{t('account.yourKeyHelp')}</p>
+          <p className="field-label">{t('account.yourSigningKey')}</p>
+          <p>
+            {keys.data.signingKeyFingerprint ? (
+              <Fingerprint hex={keys.data.signingKeyFingerprint} />
+            ) : (
+              t('account.noSigningKey')
+            )}
+          </p>
+          <p className="card-help">{t('account.yourSigningKeyHelp')}</p>
           <p className="field-label">{t('account.escrowKey')}</p>
           <p>
             <Fingerprint hex={keys.data.escrowFingerprint} />

@@ -1,4 +1,4 @@
-// People (staff): who has an account, their lock status, lifting locks, and (Administrators) escrow grants.
+// People (staff): who has an account, whether their keys are verified, lock status, lifting locks, and (Administrators) escrow grants.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,8 +11,9 @@ import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
-import type { Person } from '../../worker';
+import type { PeopleList, Person, TrustWarning } from '../../worker';
 import { GrantEscrowDialog } from './grant-escrow-dialog';
+import { VerifyKeysDialog } from './verify-keys-dialog';
 
 export function PeoplePage() {
   const { t, i18n } = useTranslation();
@@ -28,6 +29,8 @@ export function PeoplePage() {
     queryFn: () => account.run((api) => api.listPeople()),
   });
   const [granting, setGranting] = useState<Person | null>(null);
+  // `thenGrant`: opened from the grant dialog, which comes back once the keys are verified.
+  const [verifying, setVerifying] = useState<{ person: Person; thenGrant: boolean } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { guard, dialog } = useReauthenticated();
 
@@ -44,6 +47,17 @@ export function PeoplePage() {
     onSuccess: (_result, person) =>
       setNotice(t('people.sessionsEnded', { who: person.name ?? person.email })),
   });
+
+  const verified = async ({ person, thenGrant }: { person: Person; thenGrant: boolean }) => {
+    setVerifying(null);
+    setNotice(t('people.keysVerified', { who: person.name ?? person.email }));
+    await queryClient.invalidateQueries({ queryKey: peopleKey });
+    // Back to the grant it was opened from, now with the verified keys.
+    const fresh = queryClient
+      .getQueryData<PeopleList>(peopleKey)
+      ?.people.find((p) => p.id === person.id);
+    if (thenGrant && fresh?.keys?.state === 'verified') setGranting(fresh);
+  };
 
   const mayLift = (person: Person) =>
     viewerRole === 'admin' || (viewerRole === 'team' && person.role === 'client');
@@ -76,11 +90,17 @@ export function PeoplePage() {
     );
   } else {
     const unreadable = people.data.people.some((person) => person.name === null);
+    const profileUnverified = people.data.people.some((person) => person.profileUnverified);
+    const bindingFailed = new Set(
+      people.data.warnings.filter((w) => w.kind === 'binding-failed').map((w) => w.userId),
+    );
     body = (
       <>
+        <KeyWarnings list={people.data} />
         {unreadable && (
           <Alert tone="info" live={false}>
             <p>{viewerRole === 'team' ? t('people.unreadableTeam') : t('people.unreadable')}</p>
+            {profileUnverified && <p>{t('people.profileUnverifiedHelp')}</p>}
           </Alert>
         )}
         {/* Focusable: on narrow screens the table scrolls sideways, and keyboards must reach it. */}
@@ -110,6 +130,9 @@ export function PeoplePage() {
                         {self && <span className="badge">{t('people.you')}</span>}
                       </span>
                       <span className="person-email">{person.email}</span>
+                      <span className="person-keys">
+                        <KeyBadge person={person} bindingFailed={bindingFailed.has(person.id)} />
+                      </span>
                     </th>
                     <td>{t(`roles.${person.role}`)}</td>
                     <td>
@@ -143,6 +166,18 @@ export function PeoplePage() {
                     )}
                     <td>
                       <div className="row-actions">
+                        {person.mayVerifyKeys && (
+                          <button
+                            type="button"
+                            className="button button-small"
+                            aria-label={t('people.verifyKeysFor', {
+                              who: person.name ?? person.email,
+                            })}
+                            onClick={() => setVerifying({ person, thenGrant: false })}
+                          >
+                            {t('people.verifyKeys')}
+                          </button>
+                        )}
                         {person.lockedUntil && mayLift(person) && (
                           <button
                             type="button"
@@ -219,6 +254,11 @@ export function PeoplePage() {
       {granting && (
         <GrantEscrowDialog
           person={granting}
+          bindingFailed={
+            people.data?.warnings.some(
+              (w) => w.kind === 'binding-failed' && w.userId === granting.id,
+            ) ?? false
+          }
           guard={guard}
           onClose={() => setGranting(null)}
           onGranted={() => {
@@ -226,9 +266,97 @@ export function PeoplePage() {
             setGranting(null);
             void queryClient.invalidateQueries({ queryKey: peopleKey });
           }}
+          onVerify={() => {
+            setVerifying({ person: granting, thenGrant: true });
+            setGranting(null);
+          }}
+        />
+      )}
+      {verifying && (
+        <VerifyKeysDialog
+          person={verifying.person}
+          guard={guard}
+          onClose={() => setVerifying(null)}
+          onVerified={() => void verified(verifying)}
         />
       )}
       {dialog}
     </div>
+  );
+}
+
+/** How this person's keys are vouched for: verified (and how), not yet, or a security warning. */
+function KeyBadge({ person, bindingFailed }: { person: Person; bindingFailed: boolean }) {
+  const { t } = useTranslation();
+  const keys = person.keys;
+  let badge;
+  if (keys?.state === 'verified') {
+    badge = (
+      <>
+        <span className="badge badge-ok">{t('people.keyStatus.verified')}</span>{' '}
+        <span className="key-basis">{t(`people.keyBasis.${keys.basis}`)}</span>
+      </>
+    );
+  } else if (keys?.state === 'changed' || bindingFailed) {
+    badge = (
+      <span className="badge badge-error">
+        {keys?.state === 'changed'
+          ? t('people.keyStatus.changed')
+          : t('people.keyStatus.bindingFailed')}
+      </span>
+    );
+  } else {
+    badge = <span className="badge">{t('people.keyStatus.unverified')}</span>;
+  }
+  return (
+    <>
+      {badge}
+      {person.profileUnverified && ' '}
+      {person.profileUnverified && (
+        <span className="badge badge-error">{t('people.profileUnverified')}</span>
+      )}
+    </>
+  );
+}
+
+/** The security warning about keys: whose keys changed, whose invitation check failed, a missing root. */
+function KeyWarnings({ list }: { list: PeopleList }) {
+  const { t } = useTranslation();
+  const whoOf = (userId: string | null, email: string | null) => {
+    const person = list.people.find((p) => p.id === userId);
+    return person?.name ?? person?.email ?? email ?? t('people.someone');
+  };
+  const lines: { key: string; text: string }[] = [];
+  const said = new Set<string>();
+  const say = (warning: TrustWarning) => {
+    const key = `${warning.kind}:${warning.userId ?? ''}`;
+    if (said.has(key)) return;
+    said.add(key);
+    const who = whoOf(warning.userId, warning.email);
+    const text = {
+      'keys-changed': () => t('people.warningKeysChanged', { who }),
+      'binding-failed': () => t('people.warningBindingFailed', { who }),
+      'certificate-mismatch': () => t('people.warningCertificateMismatch', { who }),
+      'root-missing': () => t('people.warningRootMissing'),
+    }[warning.kind]();
+    lines.push({ key, text });
+  };
+  for (const warning of list.warnings) say(warning);
+  // A changed key is a warning even when the worker met it only while listing (not while verifying an author).
+  for (const person of list.people) {
+    if (person.keys?.state === 'changed' && !said.has(`certificate-mismatch:${person.id}`)) {
+      say({ kind: 'keys-changed', userId: person.id, email: person.email });
+    }
+  }
+  if (lines.length === 0) return null;
+  return (
+    <Alert tone="security" title={t('people.warningsTitle')}>
+      <ul>
+        {lines.map((line) => (
+          <li key={line.key}>{line.text}</li>
+        ))}
+      </ul>
+      <p>{t('people.warningsAction')}</p>
+    </Alert>
   );
 }

@@ -117,6 +117,9 @@ export function ClientsPage() {
                         )}
                       </Link>
                       <span className="person-email">{space.clientEmail}</span>
+                      {!space.security.writable && (
+                        <span className="badge badge-security">{t('clients.securityWarning')}</span>
+                      )}
                     </th>
                     <td>{space.documentCount}</td>
                     <td>

@@ -9,6 +9,7 @@ import { FilePicker } from '../../components/file-picker';
 import { formatDateTime } from '../../i18n/format';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
 import { folderPath } from './folder-path';
+import { NotSignedMark, SecurityBanner } from './security-banner';
 import { useDocumentHistory } from './space-queries';
 import type { TransferActions } from './transfer-bridge';
 import { formatBytes } from './transfer-format';
@@ -22,7 +23,7 @@ export function HistoryDialog({
 }: {
   space: SpaceView;
   document: DocumentView;
-  nameOf: (userId: string) => string;
+  nameOf: (userId: string | null) => string;
   transfers: TransferActions;
   onClose: () => void;
 }) {
@@ -44,41 +45,51 @@ export function HistoryDialog({
       ) : history.isError ? (
         <ErrorAlert error={history.error} />
       ) : (
-        <ol className="item-list version-list">
-          {history.data.versions.map((version) => (
-            <li key={version.id} className="item">
-              <div>
-                <p className="item-title">
-                  {t('documents.versionNumber', { number: version.number })}
-                  {': '}
-                  {version.name ?? (
-                    <span className="cannot-decrypt">{t('documents.cannotDecrypt')}</span>
-                  )}
-                </p>
-                <p className="item-meta">
-                  {t('documents.versionMeta', {
-                    time: formatDateTime(version.createdAt, language),
-                    who: nameOf(version.uploadedBy),
-                  })}
-                  {version.size !== null && ` · ${formatBytes(version.size, language)}`}
-                </p>
-              </div>
-              {!deleted && version.name !== null && (
-                <button
-                  type="button"
-                  className="button button-small"
-                  aria-label={t('documents.downloadVersion', { number: version.number })}
-                  onClick={() => transfers.startDownload(version)}
-                >
-                  {t('documents.download')}
-                </button>
-              )}
-            </li>
-          ))}
-        </ol>
+        <>
+          <SecurityBanner security={history.data.security} />
+          <ol className="item-list version-list">
+            {history.data.versions.map((version) => (
+              <li key={version.id} className="item">
+                <div>
+                  <p className="item-title">
+                    {t('documents.versionNumber', { number: version.number })}
+                    {': '}
+                    {version.name ?? (
+                      <span className="cannot-decrypt">{t('documents.cannotDecrypt')}</span>
+                    )}
+                  </p>
+                  <p className="item-meta">
+                    {t('documents.versionMeta', {
+                      time: formatDateTime(version.createdAt, language),
+                      who: nameOf(version.uploadedBy),
+                    })}
+                    {version.size !== null && ` · ${formatBytes(version.size, language)}`}
+                    {version.unverified && (
+                      <>
+                        {' '}
+                        <NotSignedMark inHistory={version.uploadedBy !== null} />
+                      </>
+                    )}
+                  </p>
+                </div>
+                {!deleted && version.name !== null && (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    aria-label={t('documents.downloadVersion', { number: version.number })}
+                    onClick={() => transfers.startDownload(version)}
+                  >
+                    {t('documents.download')}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ol>
+        </>
       )}
       <div className="form-actions">
-        {!deleted && (
+        {/* A new version only on top of a verified history without an open warning. */}
+        {!deleted && history.data?.security.writable && !document.unverified && (
           <FilePicker
             onFiles={(files) =>
               transfers.enqueueUploads(files.slice(0, 1), {
@@ -278,10 +289,16 @@ export function ConfirmDialog({
 }
 
 /** Where a document can go: the top level or any reachable live folder, each shown with its path. */
-function moveTargets(folders: readonly FolderView[], topLevel: string, unreadable: string): { id: string | null; label: string }[] {
+function moveTargets(
+  folders: readonly FolderView[],
+  topLevel: string,
+  unreadable: string,
+): { id: string | null; label: string }[] {
   const targets = folders.flatMap((folder): { id: string | null; label: string }[] => {
     const path = folderPath(folders, folder.id);
-    return path === null ? [] : [{ id: folder.id, label: path.map((step) => step.name ?? unreadable).join(' / ') }];
+    return path === null
+      ? []
+      : [{ id: folder.id, label: path.map((step) => step.name ?? unreadable).join(' / ') }];
   });
   targets.sort((a, b) => a.label.localeCompare(b.label));
   return [{ id: null, label: topLevel }, ...targets];
@@ -300,11 +317,16 @@ export function MoveDialog({
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const targets = moveTargets(folders, t('documents.moveTopLevel'), t('documents.cannotDecrypt')).filter(
-    (target) => target.id !== document.folderId,
-  );
+  const targets = moveTargets(
+    folders,
+    t('documents.moveTopLevel'),
+    t('documents.cannotDecrypt'),
+  ).filter((target) => target.id !== document.folderId);
   const [choice, setChoice] = useState<string>(targets[0]?.id ?? '');
-  const { busy, error, run } = useDialogAction(() => onMove(choice === '' ? null : choice), onClose);
+  const { busy, error, run } = useDialogAction(
+    () => onMove(choice === '' ? null : choice),
+    onClose,
+  );
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void run();
@@ -313,7 +335,9 @@ export function MoveDialog({
     <Dialog
       id="move-document"
       open
-      title={t('documents.moveTitle', { name: document.current.name ?? t('documents.cannotDecrypt') })}
+      title={t('documents.moveTitle', {
+        name: document.current.name ?? t('documents.cannotDecrypt'),
+      })}
       onClose={onClose}
     >
       <form className="form" onSubmit={submit}>

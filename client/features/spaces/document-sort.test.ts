@@ -16,6 +16,7 @@ function doc(
     number: 1,
     createdAt,
     uploadedBy,
+    unverified: false,
     cipherSize: (size ?? 0) + 100,
     name,
     size,
@@ -33,12 +34,13 @@ function doc(
     deletedBy: null,
     versionCount: 1,
     current,
+    unverified: false,
   };
 }
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 const names: Record<string, string> = { u1: 'Bram', u2: 'Anna' };
-const nameOf = (id: string) => names[id] ?? id;
+const nameOf = (id: string | null) => (id === null ? 'Unknown' : (names[id] ?? id));
 const ids = (documents: readonly DocumentView[]) => documents.map((d) => d.id);
 
 const documents = [

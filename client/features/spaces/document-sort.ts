@@ -25,7 +25,7 @@ export function sortDocuments(
   documents: readonly DocumentView[],
   order: SortOrder,
   collator: Intl.Collator,
-  nameOf: (userId: string) => string,
+  nameOf: (userId: string | null) => string,
 ): DocumentView[] {
   const byName = (a: DocumentView, b: DocumentView): number =>
     collator.compare(a.current.name ?? '', b.current.name ?? '') || a.id.localeCompare(b.id);

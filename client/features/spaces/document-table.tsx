@@ -11,6 +11,7 @@ import {
   type SortKey,
   type SortOrder,
 } from './document-sort';
+import { NotSignedMark } from './security-banner';
 import { formatBytes } from './transfer-format';
 
 /** Types the browser can show from a Blob under Kluis's CSP (img-src blob:; PDFs in a frame). */
@@ -28,13 +29,15 @@ export interface DocumentTableProps {
   readonly label: string;
   readonly folders: readonly FolderView[];
   readonly documents: readonly DocumentView[];
-  readonly nameOf: (userId: string) => string;
+  /** Names a verified author; null (not in the signed history) is named as unknown. */
+  readonly nameOf: (userId: string | null) => string;
   readonly onOpenFolder: (folder: FolderView) => void;
   readonly onDownload: (document: DocumentView) => void;
   readonly onPreview: (document: DocumentView) => void;
   readonly onHistory: (document: DocumentView) => void;
-  readonly onDelete: (document: DocumentView) => void;
-  /** Offered when there is another place to move to (a folder, or the top level). */
+  /** Absent while the space has an open security warning (changes are refused). */
+  readonly onDelete?: ((document: DocumentView) => void) | undefined;
+  /** Offered when there is another place to move to (a folder, or the top level) and changes are allowed. */
   readonly onMove?: ((document: DocumentView) => void) | undefined;
 }
 
@@ -206,10 +209,11 @@ function DocumentCells({
               {t('documents.versions', { count: document.versionCount })}
             </span>
           )}
+          {document.unverified && <NotSignedMark inHistory={document.createdBy !== null} />}
           {deleted && (
             <span className="doc-tombstone">
               {t('documents.deletedBy', {
-                who: nameOf(document.deletedBy ?? ''),
+                who: nameOf(document.deletedBy),
                 time: formatDateTime(document.deletedAt ?? '', language),
               })}
             </span>
@@ -270,16 +274,18 @@ function DocumentCells({
                 {t('documents.move')}
               </button>
             )}
-            <button
-              type="button"
-              className="button button-small button-secondary"
-              aria-label={t('documents.deleteNamed', {
-                name: name ?? t('documents.cannotDecrypt'),
-              })}
-              onClick={() => onDelete(document)}
-            >
-              {t('documents.delete')}
-            </button>
+            {onDelete && (
+              <button
+                type="button"
+                className="button button-small button-secondary"
+                aria-label={t('documents.deleteNamed', {
+                  name: name ?? t('documents.cannotDecrypt'),
+                })}
+                onClick={() => onDelete(document)}
+              >
+                {t('documents.delete')}
+              </button>
+            )}
           </div>
         )}
       </div>

@@ -7,10 +7,17 @@ import { ErrorAlert } from '../../components/error-alert';
 import { FilePicker } from '../../components/file-picker';
 import { QueryStatus } from '../../components/query-status';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
-import { ConfirmDialog, FolderNameDialog, HistoryDialog, MoveDialog, PreviewDialog } from './document-dialogs';
+import {
+  ConfirmDialog,
+  FolderNameDialog,
+  HistoryDialog,
+  MoveDialog,
+  PreviewDialog,
+} from './document-dialogs';
 import { DocumentTable } from './document-table';
 import { folderPath } from './folder-path';
 import { useRefreshSpace, useSpaceRun } from './space-api';
+import { SecurityBanner } from './security-banner';
 import { useDocuments, useNameOf } from './space-queries';
 import { useTransferActions } from './transfer-bridge';
 
@@ -39,6 +46,10 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
     onSuccess: () => refresh(space.id),
   });
 
+  // WARNING: while the space has an open security warning nothing is offered that would change it
+  // (the worker refuses such changes too, with `space_untrusted`).
+  const writable = listing.data?.security.writable ?? false;
+
   const requestedFolder = params.get('folder');
   const path = listing.data ? folderPath(listing.data.folders, requestedFolder) : [];
   const folder = path && path.length > 0 ? (path[path.length - 1] ?? null) : null;
@@ -46,7 +57,7 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
   const openFolder = (id: string | null) => setParams(id === null ? {} : { folder: id });
 
   const upload = (files: readonly File[]) => {
-    if (files.length === 0) return;
+    if (files.length === 0 || !writable) return;
     transfers.enqueueUploads(files, {
       kind: 'new-document',
       spaceId: space.id,
@@ -70,7 +81,9 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
     );
     const documents = listing.data.documents.filter((document) => document.folderId === folderId);
     // Somewhere else to go: the top level from inside a folder, or any live folder.
-    const canMove = folderId !== null || listing.data.folders.some((candidate) => candidate.deletedAt === null);
+    const canMove =
+      writable &&
+      (folderId !== null || listing.data.folders.some((candidate) => candidate.deletedAt === null));
     list =
       folders.length === 0 && documents.length === 0 ? (
         <p className="empty-state">{folder ? t('documents.emptyFolder') : t('documents.empty')}</p>
@@ -84,10 +97,14 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
           onDownload={(document) => transfers.startDownload(document.current)}
           onPreview={(document) => setOpen({ kind: 'preview', document })}
           onHistory={(document) => setOpen({ kind: 'history', document })}
-          onDelete={(document) => {
-            remove.reset();
-            setOpen({ kind: 'delete', document });
-          }}
+          onDelete={
+            writable
+              ? (document) => {
+                  remove.reset();
+                  setOpen({ kind: 'delete', document });
+                }
+              : undefined
+          }
           onMove={canMove ? (document) => setOpen({ kind: 'move', document }) : undefined}
         />
       );
@@ -98,6 +115,7 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
   return (
     <div>
       <h2 className="visually-hidden">{t('spaces.tabs.documents')}</h2>
+      {listing.data && <SecurityBanner security={listing.data.security} />}
       <div className="folder-bar">
         <nav aria-label={t('documents.breadcrumb')}>
           <ol className="breadcrumb">
@@ -123,60 +141,65 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
             ))}
           </ol>
         </nav>
-        <div className="folder-actions">
-          <button
-            type="button"
-            className="button button-small button-secondary"
-            onClick={() => setOpen({ kind: 'new-folder' })}
-          >
-            {t('documents.newFolder')}
-          </button>
-          {folder && (
-            <>
-              <button
-                type="button"
-                className="button button-small button-secondary"
-                onClick={() => setOpen({ kind: 'rename-folder', folder })}
-              >
-                {t('documents.renameFolder')}
-              </button>
-              <button
-                type="button"
-                className="button button-small button-secondary"
-                onClick={() => setOpen({ kind: 'delete-folder', folder })}
-              >
-                {t('documents.deleteFolder')}
-              </button>
-            </>
-          )}
-        </div>
+        {writable && (
+          <div className="folder-actions">
+            <button
+              type="button"
+              className="button button-small button-secondary"
+              onClick={() => setOpen({ kind: 'new-folder' })}
+            >
+              {t('documents.newFolder')}
+            </button>
+            {folder && (
+              <>
+                <button
+                  type="button"
+                  className="button button-small button-secondary"
+                  onClick={() => setOpen({ kind: 'rename-folder', folder })}
+                >
+                  {t('documents.renameFolder')}
+                </button>
+                <button
+                  type="button"
+                  className="button button-small button-secondary"
+                  onClick={() => setOpen({ kind: 'delete-folder', folder })}
+                >
+                  {t('documents.deleteFolder')}
+                </button>
+              </>
+            )}
+          </div>
+        )}
       </div>
       {remove.isError && open === null && <ErrorAlert error={remove.error} />}
-      <div
-        className={`drop-zone${dragging ? ' drop-zone-active' : ''}`}
-        onDragEnter={(event) => {
-          event.preventDefault();
-          setDragging(true);
-        }}
-        onDragOver={(event) => {
-          event.preventDefault();
-          event.dataTransfer.dropEffect = 'copy';
-        }}
-        onDragLeave={(event) => {
-          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
-        }}
-        onDrop={onDrop}
-      >
-        <p className="drop-zone-text">
-          {folder
-            ? t('documents.dropHereFolder', { folder: folder.name ?? '' })
-            : t('documents.dropHere')}
-        </p>
-        <FilePicker multiple onFiles={upload}>
-          {t('documents.uploadFiles')}
-        </FilePicker>
-        <p className="card-help">{t('documents.encryptedNote')}</p>
-      </div>
+      {writable && (
+        <div
+          className={`drop-zone${dragging ? ' drop-zone-active' : ''}`}
+          onDragEnter={(event) => {
+            event.preventDefault();
+            setDragging(true);
+          }}
+          onDragOver={(event) => {
+            event.preventDefault();
+            event.dataTransfer.dropEffect = 'copy';
+          }}
+          onDragLeave={(event) => {
+            if (!event.currentTarget.contains(event.relatedTarget as Node | null))
+              setDragging(false);
+          }}
+          onDrop={onDrop}
+        >
+          <p className="drop-zone-text">
+            {folder
+              ? t('documents.dropHereFolder', { folder: folder.name ?? '' })
+              : t('documents.dropHere')}
+          </p>
+          <FilePicker multiple onFiles={upload}>
+            {t('documents.uploadFiles')}
+          </FilePicker>
+          <p className="card-help">{t('documents.encryptedNote')}</p>
+        </div>
+      )}
       {list}
       {open?.kind === 'history' && (
         <HistoryDialog
@@ -243,7 +266,7 @@ export function DocumentsTab({ space }: { space: SpaceView }) {
           body={t('documents.deleteFolderBody')}
           confirmLabel={t('documents.deleteFolder')}
           onConfirm={() =>
-            run((api) => api.deleteFolder(open.folder.id)).then(() => {
+            run((api) => api.deleteFolder(space.id, open.folder.id)).then(() => {
               openFolder(open.folder.parentId);
               return refresh(space.id);
             })

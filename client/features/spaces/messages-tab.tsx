@@ -10,6 +10,7 @@ import { Field } from '../../components/field';
 import { formatDateTime } from '../../i18n/format';
 import type { MessageView, SpaceView, ThreadDetailView } from '../../worker/space-types';
 import { AttachmentPicker } from './attachment-picker';
+import { NotSignedMark, SecurityBanner } from './security-banner';
 import { spaceKeys, useRefreshSpace, useSpaceRun } from './space-api';
 import { useDocuments, useNameOf, useThread, useThreads } from './space-queries';
 import { useTransferActions } from './transfer-bridge';
@@ -25,12 +26,12 @@ export function MessagesTab({ space, threadId }: { space: SpaceView; threadId: s
     list = <Busy label={t('messages.loading')} />;
   } else if (threads.isError) {
     list = <ErrorAlert error={threads.error} />;
-  } else if (threads.data.length === 0) {
+  } else if (threads.data.threads.length === 0) {
     list = <p className="empty-state">{t('messages.empty')}</p>;
   } else {
     list = (
       <ul className="thread-list">
-        {threads.data.map((thread) => (
+        {threads.data.threads.map((thread) => (
           <li key={thread.id}>
             <Link
               href={`/messages/${thread.id}`}
@@ -41,6 +42,7 @@ export function MessagesTab({ space, threadId }: { space: SpaceView; threadId: s
                 {thread.subject ?? (
                   <span className="cannot-decrypt">{t('messages.cannotDecrypt')}</span>
                 )}
+                {thread.unverified && <NotSignedMark inHistory={thread.createdBy !== null} />}
                 {thread.unreadCount > 0 && (
                   <span className="badge badge-attention">
                     {thread.unreadCount}
@@ -61,31 +63,38 @@ export function MessagesTab({ space, threadId }: { space: SpaceView; threadId: s
     );
   }
 
+  // WARNING: nothing that changes the space is offered while it has an open security warning.
+  const writable = threads.data?.security.writable ?? false;
   return (
-    <div className="messages-layout">
-      <div className="thread-pane">
-        <div className="pane-heading">
-          <h2>{t('messages.threads')}</h2>
-          <button
-            type="button"
-            className="button button-small"
-            onClick={() => navigate('/messages/new')}
-          >
-            {t('messages.newThread')}
-          </button>
+    <>
+      {threads.data && <SecurityBanner security={threads.data.security} />}
+      <div className="messages-layout">
+        <div className="thread-pane">
+          <div className="pane-heading">
+            <h2>{t('messages.threads')}</h2>
+            {writable && (
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => navigate('/messages/new')}
+              >
+                {t('messages.newThread')}
+              </button>
+            )}
+          </div>
+          {list}
         </div>
-        {list}
+        <div className="conversation-pane">
+          {threadId === 'new' && writable ? (
+            <NewThread space={space} />
+          ) : threadId ? (
+            <Thread key={threadId} space={space} threadId={threadId} />
+          ) : (
+            <p className="empty-state">{t('messages.choose')}</p>
+          )}
+        </div>
       </div>
-      <div className="conversation-pane">
-        {threadId === 'new' ? (
-          <NewThread space={space} />
-        ) : threadId ? (
-          <Thread key={threadId} space={space} threadId={threadId} />
-        ) : (
-          <p className="empty-state">{t('messages.choose')}</p>
-        )}
-      </div>
-    </div>
+    </>
   );
 }
 
@@ -189,23 +198,40 @@ function Thread({ space, threadId }: { space: SpaceView; threadId: string }) {
 
   if (detail.isPending) return <Busy label={t('messages.loadingThread')} />;
   if (detail.isError) return <ErrorAlert error={detail.error} />;
-  const { thread, messages } = detail.data;
+  const { thread, messages, security } = detail.data;
+  // A reply needs a verified history without an open warning, and a thread that is in it.
+  const writable = security.writable && !thread.unverified;
   return (
     <div className="thread">
+      <SecurityBanner security={security} />
       <h2 className="thread-title">
         {thread.subject ?? <span className="cannot-decrypt">{t('messages.cannotDecrypt')}</span>}
+        {thread.unverified && (
+          <>
+            {' '}
+            <NotSignedMark inHistory={thread.createdBy !== null} />
+          </>
+        )}
       </h2>
       <ol className="message-list">
         {messages.map((message) => (
-          <Message key={message.id} space={space} message={message} />
+          <Message key={message.id} space={space} message={message} writable={security.writable} />
         ))}
       </ol>
-      <ReplyForm space={space} threadId={threadId} />
+      {writable && <ReplyForm space={space} threadId={threadId} />}
     </div>
   );
 }
 
-function Message({ space, message }: { space: SpaceView; message: MessageView }) {
+function Message({
+  space,
+  message,
+  writable,
+}: {
+  space: SpaceView;
+  message: MessageView;
+  writable: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'en';
   const { session } = useSignedIn();
@@ -225,6 +251,7 @@ function Message({ space, message }: { space: SpaceView; message: MessageView })
       await refresh(space.id);
     },
   });
+  // The author is the verified signer of the message, never the server's column.
   const own = message.authorId === session.user.id;
   const edited = message.revisions.length > 1;
   const earlier = message.revisions.slice(0, -1);
@@ -241,6 +268,7 @@ function Message({ space, message }: { space: SpaceView; message: MessageView })
             {formatDateTime(message.createdAt, language)}
           </time>
           {edited && <span className="badge">{t('messages.edited')}</span>}
+          {message.unverified && <NotSignedMark inHistory={message.authorId !== null} />}
         </header>
         {editing ? (
           <form
@@ -327,7 +355,7 @@ function Message({ space, message }: { space: SpaceView; message: MessageView })
                 : t('messages.showEarlier', { count: earlier.length })}
             </button>
           )}
-          {own && !editing && (
+          {own && writable && !message.unverified && !editing && (
             <button
               type="button"
               className="button button-small button-secondary"

@@ -10,6 +10,7 @@ import { FilePicker } from '../../components/file-picker';
 import { formatDateTime, formatDay } from '../../i18n/format';
 import type { RequestView, SpaceView } from '../../worker/space-types';
 import { isOverdue, today } from './request-dates';
+import { NotSignedMark, SecurityBanner } from './security-banner';
 import { useRefreshSpace, useSpaceRun } from './space-api';
 import { useDocuments, useIsStaff, useNameOf, useRequests } from './space-queries';
 import { useTransferActions } from './transfer-bridge';
@@ -25,17 +26,24 @@ export function RequestsTab({ space }: { space: SpaceView }) {
     body = <Busy label={t('requests.loading')} />;
   } else if (requests.isError) {
     body = <ErrorAlert error={requests.error} />;
-  } else if (requests.data.length === 0) {
+  } else if (requests.data.requests.length === 0) {
     body = (
       <p className="empty-state">{staff ? t('requests.emptyStaff') : t('requests.emptyClient')}</p>
     );
   } else {
-    const open = requests.data.filter((request) => request.closedAt === null);
-    const closed = requests.data.filter((request) => request.closedAt !== null);
+    const open = requests.data.requests.filter((request) => request.closedAt === null);
+    const closed = requests.data.requests.filter((request) => request.closedAt !== null);
+    // Changes only on top of a verified history, to requests that are in it.
+    const writable = requests.data.security.writable;
     body = (
       <div className="stack">
         {[...open, ...closed].map((request) => (
-          <RequestCard key={request.id} space={space} request={request} />
+          <RequestCard
+            key={request.id}
+            space={space}
+            request={request}
+            writable={writable && !request.unverified}
+          />
         ))}
       </div>
     );
@@ -43,9 +51,10 @@ export function RequestsTab({ space }: { space: SpaceView }) {
 
   return (
     <div>
+      {requests.data && <SecurityBanner security={requests.data.security} />}
       <div className="pane-heading">
         <h2>{t('requests.title')}</h2>
-        {staff && space.kind === 'client' && (
+        {staff && space.kind === 'client' && requests.data?.security.writable && (
           <button type="button" className="button button-small" onClick={() => setCreating(true)}>
             {t('requests.new')}
           </button>
@@ -58,7 +67,15 @@ export function RequestsTab({ space }: { space: SpaceView }) {
   );
 }
 
-function RequestCard({ space, request }: { space: SpaceView; request: RequestView }) {
+function RequestCard({
+  space,
+  request,
+  writable,
+}: {
+  space: SpaceView;
+  request: RequestView;
+  writable: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'en';
   const staff = useIsStaff();
@@ -68,7 +85,7 @@ function RequestCard({ space, request }: { space: SpaceView; request: RequestVie
   const run = useSpaceRun();
   const refresh = useRefreshSpace();
   const close = useMutation({
-    mutationFn: () => run((api) => api.closeRequest(request.id)),
+    mutationFn: () => run((api) => api.closeRequest(space.id, request.id)),
     onSuccess: () => refresh(space.id),
   });
   const documents = new Map((listing.data?.documents ?? []).map((d) => [d.id, d]));
@@ -89,6 +106,7 @@ function RequestCard({ space, request }: { space: SpaceView; request: RequestVie
         ) : (
           <span className="badge">{t('requests.open')}</span>
         )}
+        {request.unverified && <NotSignedMark inHistory={request.createdBy !== null} />}
       </div>
       {request.description && <p className="message-text">{request.description}</p>}
       <p className="item-meta">
@@ -100,7 +118,7 @@ function RequestCard({ space, request }: { space: SpaceView; request: RequestVie
         })}
         {request.closedAt &&
           ` · ${t('requests.closedBy', {
-            who: nameOf(request.closedBy ?? ''),
+            who: nameOf(request.closedBy),
             time: formatDateTime(request.closedAt, language),
           })}`}
       </p>
@@ -131,7 +149,7 @@ function RequestCard({ space, request }: { space: SpaceView; request: RequestVie
                   )}
                 </p>
               </div>
-              {!staff && request.closedAt === null && (
+              {!staff && writable && request.closedAt === null && (
                 <FilePicker
                   multiple
                   className="button button-small"
@@ -153,7 +171,7 @@ function RequestCard({ space, request }: { space: SpaceView; request: RequestVie
         })}
       </ul>
       {close.isError && <ErrorAlert error={close.error} />}
-      {staff && request.closedAt === null && (
+      {staff && writable && request.closedAt === null && (
         <div className="form-actions">
           <button
             type="button"

@@ -67,8 +67,10 @@ export function useIsStaff(): boolean {
 /**
  * Who someone is, for the page: "You" for oneself; staff see the names of the people list (the
  * same query as the People page), clients see "Team" for anyone else (they cannot list people).
+ * WARNING: pass authors from the worker's views only: they come from the verified signed history;
+ * null (an item not in it) is named "Unknown (not in the signed history)".
  */
-export function useNameOf(): (userId: string) => string {
+export function useNameOf(): (userId: string | null) => string {
   const { t } = useTranslation();
   const { session } = useSignedIn();
   const account = useAccount();
@@ -79,7 +81,8 @@ export function useNameOf(): (userId: string) => string {
     enabled: staff,
   });
   const byId = new Map((people.data?.people ?? []).map((person) => [person.id, person]));
-  return (userId: string) => {
+  return (userId: string | null) => {
+    if (userId === null) return t('spaces.unknownAuthor');
     if (userId === session.user.id) return t('spaces.you');
     if (!staff) return t('spaces.team');
     const person = byId.get(userId);
