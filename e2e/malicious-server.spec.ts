@@ -195,11 +195,14 @@ const SAYS = {
   staffSpaceKey:
     /offered a key for this space that its creator did not sign|nobody vouches for|altered after its author signed/i,
   /** Staff: a user-key escrow copy that does not match its owner's signed statement. */
-  escrowCopy: /escrow copy|does not match|cannot be trusted|not verified|tampered/i,
+  escrowCopy:
+    /escrow copy|copy your organisation holds|vouched for the copy|does not match|tampered/i,
   /** Staff: the client's keys swapped in the directory. */
-  clientKeys: /nobody vouches for|not verified|did not sign|attributed to the wrong person/i,
+  clientKeys:
+    /nobody vouches for|did not sign|wrong person|keys of .* changed|not the ones made with their invitation link|not verified/i,
   /** Administrator: the Team Member's key swapped in the directory. */
-  grant: /not verified yet, so nothing was shared|not verified|does not match/i,
+  grant:
+    /keys of .* changed|not the ones made with their invitation link|not verified yet, so nothing was shared/i,
   reattributed: /attributed to someone else|differently from what its author signed|wrong person/i,
   alteredEntry: /altered after its author signed|nobody vouches for|wrong person/i,
   brokenChain: /missing from this space.s history|reordered or duplicated/i,
@@ -534,8 +537,21 @@ test.describe('a malicious server', () => {
   }) => {
     const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
     const client = org.clients[0]!;
-    // The client signs in once: their space puts them on the staff's Clients list.
+    // The client signs in once: their space puts them on the staff's Clients list. The Team Member
+    // then sees them on the People page (which certifies them from their invitation link) with
+    // their real name: the genuine escrow copy opens.
     await openOwnSpace(await newPage(), client);
+    const before = await newPage();
+    await signIn(before, org.team);
+    await before
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'People' })
+      .click();
+    await expect(before.getByRole('row').filter({ hasText: client.email })).toContainText(
+      client.name,
+      WARNING_BUDGET,
+    );
+    await before.close();
     const forgedName = `Mallory ${marker('PROFIEL')}`;
     const evilUserKey = await serverChosenUserKey();
     // The escrow public key as the server serves it to anyone who creates a space.
@@ -556,8 +572,17 @@ test.describe('a malicious server', () => {
 
     const since = proxy.mark();
     await signIn(page, org.team);
-    await page.getByRole('link', { name: 'Clients' }).click();
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'People' })
+      .click();
     await expect(securityWarning(page, SAYS.escrowCopy).first()).toBeVisible(WARNING_BUDGET);
+    await expect(page.getByText(forgedName)).toHaveCount(0);
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Clients' })
+      .click();
+    await expect(page.getByRole('row').filter({ hasText: client.email })).toBeVisible();
     await expect(page.getByText(forgedName)).toHaveCount(0);
     expectServerReceivedNothing(proxy, since, [forgedName]);
   });
