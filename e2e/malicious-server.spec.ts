@@ -629,6 +629,7 @@ test.describe('a malicious server', () => {
     await withTempDir(async (dir) => {
       await openOwnSpace(page, client);
       const space = listedSpace(proxy, client.userId);
+      const genesis = entryPayload((await storedHistory(page, space.id))[0]!);
       // The server swaps the client's encryption and signing keys for its own and signs a new entry 0 with them.
       const evilSigner = await serverSigningKey();
       const evilRsa = await serverRsaPublicKey();
@@ -643,7 +644,7 @@ test.describe('a malicious server', () => {
         author: client.userId,
         signingKey: evilSigner.privateKey,
         escrowSeal: forgedSeal,
-        clientWrap: null,
+        clientWrap: genesis.type === 'space.create' ? genesis.body.clientWrap : null,
         spaceKey: evilKey,
       });
       installPersonRewrite(proxy, client.userId, {
