@@ -396,6 +396,26 @@ function installPersonRewrite(
   });
 }
 
+/**
+ * A Team Member opens the People page and sees `client` with their real name: their browser has
+ * certified the client from the invitation link and opened the genuine escrow copy.
+ */
+async function seenOnPeoplePage(
+  page: Page,
+  staff: SeededMember,
+  client: SeededMember,
+): Promise<void> {
+  await signIn(page, staff);
+  await page
+    .getByRole('navigation', { name: 'Portal' })
+    .getByRole('link', { name: 'People' })
+    .click();
+  const row = page.getByRole('row').filter({ hasText: client.email });
+  await expect(row).toContainText(client.name, WARNING_BUDGET);
+  await expect(row).toContainText('Keys verified');
+  await page.close();
+}
+
 /** A second Team Member, invited by the Administrator and signed up, not yet granted the escrow key (node-side real flows). */
 async function joinAsTeamMember(
   org: SeededOrganisation,
@@ -541,17 +561,7 @@ test.describe('a malicious server', () => {
     // then sees them on the People page (which certifies them from their invitation link) with
     // their real name: the genuine escrow copy opens.
     await openOwnSpace(await newPage(), client);
-    const before = await newPage();
-    await signIn(before, org.team);
-    await before
-      .getByRole('navigation', { name: 'Portal' })
-      .getByRole('link', { name: 'People' })
-      .click();
-    await expect(before.getByRole('row').filter({ hasText: client.email })).toContainText(
-      client.name,
-      WARNING_BUDGET,
-    );
-    await before.close();
+    await seenOnPeoplePage(await newPage(), org.team, client);
     const forgedName = `Mallory ${marker('PROFIEL')}`;
     const evilUserKey = await serverChosenUserKey();
     // The escrow public key as the server serves it to anyone who creates a space.
@@ -618,61 +628,68 @@ test.describe('a malicious server', () => {
     expectNoKeyMaterial(proxy.received(since));
   });
 
-  test('cannot substitute a client’s keys in the directory when staff share with the client', async ({
-    page,
-    newPage,
-    evilProxy: proxy,
-    evil,
-  }) => {
-    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
-    const client = org.clients[0]!;
-    await withTempDir(async (dir) => {
-      await openOwnSpace(page, client);
-      const space = listedSpace(proxy, client.userId);
-      const genesis = entryPayload((await storedHistory(page, space.id))[0]!);
-      // The server swaps the client's encryption and signing keys for its own and signs a new entry 0 with them.
-      const evilSigner = await serverSigningKey();
-      const evilRsa = await serverRsaPublicKey();
-      const evilKey = await serverChosenSpaceKey();
-      const forgedSeal = await sealTo(escrowPublicKeyOf(proxy), evilKey, {
-        id: space.id,
-        owner: 'escrow',
-      });
-      const forgedGenesis = await forgedSpaceCreate({
-        spaceId: space.id,
-        clientId: client.userId,
-        author: client.userId,
-        signingKey: evilSigner.privateKey,
-        escrowSeal: forgedSeal,
-        clientWrap: genesis.type === 'space.create' ? genesis.body.clientWrap : null,
-        spaceKey: evilKey,
-      });
-      installPersonRewrite(proxy, client.userId, {
-        publicKey: evilRsa,
-        signingPublicKey: evilSigner.spki,
-      });
-      installSpaceRewrite(proxy, space.id, (listed) => ({
-        ...listed,
-        sealedKey: forgedSeal,
-        historyLength: 1,
-      }));
-      installHistoryRewrite(proxy, space.id, (_entries, context) =>
-        fromAfter([forgedGenesis], context),
-      );
+  for (const certified of [true, false]) {
+    test(`cannot substitute a client’s keys in the directory when staff share with the client (${certified ? 'a certified client' : 'before any staff browser certified the client'})`, async ({
+      page,
+      newPage,
+      evilProxy: proxy,
+      evil,
+    }) => {
+      const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+      const client = org.clients[0]!;
+      await withTempDir(async (dir) => {
+        await openOwnSpace(page, client);
+        // Certified: a Team Member saw them on the People page before the server turned evil. Not yet
+        // certified: the client's invitation binding is the only thing that can tell their keys apart.
+        if (certified) await seenOnPeoplePage(await newPage(), org.team, client);
+        const space = listedSpace(proxy, client.userId);
+        const genesis = entryPayload((await storedHistory(page, space.id))[0]!);
+        // The server swaps the client's encryption and signing keys for its own and signs a new entry 0 with them.
+        const evilSigner = await serverSigningKey();
+        const evilRsa = await serverRsaPublicKey();
+        const evilKey = await serverChosenSpaceKey();
+        const forgedSeal = await sealTo(escrowPublicKeyOf(proxy), evilKey, {
+          id: space.id,
+          owner: 'escrow',
+        });
+        const forgedGenesis = await forgedSpaceCreate({
+          spaceId: space.id,
+          clientId: client.userId,
+          author: client.userId,
+          signingKey: evilSigner.privateKey,
+          escrowSeal: forgedSeal,
+          clientWrap: genesis.type === 'space.create' ? genesis.body.clientWrap : null,
+          spaceKey: evilKey,
+        });
+        installPersonRewrite(proxy, client.userId, {
+          publicKey: evilRsa,
+          signingPublicKey: evilSigner.spki,
+        });
+        installSpaceRewrite(proxy, space.id, (listed) => ({
+          ...listed,
+          sealedKey: forgedSeal,
+          historyLength: 1,
+        }));
+        installHistoryRewrite(proxy, space.id, (_entries, context) =>
+          fromAfter([forgedGenesis], context),
+        );
 
-      const since = proxy.mark();
-      const teamPage = await newPage();
-      await openClientSpace(teamPage, org.team, client);
-      await expect(securityWarning(teamPage, SAYS.clientKeys).first()).toBeVisible(WARNING_BUDGET);
-      const later = await textFile(dir, 'Gedeeld door het team');
-      await tryToUpload(teamPage, later);
-      expect(
-        writesTo(proxy, since, space.id),
-        'nothing written to the space after the attack',
-      ).toEqual([]);
-      expectServerReceivedNothing(proxy, since, [later.name, later.content]);
+        const since = proxy.mark();
+        const teamPage = await newPage();
+        await openClientSpace(teamPage, org.team, client);
+        await expect(securityWarning(teamPage, SAYS.clientKeys).first()).toBeVisible(
+          WARNING_BUDGET,
+        );
+        const later = await textFile(dir, 'Gedeeld door het team');
+        await tryToUpload(teamPage, later);
+        expect(
+          writesTo(proxy, since, space.id),
+          'nothing written to the space after the attack',
+        ).toEqual([]);
+        expectServerReceivedNothing(proxy, since, [later.name, later.content]);
+      });
     });
-  });
+  }
 
   test('cannot substitute a Team Member’s public key when an Administrator grants the escrow key', async ({
     page,
