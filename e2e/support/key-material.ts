@@ -38,6 +38,8 @@ const PUBLIC_FIXED_LENGTH_FIELDS: Readonly<Record<string, string>> = {
   finishLoginRequest: 'OPAQUE KE3: the client key-confirmation MAC (RFC 9807 6.3), 64 bytes',
   signature: 'ECDSA P-256 signature over a public statement, 64 bytes',
   recoverySalt: 'random Argon2id salt, public by design',
+  binding:
+    'HMAC-SHA-256 invitation binding over public fingerprints (SECURITY.md 4.10), 32 bytes: a MAC, not a key',
 };
 
 const RAW_KEY_LENGTHS = new Set([32, 64]);

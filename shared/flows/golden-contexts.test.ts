@@ -7,7 +7,7 @@ import golden from '../crypto/vectors/golden-v1-production.json';
 import { fromBase64Url, fromHex, fromUtf8, importSecretKey } from '../crypto';
 import { profileContext, profileSchema } from './account-flows';
 import { HOLDER_STATEMENT_CONTEXT, verifyHolderStatements } from './escrow-ledger';
-import { keySafeContext, keySafeSchema } from './key-safe';
+import { keySafeContext, openKeySafe, pinsSchema, pinsOf, type Pins } from './key-safe';
 import { parseRecoverySecret } from './recovery-secret';
 import {
   ESCROW_HOLDER,
@@ -93,9 +93,31 @@ describe('production golden vectors use the production contexts', () => {
     expect(parseRecoverySecret(golden.recoverySecret.canonical)).toBe(golden.recoverySecret.canonical);
   });
 
+  it('a version-1 key safe opens as version 2 with revision 0 and nothing remembered', async () => {
+    const userKey = await importSecretKey('user', fromHex(golden.keys.adminUser.raw));
+    const opened = await openKeySafe(userKey, ids.admin, fromBase64Url(record('key safe (pins)').envelope));
+    const pins = JSON.parse(fromUtf8(fromBase64Url(record('key safe (pins)').plaintext))) as Record<string, unknown>;
+    expect(opened).toEqual({
+      v: 2,
+      escrowFingerprint: pins['escrowFingerprint'],
+      opaqueServerPublicKey: pins['opaqueServerPublicKey'],
+      adminRootFingerprint: pins['adminRootFingerprint'],
+      rev: 0,
+      heads: {},
+      seen: {},
+    });
+  });
+
   it('plaintexts of the account records pass the production schemas', () => {
     const json = (name: string): unknown => JSON.parse(fromUtf8(fromBase64Url(record(name).plaintext)));
-    expect(keySafeSchema.parse(json('key safe (pins)'))).toEqual(json('key safe (pins)'));
+    // The vector is a version-1 safe, as accounts made before key safe v2 hold it.
+    const safe = json('key safe (pins)') as Record<string, unknown>;
+    expect(Object.keys(safe).sort()).toEqual(['adminRootFingerprint', 'escrowFingerprint', 'opaqueServerPublicKey', 'v']);
+    expect(pinsSchema.parse(pinsOf(safe as Pins))).toEqual({
+      escrowFingerprint: safe['escrowFingerprint'],
+      opaqueServerPublicKey: safe['opaqueServerPublicKey'],
+      adminRootFingerprint: safe['adminRootFingerprint'],
+    });
     expect(profileSchema.parse(json('profile'))).toEqual(json('profile'));
   });
 });
