@@ -1,9 +1,9 @@
 // The crypto worker on a data directory made before signed histories (main d9a4625, migrated in place): legacy spaces, adoption, unsigned items.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../../shared/flows/account-flows';
-import { adoptSpace, getHistory, getSpace } from '../../shared/api';
+import { getHistory } from '../../shared/api';
 import { parseEntryPayload } from '../../shared/flows/space-history';
-import { adoptionOf, openLegacySpaceKey } from '../../shared/flows/spaces';
 import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
 import { startLegacyServer, type LegacyManifest, type LegacyServer } from '../../server/test/legacy-server';
 import { fast } from '../../server/test/org-fixture';
@@ -68,30 +68,47 @@ describe('spaces made before signed histories', () => {
     expect(again.documents.find((d) => d.id === uploaded.id)).toMatchObject({ unverified: false, current: { uploadedBy: team.userId } });
   });
 
-  it('a client space not yet adopted: its client reads it with a warning, staff decrypt nothing, nobody changes it', async () => {
+  it('staff cannot read a client space its client has not adopted; the client adopts it on first open with a fresh escrow seal, and staff then read it verified', async () => {
+    const before = await legacy.db.selectFrom('spaces').select(['sealed_for_escrow', 'sealed_for_client']).where('id', '=', manifest.clientSpace).executeTakeFirstOrThrow();
+    const team = await engine('team');
+    const unseen = await team.spaces.listDocuments(manifest.clientSpace);
+    expect(unseen.documents.every((document) => document.current.name === null)).toBe(true);
+    expect(unseen.security.writable).toBe(false);
+    expect(unseen.security.warnings).toContainEqual(expect.objectContaining({ problem: 'unsigned', item: null }));
+
+    // The client's first open adopts it: entry 0 by the client, naming their wrap and a fresh seal to the pinned escrow key.
     const client = await engine('client');
     const listing = await client.spaces.listDocuments(manifest.clientSpace);
-    expect(listing.documents.map((document) => document.current.name)).toEqual([manifest.document.names[1]]);
-    expect(listing.security.writable).toBe(false);
-    expect(listing.security.warnings).toContainEqual(expect.objectContaining({ problem: 'unsigned', item: null }));
-    expect(await outcomeOf(() => client.spaces.createFolder(manifest.clientSpace, null, 'Nieuw'))).toMatchObject({ ok: false, failure: { code: 'space_untrusted' } });
+    const history = await client.http.api(getHistory, { params: { spaceId: manifest.clientSpace }, query: {} });
+    expect(history.entries.map((entry) => [parseEntryPayload(entry)?.type, parseEntryPayload(entry)?.author])).toEqual([['space.create', client.userId]]);
+    const after = await legacy.db.selectFrom('spaces').selectAll().where('id', '=', manifest.clientSpace).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ legacy: 0, sealed_for_client: before.sealed_for_client });
+    expect(after.sealed_for_escrow).not.toBe(before.sealed_for_escrow);
+    const genesis = parseEntryPayload(history.entries[0]!);
+    expect(genesis?.type === 'space.create' && genesis.body).toMatchObject({
+      spaceKind: 'client',
+      client: client.userId,
+      escrowSeal: createHash('sha256').update(Buffer.from(after.sealed_for_escrow, 'base64url')).digest('hex'),
+      clientWrap: createHash('sha256').update(Buffer.from(after.wrapped_for_client!, 'base64url')).digest('hex'),
+    });
+    // The old document is read with the adopted key but stays marked: nothing in the signed history vouches for it.
+    expect(listing.documents.map((document) => [document.current.name, document.unverified])).toEqual([[manifest.document.names[1], true]]);
+    expect(listing.security.writable).toBe(true);
+    expect(listing.security.warnings.every((warning) => warning.problem === 'unsigned' && warning.item !== null)).toBe(true);
+    expect(await outcomeOf(() => client.spaces.deleteDocument(manifest.document.id))).toMatchObject({ ok: false, failure: { code: 'item_unsigned' } });
+    const folder = await client.spaces.createFolder(manifest.clientSpace, null, 'Nieuw');
+    expect(folder).toMatchObject({ name: 'Nieuw', createdBy: client.userId, unverified: false });
 
-    const team = await engine('team');
-    const seen = await team.spaces.listDocuments(manifest.clientSpace);
-    expect(seen.documents.every((document) => document.current.name === null)).toBe(true);
-    expect(seen.security.warnings).toContainEqual(expect.objectContaining({ problem: 'unsigned', item: null }));
-
-    // The client adopts it (the escrow seal read from the database here: the API does not show it to the client yet).
-    const { sealed_for_escrow: escrowSeal } = await legacy.db.selectFrom('spaces').select('sealed_for_escrow').where('id', '=', manifest.clientSpace).executeTakeFirstOrThrow();
-    const space = await client.http.api(getSpace, { params: { spaceId: manifest.clientSpace } });
-    const key = await openLegacySpaceKey(client.vault, space);
-    await client.http.api(adoptSpace, { params: { spaceId: manifest.clientSpace }, body: await adoptionOf(client.vault, space, key, escrowSeal) });
-
-    // The same staff session sees it adopted: the escrow seal is accepted as entry 0 vouches, the old items stay marked.
+    // The same staff session sees it adopted: the fresh escrow seal opens the same key, as entry 0 vouches.
     await team.spaces.listSpaces();
     const adopted = await team.spaces.listDocuments(manifest.clientSpace);
     expect(adopted.documents.map((document) => [document.current.name, document.unverified])).toEqual([[manifest.document.names[1], true]]);
+    expect(adopted.folders.find((f) => f.id === folder.id)).toMatchObject({ name: 'Nieuw', createdBy: client.userId, unverified: false });
     expect(adopted.security.writable).toBe(true);
     expect(adopted.security.warnings.every((warning) => warning.problem === 'unsigned' && warning.item !== null)).toBe(true);
+    // A new sign-in of the client opens the space from its wrap, not from the old seal.
+    const again = await (await engine('client')).spaces.listDocuments(manifest.clientSpace);
+    expect(again.documents.map((document) => document.current.name)).toEqual([manifest.document.names[1]]);
+    expect(again.folders.map((f) => f.name)).toContain('Nieuw');
   });
 });

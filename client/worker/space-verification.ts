@@ -1,5 +1,5 @@
 // The crypto worker's verified view of each space: its signed history brought up to date and checked, its key accepted only as entry 0 allows, and the warnings.
-import { type Space, adoptSpace, getHistory, getSpace } from '../../shared/api';
+import { type Space, adoptSpace, getHistory, getSpace, listSpaces } from '../../shared/api';
 import { KluisCryptoError, type SecretKey } from '../../shared/crypto';
 import {
   type EntryDraft,
@@ -13,6 +13,7 @@ import {
 } from '../../shared/flows/space-history';
 import type { Reconciliation } from '../../shared/flows/space-reconcile';
 import {
+  type AdoptionSeal,
   SpaceKeyRejectedError,
   adoptionOf,
   openLegacySpaceKey,
@@ -20,7 +21,7 @@ import {
   signerOf,
   type VerifiedGenesis,
 } from '../../shared/flows/spaces';
-import type { UnlockedVault } from '../../shared/flows/vault';
+import { PinMismatchError, importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
 import { isApiError } from '../api/api-error';
 import type { CallApi } from '../api/call-api';
 import type { AccountSlot, HeldAccount } from './account-operations';
@@ -179,36 +180,60 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
     return { body: record.state.genesis, author: record.state.genesis.author, authorRole: record.genesisRole };
   }
 
-  /** The staff side of a legacy team space: open it once from the escrow seal and give it its entry 0. */
-  async function adoptTeamSpace(s: Session, spaceId: string, record: SpaceRecord, space: Space): Promise<SecretKey<'space'>> {
-    const key = await openLegacySpaceKey(s.held.vault, space);
+  /**
+   * WARNING: trust on first use, once per space. Opens the key of a legacy space from its old seal
+   * and gives the space its entry 0: its client with their own wrap and a fresh seal to the PINNED
+   * escrow key, staff (the team space) naming the stored escrow seal. Afterwards (or when someone
+   * adopted it first) the key is accepted only as the verified entry 0 allows.
+   * @returns false (with a warning) when the server's escrow key is not the pinned one
+   */
+  async function adopt(s: Session, spaceId: string, record: SpaceRecord, space: Space): Promise<boolean> {
+    const vault = s.held.vault;
+    let key: SecretKey<'space'>;
     try {
-      record.space = await api(adoptSpace, { params: { spaceId }, body: await adoptionOf(s.held.vault, space, key, space.sealedKey!) });
+      key = await openLegacySpaceKey(vault, space);
     } catch (error) {
-      // A colleague adopted it first: theirs is entry 0, and the key is accepted only as it allows.
+      if (!(error instanceof KluisCryptoError)) throw error;
+      stick(s, record, { problem: 'key-substituted', entry: null, item: null, detail: 'the old seal of the space key does not open: it was altered' });
+      return false;
+    }
+    let seal: AdoptionSeal;
+    if (space.kind === 'team') seal = { storedEscrowSeal: space.sealedKey! };
+    else {
+      try {
+        seal = { escrowPublicKey: await importPinnedEscrowKey((await api(listSpaces, {})).escrowPublicKey, vault.keySafe.escrowFingerprint) };
+      } catch (error) {
+        if (!(error instanceof PinMismatchError)) throw error;
+        stick(s, record, { problem: 'key-substituted', entry: null, item: null, detail: error.message });
+        return false;
+      }
+    }
+    try {
+      record.space = await api(adoptSpace, { params: { spaceId }, body: await adoptionOf(vault, space, key, seal) });
+    } catch (error) {
+      // Adopted first by another tab or a colleague: theirs is entry 0.
       if (!(isApiError(error) && error.code === 'space_adopted')) throw error;
       record.space = await api(getSpace, { params: { spaceId } });
-      await sync(s, spaceId, record);
-      return openSpaceKey(s.held.vault, record.space, genesisOf(record));
     }
     await sync(s, spaceId, record);
-    return key;
+    return true;
   }
 
   async function openKey(s: Session, spaceId: string, record: SpaceRecord): Promise<SecretKey<'space'> | null> {
     const vault = s.held.vault;
-    const space = record.space!;
-    const own = space.kind === 'client' && space.clientId === vault.userId;
+    let space = record.space!;
     if (space.legacy) {
-      if (space.kind === 'team' && vault.escrow && (vault.role === 'admin' || vault.role === 'team')) {
-        return adoptTeamSpace(s, spaceId, record, space);
+      const own = space.kind === 'client' && space.clientId === vault.userId;
+      const staffOfTeam = space.kind === 'team' && Boolean(vault.escrow) && (vault.role === 'admin' || vault.role === 'team');
+      // Never adopted again once this account verified a history of it (syncHistory warned of a rollback).
+      if ((own || staffOfTeam) && record.sticky.length === 0 && !s.trust.rememberedHead(spaceId)) {
+        if (!(await adopt(s, spaceId, record, space))) return null;
+        space = record.space!;
+      } else {
+        // Not adopted yet by its client (or staff without the escrow key): nothing vouches for its key.
+        stick(s, record, { problem: 'unsigned', entry: null, item: null, detail: 'this space has no signed history yet (made before signed histories)' });
+        return null;
       }
-      // WARNING: trust on first use, read-only. A client space made before signed histories gets its
-      // entry 0 from its client; until then nothing vouches for its key, and the page says so.
-      // TODO(issue 18): the client cannot adopt yet: entry 0 must name the digest of the stored escrow
-      // seal, which the API does not show the client (see the report to the lead).
-      stick(s, record, { problem: 'unsigned', entry: null, item: null, detail: 'this space has no signed history yet (made before signed histories)' });
-      return own ? openLegacySpaceKey(vault, space) : null;
     }
     try {
       return await openSpaceKey(vault, space, genesisOf(record));

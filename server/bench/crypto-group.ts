@@ -1,4 +1,4 @@
-// Bench group "crypto" (issue 2): raw WebCrypto AES-GCM against our STREAM file format, pipeline depths, memory, Argon2id, records.
+// Bench group "crypto" (issues 2, 18): raw WebCrypto AES-GCM against our STREAM file format, pipeline depths, memory, Argon2id, records; signed histories and certificates.
 import { randomFillSync } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '../../shared/crypto';
 import { type BenchContext, type BenchGroup, makeTempDir } from './harness';
 import { MIB, RssSampler, median, timeEach } from './measure';
+import { measureTrust } from './trust-measure';
 
 /** Plaintext streamed through every file run. */
 const INPUT_BYTES = 256 * MIB;
@@ -205,7 +206,7 @@ async function opsPerSecond(minMs: number, op: () => Promise<unknown>): Promise<
   return (count / elapsed) * 1000;
 }
 
-async function run({ report, cleanup, progress }: BenchContext): Promise<void> {
+async function measureStream({ report, cleanup, progress }: BenchContext): Promise<void> {
   const piece = new Uint8Array(PIECE_BYTES);
   randomFillSync(piece);
   const input = `${INPUT_BYTES / MIB} MiB`;
@@ -462,8 +463,18 @@ function fastest<T>(variants: readonly T[], seconds: (variant: T) => number): T 
   return variants.reduce((best, variant) => (seconds(variant) < seconds(best) ? variant : best));
 }
 
+async function run(context: BenchContext): Promise<void> {
+  if (context.runs('stream')) await measureStream(context);
+  if (context.runs('trust')) await measureTrust(context.report, context.progress);
+}
+
 export const cryptoGroup: BenchGroup = {
   name: 'crypto',
-  title: 'crypto (issue 2): Node 20 WebCrypto, our STREAM file format, Argon2id, records',
+  title:
+    'crypto (issues 2, 18): Node WebCrypto, our STREAM file format, Argon2id, records, signed histories, the certificate directory',
+  parts: {
+    stream: 'raw AES-GCM against the STREAM file format, Argon2id, records (minutes)',
+    trust: 'signed space histories and verifyDirectory beside raw ECDSA (under a minute)',
+  },
   run,
 };

@@ -6,15 +6,16 @@ import { createReadStream, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page, type Request } from '@playwright/test';
 import { createSpace, formatContentDigest, getHistory, listSpaces, partsDigestInput } from '../../shared/api';
 import { fromBase64Url } from '../../shared/crypto';
 import { documentCreateDraft } from '../../shared/flows/space-entries';
 import { entryHash, parseEntryPayload, signEntry, type HistoryHead } from '../../shared/flows/space-history';
 import { createSpaceKey, newClientId, prepareVersion } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey } from '../../shared/flows/vault';
-import { seedOrganisation, type SeededMember } from '../../e2e/support/seed-organisation';
-import { startKluisServer } from '../../e2e/support/server';
+import { seedOrganisation, type SeededMember, type SeededOrganisation } from '../../e2e/support/seed-organisation';
+import buildWebClient from '../../e2e/support/global-setup';
+import { startKluisServer, type KluisServer } from '../../e2e/support/server';
 import { startTestSmtpServer } from '../test/smtp-server';
 import { BenchFailure, makeTempDir, type BenchContext, type BenchGroup } from './harness';
 import { MIB } from './measure';
@@ -266,10 +267,158 @@ async function seedListing(origin: string, dataDir: string, client: SeededMember
   return spaceId;
 }
 
+/** Wall-clock times (ms since the epoch, the browser's clock) of the requests the listing of one space makes. */
+class ListingRequests {
+  readonly #spans = new Map<Request, { kind: 'history' | 'documents' | 'other'; start: number; end: number | null }>();
+
+  constructor(page: Page, spaceId: string) {
+    // The crypto worker's fetches are reported on its page.
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      const kind = path === `/api/spaces/${spaceId}/history` ? 'history' : path === `/api/spaces/${spaceId}/documents` ? 'documents' : 'other';
+      this.#spans.set(request, { kind, start: NaN, end: null });
+    });
+    page.on('requestfinished', (request) => {
+      const span = this.#spans.get(request);
+      const timing = request.timing();
+      if (span) Object.assign(span, { start: timing.startTime, end: timing.startTime + timing.responseEnd });
+    });
+  }
+
+  /** The first start and last end of the finished requests of a kind, with their count. */
+  range(kind: 'history' | 'documents'): { start: number; end: number; count: number } | null {
+    const spans = [...this.#spans.values()].filter((span) => span.kind === kind && span.end !== null);
+    if (spans.length === 0) return null;
+    return { start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end!)), count: spans.length };
+  }
+}
+
+/** The 1 GiB upload and download through the app, beside raw AES-GCM and the plain transfer paths. */
+async function measureTransfers(
+  { report, progress }: BenchContext,
+  { dir, page, context, profileDir, client }: { dir: string; page: Page; context: BrowserContext; profileDir: string; client: SeededMember },
+): Promise<void> {
+  progress(`writing a ${FILE_BYTES / MIB} MiB file of random bytes…`);
+  const filePath = join(dir, FILE_NAME);
+  const { sha256: fileSha, plainParts } = await writeRandomFile(filePath, FILE_BYTES);
+  const memory = new ChromiumMemory(profileDir);
+  progress('client signs in…');
+  await signIn(page, client);
+  const raw = await rawAesGcmMibS(page, RAW_BYTES);
+  report.add('raw_aesgcm_mib_s', 'raw WebCrypto AES-256-GCM in the same browser (64 KiB calls)', raw, 'MiB/s', { summary: true, section: 'crypto' });
+
+  progress(`uploading ${FILE_BYTES / MIB} MiB through the app…`);
+  const baseline = memory.start();
+  const uploadStarted = performance.now();
+  await page.getByLabel('Upload files').setInputFiles(filePath);
+  await page.getByRole('row').filter({ hasText: FILE_NAME }).waitFor({ timeout: 1_800_000 });
+  const upload = FILE_BYTES / MIB / ((performance.now() - uploadStarted) / 1000);
+  const uploadPeak = memory.lap();
+
+  progress('downloading it through the app…');
+  const downloadStarted = performance.now();
+  const downloading = page.waitForEvent('download', { timeout: 1_800_000 });
+  await page.getByRole('row').filter({ hasText: FILE_NAME }).getByRole('button', { name: 'Download' }).click();
+  const download = await downloading;
+  const savedPath = await download.path();
+  const failure = await download.failure();
+  const downloadMibS = FILE_BYTES / MIB / ((performance.now() - downloadStarted) / 1000);
+  const downloadPeak = memory.lap();
+  const peak = memory.stop();
+  if (failure) throw new BenchFailure(`the download failed: ${failure}`);
+  if ((await sha256OfFile(savedPath)) !== fileSha) throw new BenchFailure('the downloaded file differs from the uploaded one');
+  await download.delete();
+
+  report.add('upload_mib_s', `upload: encrypt in the worker + parts over HTTP (${FILE_BYTES / MIB} MiB)`, upload, 'MiB/s', { summary: true });
+  report.add('upload_ratio_to_raw', 'upload / raw AES-GCM (target >= 0.5)', upload / raw, 'x', { summary: true });
+  report.add('download_mib_s', `download: service worker fetch + decrypt stream (${FILE_BYTES / MIB} MiB)`, downloadMibS, 'MiB/s', { summary: true });
+  report.add('download_ratio_to_raw', 'download / raw AES-GCM (target >= 0.5)', downloadMibS / raw, 'x', { summary: true });
+  report.add('peak_memory_mib', 'Chromium peak RSS growth over the transfers (target < 256)', peak - baseline, 'MiB', { summary: true });
+
+  const { spaces } = await client.client.api(listSpaces, {});
+  const ownSpace = spaces.find((s) => s.clientId === client.userId);
+  if (!ownSpace) throw new BenchFailure('the client has no space after uploading');
+  progress('the same bytes without encryption, as the browser moves them…');
+  const plainUpload = await plainUploadMibS(page, filePath, ownSpace.id, plainParts);
+  report.add('plain_upload_mib_s', 'plain upload of the same bytes (Blob parts, 4 in flight)', plainUpload, 'MiB/s');
+  report.add('upload_ratio_to_plain', 'upload / plain upload (target >= 0.7)', upload / plainUpload, 'x', { summary: true });
+  const versions = (await (await page.request.get(`/api/spaces/${ownSpace.id}/documents`)).json()) as { documents: { current: { id: string; size: number } }[] };
+  const uploaded = versions.documents[0]?.current;
+  if (!uploaded) throw new BenchFailure('the uploaded document is not listed');
+  const plainDownload = await plainDownloadMibS(context, uploaded.id, uploaded.size);
+  report.add('plain_download_mib_s', 'plain download of the ciphertext (no service worker)', plainDownload, 'MiB/s');
+  report.add('download_ratio_to_plain', 'download / plain download (target >= 0.7)', downloadMibS / plainDownload, 'x', { summary: true });
+
+  report.note(`Chromium RSS before the transfers ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (${(uploadPeak - baseline).toFixed(0)} MiB above it while uploading, ${(downloadPeak - baseline).toFixed(0)} MiB while downloading).`);
+}
+
+/** A Team Member opens a space of 10,000 documents: the time to the first rows, and where it goes. */
+async function measureListing(
+  { report, progress }: BenchContext,
+  { server, context, org, listClient }: { server: KluisServer; context: BrowserContext; org: SeededOrganisation; listClient: SeededMember },
+): Promise<void> {
+  progress('seeding 10,000 encrypted documents…');
+  const spaceId = await seedListing(server.origin, server.dataDir, listClient);
+  const teamPage = await context.newPage();
+  await context.clearCookies();
+  await signIn(teamPage, org.team);
+  await teamPage.getByRole('link', { name: 'Clients' }).click();
+  const requests = new ListingRequests(teamPage, spaceId);
+  // Timed inside the page, from the click event to the frame after the first sorted row is in the
+  // DOM: Playwright's own waitFor polls at up to 500 ms intervals, too coarse for this. The times are
+  // wall clock (timeOrigin + now), the clock of Playwright's request timings.
+  const shown = teamPage.evaluate(
+    (text) =>
+      new Promise<{ clickedAt: number; shownAt: number }>((resolve) => {
+        let clickedAt = NaN;
+        document.addEventListener('click', () => (clickedAt = performance.timeOrigin + performance.now()), { capture: true, once: true });
+        const hasRow = () => [...document.querySelectorAll('[role="row"]')].some((row) => row.textContent?.includes(text));
+        const observer = new MutationObserver(() => {
+          if (!hasRow()) return;
+          observer.disconnect();
+          requestAnimationFrame(() => resolve({ clickedAt, shownAt: performance.timeOrigin + performance.now() }));
+        });
+        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+      }),
+    'Factuur 00000',
+  );
+  await teamPage.getByRole('link', { name: listClient.name }).click();
+  const { clickedAt, shownAt } = await shown;
+  const listMs = shownAt - clickedAt;
+  if (!Number.isFinite(listMs)) throw new BenchFailure('the click on the client was not seen by the page');
+  report.add('decrypt_10k_ms', 'open a space of 10,000 documents: fetch and verify its history, fetch, decrypt and check the listing, sort, first rows shown (target < 1000)', listMs, 'ms', {
+    summary: true,
+    section: 'list',
+  });
+  // Where the time goes, from the worker's requests: its history pages, then its listing pages.
+  const history = requests.range('history');
+  const documents = requests.range('documents');
+  if (!history || !documents || history.end > documents.start) {
+    report.note('The listing could not be split: the worker’s history and listing requests were not seen one after the other.');
+    return;
+  }
+  const phases = [
+    ['open_to_history_ms', 'click to the first history request (page, worker call, space lookup)', history.start - clickedAt],
+    ['history_fetch_ms', `fetch the signed history (${history.count} page${history.count === 1 ? '' : 's'} of ${LIST_SIZE + 1} entries)`, history.end - history.start],
+    ['history_verify_ms', 'verify + fold the history in the worker, open the space key (history fetched to the first listing request)', documents.start - history.end],
+    ['listing_fetch_ms', `fetch the listing (${documents.count} page${documents.count === 1 ? '' : 's'}; decryption of a page starts when it arrives)`, documents.end - documents.start],
+    ['listing_decrypt_ms', 'decrypt the rest, check the listing against the history, sort, render (listing fetched to first rows shown)', shownAt - documents.end],
+  ] as const;
+  for (const [key, label, ms] of phases) report.add(key, label, ms, 'ms', { section: 'list' });
+  report.add('history_share', 'history fetch + verify / the whole open', (documents.start - history.start) / listMs, 'fraction', { section: 'list' });
+}
+
 export const filesGroup: BenchGroup = {
   name: 'files',
   title: 'Files: 1 GiB through the web app in headless Chromium over loopback, and listing 10,000 documents',
-  async run({ report, cleanup, progress }: BenchContext) {
+  parts: {
+    transfers: `the ${FILE_BYTES / MIB} MiB upload and download, raw AES-GCM, plain transfers, memory (minutes)`,
+    list: 'a Team Member opens a space of 10,000 documents (about a minute)',
+  },
+  async run(bench: BenchContext) {
+    const { cleanup, progress } = bench;
+    // The server serves dist/client: build it when missing or stale (else sign-in waits on a 503 page).
+    buildWebClient();
     const dir = await makeTempDir(cleanup, 'kluis-bench-files-');
     const smtp = await startTestSmtpServer();
     // In-process: goes away with this process, nothing to do synchronously.
@@ -286,10 +435,6 @@ export const filesGroup: BenchGroup = {
     const org = await seedOrganisation(server, smtp, ['Carla Client', 'Lijst Klant']);
     const [client, listClient] = org.clients as [SeededMember, SeededMember];
 
-    progress(`writing a ${FILE_BYTES / MIB} MiB file of random bytes…`);
-    const filePath = join(dir, FILE_NAME);
-    const { sha256: fileSha, plainParts } = await writeRandomFile(filePath, FILE_BYTES);
-
     const profileDir = join(dir, 'chromium-profile');
     const context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -303,85 +448,7 @@ export const filesGroup: BenchGroup = {
     // tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate carry that call into the page.
     await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
     const page = context.pages()[0] ?? (await context.newPage());
-    const memory = new ChromiumMemory(profileDir);
-
-    progress('client signs in…');
-    await signIn(page, client);
-    const raw = await rawAesGcmMibS(page, RAW_BYTES);
-    report.add('raw_aesgcm_mib_s', 'raw WebCrypto AES-256-GCM in the same browser (64 KiB calls)', raw, 'MiB/s', { summary: true, section: 'crypto' });
-
-    progress(`uploading ${FILE_BYTES / MIB} MiB through the app…`);
-    const baseline = memory.start();
-    const uploadStarted = performance.now();
-    await page.getByLabel('Upload files').setInputFiles(filePath);
-    await page.getByRole('row').filter({ hasText: FILE_NAME }).waitFor({ timeout: 1_800_000 });
-    const upload = FILE_BYTES / MIB / ((performance.now() - uploadStarted) / 1000);
-    const uploadPeak = memory.lap();
-
-    progress('downloading it through the app…');
-    const downloadStarted = performance.now();
-    const downloading = page.waitForEvent('download', { timeout: 1_800_000 });
-    await page.getByRole('row').filter({ hasText: FILE_NAME }).getByRole('button', { name: 'Download' }).click();
-    const download = await downloading;
-    const savedPath = await download.path();
-    const failure = await download.failure();
-    const downloadMibS = FILE_BYTES / MIB / ((performance.now() - downloadStarted) / 1000);
-    const downloadPeak = memory.lap();
-    const peak = memory.stop();
-    if (failure) throw new BenchFailure(`the download failed: ${failure}`);
-    if ((await sha256OfFile(savedPath)) !== fileSha) throw new BenchFailure('the downloaded file differs from the uploaded one');
-    await download.delete();
-
-    report.add('upload_mib_s', `upload: encrypt in the worker + parts over HTTP (${FILE_BYTES / MIB} MiB)`, upload, 'MiB/s', { summary: true });
-    report.add('upload_ratio_to_raw', 'upload / raw AES-GCM (target >= 0.5)', upload / raw, 'x', { summary: true });
-    report.add('download_mib_s', `download: service worker fetch + decrypt stream (${FILE_BYTES / MIB} MiB)`, downloadMibS, 'MiB/s', { summary: true });
-    report.add('download_ratio_to_raw', 'download / raw AES-GCM (target >= 0.5)', downloadMibS / raw, 'x', { summary: true });
-    report.add('peak_memory_mib', 'Chromium peak RSS growth over the transfers (target < 256)', peak - baseline, 'MiB', { summary: true });
-
-    const { spaces } = await client.client.api(listSpaces, {});
-    const ownSpace = spaces.find((s) => s.clientId === client.userId);
-    if (!ownSpace) throw new BenchFailure('the client has no space after uploading');
-    progress('the same bytes without encryption, as the browser moves them…');
-    const plainUpload = await plainUploadMibS(page, filePath, ownSpace.id, plainParts);
-    report.add('plain_upload_mib_s', 'plain upload of the same bytes (Blob parts, 4 in flight)', plainUpload, 'MiB/s');
-    report.add('upload_ratio_to_plain', 'upload / plain upload (target >= 0.7)', upload / plainUpload, 'x', { summary: true });
-    const versions = (await (await page.request.get(`/api/spaces/${ownSpace.id}/documents`)).json()) as { documents: { current: { id: string; size: number } }[] };
-    const uploaded = versions.documents[0]?.current;
-    if (!uploaded) throw new BenchFailure('the uploaded document is not listed');
-    const plainDownload = await plainDownloadMibS(context, uploaded.id, uploaded.size);
-    report.add('plain_download_mib_s', 'plain download of the ciphertext (no service worker)', plainDownload, 'MiB/s');
-    report.add('download_ratio_to_plain', 'download / plain download (target >= 0.7)', downloadMibS / plainDownload, 'x', { summary: true });
-
-    progress('seeding 10,000 encrypted documents…');
-    await seedListing(server.origin, server.dataDir, listClient);
-    const teamPage = await context.newPage();
-    await context.clearCookies();
-    await signIn(teamPage, org.team);
-    await teamPage.getByRole('link', { name: 'Clients' }).click();
-    // Timed inside the page, from the click event to the frame after the first sorted row is in the
-    // DOM: Playwright's own waitFor polls at up to 500 ms intervals, too coarse for this.
-    const shown = teamPage.evaluate(
-      (text) =>
-        new Promise<number>((resolve) => {
-          let clickedAt = NaN;
-          document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
-          const hasRow = () => [...document.querySelectorAll('[role="row"]')].some((row) => row.textContent?.includes(text));
-          const observer = new MutationObserver(() => {
-            if (!hasRow()) return;
-            observer.disconnect();
-            requestAnimationFrame(() => resolve(performance.now() - clickedAt));
-          });
-          observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-        }),
-      'Factuur 00000',
-    );
-    await teamPage.getByRole('link', { name: listClient.name }).click();
-    const listMs = await shown;
-    if (!Number.isFinite(listMs)) throw new BenchFailure('the click on the client was not seen by the page');
-    report.add('decrypt_10k_ms', 'open a space of 10,000 documents: fetch, decrypt in the worker, sort, first rows shown (target < 1000)', listMs, 'ms', {
-      summary: true,
-      section: 'list',
-    });
-    report.note(`Chromium RSS before the transfers ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (${(uploadPeak - baseline).toFixed(0)} MiB above it while uploading, ${(downloadPeak - baseline).toFixed(0)} MiB while downloading).`);
+    if (bench.runs('transfers')) await measureTransfers(bench, { dir, page, context, profileDir, client });
+    if (bench.runs('list')) await measureListing(bench, { server, context, org, listClient });
   },
 };

@@ -38,6 +38,28 @@ describe('GroupReport', () => {
 });
 
 describe('mergeJson', () => {
+  it('merges a group that ran only in part into its earlier object instead of replacing it', async () => {
+    const path = join(dir, 'bench.json');
+    const whole = new GroupReport('crypto');
+    whole.add('file_encrypt_mib_s', 'encrypt', 400);
+    whole.add('verify_ms', 'old', 120, 'ms', { section: 'directory' });
+    await mergeJson(path, [whole], { node: 'v20' });
+    const part = new GroupReport('crypto');
+    part.partial = true;
+    part.add('verify_ms', 'new', 90, 'ms', { section: 'directory' });
+    await mergeJson(path, [part], { node: 'v20' });
+    const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    expect(written.crypto).toEqual({ file_encrypt_mib_s: 400 });
+    expect(written.directory).toEqual({ verify_ms: 90 });
+    // The same report not marked partial replaces the group's object whole.
+    const again = new GroupReport('crypto');
+    again.add('records', 'records', 1);
+    await mergeJson(path, [again], { node: 'v20' });
+    expect((JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>).crypto).toEqual({
+      records: 1,
+    });
+  });
+
   it('creates the file with one object per group', async () => {
     const path = join(dir, 'bench.json');
     const report = new GroupReport('crypto');

@@ -28,6 +28,8 @@ const KEY = /^[a-z][a-z0-9_]*$/;
 export class GroupReport {
   readonly metrics: Metric[] = [];
   readonly notes: string[] = [];
+  /** Only some parts of the group ran (`--only group:part`): its JSON is merged into, not replaced. */
+  partial = false;
 
   constructor(readonly group: string) {}
 
@@ -133,12 +135,16 @@ export interface BenchContext {
   readonly repoRoot: string;
   /** `--cpu-prof DIR`: where processes the bench starts write V8 CPU profiles (for finding bottlenecks). */
   readonly cpuProfileDir: string | undefined;
+  /** `--only <group>:<part>`: whether to run this part of the group (every part when none was named). */
+  readonly runs: (part: string) => boolean;
 }
 
 export interface BenchGroup {
   /** `--only <name>` and the top-level JSON key. */
   readonly name: string;
   readonly title: string;
+  /** Parts `--only <name>:<part>` can pick, with what each measures (a group without parts runs whole). */
+  readonly parts?: Readonly<Record<string, string>>;
   run(context: BenchContext): Promise<void>;
 }
 
@@ -213,7 +219,7 @@ function isObject(value: unknown): value is JsonObject {
 
 /**
  * Merges the groups that ran into `path` (created if missing): each group's object is replaced
- * whole, other top-level keys (groups of other benches, e.g. the browser's `files` and `list`) stay.
+ * whole (merged into when only some of its parts ran), other top-level keys (groups of other benches, e.g. the browser's `files` and `list`) stay.
  */
 export async function mergeJson(
   path: string,
@@ -231,7 +237,9 @@ export async function mergeJson(
   const merged: JsonObject = { ...existing };
   const metaByGroup: JsonObject = isObject(existing.meta) ? { ...existing.meta } : {};
   for (const report of reports) {
-    merged[report.group] = report.json();
+    const current = merged[report.group];
+    merged[report.group] =
+      report.partial && isObject(current) ? { ...current, ...report.json() } : report.json();
     metaByGroup[report.group] = meta;
   }
   // Then metrics written into another group's section, so a group replaced whole above keeps them.

@@ -1,4 +1,4 @@
-// `npm run bench [-- --only <group>] [-- --json FILE]`: runs the bench groups, prints tables and a summary, merges JSON.
+// `npm run bench [-- --only <group>[:<part>]] [-- --json FILE]`: runs the bench groups, prints tables and a summary, merges JSON.
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,22 @@ import { serverGroup } from './server-group';
 /** Every group, in running order. A new group is a module exporting a BenchGroup, listed here. */
 const GROUPS: readonly BenchGroup[] = [cryptoGroup, serverGroup, filesGroup];
 
-const USAGE = `Usage: npm run bench -- [--only <${GROUPS.map((g) => g.name).join('|')}>] [--json FILE] [--cpu-prof DIR]
+const PARTS = GROUPS.flatMap((g) =>
+  Object.entries(g.parts ?? {}).map(
+    ([part, what]) => `    ${`${g.name}:${part}`.padEnd(16)} ${what}`,
+  ),
+);
+const USAGE = `Usage: npm run bench -- [--only <${GROUPS.map((g) => g.name).join('|')}>[:<part>]] [--json FILE] [--cpu-prof DIR]
   --only <group>   run one group (repeatable)
+  --only <group>:<part>  run one part of a group (repeatable); the parts:
+${PARTS.join('\n')}
   --json FILE      merge the results into FILE as { "<group>": { "<key>": value } } (other keys are kept)
   --cpu-prof DIR   the server process the bench starts writes a V8 CPU profile into DIR when it stops`;
 
 function parseOptions(): {
   groups: readonly BenchGroup[];
+  /** Group name -> the parts picked (absent: the whole group). */
+  parts: ReadonlyMap<string, ReadonlySet<string>>;
   json: string | undefined;
   cpuProfileDir: string | undefined;
 } {
@@ -44,18 +53,30 @@ function parseOptions(): {
     process.exit(0);
   }
   const only = values.only ?? [];
-  const unknown = only.filter((name) => !GROUPS.some((g) => g.name === name));
-  if (unknown.length > 0) throw new Error(`unknown bench group ${unknown.join(', ')}\n${USAGE}`);
+  const parts = new Map<string, Set<string>>();
+  const whole = new Set<string>();
+  for (const choice of only) {
+    const [name = '', part, ...extra] = choice.split(':');
+    const group = GROUPS.find((g) => g.name === name);
+    if (!group) throw new Error(`unknown bench group ${name}\n${USAGE}`);
+    if (part === undefined) whole.add(name);
+    else if (extra.length > 0 || !Object.hasOwn(group.parts ?? {}, part))
+      throw new Error(`unknown part ${choice}\n${USAGE}`);
+    else parts.set(name, (parts.get(name) ?? new Set()).add(part));
+  }
+  for (const name of whole) parts.delete(name);
   const cpuProfileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+  const picked = new Set(only.map((choice) => choice.split(':')[0]));
   return {
-    groups: only.length > 0 ? GROUPS.filter((g) => only.includes(g.name)) : GROUPS,
+    groups: only.length > 0 ? GROUPS.filter((g) => picked.has(g.name)) : GROUPS,
+    parts,
     json: values.json,
     cpuProfileDir,
   };
 }
 
 async function main(): Promise<number> {
-  const { groups, json, cpuProfileDir } = parseOptions();
+  const { groups, parts, json, cpuProfileDir } = parseOptions();
   const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
   const cleanup = new Cleanup();
   // Temp directories and the server child go away however the bench ends.
@@ -80,6 +101,7 @@ async function main(): Promise<number> {
   let failed = false;
   for (const group of groups) {
     const report = new GroupReport(group.name);
+    report.partial = parts.has(group.name);
     progress(`${group.name}: ${group.title}`);
     try {
       await group.run({
@@ -88,6 +110,7 @@ async function main(): Promise<number> {
         progress: (line) => progress(`${group.name}: ${line}`),
         repoRoot,
         cpuProfileDir,
+        runs: (part) => parts.get(group.name)?.has(part) ?? true,
       });
       completed.push(report);
     } catch (error) {

@@ -23,3 +23,28 @@ export async function findSigningPublicKey(db: Executor, userId: string): Promis
   const row = await db.selectFrom('users').select('signing_public_key').where('id', '=', userId).executeTakeFirst();
   return row?.signing_public_key ?? null;
 }
+
+/** Every entry with seq greater than `afterSeq`, in order, with its author's role (folding needs who may do what). */
+export function listEntriesWithAuthorRoles(db: Executor, spaceId: string, afterSeq: number): Promise<(SpaceEntryRow & { author_role: string })[]> {
+  return db
+    .selectFrom('space_entries')
+    .innerJoin('users', 'users.id', 'space_entries.author_id')
+    .selectAll('space_entries')
+    .select('users.role as author_role')
+    .where('space_entries.space_id', '=', spaceId)
+    .where('space_entries.seq', '>', afterSeq)
+    .orderBy('space_entries.seq')
+    .execute();
+}
+
+/** Which of `ids` are rows of this space in the table of `kind` (items made before the space's signed history, when the history lacks them). */
+export async function findSpaceItemIds(db: Executor, spaceId: string, kind: 'document' | 'folder' | 'thread' | 'message' | 'request', ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows =
+    kind === 'message'
+      ? await db.selectFrom('messages').innerJoin('threads', 'threads.id', 'messages.thread_id').select('messages.id').where('threads.space_id', '=', spaceId).where('messages.id', 'in', ids).execute()
+      : await db.selectFrom(TABLE_OF[kind]).select('id').where('space_id', '=', spaceId).where('id', 'in', ids).execute();
+  return rows.map((row) => row.id);
+}
+
+const TABLE_OF = { document: 'documents', folder: 'folders', thread: 'threads', request: 'document_requests' } as const;

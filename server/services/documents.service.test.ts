@@ -413,10 +413,12 @@ describe('signed histories over HTTP', () => {
     expect([refused.status, refused.json.error?.code, refused.json.error?.message]).toEqual([409, 'history_conflict', 'This space must first get its signed history; reload.']);
 
     const wrappedForClient = opaque(60);
-    const draft = spaceCreateDraft({ id, kind: 'client', sealedForEscrow, wrappedForClient }, member.userId, randomBytes(32).toString('hex'));
-    const adopted = await member.client.api(adoptSpace, { params: { spaceId: id }, body: { wrappedForClient, entry: await signFor(member, id, draft, null) } });
+    const freshSeal = opaque(256);
+    const draft = spaceCreateDraft({ id, kind: 'client', sealedForEscrow: freshSeal, wrappedForClient }, member.userId, randomBytes(32).toString('hex'));
+    const body = async () => ({ wrappedForClient, sealedForEscrow: freshSeal, entry: await signFor(member, id, draft, null) });
+    const adopted = await member.client.api(adoptSpace, { params: { spaceId: id }, body: await body() });
     expect(adopted).toMatchObject({ legacy: false, sealedKey: null, wrappedKey: wrappedForClient, historyLength: 1 });
-    await expect(member.client.api(adoptSpace, { params: { spaceId: id }, body: { wrappedForClient, entry: await signFor(member, id, draft, null) } })).rejects.toMatchObject({ status: 409, code: 'space_adopted' });
+    await expect(member.client.api(adoptSpace, { params: { spaceId: id }, body: await body() })).rejects.toMatchObject({ status: 409, code: 'space_adopted' });
     expect(await auditOf('space.adopted', id)).toHaveLength(1);
     expect((await inSpace(member, id).createFolder(folder)).id).toBe(folder.id);
   });

@@ -200,11 +200,11 @@ export function createDocumentsService(deps: DocumentsDeps) {
         deleted_by: null,
       };
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, row.created_at);
         if (body.parentId !== null) await requireLiveFolder(trx, space.id, body.parentId);
         if (await findFolder(trx, body.id)) throw idTaken();
         await insertFolder(trx, row);
         await touchSpace(trx, space.id, row.created_at);
+        await appendEntry(trx, checked, row.created_at);
         await recordAuditEvent(trx, { action: 'folder.created', actorId: actor.userId, targetType: 'folder', targetId: row.id, ip: actor.ip, details: { spaceId: space.id, parentId: body.parentId } });
       });
       return folderView(row);
@@ -216,10 +216,10 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, folderRenameDraft(folder.id, name));
       return db.transaction().execute(async (trx) => {
         const at = nowIso();
-        await appendEntry(trx, checked, at);
         await requireLiveFolder(trx, space.id, folder.id);
         await updateFolder(trx, folder.id, { name });
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, { action: 'folder.renamed', actorId: actor.userId, targetType: 'folder', targetId: folder.id, ip: actor.ip, details: { spaceId: space.id } });
         return folderView({ ...folder, name });
       });
@@ -231,11 +231,11 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, folderDeleteDraft(folder.id));
       return db.transaction().execute(async (trx) => {
         const change = { deleted_at: nowIso(), deleted_by: actor.userId };
-        await appendEntry(trx, checked, change.deleted_at);
         const live = await requireLiveFolder(trx, space.id, folder.id);
         if (await folderHasLiveContent(trx, folder.id)) throw fail('folder_not_empty', 'Move or delete the documents and folders in this folder first.');
         await updateFolder(trx, folder.id, change);
         await touchSpace(trx, space.id, change.deleted_at);
+        await appendEntry(trx, checked, change.deleted_at);
         await recordAuditEvent(trx, { action: 'folder.deleted', actorId: actor.userId, targetType: 'folder', targetId: folder.id, ip: actor.ip, details: { spaceId: space.id } });
         return folderView({ ...live, ...change });
       });
@@ -246,7 +246,6 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, documentCreateDraft(body));
       const at = nowIso();
       const document = await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         if (body.folderId !== null) await requireLiveFolder(trx, space.id, body.folderId);
         if (body.requestItemId !== null) {
           const item = await findRequestItem(trx, body.requestItemId);
@@ -269,6 +268,7 @@ export function createDocumentsService(deps: DocumentsDeps) {
         });
         await insertVersion(trx, versionRow(actor, body.documentId, 1, size, body.version, at));
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, {
           action: 'document.created',
           actorId: actor.userId,
@@ -295,13 +295,13 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, entry, versionAddDraft(found.id, version));
       const at = nowIso();
       const document = await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         const size = await checkNewVersion(trx, actor, space.id, version);
         const number = row.version_count + 1;
         await insertVersion(trx, versionRow(actor, row.id, number, size, version, at));
         await updateDocument(trx, row.id, { version_count: number, current_version_id: version.versionId });
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, {
           action: 'document.version_added',
           actorId: actor.userId,
@@ -322,11 +322,11 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, documentMoveDraft(found.id, folderId));
       return db.transaction().execute(async (trx) => {
         const at = nowIso();
-        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         if (folderId !== null) await requireLiveFolder(trx, space.id, folderId);
         await updateDocument(trx, row.id, { folder_id: folderId });
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, { action: 'document.moved', actorId: actor.userId, targetType: 'document', targetId: row.id, ip: actor.ip, details: { spaceId: space.id, from: row.folder_id, to: folderId } });
         return withCurrent(trx, row.id);
       });
@@ -338,13 +338,13 @@ export function createDocumentsService(deps: DocumentsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, documentDeleteDraft(found.id));
       return db.transaction().execute(async (trx) => {
         const at = nowIso();
-        await appendEntry(trx, checked, at);
         const row = await requireLiveDocument(trx, documentId);
         if (!isStaff(actor) && row.created_by !== actor.userId) {
           throw fail('forbidden', 'You can only delete documents you uploaded yourself; ask your contact at the office to delete this one.');
         }
         await updateDocument(trx, row.id, { deleted_at: at, deleted_by: actor.userId });
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, { action: 'document.deleted', actorId: actor.userId, targetType: 'document', targetId: row.id, ip: actor.ip, details: { spaceId: space.id } });
         return withCurrent(trx, row.id);
       });

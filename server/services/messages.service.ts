@@ -135,11 +135,11 @@ export function createMessagesService(deps: MessagesDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, threadCreateDraft(body));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         if (await findThread(trx, body.threadId)) throw idTaken();
         await insertThread(trx, { id: body.threadId, space_id: space.id, subject: body.subject, created_by: actor.userId, created_at: at, last_message_at: at, message_count: 1 });
         await recordAuditEvent(trx, { action: 'thread.created', actorId: actor.userId, targetType: 'thread', targetId: body.threadId, ip: actor.ip, details: { spaceId: space.id } });
         await addMessage(trx, actor, space, body.threadId, 1, body.message, at);
+        await appendEntry(trx, checked, at);
       });
       await spaceNotifier.notifySpaceActivity(actor, space, 'message');
       return threadWithMessages(actor, body.threadId);
@@ -156,12 +156,12 @@ export function createMessagesService(deps: MessagesDeps) {
       const checked = await checkEntry(db, actor, space.id, entry, messagePostDraft(thread.id, message));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         const thread = await findThread(trx, threadId);
         if (!thread) throw threadNotFound();
         const seq = thread.message_count + 1;
         await updateThread(trx, threadId, { message_count: seq, last_message_at: at });
         await addMessage(trx, actor, space, threadId, seq, message, at);
+        await appendEntry(trx, checked, at);
       });
       await spaceNotifier.notifySpaceActivity(actor, space, 'message');
       return oneMessage(threadId, message.messageId);
@@ -177,7 +177,6 @@ export function createMessagesService(deps: MessagesDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, messageReviseDraft(message.thread_id, message.id, body.revision, body.body));
       const at = nowIso();
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         const current = await findMessage(trx, messageId);
         const from = current?.revision_count ?? 0;
         if (body.revision !== from + 1 || !(await advanceMessageRevision(trx, messageId, from))) {
@@ -185,6 +184,7 @@ export function createMessagesService(deps: MessagesDeps) {
         }
         await insertRevision(trx, { message_id: messageId, revision: body.revision, body: body.body, created_at: at });
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, {
           action: 'message.revised',
           actorId: actor.userId,

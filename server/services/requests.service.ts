@@ -96,7 +96,6 @@ export function createRequestsService(deps: RequestsDeps) {
       const itemIds = body.items.map((item) => item.itemId);
       const checked = await checkEntry(db, actor, space.id, body.entry, requestCreateDraft(body));
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         if (await findRequest(trx, body.requestId)) throw idTaken();
         if (new Set(itemIds).size !== itemIds.length || (await findExistingItemIds(trx, itemIds)).length > 0) throw idTaken();
         await insertRequest(
@@ -105,6 +104,7 @@ export function createRequestsService(deps: RequestsDeps) {
           body.items.map((item, position) => ({ id: item.itemId, request_id: body.requestId, position, body: item.body })),
         );
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, {
           action: 'request.created',
           actorId: actor.userId,
@@ -122,9 +122,9 @@ export function createRequestsService(deps: RequestsDeps) {
       const checked = await checkEntry(db, actor, space.id, body.entry, requestCloseDraft(row.id));
       const at = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        await appendEntry(trx, checked, at);
         if (!(await closeRequestRow(trx, row.id, actor.userId, at))) throw fail('request_closed', 'This document request is closed already.');
         await touchSpace(trx, space.id, at);
+        await appendEntry(trx, checked, at);
         await recordAuditEvent(trx, { action: 'request.closed', actorId: actor.userId, targetType: 'request', targetId: row.id, ip: actor.ip, details: { spaceId: space.id } });
       });
       return oneRequest(space.id, row.id);

@@ -1,4 +1,5 @@
 // In-place upgrade over HTTP: the data directory of main d9a4625 migrated, its real accounts sign in, see their legacy spaces, adopt them and write again.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adoptSpace, getHistory, getSpace, listDocuments, listSpaces, listThreads } from '../../shared/api';
 import { login } from '../../shared/flows/account-flows';
@@ -58,27 +59,41 @@ describe('a data directory made before signed histories', () => {
     const sealOf = (id: string) => seals.find((s) => s.id === id)!.sealed_for_escrow;
     const key = '1'.repeat(64);
 
+    // The client seals the key afresh to the escrow key (they cannot check the stored seal); entry 0 names the fresh one.
     const wrappedForClient = opaque(60);
-    const clientDraft = spaceCreateDraft({ id: manifest.clientSpace, kind: 'client', sealedForEscrow: sealOf(manifest.clientSpace), wrappedForClient }, client.userId, key);
-    const adopted = await client.client.api(adoptSpace, { params: { spaceId: manifest.clientSpace }, body: { wrappedForClient, entry: await signFor(client, manifest.clientSpace, clientDraft, null) } });
+    const sealedForEscrow = opaque(256);
+    const clientDraft = spaceCreateDraft({ id: manifest.clientSpace, kind: 'client', sealedForEscrow, wrappedForClient }, client.userId, key);
+    const adopted = await client.client.api(adoptSpace, {
+      params: { spaceId: manifest.clientSpace },
+      body: { wrappedForClient, sealedForEscrow, entry: await signFor(client, manifest.clientSpace, clientDraft, null) },
+    });
     expect(adopted).toMatchObject({ legacy: false, historyLength: 1, wrappedKey: wrappedForClient, sealedKey: null });
-    expect(await team.client.api(getSpace, { params: { spaceId: manifest.clientSpace } })).toMatchObject({ legacy: false, sealedKey: sealOf(manifest.clientSpace), wrappedKey: null });
+    expect(await team.client.api(getSpace, { params: { spaceId: manifest.clientSpace } })).toMatchObject({ legacy: false, sealedKey: sealedForEscrow, wrappedKey: null });
 
     const teamDraft = spaceCreateDraft({ id: manifest.teamSpace, kind: 'team', sealedForEscrow: sealOf(manifest.teamSpace) }, null, key);
     expect(await team.client.api(adoptSpace, { params: { spaceId: manifest.teamSpace }, body: { entry: await signFor(team, manifest.teamSpace, teamDraft, null) } })).toMatchObject({ legacy: false, historyLength: 1 });
 
     await inSpace(client, manifest.clientSpace).createFolder({ id: newId(), parentId: null, name: opaque() });
-    await inSpace(team, manifest.clientSpace).moveDocument(manifest.document.id, null);
+    // A document made before the signed history: no entry vouches for it, so no browser would accept a change of it.
+    await expect(inSpace(team, manifest.clientSpace).moveDocument(manifest.document.id, null)).rejects.toMatchObject({
+      status: 400,
+      code: 'entry_invalid',
+      message: "This item was made before the space's signed history and can no longer be changed.",
+    });
     await inSpace(team, manifest.teamSpace).createFolder({ id: newId(), parentId: null, name: opaque() });
     const history = await team.client.api(getHistory, { params: { spaceId: manifest.clientSpace }, query: {} });
     expect(history.entries.map((e) => [parseEntryPayload(e)?.type, parseEntryPayload(e)?.author])).toEqual([
       ['space.create', client.userId],
       ['folder.create', client.userId],
-      ['document.move', team.userId],
     ]);
-    // The old seal stays where it was; nothing else of the space changed.
+    // The old client seal stays where it was; the escrow seal is the fresh one, the replaced one's digest is in the audit log.
     const row = await db.selectFrom('spaces').selectAll().where('id', '=', manifest.clientSpace).executeTakeFirstOrThrow();
     expect(row.sealed_for_client).not.toBeNull();
     expect(row.wrapped_for_client).toBe(wrappedForClient);
+    expect(row.sealed_for_escrow).toBe(sealedForEscrow);
+    const events = await db.selectFrom('audit_events').select('details').where('action', '=', 'space.adopted').where('target_id', '=', manifest.clientSpace).execute();
+    expect(events.map((e) => JSON.parse(e.details) as unknown)).toEqual([
+      { kind: 'client', replacedEscrowSeal: createHash('sha256').update(Buffer.from(sealOf(manifest.clientSpace), 'base64url')).digest('hex') },
+    ]);
   });
 });

@@ -1,5 +1,7 @@
 // Signed space histories on the server, against the real services, SQLite and crypto: each check of an entry, one transaction per change, conflicts, paging, adoption.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HISTORY_PAGE, spaceUploadPurpose, type NewVersion } from '../../shared/api';
 import { generateSecretKey, generateSigningKeyPair, toBase64Url, toHex, sha256, fromBase64Url, type SigningPrivateKey } from '../../shared/crypto';
@@ -18,9 +20,13 @@ import {
   threadCreateDraft,
   versionAddDraft,
 } from '../../shared/flows/space-entries';
-import { GENESIS_PREV, entryHash, parseEntryPayload, signEntry, type EntryDraft, type HistoryHead, type SignedEntry } from '../../shared/flows/space-history';
+import { GENESIS_PREV, entryHash, foldEntries, parseEntryPayload, signEntry, type EntryDraft, type HistoryHead, type SignedEntry } from '../../shared/flows/space-history';
+import { createServices } from '../app';
+import { createOpaqueServer } from '../auth/opaque-server';
+import { openSqliteDatabase } from '../db/sqlite';
 import { newId } from '../lib/ids';
-import { makeTestApp, type TestApp } from '../test/make-test-app';
+import { makeTestApp, testServerSetup, type TestApp } from '../test/make-test-app';
+import { createRecordingNotifier } from './notifications';
 import type { Actor } from './account-deps';
 
 type Who = 'admin' | 'team' | 'client' | 'other' | 'keyless';
@@ -583,29 +589,45 @@ describe('legacy spaces and adoptSpace', () => {
     expect(await db().selectFrom('folders').select('id').where('id', '=', b.id).executeTakeFirst()).toBeUndefined();
   });
 
-  it('its client adopts a legacy client space once, naming the stored escrow seal; staff and other clients cannot', async () => {
+  it('its client adopts a legacy client space once, with a fresh escrow seal that replaces the stored one; staff and other clients cannot', async () => {
     await addPerson('other', 'client');
     const space = await legacyClientSpace('other');
     const me = people.other;
     const wrappedForClient = opaque(60);
-    const draft = (seal = space.sealed_for_escrow, wrap = wrappedForClient) => spaceCreateDraft({ id: space.id, kind: 'client', sealedForEscrow: seal, wrappedForClient: wrap }, me.actor.userId, hex64());
-    const adopt = (actor: Actor, entry: SignedEntry, body: { wrappedForClient?: string } = { wrappedForClient }) => services().spaces.adoptSpace(actor, space.id, { ...body, entry });
+    const sealedForEscrow = opaque(256);
+    const draft = (seal = sealedForEscrow, wrap = wrappedForClient) => spaceCreateDraft({ id: space.id, kind: 'client', sealedForEscrow: seal, wrappedForClient: wrap }, me.actor.userId, hex64());
+    const adopt = (actor: Actor, entry: SignedEntry, body: { wrappedForClient?: string; sealedForEscrow?: string } = { wrappedForClient, sealedForEscrow }) =>
+      services().spaces.adoptSpace(actor, space.id, { ...body, entry });
 
     await expect(adopt(people.team.actor, await sign('team', space.id, draft(), null))).rejects.toMatchObject({ code: 'forbidden' });
     await expect(adopt(people.client.actor, await sign('client', space.id, draft(), null))).rejects.toMatchObject({ code: 'space_not_found' });
-    // Another escrow seal than the stored one, another wrap than the one sent, or no wrap.
+    // Entry 0 naming another escrow seal than the one sent (the stored one included), another wrap than the one sent.
+    await expect(adopt(me.actor, await sign('other', space.id, draft(space.sealed_for_escrow), null))).rejects.toMatchObject({ code: 'entry_invalid' });
     await expect(adopt(me.actor, await sign('other', space.id, draft(opaque(256)), null))).rejects.toMatchObject({ code: 'entry_invalid' });
-    await expect(adopt(me.actor, await sign('other', space.id, draft(space.sealed_for_escrow, opaque(60)), null))).rejects.toMatchObject({ code: 'entry_invalid' });
-    await expect(adopt(me.actor, await sign('other', space.id, draft(), null), {})).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(adopt(me.actor, await sign('other', space.id, draft(sealedForEscrow, opaque(60)), null))).rejects.toMatchObject({ code: 'entry_invalid' });
+    // No wrap, or no fresh seal (the client cannot check the stored one, so it is not theirs to name).
+    await expect(adopt(me.actor, await sign('other', space.id, draft(), null), { sealedForEscrow })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(adopt(me.actor, await sign('other', space.id, draft(space.sealed_for_escrow), null), { wrappedForClient })).rejects.toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: 'body.sealedForEscrow', message: 'required for a client space' }],
+    });
     expect(await services().spaces.getSpace(me.actor, space.id)).toMatchObject({ legacy: true, historyLength: 0 });
+    expect(await db().selectFrom('spaces').select('sealed_for_escrow').where('id', '=', space.id).executeTakeFirstOrThrow()).toEqual({ sealed_for_escrow: space.sealed_for_escrow });
 
     const entry = await sign('other', space.id, draft(), null);
     const adopted = await adopt(me.actor, entry);
     expect(adopted).toMatchObject({ legacy: false, historyLength: 1, wrappedKey: wrappedForClient, sealedKey: null });
-    expect(await services().spaces.getSpace(people.team.actor, space.id)).toMatchObject({ legacy: false, sealedKey: space.sealed_for_escrow, wrappedKey: null });
+    // Staff are shown the fresh seal (entry 0 names it); the row keeps the old client seal and drops the old escrow seal.
+    expect(await services().spaces.getSpace(people.team.actor, space.id)).toMatchObject({ legacy: false, sealedKey: sealedForEscrow, wrappedKey: null });
+    expect(await db().selectFrom('spaces').select(['sealed_for_escrow', 'sealed_for_client', 'wrapped_for_client']).where('id', '=', space.id).executeTakeFirstOrThrow()).toEqual({
+      sealed_for_escrow: sealedForEscrow,
+      sealed_for_client: space.sealed_for_client,
+      wrapped_for_client: wrappedForClient,
+    });
     expect((await services().spaces.getHistory(me.actor, space.id, {})).entries).toEqual([entry]);
     const events = await db().selectFrom('audit_events').selectAll().where('action', '=', 'space.adopted').where('target_id', '=', space.id).execute();
-    expect(events.map((e) => [e.actor_id, e.details])).toEqual([[me.actor.userId, '{"kind":"client"}']]);
+    const replaced = toHex(await sha256(fromBase64Url(space.sealed_for_escrow)));
+    expect(events.map((e) => [e.actor_id, JSON.parse(e.details) as unknown])).toEqual([[me.actor.userId, { kind: 'client', replacedEscrowSeal: replaced }]]);
     await expect(adopt(me.actor, await sign('other', space.id, draft(), null))).rejects.toMatchObject({ code: 'space_adopted' });
     // Now it takes changes on top of entry 0.
     await folder('other', space.id);
@@ -616,10 +638,180 @@ describe('legacy spaces and adoptSpace', () => {
     const draft = spaceCreateDraft({ id: legacyTeam.id, kind: 'team', sealedForEscrow: legacyTeam.sealed_for_escrow }, null, hex64());
     await expect(services().spaces.adoptSpace(people.client.actor, legacyTeam.id, { entry: await sign('client', legacyTeam.id, draft, null) })).rejects.toMatchObject({ code: 'space_not_found' });
     await expect(services().spaces.adoptSpace(people.team.actor, legacyTeam.id, { wrappedForClient: opaque(60), entry: await sign('team', legacyTeam.id, draft, null) })).rejects.toMatchObject({ code: 'validation_failed' });
+    // Staff name the stored escrow seal: a fresh one is refused, also when entry 0 names it.
+    const fresh = opaque(256);
+    const freshDraft = spaceCreateDraft({ id: legacyTeam.id, kind: 'team', sealedForEscrow: fresh }, null, hex64());
+    await expect(services().spaces.adoptSpace(people.team.actor, legacyTeam.id, { sealedForEscrow: fresh, entry: await sign('team', legacyTeam.id, freshDraft, null) })).rejects.toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: 'body.sealedForEscrow', message: 'not allowed for the team space' }],
+    });
+    await expect(services().spaces.adoptSpace(people.team.actor, legacyTeam.id, { entry: await sign('team', legacyTeam.id, freshDraft, null) })).rejects.toMatchObject({ code: 'entry_invalid' });
     // A second team space cannot be created beside it.
     const teamBody = { id: newId(), kind: 'team' as const, sealedForEscrow: opaque(256) };
     await expect(services().spaces.createSpace(people.team.actor, { ...teamBody, entry: await sign('team', teamBody.id, spaceCreateDraft(teamBody, null, hex64()), null) })).rejects.toMatchObject({ code: 'space_exists' });
     const adopted = await services().spaces.adoptSpace(people.admin.actor, legacyTeam.id, { entry: await sign('admin', legacyTeam.id, draft, null) });
     expect(adopted).toMatchObject({ legacy: false, historyLength: 1, sealedKey: legacyTeam.sealed_for_escrow, wrappedKey: null });
+    const events = await db().selectFrom('audit_events').select('details').where('action', '=', 'space.adopted').where('target_id', '=', legacyTeam.id).execute();
+    expect(events.map((e) => JSON.parse(e.details) as unknown)).toEqual([{ kind: 'team' }]);
   });
+});
+
+describe('the rules every browser folds by (foldEntries), checked before an entry is stored', () => {
+  const requestBody = () => ({ requestId: newId(), body: opaque(), dueDate: '2999-01-01', items: [{ itemId: newId(), body: opaque() }] });
+  const threadBody = (attachments: string[] = []) => ({ threadId: newId(), subject: opaque(), message: { messageId: newId(), body: opaque(), attachments } });
+
+  it('refuses a change of an item made before the signed history of an adopted legacy space, one case per kind of reference', async () => {
+    await addPerson('other', 'client');
+    const c = people.other.actor;
+    const t = people.team.actor;
+    const d = services().documents;
+    const m = services().messages;
+    const spaceId = await newClientSpace('other');
+    // Items made the ordinary way, whose entries are then removed: what migration 0006 leaves of a space made before signed histories.
+    const preFolder = await folder('other', spaceId);
+    const emptyFolder = await folder('other', spaceId);
+    const preDoc = await document('other', spaceId);
+    const preThread = threadBody();
+    await m.createThread(c, spaceId, { ...preThread, entry: await sign('other', spaceId, threadCreateDraft(preThread)) });
+    const preRequest = requestBody();
+    await services().requests.createRequest(t, spaceId, { ...preRequest, entry: await sign('team', spaceId, requestCreateDraft(preRequest)) });
+    await db()
+      .transaction()
+      .execute(async (trx) => {
+        // The history is append-only at the database too (migration 0006): lifted for this one deletion.
+        await sql`DROP TRIGGER space_entries_no_delete`.execute(trx);
+        await trx.deleteFrom('space_entries').where('space_id', '=', spaceId).execute();
+        await sql`CREATE TRIGGER space_entries_no_delete BEFORE DELETE ON space_entries BEGIN SELECT RAISE(ABORT, 'space_entries is append-only'); END`.execute(trx);
+      });
+    await db().updateTable('spaces').set({ legacy: 1, wrapped_for_client: null, sealed_for_client: opaque(256) }).where('id', '=', spaceId).execute();
+    const adoption = { wrappedForClient: opaque(60), sealedForEscrow: opaque(256) };
+    const genesis = spaceCreateDraft({ id: spaceId, kind: 'client', ...adoption }, c.userId, hex64());
+    await services().spaces.adoptSpace(c, spaceId, { ...adoption, entry: await sign('other', spaceId, genesis, null) });
+    // Made after adoption: in the signed history.
+    const newDoc = await document('other', spaceId);
+
+    const cases: [string, () => Promise<unknown>][] = [
+      ['document.move of the document', async () => d.moveDocument(c, preDoc.id, { folderId: null, entry: await sign('other', spaceId, documentMoveDraft(preDoc.id, null)) })],
+      ['document.delete of the document', async () => d.deleteDocument(c, preDoc.id, { entry: await sign('other', spaceId, documentDeleteDraft(preDoc.id)) })],
+      [
+        'version.add to the document',
+        async () => {
+          const v = await uploadedVersion('other', spaceId);
+          return d.addVersion(c, preDoc.id, { ...v, entry: await sign('other', spaceId, versionAddDraft(preDoc.id, v)) });
+        },
+      ],
+      [
+        'document.create in the folder',
+        async () => {
+          const b = { documentId: newId(), folderId: preFolder.id, requestItemId: null, version: await uploadedVersion('other', spaceId) };
+          return d.createDocument(c, spaceId, { ...b, entry: await sign('other', spaceId, documentCreateDraft(b)) });
+        },
+      ],
+      ['document.move into the folder', async () => d.moveDocument(c, newDoc.id, { folderId: preFolder.id, entry: await sign('other', spaceId, documentMoveDraft(newDoc.id, preFolder.id)) })],
+      [
+        'folder.create in the folder',
+        async () => {
+          const b = { id: newId(), parentId: preFolder.id, name: opaque() };
+          return d.createFolder(c, spaceId, { ...b, entry: await sign('other', spaceId, folderCreateDraft(b)) });
+        },
+      ],
+      [
+        'folder.rename of the folder',
+        async () => {
+          const name = opaque();
+          return d.renameFolder(c, preFolder.id, { name, entry: await sign('other', spaceId, folderRenameDraft(preFolder.id, name)) });
+        },
+      ],
+      ['folder.delete of the folder', async () => d.deleteFolder(c, emptyFolder.id, { entry: await sign('other', spaceId, folderDeleteDraft(emptyFolder.id)) })],
+      [
+        'message.post in the thread',
+        async () => {
+          const msg = { messageId: newId(), body: opaque(), attachments: [] };
+          return m.postMessage(c, preThread.threadId, { ...msg, entry: await sign('other', spaceId, messagePostDraft(preThread.threadId, msg)) });
+        },
+      ],
+      [
+        'thread.create attaching the document',
+        async () => {
+          const b = threadBody([preDoc.id]);
+          return m.createThread(c, spaceId, { ...b, entry: await sign('other', spaceId, threadCreateDraft(b)) });
+        },
+      ],
+      [
+        'message.revise of the message',
+        async () => {
+          const body = opaque();
+          const { threadId, message } = preThread;
+          return m.reviseMessage(c, message.messageId, { revision: 2, body, entry: await sign('other', spaceId, messageReviseDraft(threadId, message.messageId, 2, body)) });
+        },
+      ],
+      ['request.close of the request', async () => services().requests.closeRequest(t, preRequest.requestId, { entry: await sign('team', spaceId, requestCloseDraft(preRequest.requestId)) })],
+    ];
+    for (const [name, change] of cases) {
+      await expect(change(), name).rejects.toMatchObject({ code: 'entry_invalid', status: 400, message: "This item was made before the space's signed history and can no longer be changed." });
+      expect(await historyLength(spaceId), name).toBe(2);
+    }
+    // The items of the signed history still take changes.
+    await d.moveDocument(c, newDoc.id, { folderId: null, entry: await sign('other', spaceId, documentMoveDraft(newDoc.id, null)) });
+    expect(await historyLength(spaceId)).toBe(3);
+  }, 60_000);
+
+  it('names the broken rule and no value (a client asking for documents, through the service)', async () => {
+    const b = requestBody();
+    const error = (await services()
+      .requests.createRequest(people.client.actor, clientSpace, { ...b, entry: await sign('client', clientSpace, requestCreateDraft(b)) })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )) as Error & { code: string };
+    expect([error.code, error.message]).toEqual(['entry_invalid', "This change breaks a rule of the space's signed history (only staff ask for documents). Nothing was saved."]);
+    expect(await db().selectFrom('document_requests').select('id').where('id', '=', b.requestId).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('two servers on one database writing alternately to one space fold what the other stored (the cache is checked against the stored head)', async () => {
+    const second = openSqliteDatabase(join(app.dataDir, 'kluis.db'));
+    try {
+      const other = createServices({ config: app.config, db: second, logger: app.logger, opaque: await createOpaqueServer(await testServerSetup()), notifier: createRecordingNotifier(), clientDir: join(app.dataDir, 'none') });
+      const servers = [services(), other];
+      await addPerson('other', 'client');
+      const c = people.other.actor;
+      const spaceId = await newClientSpace('other');
+      const made: string[] = [];
+      // Each server in turn makes a folder, then renames, in a new folder files, and deletes what the other one made:
+      // every fold below needs the entries the other server stored since this one last wrote.
+      for (let round = 0; round < 3; round++) {
+        for (const [i, s] of servers.entries()) {
+          const b = { id: newId(), parentId: made.at(-1) ?? null, name: opaque() };
+          await s.documents.createFolder(c, spaceId, { ...b, entry: await sign('other', spaceId, folderCreateDraft(b)) });
+          made.push(b.id);
+          const peer = servers[1 - i]!;
+          const name = opaque();
+          await peer.documents.renameFolder(c, b.id, { name, entry: await sign('other', spaceId, folderRenameDraft(b.id, name)) });
+        }
+      }
+      const msg = threadBody();
+      await servers[0]!.messages.createThread(c, spaceId, { ...msg, entry: await sign('other', spaceId, threadCreateDraft(msg)) });
+      const body = opaque();
+      await servers[1]!.messages.reviseMessage(c, msg.message.messageId, { revision: 2, body, entry: await sign('other', spaceId, messageReviseDraft(msg.threadId, msg.message.messageId, 2, body)) });
+      const body3 = opaque();
+      // Revision 2 is the other server's: a stale state would call revision 3 out of order.
+      await servers[0]!.messages.reviseMessage(c, msg.message.messageId, { revision: 3, body: body3, entry: await sign('other', spaceId, messageReviseDraft(msg.threadId, msg.message.messageId, 3, body3)) });
+      const innermost = made.at(-1)!;
+      await servers[1]!.documents.deleteFolder(c, innermost, { entry: await sign('other', spaceId, folderDeleteDraft(innermost)) });
+      // A folder the other server deleted: refused (by the business check, before the fold).
+      const late = { id: newId(), parentId: innermost, name: opaque() };
+      await expect(servers[0]!.documents.createFolder(c, spaceId, { ...late, entry: await sign('other', spaceId, folderCreateDraft(late)) })).rejects.toMatchObject({ code: 'folder_deleted' });
+      // What both stored folds from entry 0 as a browser folds it.
+      const { entries } = await services().spaces.getHistory(c, spaceId, {});
+      const verified = await Promise.all(entries.map(async (e) => ({ seq: parseEntryPayload(e)!.seq, hash: await entryHash(fromBase64Url(e.payload)), payload: parseEntryPayload(e)!, authorRole: 'client' })));
+      const state = foldEntries(null, verified);
+      // Entry 0, 6 folders made and renamed, a thread, two revisions, a deletion.
+      expect(entries).toHaveLength(1 + 12 + 3 + 1);
+      expect(state.head.seq).toBe(16);
+      expect(state.messages.get(msg.message.messageId)?.revisions).toHaveLength(3);
+      expect([...state.folders.values()].filter((f) => f.deletedBy !== null).map((f) => f.id)).toEqual([innermost]);
+    } finally {
+      await second.destroy();
+    }
+  }, 60_000);
 });

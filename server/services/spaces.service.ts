@@ -1,7 +1,7 @@
 // Spaces: the client's own portal and the team space, created (or adopted) with entry 0 of their signed history, listed per viewer.
 import { MAX_HISTORY_PAGE, type CreateSpaceBody, type HistoryPage, type Space, type SpaceKind } from '../../shared/api';
 import { spaceCreateDraft } from '../../shared/flows/space-entries';
-import type { SignedEntry } from '../../shared/flows/space-history';
+import { recordDigest, type SignedEntry } from '../../shared/flows/space-history';
 import type { Db, SpaceRow } from '../db/database';
 import { fail } from '../errors';
 import { listSpaceEntries } from '../repositories/space-entries.repository';
@@ -40,18 +40,29 @@ function spaceView(actor: Actor, row: SpaceSummaryRow): Space {
   };
 }
 
+/** A body field a client space needs and the team space must not carry (validation_failed naming it). */
+function clientSpaceOnly(kind: SpaceKind, value: string | undefined, field: string, messages: { readonly missing: string; readonly extra: string }): void {
+  if ((kind === 'client') === (value !== undefined)) return;
+  const missing = kind === 'client';
+  throw fail('validation_failed', missing ? messages.missing : messages.extra, {
+    issues: [{ path: `body.${field}`, message: missing ? 'required for a client space' : 'not allowed for the team space' }],
+  });
+}
+
 /** A client space carries the client's wrap of the key; the team space none (the escrow seal only). */
 function assertClientWrap(kind: SpaceKind, wrappedForClient: string | undefined): void {
-  if (kind === 'client' && wrappedForClient === undefined) {
-    throw fail('validation_failed', 'A client space needs the space key wrapped under your own user key.', {
-      issues: [{ path: 'body.wrappedForClient', message: 'required for a client space' }],
-    });
-  }
-  if (kind === 'team' && wrappedForClient !== undefined) {
-    throw fail('validation_failed', 'The team space key is sealed to the escrow key only.', {
-      issues: [{ path: 'body.wrappedForClient', message: 'not allowed for the team space' }],
-    });
-  }
+  clientSpaceOnly(kind, wrappedForClient, 'wrappedForClient', {
+    missing: 'A client space needs the space key wrapped under your own user key.',
+    extra: 'The team space key is sealed to the escrow key only.',
+  });
+}
+
+/** Adopting a client space sends a fresh escrow seal (the client cannot check the stored one); the team space keeps its stored seal. */
+function assertAdoptionSeal(kind: SpaceKind, sealedForEscrow: string | undefined): void {
+  clientSpaceOnly(kind, sealedForEscrow, 'sealedForEscrow', {
+    missing: 'Adopting a client space needs the space key sealed afresh to the organisation escrow key.',
+    extra: 'The team space keeps its stored escrow seal; send none.',
+  });
 }
 
 /**
@@ -126,24 +137,35 @@ export function createSpacesService(deps: SpacesDeps) {
     },
 
     /**
-     * Gives a space made before signed histories its entry 0: a client space by its client (who
-     * wraps the key under their user key), the team space by staff. The entry names the digest of
-     * the escrow seal the server already stores. Once: a second answers `space_adopted`.
+     * Gives a space made before signed histories its entry 0: a client space by its client, the
+     * team space by staff. The client sends their wrap of the key and a fresh seal of it to the
+     * pinned escrow key (the browser cannot check the stored seal, and entry 0 must name the seal
+     * staff will open): it replaces the stored escrow seal, which held the same key (the audit event
+     * keeps the old seal's digest). Staff send no seal: entry 0 names the stored one. Once: a
+     * second answers `space_adopted`.
      */
-    async adoptSpace(actor: Actor, spaceId: string, body: { wrappedForClient?: string | undefined; entry: SignedEntry }): Promise<Space> {
+    async adoptSpace(
+      actor: Actor,
+      spaceId: string,
+      body: { wrappedForClient?: string | undefined; sealedForEscrow?: string | undefined; entry: SignedEntry },
+    ): Promise<Space> {
       const space = await requireSpace(db, actor, spaceId);
       if (!space.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
       if (space.kind === 'client' && actor.userId !== space.client_id) throw fail('forbidden', 'A client space gets its signed history from its client.');
       assertClientWrap(space.kind, body.wrappedForClient);
-      const draft = genesisDraft({ id: space.id, kind: space.kind, sealedForEscrow: space.sealed_for_escrow, wrappedForClient: body.wrappedForClient }, space.client_id);
+      assertAdoptionSeal(space.kind, body.sealedForEscrow);
+      const sealedForEscrow = body.sealedForEscrow ?? space.sealed_for_escrow;
+      const draft = genesisDraft({ id: space.id, kind: space.kind, sealedForEscrow, wrappedForClient: body.wrappedForClient }, space.client_id);
       const checked = await checkEntry(db, actor, space.id, body.entry, draft, { ignore: ['key'], genesis: true });
       const now = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
         const current: SpaceRow | undefined = await findSpace(trx, space.id);
         if (!current?.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
-        await updateSpace(trx, space.id, { legacy: 0, wrapped_for_client: body.wrappedForClient ?? null });
+        await updateSpace(trx, space.id, { legacy: 0, wrapped_for_client: body.wrappedForClient ?? null, sealed_for_escrow: sealedForEscrow });
         await appendEntry(trx, checked, now);
-        await recordAuditEvent(trx, { action: 'space.adopted', actorId: actor.userId, targetType: 'space', targetId: space.id, ip: actor.ip, details: { kind: space.kind } });
+        const details: Record<string, string> = { kind: space.kind };
+        if (body.sealedForEscrow !== undefined) details.replacedEscrowSeal = await recordDigest(current.sealed_for_escrow);
+        await recordAuditEvent(trx, { action: 'space.adopted', actorId: actor.userId, targetType: 'space', targetId: space.id, ip: actor.ip, details });
       });
       return summaryOf(actor, space.id);
     },

@@ -83,7 +83,13 @@ export const adoptSpaceBodySchema = z
   .strictObject({
     /** Client spaces: the space key wrapped under the client's own user key. Absent for the team space. */
     wrappedForClient: wrappedKey.optional(),
-    /** History entry 0 ("space.create" with legacy = true), signed by the client (or staff for the team space). */
+    /**
+     * Client spaces: the space key the client opened from its old seal, sealed afresh to the PINNED
+     * organisation escrow public key, context {id: spaceId, owner: "escrow"}; it replaces the stored
+     * escrow seal. Absent for the team space (staff name the stored escrow seal, which they can open).
+     */
+    sealedForEscrow: sealedKey.optional(),
+    /** History entry 0 ("space.create"), signed by the client (or staff for the team space), naming the digests of the escrow seal and the wrap. */
     entry: signedPayloadSchema,
   })
   .meta({ id: 'AdoptSpaceBody' });
@@ -353,7 +359,8 @@ export const adoptSpace = defineEndpoint({
   method: 'post',
   path: '/api/spaces/:spaceId/adopt',
   operationId: 'adoptSpace',
-  summary: 'Give a space made before signed histories its first signed entry (its client, or staff for the team space)',
+  summary:
+    'Give a space made before signed histories its first signed entry (its client, or staff for the team space). A client adopting their own space sends their wrap of the space key and a fresh seal of it to the pinned escrow key; entry 0 names the digests of both. The fresh seal replaces the stored escrow seal: it holds the same space key the client opened from their old seal, so nothing is lost (the audit event records the digest of the replaced escrow seal). Staff adopting the team space send no seal: entry 0 names the digest of the stored escrow seal',
   tags: ['spaces'],
   access: { roles: SPACE_ROLES },
   params: spaceParams,

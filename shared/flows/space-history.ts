@@ -323,6 +323,8 @@ export interface SpaceState {
   readonly threads: Map<string, ThreadState>;
   readonly messages: Map<string, MessageState>;
   readonly requests: Map<string, RequestState>;
+  /** Every version id of every document: ids are never reused (kept here so folding stays linear). */
+  readonly versionIds: Set<string>;
 }
 
 const STAFF = new Set(['admin', 'team']);
@@ -337,6 +339,7 @@ export function cloneSpaceState(state: SpaceState): SpaceState {
     threads: copyMap(state.threads, (t) => ({ ...t, messages: [...t.messages] })),
     messages: copyMap(state.messages, (m) => ({ ...m, revisions: [...m.revisions] })),
     requests: copyMap(state.requests, (r) => ({ ...r })),
+    versionIds: new Set(state.versionIds),
   };
 }
 
@@ -372,6 +375,7 @@ export function foldEntries(state: SpaceState | null, entries: readonly Verified
         threads: new Map(),
         messages: new Map(),
         requests: new Map(),
+        versionIds: new Set(),
       };
       continue;
     }
@@ -386,9 +390,9 @@ export function foldEntries(state: SpaceState | null, entries: readonly Verified
       if (!document || document.deletedBy) return fail('a document that does not exist or was deleted');
       return document;
     };
-    const versionIds = () => new Set([...s.documents.values()].flatMap((d) => d.versions.map((v) => v.id)));
     const version = (body: { version: string; blob: string; fileKey: string; metadata: string }, number: number): VersionState => {
-      if (versionIds().has(body.version)) fail('a version id used twice');
+      if (s.versionIds.has(body.version)) fail('a version id used twice');
+      s.versionIds.add(body.version);
       return { id: body.version, number, author: payload.author, blob: body.blob, fileKey: body.fileKey, metadata: body.metadata, seq };
     };
     switch (payload.type) {

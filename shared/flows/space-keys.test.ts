@@ -10,6 +10,7 @@ import {
   generateKeyPair,
   generateSecretKey,
   generateSigningKeyPair,
+  openSealedSecretKey,
   randomBytes,
   sealSecretKey,
   toBase64Url,
@@ -193,17 +194,23 @@ describe('a legacy space (made before signed histories)', () => {
     const spaceId = newId();
     const legacyKey = await generateSecretKey('space', { extractable: true });
     const oldSeal = toBase64Url(await sealSecretKey(client.privateKey.publicKey, legacyKey, spaceKeyContext(spaceId, client.userId)));
-    const escrowSeal = toBase64Url(await sealSecretKey(escrowPublic, legacyKey, spaceKeyContext(spaceId, ESCROW_HOLDER)));
     const legacy = spaceView({ id: spaceId, kind: 'client', clientId: client.userId, sealedKey: oldSeal, legacy: true, historyLength: 0 });
 
     const opened = await openLegacySpaceKey(client, legacy);
     expect(await commitmentOf(opened)).toBe(await commitmentOf(legacyKey));
-    const adoption = await adoptionOf(client, legacy, opened, escrowSeal);
+    // The client cannot check the stored escrow seal: they seal the key afresh to the pinned escrow key.
+    await expect(adoptionOf(client, legacy, opened, { storedEscrowSeal: oldSeal })).rejects.toThrow('a client seals the key afresh to the pinned escrow key');
+    const adoption = await adoptionOf(client, legacy, opened, { escrowPublicKey: escrowPublic });
+    const escrowSeal = adoption.sealedForEscrow!;
+    expect(await commitmentOf(await openSealedSecretKey(escrowPrivate, fromBase64Url(escrowSeal), 'space', spaceKeyContext(spaceId, ESCROW_HOLDER)))).toBe(
+      await commitmentOf(legacyKey),
+    );
     const payload = payloadOf(adoption.entry);
     expect(payload.body).toMatchObject({ spaceKind: 'client', client: client.userId, key: await commitmentOf(legacyKey) });
     expect(payload.type === 'space.create' && payload.body.escrowSeal).toBe(
       await sha256(fromBase64Url(escrowSeal)),
     );
+    expect(payload.type === 'space.create' && payload.body.clientWrap).toBe(await sha256(fromBase64Url(adoption.wrappedForClient!)));
 
     const genesis = await genesisOf(spaceId, adoption.entry, client);
     const adopted = spaceView({ id: spaceId, kind: 'client', clientId: client.userId, wrappedKey: adoption.wrappedForClient!, legacy: false });
@@ -221,13 +228,15 @@ describe('a legacy space (made before signed histories)', () => {
     const escrowSeal = toBase64Url(await sealSecretKey(escrowPublic, legacyKey, spaceKeyContext(spaceId, ESCROW_HOLDER)));
     const team = spaceView({ id: spaceId, kind: 'team', clientId: null, sealedKey: escrowSeal, legacy: true, historyLength: 0 });
     const opened = await openLegacySpaceKey(staff, team);
-    const adoption = await adoptionOf(staff, team, opened, escrowSeal);
-    expect(adoption.wrappedForClient).toBeUndefined();
+    await expect(adoptionOf(staff, team, opened, { escrowPublicKey: escrowPublic })).rejects.toThrow('staff name the stored escrow seal of the team space');
+    const adoption = await adoptionOf(staff, team, opened, { storedEscrowSeal: escrowSeal });
+    expect(adoption).toEqual({ entry: adoption.entry });
+    expect(payloadOf(adoption.entry).body).toMatchObject({ escrowSeal: await sha256(fromBase64Url(escrowSeal)), clientWrap: null });
     expect(await commitmentOf(await openSpaceKey(staff, spaceView({ ...team, legacy: false }), await genesisOf(spaceId, adoption.entry, staff)))).toBe(
       await commitmentOf(legacyKey),
     );
     const clientSpace = spaceView({ id: spaceId, kind: 'client', clientId: client.userId, sealedKey: escrowSeal, legacy: true });
     await expect(openLegacySpaceKey(staff, clientSpace)).rejects.toEqual(new SpaceKeyRejectedError('no-history'));
-    await expect(adoptionOf(staff, clientSpace, opened, escrowSeal)).rejects.toThrow('only its client adopts a client space');
+    await expect(adoptionOf(staff, clientSpace, opened, { storedEscrowSeal: escrowSeal })).rejects.toThrow('only its client adopts a client space');
   });
 });

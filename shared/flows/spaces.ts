@@ -240,24 +240,34 @@ export async function openLegacySpaceKey(vault: UnlockedVault, space: Pick<Space
 }
 
 /**
- * What adopts a legacy space (POST /api/spaces/:id/adopt): the client's wrap of the key (client spaces)
- * and entry 0 signed by this user, naming the stored escrow seal, the wrap and the key commitment.
- * `escrowSeal` is the escrow seal as the server stores it (base64url).
+ * How entry 0 of an adopted space names its escrow seal: a client seals the key they opened afresh
+ * to the PINNED escrow public key (importPinnedEscrowKey), since they can neither open nor check
+ * the stored escrow seal; staff adopting the team space name the stored seal they opened it from.
+ */
+export type AdoptionSeal = { readonly escrowPublicKey: PublicKey } | { readonly storedEscrowSeal: string };
+
+/**
+ * What adopts a legacy space (POST /api/spaces/:id/adopt): entry 0 signed by this user naming the
+ * escrow seal, the client's wrap of the key (client spaces) and the key commitment; a client also
+ * sends the fresh escrow seal (it replaces the stored one on the server).
  */
 export async function adoptionOf(
   vault: UnlockedVault,
   space: Pick<Space, 'id' | 'kind' | 'clientId'>,
   spaceKey: SecretKey<'space'>,
-  escrowSeal: string,
+  seal: AdoptionSeal,
 ): Promise<AdoptSpaceBody> {
   const own = space.kind === 'client' && space.clientId === vault.userId;
   if (space.kind === 'client' && !own) throw new TypeError('only its client adopts a client space');
   if (space.kind === 'team' && !STAFF_ROLES.has(vault.role)) throw new TypeError('only staff adopt the team space');
+  if (own !== 'escrowPublicKey' in seal) throw new TypeError(own ? 'a client seals the key afresh to the pinned escrow key' : 'staff name the stored escrow seal of the team space');
+  const sealedForEscrow =
+    'escrowPublicKey' in seal ? toBase64Url(await sealSecretKey(seal.escrowPublicKey, spaceKey, spaceKeyContext(space.id, ESCROW_HOLDER))) : seal.storedEscrowSeal;
   const wrappedForClient = own ? toBase64Url(await wrapSecretKey(vault.userKey, spaceKey, spaceKeyContext(space.id, vault.userId))) : undefined;
-  const fields = { id: space.id, kind: space.kind, sealedForEscrow: escrowSeal, ...(wrappedForClient !== undefined && { wrappedForClient }) };
+  const fields = { id: space.id, kind: space.kind, sealedForEscrow, ...(wrappedForClient !== undefined && { wrappedForClient }) };
   const draft = await spaceCreateDraft(fields, own ? vault.userId : null, await keyCommitment(spaceKey));
   const entry = await signEntry(signerOf(vault), space.id, null, draft);
-  return { ...(wrappedForClient !== undefined && { wrappedForClient }), entry };
+  return { ...(wrappedForClient !== undefined && { wrappedForClient, sealedForEscrow }), entry };
 }
 
 // --- documents ---
