@@ -65,6 +65,14 @@ const knownCodes = [
   'due_date_invalid',
   'key_not_verified',
   'certificate_invalid',
+  'key_safe_rollback',
+  'history_conflict',
+  'entry_invalid',
+  'space_adopted',
+  'signing_key_exists',
+  'key_safe_conflict',
+  'space_untrusted',
+  'item_unsigned',
 ] as const;
 type KnownCode = (typeof knownCodes)[number];
 
@@ -103,6 +111,13 @@ export function ErrorAlert({ error, overrides, id }: ErrorAlertProps) {
       <Alert tone="security" title={t('errors.pinMismatchTitle')} id={id}>
         <p>{t('errors.pin_mismatch')}</p>
         <p>{t('errors.pinMismatchAction')}</p>
+      </Alert>
+    );
+  }
+  if (isApiError(error) && error.code === 'key_safe_rollback') {
+    return (
+      <Alert tone="security" title={t('errors.pinMismatchTitle')} id={id}>
+        <p>{t('errors.key_safe_rollback')}</p>
       </Alert>
     );
   }

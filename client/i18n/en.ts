@@ -449,6 +449,8 @@ export const en = {
     warningBindingFailed:
       '{{who}}: the keys the server lists are not the ones made with their invitation link.',
     warningCertificateMismatch: '{{who}}: their key certificate does not match the keys the server lists.',
+    warningEscrowCopyFailed:
+      '{{who}}: the organisation’s escrow copy of their key does not match what they signed, so their profile is not shown.',
     warningRootMissing:
       'The organisation’s root certificate is missing or altered, so no one’s keys can be verified.',
     warningsAction:

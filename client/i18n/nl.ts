@@ -458,6 +458,8 @@ export const nl = {
       '{{who}}: de sleutels die de server toont, zijn niet de sleutels die met de uitnodigingslink zijn gemaakt.',
     warningCertificateMismatch:
       '{{who}}: het sleutelcertificaat past niet bij de sleutels die de server toont.',
+    warningEscrowCopyFailed:
+      '{{who}}: de escrowkopie van hun sleutel bij de organisatie komt niet overeen met wat zij ondertekenden; hun profiel wordt daarom niet getoond.',
     warningRootMissing:
       'Het basiscertificaat van de organisatie ontbreekt of is gewijzigd, dus niemands sleutels kunnen worden geverifieerd.',
     warningsAction:

@@ -360,6 +360,7 @@ export function createAccountOperations(
         vault.escrow !== undefined &&
         vault.signingKey !== undefined &&
         (issuerRole === 'admin' || (issuerRole === 'team' && role === 'client'));
+      const escrowCopyWarnings: TrustWarning[] = [];
       const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
           // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
@@ -368,11 +369,15 @@ export function createAccountOperations(
             statement: directory.entries.find((e) => e.id === user.id)?.escrowCopyStatement ?? null,
           };
           let profileUnverified = false;
+          let escrowCopyFailed = false;
           // STYLE.md: one row that cannot be decrypted says so (null); the page keeps working.
           const name = await openProfile(vault, user, proof).then(
             (profile) => profile.name,
             (error: unknown) => {
               profileUnverified = error instanceof EscrowCopyUnverifiedError;
+              // Nothing vouching for the copy of an uncertified person is "not verified yet"; for a
+              // certified owner it means the copy is not the one they signed: a security warning.
+              escrowCopyFailed = profileUnverified && proof.owner !== null && proof.statement !== null;
               return null;
             },
           );
@@ -395,6 +400,7 @@ export function createAccountOperations(
             user.id !== vault.userId &&
             !bindingFailed.has(user.id) &&
             mayCertify(user.role);
+          if (escrowCopyFailed) escrowCopyWarnings.push({ kind: 'escrow-copy-failed', userId: user.id, email: user.email });
           return {
             id: user.id,
             email: user.email,
@@ -413,7 +419,7 @@ export function createAccountOperations(
       );
       const canGrantEscrow =
         vault.role === 'admin' && vault.escrow !== undefined && vault.signingKey !== undefined;
-      return { people, canGrantEscrow, warnings: [...trust.warnings()] };
+      return { people, canGrantEscrow, warnings: [...trust.warnings(), ...escrowCopyWarnings] };
     },
 
     /** The signed escrow holder list, each statement verified back to the pinned root key. */

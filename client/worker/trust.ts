@@ -35,7 +35,11 @@ export interface Trust {
 
 /** A problem with someone's keys the page must show as a security warning. */
 export interface TrustWarning {
-  readonly kind: 'keys-changed' | 'binding-failed' | 'certificate-mismatch' | 'root-missing';
+  /**
+   * escrow-copy-failed: the organisation's copy of a certified person's user key is not the one they
+   * signed for (the server offered a key of its choosing; their profile is not shown).
+   */
+  readonly kind: 'keys-changed' | 'binding-failed' | 'certificate-mismatch' | 'root-missing' | 'escrow-copy-failed';
   readonly userId: string | null;
   readonly email: string | null;
 }
@@ -76,6 +80,12 @@ export function createTrust(deps: {
 }): DirectoryTrust {
   let cached: { vault: UnlockedVault; directory: ReturnType<DirectoryTrust['directory']> } | null = null;
   const warned: TrustWarning[] = [];
+  /**
+   * People whose invitation binding this browser checked and found failing: the keys the directory
+   * lists for them are not the ones made with their invitation link, so nothing of theirs is trusted,
+   * not even on first use.
+   */
+  const bindingFailed = new Set<string>();
 
   const held = (): TrustAccount => {
     const account = deps.account.current;
@@ -92,7 +102,10 @@ export function createTrust(deps: {
   async function load(vault: UnlockedVault) {
     let directory = await loadDirectory(deps.api, vault);
     const result = await certifyByBinding(deps.api, vault, directory);
-    for (const userId of result.bindingFailed) warn({ kind: 'binding-failed', userId, email: emailOf(directory.entries, userId) });
+    for (const userId of result.bindingFailed) {
+      bindingFailed.add(userId);
+      warn({ kind: 'binding-failed', userId, email: emailOf(directory.entries, userId) });
+    }
     if (result.certified.length > 0) directory = await loadDirectory(deps.api, vault);
     if (!directory.rootFound) warn({ kind: 'root-missing', userId: null, email: null });
     for (const person of directory.unverified.values()) {
@@ -139,7 +152,7 @@ export function createTrust(deps: {
       }
       const person = verified.unverified.get(userId);
       if (!person?.signingKey || toHex(person.signingKey.fingerprint) !== keyFingerprint) return null;
-      if (person.reason === 'certificate-mismatch' || !firstUse(person)) return null;
+      if (person.reason === 'certificate-mismatch' || bindingFailed.has(userId) || !firstUse(person)) return null;
       return { key: person.signingKey, role: person.serverRole, certified: false };
     },
 
@@ -174,7 +187,8 @@ export function createTrust(deps: {
         const enc = person.encryptionKey ? toHex(person.encryptionKey.fingerprint) : null;
         const sig = person.signingKey ? toHex(person.signingKey.fingerprint) : null;
         const seen = held().keySafe.current().seen[userId];
-        const changed = person.reason === 'certificate-mismatch' || (seen !== undefined && (seen.enc !== enc || seen.sig !== sig));
+        const changed =
+          person.reason === 'certificate-mismatch' || bindingFailed.has(userId) || (seen !== undefined && (seen.enc !== enc || seen.sig !== sig));
         statuses.set(userId, changed ? { state: 'changed' } : { state: 'unverified', enc, sig });
       }
       return statuses;

@@ -338,6 +338,7 @@ function KeyWarnings({ list }: { list: PeopleList }) {
       'binding-failed': () => t('people.warningBindingFailed', { who }),
       'certificate-mismatch': () => t('people.warningCertificateMismatch', { who }),
       'root-missing': () => t('people.warningRootMissing'),
+      'escrow-copy-failed': () => t('people.warningEscrowCopyFailed', { who }),
     }[warning.kind]();
     lines.push({ key, text });
   };
