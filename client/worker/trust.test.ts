@@ -81,6 +81,20 @@ describe('trust in the key directory', () => {
     expect(grants).toEqual([]);
   }, 60_000);
 
+  it('does not trust on first use a person whose invitation binding fails (a substituted signing key)', async () => {
+    const newcomer = await join(org, org.admin, 'swapped-client@kluis.test', 'client');
+    // Before any staff browser certified them, the server lists a signing key of its own choosing.
+    const evil = await generateSigningKeyPair(await generateSecretKey('user'), { id: newcomer.userId, owner: newcomer.userId });
+    await org.testApp.db.updateTable('users').set({ signing_public_key: toBase64Url(evil.publicKey.spki) }).where('id', '=', newcomer.userId).execute();
+    const team = trustOf(org.members.team!);
+    // Entries signed by the server's key claim the client as author: nothing vouches for that key.
+    expect(await team.trust.authorKey(newcomer.userId, toHex(evil.publicKey.fingerprint))).toBeNull();
+    expect(team.warnings).toContainEqual({ kind: 'binding-failed', userId: newcomer.userId, email: newcomer.email });
+    expect((await team.trust.keyStatuses()).get(newcomer.userId)).toEqual({ state: 'changed' });
+    await team.keySafe.flush();
+    expect(team.keySafe.current().seen[newcomer.userId]).toBeUndefined();
+  }, 60_000);
+
   it('trusts an uncertified person on first use and warns when their keys change', async () => {
     // Invited by someone without the escrow key: no binding, so nobody certifies them.
     const noEscrow = { ...org.admin, vault: { ...org.admin.vault, escrow: undefined } };
