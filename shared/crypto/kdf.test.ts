@@ -43,6 +43,20 @@ describe('Argon2id', () => {
     expect(() => assertArgon2idParams({ ...ARGON2ID_FLOOR })).not.toThrow();
   });
 
+  // WARNING: the floors are written here as literals (OWASP's Argon2id minimum: 19 MiB, t = 2, p = 1),
+  // never read from the constant under test, so lowering ARGON2ID_FLOOR fails this test.
+  it('holds the floors at 19456 KiB, t = 2, p = 1: just below each is refused, the floor itself accepted', async () => {
+    expect(() => assertArgon2idParams({ memoryKiB: 19456, iterations: 2, parallelism: 1 })).not.toThrow();
+    for (const [name, params] of [
+      ['memoryKiB', { memoryKiB: 19455, iterations: 2, parallelism: 1 }],
+      ['memoryKiB', { memoryKiB: 1024, iterations: 3, parallelism: 1 }],
+      ['iterations', { memoryKiB: 65536, iterations: 1, parallelism: 1 }],
+    ] as const) {
+      expect(() => assertArgon2idParams(params), name).toThrow(WeakParametersError);
+      await expect(deriveArgon2id('password', new Uint8Array(16), params)).rejects.toMatchObject({ parameter: name });
+    }
+  });
+
   it.each([
     ['memoryKiB', { ...ARGON2ID_DEFAULT, memoryKiB: ARGON2ID_FLOOR.memoryKiB - 1 }],
     ['iterations', { ...ARGON2ID_DEFAULT, iterations: 1 }],
