@@ -22,7 +22,7 @@ import type { StreamedDownloadGrant } from './worker/transfers';
  * prepareStreamedDownload; SECURITY.md 4.4.3). It keeps it only until that one download starts or
  * 60 s pass, never stores it, and serves each token once, only to a same-origin navigation.
  * Tampering or truncation makes the response body ERROR, not end: only then does Chromium discard
- * the partial file (FACTS.md "Truncation is only caught if the stream errors").
+ * the partial file (Chromium keeps a truncated download unless the stream errors).
  */
 
 /** Plaintext handed to the browser per enqueue. */

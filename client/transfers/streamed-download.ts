@@ -64,7 +64,7 @@ function failure(code: ApiErrorCode): ApiError {
 
 /**
  * Downloads one version as a stream through the service worker; resolves once the browser has the
- * whole, authenticated file. A hidden iframe starts it (FACTS.md: `<a download>` bypasses the worker).
+ * whole, authenticated file. A hidden iframe starts it (in Chromium an `<a download>` click bypasses the service worker).
  */
 export async function streamDownload(options: StreamedDownloadOptions): Promise<void> {
   const { worker, signal } = options;

@@ -15,7 +15,7 @@ export type TransferEngineApi = {
 /** Runs one operation on the unlocked crypto worker; failures arrive as ApiError (account.run). */
 export type RunTransferOperation = <T>(operation: (api: TransferEngineApi) => Promise<WorkerOutcome<T>>) => Promise<T>;
 
-/** Largest file decrypted into memory: previews, and downloads where no service worker exists (FACTS.md: 256 MiB works, 1 GiB fails). */
+/** Largest file decrypted into memory: previews, and downloads where no service worker exists (measured in Chromium: 256 MiB works, 1 GiB fails). */
 export const BLOB_LIMIT_BYTES = 256 * 1024 * 1024;
 /** Speed is measured over this much recent time. */
 const SPEED_WINDOW_MS = 5000;

@@ -370,7 +370,7 @@ export function createAccountOperations(
           };
           let profileUnverified = false;
           let escrowCopyFailed = false;
-          // STYLE.md: one row that cannot be decrypted says so (null); the page keeps working.
+          // One row that cannot be decrypted says so (null); the page keeps working.
           const name = await openProfile(vault, user, proof).then(
             (profile) => profile.name,
             (error: unknown) => {

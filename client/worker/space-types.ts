@@ -1,7 +1,7 @@
 // What the page sees of spaces, documents, messages and requests: decrypted views and the signatures
 // of the crypto worker's space operations (implemented in ./space-operations.ts and ./transfers.ts).
 // WARNING: nothing here is key material; a field that could not be decrypted is null, and the row
-// says so ("cannot decrypt this item") without breaking the page (STYLE.md errors).
+// says so ("cannot decrypt this item") without breaking the page (one bad row never breaks a listing).
 import type { Profile } from '../../shared/flows/account-flows';
 import type { HistoryProblem } from '../../shared/flows/space-history';
 import type { ListedItemKind } from '../../shared/flows/space-reconcile';

@@ -241,7 +241,7 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
     }
   }
 
-  /** PUTs one part. WARNING: the body is a Blob, never a Uint8Array (FACTS.md: ~8 MiB/s against 65–74 MiB/s in Chromium). */
+  /** PUTs one part. WARNING: the body is a Blob, never a Uint8Array (measured in Chromium under Playwright on a 2-core machine: ~8 MiB/s against 65–74 MiB/s). */
   async function sendPart(uploadId: string, partNumber: number, body: Blob, digest: Uint8Array, signal: AbortSignal): Promise<void> {
     await withRetries(signal, async () => {
       const response = await rawFetch(uploadPartPath(uploadId, partNumber), {
@@ -507,7 +507,7 @@ export function createTransferOperations(deps: TransferDeps): TransferOperations
      * the key opens one version of one file the user asked to download, nothing else (no space key,
      * no private key); the service worker uses it for one request and forgets it, and drops an unused
      * one after 60 s. Keeping the key here would mean decrypting in this worker and moving every
-     * plaintext byte through the page into the service worker (FACTS.md: slower, more memory).
+     * plaintext byte through the page into the service worker (measured: slower, and more memory).
      */
     async prepareStreamedDownload(versionId, documentId, port) {
       try {

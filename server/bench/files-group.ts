@@ -127,7 +127,7 @@ async function signIn(page: Page, member: SeededMember): Promise<void> {
   await page.getByRole('tab', { name: 'Documents' }).or(page.getByRole('link', { name: 'Clients' })).first().waitFor({ timeout: 120_000 });
 }
 
-/** Raw WebCrypto AES-256-GCM in this page: 64 KiB calls awaited one at a time (FACTS.md's baseline). */
+/** Raw WebCrypto AES-256-GCM in this page: 64 KiB calls awaited one at a time (the same baseline the crypto group measures in Node). */
 async function rawAesGcmMibS(page: Page, bytes: number): Promise<number> {
   return page.evaluate(async (total) => {
     // The baseline deliberately bypasses Kluis's crypto (shared/crypto): it is what Kluis is compared with.

@@ -41,7 +41,7 @@ export class NoEscrowAccessError extends Error {
 /** The body of POST /api/spaces/:spaceId/adopt. */
 export type AdoptSpaceBody = z.infer<typeof adoptSpaceBodySchema>;
 
-// --- contexts: WARNING every ciphertext below is bound to where it belongs (STYLE.md crypto rules) ---
+// --- contexts: WARNING every ciphertext below is bound to where it belongs (type, id and owner in the AAD: SECURITY.md 4.2) ---
 
 export const spaceKeyContext = (spaceId: string, holder: string) => ({ id: spaceId, owner: holder });
 export const ESCROW_HOLDER = 'escrow';
