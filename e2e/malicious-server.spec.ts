@@ -96,6 +96,26 @@ async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
 
 // --- the fixture itself --------------------------------------------------------------------------
 
+/** The encrypted key-safe marks this origin keeps in OPFS (kluis-state/), as one string to compare. */
+function deviceMarks(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    let folder: FileSystemDirectoryHandle;
+    try {
+      folder = await root.getDirectoryHandle('kluis-state');
+    } catch {
+      return '';
+    }
+    const parts: string[] = [];
+    for await (const [name, handle] of folder.entries()) {
+      if (handle.kind !== 'file') continue;
+      const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
+      parts.push(`${name}:${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`);
+    }
+    return parts.sort().join(',');
+  });
+}
+
 test.describe('the tampering proxy', () => {
   test('no production code imports it', async () => {
     const offenders: string[] = [];
@@ -1004,9 +1024,13 @@ test.describe('a malicious server', () => {
         .keys;
       // Anything that updates the key safe (a verified new head after an upload): its revision goes up.
       const afterLogin = proxy.mark();
+      const marksBefore = await deviceMarks(page);
       const file = await textFile(dir, 'Bijgewerkt');
       await uploadFile(page, file);
       await proxy.waitForAnswer('PUT', '/api/account/key-safe', afterLogin, 90_000);
+      // The worker raises this device's mark (OPFS) right after the key safe write is answered; a
+      // reload before that would leave the old mark, and the replay could not be told apart.
+      await expect.poll(() => deviceMarks(page), { timeout: 90_000 }).not.toBe(marksBefore);
 
       proxy.rule({
         method: 'POST',
