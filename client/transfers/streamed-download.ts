@@ -96,6 +96,9 @@ export async function streamDownload(options: StreamedDownloadOptions): Promise<
       }
     };
   });
+  // When the crypto worker refuses first (prepare throws: an altered wrapped key), the service
+  // worker's own 'error' may still arrive; that rejection is already reported, not unhandled.
+  finished.catch(() => undefined);
   const cancel = () => status.port2.postMessage({ type: 'cancel' } satisfies CancelDownload);
   signal.addEventListener('abort', cancel, { once: true });
 
