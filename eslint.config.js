@@ -1,4 +1,4 @@
-// ESLint flat config: type-aware rules plus the architectural boundaries of SECURITY.md / STYLE.md.
+// ESLint flat config: type-aware rules plus the architectural boundaries of SECURITY.md §8 (crypto only in shared/crypto, no node:* in shared/, SQL only in repositories, migrations import only kysely).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
