@@ -1,5 +1,6 @@
 // Playwright: e2e specs in e2e/ against the real server, in Debian's Chromium (never a downloaded browser).
 import { defineConfig, devices } from '@playwright/test';
+import { budget } from './server/test/budget';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -11,8 +12,8 @@ export default defineConfig({
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
-  timeout: 60_000,
-  expect: { timeout: 15_000 },
+  timeout: budget(60_000),
+  expect: { timeout: budget(15_000) },
   globalSetup: './e2e/support/global-setup.ts',
   outputDir: 'test-results/e2e',
   // PLAYWRIGHT_JSON_OUTPUT_FILE (set by e2e/harness/run-all.ts) overrides the file below.

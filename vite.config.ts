@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { budget } from './server/test/budget';
 
 /**
  * The download service worker lives at the site root as /download-sw.js (its scope /download/ must
@@ -56,7 +57,7 @@ export default defineConfig({
     include: ['shared/**/*.test.ts', 'server/**/*.test.ts', 'client/**/*.test.ts', 'migrations/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    testTimeout: budget(30_000),
+    hookTimeout: budget(30_000),
   },
 });

@@ -7,6 +7,8 @@ import { expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
 import { repoRoot, startKluisServer } from './support/server';
+import { budget } from '../server/test/budget';
+import { downloadWorkersSettled } from './support/service-worker';
 
 // A server of its own for this file, mailing through a real in-process SMTP server, so every
 // invitation and lock notice is read the way a person would read it: from the mailbox. The journey
@@ -44,7 +46,7 @@ const wrongPasswords = [
 async function invitationLink(smtp: TestSmtpServer, email: string): Promise<string> {
   const mail = await smtp.waitForMessage(
     (m) => m.envelope.to.includes(email) && /invit|uitnodig/i.test(m.subject ?? ''),
-    15_000,
+    budget(15_000),
   );
   const link = /https?:\/\/\S+\/invite#t=\S+/.exec(mail.text ?? '');
   if (!link) throw new Error(`no invitation link in the e-mail to ${email}:\n${mail.text ?? ''}`);
@@ -85,7 +87,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   context,
   consoleErrors,
 }, testInfo) => {
-  test.setTimeout(300_000);
+  test.setTimeout(budget(300_000));
   let recoverySecret = '';
 
   await test.step('the first Administrator sets up the organisation from the console link', async () => {
@@ -118,7 +120,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(page, 'setup-progress');
     await expect(
       page.getByRole('heading', { level: 1, name: 'Your organisation recovery kit' }),
-    ).toBeVisible({ timeout: 120_000 });
+    ).toBeVisible({ timeout: budget(120_000) });
   });
 
   await test.step('the recovery kit is shown once, downloaded as a text file and confirmed', async () => {
@@ -203,7 +205,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await teamPage.getByRole('button', { name: 'Create my account' }).click();
     await expect(
       teamPage.getByRole('heading', { level: 1, name: `Welcome, ${team.name}` }),
-    ).toBeVisible({ timeout: 90_000 });
+    ).toBeVisible({ timeout: budget(90_000) });
   });
 
   await test.step('the Administrator grants the Team Member the organisation key after comparing fingerprints', async () => {
@@ -327,7 +329,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await clientPage.getByRole('button', { name: 'Create my account' }).click();
     await expect(
       clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
-    ).toBeVisible({ timeout: 90_000 });
+    ).toBeVisible({ timeout: budget(90_000) });
     // A client's portal is their own space; clients have no Clients, People, Invite or Settings.
     await expect(
       clientPage.getByRole('navigation', { name: 'Portal' }).getByRole('link'),
@@ -351,7 +353,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(clientPage, 'login-rejected');
     const notice = await smtp.waitForMessage(
       (m: ReceivedMail) => m.envelope.to.includes(client.email) && /locked/i.test(m.subject ?? ''),
-      15_000,
+      budget(15_000),
     );
     expect(notice.text).toContain('3 times');
     // Locked: even the right password gets the same answer.
@@ -407,11 +409,11 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(clientPage, 'account');
     await clientPage.getByRole('button', { name: 'Change password' }).click();
     await expect(clientPage.getByText('Your password was changed.')).toBeVisible({
-      timeout: 30_000,
+      timeout: budget(30_000),
     });
     await smtp.waitForMessage(
       (m) => m.envelope.to.includes(client.email) && /password/i.test(m.subject ?? ''),
-      15_000,
+      budget(15_000),
     );
     await logOut(clientPage);
     await signIn(clientPage, client.email, client.newPassword);
@@ -450,6 +452,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   await test.step('after the server secret is lost, the Administrator recovers the organisation with the recovery kit', async () => {
     // Lose the OPAQUE server secret for good: no password works any more. The operator starts
     // Kluis in recovery mode on the same database, which prints a one-time recovery link.
+    await downloadWorkersSettled(page, teamPage, clientPage);
     await kluisServer.stop({ keepDataDir: true });
     await rm(join(kluisServer.secretsDir, 'opaque-server-setup'));
     const recovering = await startKluisServer({
@@ -481,7 +484,8 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
       await page.getByRole('button', { name: 'Recover and sign in' }).click();
       await expect(
         page.getByRole('heading', { level: 1, name: `Welcome, ${admin.name}` }),
-      ).toBeVisible({ timeout: 60_000 });
+      ).toBeVisible({ timeout: budget(60_000) });
+      await downloadWorkersSettled(page);
     } finally {
       await recovering.stop();
     }

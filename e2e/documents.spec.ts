@@ -13,6 +13,8 @@ import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
 import { encodingsOf, type Secret } from './support/requests';
 import { seedOrganisation, type SeededOrganisation } from './support/seed-organisation';
+import { budget } from '../server/test/budget';
+import { downloadWorkersSettled } from './support/service-worker';
 
 const test = testWithMail;
 test.use({ mailServerFor: 'documents' });
@@ -144,7 +146,7 @@ async function reloadAndUnlock(page: Page, password: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toHaveCount(0, { timeout: budget(60_000) });
 }
 
 function documentRow(page: Page, name: string) {
@@ -153,11 +155,11 @@ function documentRow(page: Page, name: string) {
 
 async function uploadFiles(page: Page, files: readonly TestFile[]): Promise<void> {
   await page.getByLabel('Upload files').setInputFiles(files.map((file) => file.path));
-  for (const file of files) await expect(documentRow(page, file.name)).toBeVisible({ timeout: 240_000 });
+  for (const file of files) await expect(documentRow(page, file.name)).toBeVisible({ timeout: budget(240_000) });
 }
 
 async function download(page: Page, trigger: () => Promise<void>): Promise<Download> {
-  const started = page.waitForEvent('download', { timeout: 120_000 });
+  const started = page.waitForEvent('download', { timeout: budget(120_000) });
   await trigger();
   const download = await started;
   expect(await download.failure()).toBeNull();
@@ -177,7 +179,7 @@ test('documents, versions, tombstones and messages between a client and the team
   smtp,
   requests,
 }) => {
-  test.setTimeout(600_000);
+  test.setTimeout(budget(600_000));
   const dir = await mkdtemp(join(tmpdir(), 'kluis-e2e-files-'));
   try {
     const org: SeededOrganisation = await seedOrganisation(kluisServer, smtp);
@@ -205,7 +207,7 @@ test('documents, versions, tombstones and messages between a client and the team
     const clientPage = page;
     await test.step('client A uploads three files, one of 200 MiB', async () => {
       await signIn(clientPage, clientA.email, clientA.password);
-      await expect(clientPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: 60_000 });
+      await expect(clientPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(60_000) });
       await expectNoSeriousA11yViolations(clientPage, 'an empty client space');
       await uploadFiles(clientPage, [pdf, png, big]);
       await expectNoSeriousA11yViolations(clientPage, 'the documents list');
@@ -269,7 +271,7 @@ test('documents, versions, tombstones and messages between a client and the team
       await documentRow(teamPage, teamDocument.name).getByRole('button', { name: 'History' }).click();
       const history = teamPage.getByRole('dialog');
       await history.getByLabel('Upload new version').setInputFiles(teamVersion2.path);
-      await expect(history.getByRole('listitem')).toHaveCount(2, { timeout: 60_000 });
+      await expect(history.getByRole('listitem')).toHaveCount(2, { timeout: budget(60_000) });
       await teamPage.keyboard.press('Escape');
 
       await clientPage.getByRole('tab', { name: 'Documents' }).click();
@@ -310,13 +312,13 @@ test('documents, versions, tombstones and messages between a client and the team
       } finally {
         await handle.close();
       }
-      const started = teamPage.waitForEvent('download', { timeout: 120_000 });
+      const started = teamPage.waitForEvent('download', { timeout: budget(120_000) });
       await documentRow(teamPage, big.name).getByRole('button', { name: 'Download' }).click();
       const failed = await started;
       expect(await failed.failure()).not.toBeNull();
       await expect(teamPage.getByRole('region', { name: 'Transfers' })).toContainText(
         'This file was altered or is damaged',
-        { timeout: 120_000 },
+        { timeout: budget(120_000) },
       );
     });
 
@@ -346,7 +348,7 @@ test('documents, versions, tombstones and messages between a client and the team
     const spaceA = await test.step('a second client sees none of it, through the UI or the API', async () => {
       const otherPage = await newPage();
       await signIn(otherPage, clientB.email, clientB.password);
-      await expect(otherPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: 60_000 });
+      await expect(otherPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(60_000) });
       for (const file of [pdf, png, big, teamDocument]) await expect(otherPage.getByText(file.name)).toHaveCount(0);
       await expect(otherPage.getByText(subject)).toHaveCount(0);
 
@@ -393,6 +395,7 @@ test('documents, versions, tombstones and messages between a client and the team
     });
 
     await test.step('no file under the data directory holds plaintext', async () => {
+      await downloadWorkersSettled(page, teamPage);
       await kluisServer.stop({ keepDataDir: true });
       const needles = plaintexts.flatMap((secret) =>
         encodingsOf(secret)

@@ -10,6 +10,7 @@ import {
 import { startTestSmtpServer, type TestSmtpServer } from '../server/test/smtp-server';
 import { captureRequests, type RequestLog } from './support/requests';
 import { startKluisServer, type KluisServer } from './support/server';
+import { budget } from '../server/test/budget';
 
 export interface ConsoleGuard {
   /** Console errors and uncaught exceptions seen so far, allowed ones included. */
@@ -48,7 +49,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await server.stop();
       }
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: budget(60_000) },
   ],
 
   baseURL: async ({ kluisServer }, use) => {
@@ -161,6 +162,6 @@ export const testWithMail = test.extend<object, { smtp: TestSmtpServer; mailServ
         await server.stop();
       }
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: budget(60_000) },
   ],
 });

@@ -33,9 +33,10 @@ import {
   type SeededOrganisation,
 } from './support/seed-organisation';
 import { repoRoot, startKluisServer } from './support/server';
+import { budget } from '../server/test/budget';
 
 // A loaded 2-core machine: seeding runs the production key stretching for four people.
-test.describe.configure({ timeout: 300_000 });
+test.describe.configure({ timeout: budget(300_000) });
 
 // --- helpers -----------------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ async function signIn(page: Page, member: SeededMember): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(member.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toHaveCount(0, {
-    timeout: 90_000,
+    timeout: budget(90_000),
   });
 }
 
@@ -147,9 +148,9 @@ test.describe('the tampering proxy', () => {
       const file = await textFile(dir, 'Jaarrekening');
       const since = proxy.mark();
       await signIn(page, client);
-      await expect(page.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: 90_000 });
+      await expect(page.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(90_000) });
       await page.getByLabel('Upload files').setInputFiles(file.path);
-      await expect(documentRow(page, file.name)).toBeVisible({ timeout: 120_000 });
+      await expect(documentRow(page, file.name)).toBeVisible({ timeout: budget(120_000) });
       const received = proxy.received(since);
       expect(
         received.some(
@@ -237,11 +238,11 @@ function securityWarning(page: Page, what: RegExp) {
   return page.getByRole('alert').filter({ hasText: what });
 }
 
-const WARNING_BUDGET = { timeout: 90_000 };
+const WARNING_BUDGET = { timeout: budget(90_000) };
 
 async function openOwnSpace(page: Page, client: SeededMember): Promise<void> {
   await signIn(page, client);
-  await expect(page.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(90_000) });
 }
 
 /** Staff open a client's space from the Clients list, by the client's e-mail address (the name may not decrypt). */
@@ -257,7 +258,7 @@ async function openClientSpace(
 
 async function uploadFile(page: Page, file: { name: string; path: string }): Promise<void> {
   await page.getByLabel('Upload files').setInputFiles(file.path);
-  await expect(documentRow(page, file.name)).toBeVisible({ timeout: 120_000 });
+  await expect(documentRow(page, file.name)).toBeVisible({ timeout: budget(120_000) });
 }
 
 /**
@@ -274,12 +275,12 @@ async function tryToUpload(page: Page, file: { name: string; path: string }): Pr
   const started = await transfers
     .getByText(file.name)
     .first()
-    .waitFor({ timeout: 15_000 })
+    .waitFor({ timeout: budget(15_000) })
     .then(
       () => true,
       () => false,
     );
-  if (started) await expect(transfers).not.toContainText(/in progress/, { timeout: 120_000 });
+  if (started) await expect(transfers).not.toContainText(/in progress/, { timeout: budget(120_000) });
 }
 
 /** The space of `clientId` as the server last listed it to anyone. */
@@ -448,7 +449,7 @@ async function joinAsTeamMember(
     role: 'team',
     language: 'en',
   });
-  const mail = await evil.smtp.waitForMessage((m) => m.envelope.to.includes(person.email), 60_000);
+  const mail = await evil.smtp.waitForMessage((m) => m.envelope.to.includes(person.email), budget(60_000));
   const fragment = /https?:\/\/\S+\/invite#(t=\S+)/.exec(mail.text ?? '')?.[1];
   const token = fragment ? new URLSearchParams(fragment).get('t') : null;
   if (!fragment || !token) throw new Error(`no invitation link in the e-mail to ${person.email}`);
@@ -772,7 +773,7 @@ test.describe('a malicious server', () => {
     await teamPage.getByLabel('Subject').fill(subject);
     await teamPage.getByLabel('Message').fill(text);
     await teamPage.getByRole('button', { name: 'Send' }).click();
-    await expect(teamPage.getByText(text)).toBeVisible({ timeout: 60_000 });
+    await expect(teamPage.getByText(text)).toBeVisible({ timeout: budget(60_000) });
 
     // The server claims the client wrote it (listing and thread alike).
     const asClient = (message: Record<string, unknown>) => ({
@@ -981,7 +982,7 @@ test.describe('a malicious server', () => {
         )
         .at(-1);
       expect(created, 'the second upload created a document').toBeDefined();
-      await proxy.waitForAnswer('PUT', '/api/account/key-safe', created!.seq, 90_000);
+      await proxy.waitForAnswer('PUT', '/api/account/key-safe', created!.seq, budget(90_000));
       // Now the server serves the state before the second upload.
       installHistoryRewrite(proxy, space.id, (entries) =>
         entries.filter((entry) => entryPayload(entry).seq < olderHistory),
@@ -1027,10 +1028,10 @@ test.describe('a malicious server', () => {
       const marksBefore = await deviceMarks(page);
       const file = await textFile(dir, 'Bijgewerkt');
       await uploadFile(page, file);
-      await proxy.waitForAnswer('PUT', '/api/account/key-safe', afterLogin, 90_000);
+      await proxy.waitForAnswer('PUT', '/api/account/key-safe', afterLogin, budget(90_000));
       // The worker raises this device's mark (OPFS) right after the key safe write is answered; a
       // reload before that would leave the old mark, and the replay could not be told apart.
-      await expect.poll(() => deviceMarks(page), { timeout: 90_000 }).not.toBe(marksBefore);
+      await expect.poll(() => deviceMarks(page), { timeout: budget(90_000) }).not.toBe(marksBefore);
 
       proxy.rule({
         method: 'POST',
@@ -1130,7 +1131,7 @@ test.describe('a malicious server', () => {
       await mkdir(v2Dir);
       await writeFile(join(v2Dir, file!.name), `${marker('V2')} ${'y'.repeat(200)}`);
       await history.getByLabel('Upload new version').setInputFiles(join(v2Dir, file!.name));
-      await expect(history.getByRole('listitem')).toHaveCount(2, { timeout: 90_000 });
+      await expect(history.getByRole('listitem')).toHaveCount(2, { timeout: budget(90_000) });
       await page.keyboard.press('Escape');
 
       const swapKeys = (versions: Record<string, unknown>[]) => {
@@ -1198,7 +1199,7 @@ test.describe('a malicious server', () => {
           rewriteBytes: attack.change,
         });
         const since = proxy.mark();
-        const started = page.waitForEvent('download', { timeout: 120_000 });
+        const started = page.waitForEvent('download', { timeout: budget(120_000) });
         await documentRow(page, file!.name).getByRole('button', { name: 'Download' }).click();
         const download = await started;
         expect(await download.failure()).not.toBeNull();

@@ -3,6 +3,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../../server/test/smtp
 import { test as base } from '../fixtures';
 import { startEvilProxy, type EvilProxy } from './evil-proxy';
 import { startKluisServer, type KluisServer } from './server';
+import { budget } from '../../server/test/budget';
 
 export interface EvilStack {
   readonly proxy: EvilProxy;
@@ -74,7 +75,7 @@ export const evilTest = base.extend<
         await smtp.close();
       }
     },
-    { timeout: 90_000 },
+    { timeout: budget(90_000) },
   ],
   evilProxy: async ({ evil }, use) => {
     await use(evil.proxy);

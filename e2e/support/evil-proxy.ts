@@ -17,6 +17,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CapturedRequest } from './requests';
+import { budget } from '../../server/test/budget';
 
 /** An answer the server gave through the proxy (JSON answers only; blobs and pages are not kept). */
 export interface RecordedAnswer {
@@ -371,7 +372,7 @@ export async function startEvilProxy(): Promise<EvilProxy> {
     mark: () => seq,
     received: (since = 0) => received.filter((request) => request.seq > since),
     answers,
-    async waitForAnswer(method, path, since = 0, timeoutMs = 60_000) {
+    async waitForAnswer(method, path, since = 0, timeoutMs = budget(60_000)) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = answers(method, path, since)[0];

@@ -8,6 +8,7 @@ import type { UnlockedVault } from '../../shared/flows/vault';
 import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
 import type { TestSmtpServer } from '../../server/test/smtp-server';
 import type { KluisServer } from './server';
+import { budget } from '../../server/test/budget';
 
 export interface SeededMember {
   readonly role: Role;
@@ -34,7 +35,7 @@ const passwords = {
 } as const;
 
 async function invitationLink(smtp: TestSmtpServer, email: string): Promise<{ token: string; fragment: string }> {
-  const mail = await smtp.waitForMessage((m) => m.envelope.to.includes(email) && /invit|uitnodig/i.test(m.subject ?? ''), 30_000);
+  const mail = await smtp.waitForMessage((m) => m.envelope.to.includes(email) && /invit|uitnodig/i.test(m.subject ?? ''), budget(30_000));
   const link = /https?:\/\/\S+\/invite#(t=\S+)/.exec(mail.text ?? '');
   if (!link?.[1]) throw new Error(`no invitation link in the e-mail to ${email}`);
   const fragment = link[1];

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { budget } from '../../server/test/budget';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -87,7 +88,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
     await waitForHealth(
       `http://127.0.0.1:${port}/api/health`,
       exited,
-      options.startTimeoutMs ?? 30_000,
+      options.startTimeoutMs ?? budget(30_000),
     );
   } catch (error) {
     await stop();
@@ -96,7 +97,7 @@ export async function startKluisServer(options: StartServerOptions = {}): Promis
       { cause: error },
     );
   }
-  const waitForOutput = async (pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> => {
+  const waitForOutput = async (pattern: RegExp, timeoutMs = budget(10_000)): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const match = pattern.exec(output);
@@ -121,7 +122,7 @@ async function waitForHealth(
     if (stoppedWith !== undefined)
       throw new Error(`the Kluis server exited with code ${stoppedWith} before it was healthy`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(budget(2_000)) });
       if (response.ok) {
         const body = (await response.json()) as { status?: unknown };
         if (body.status === 'ok') return;

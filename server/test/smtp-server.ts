@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { budget } from './budget';
 
 /** A message as a mail client would show it: decoded headers and text parts. */
 export interface ParsedMail {
@@ -90,7 +91,7 @@ export async function startTestSmtpServer(options: { readonly credentials?: { re
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages: () => [...received],
-    waitForMessage(predicate = () => true, timeoutMs = 5_000) {
+    waitForMessage(predicate = () => true, timeoutMs = budget(5_000)) {
       const found = received.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
