@@ -1,10 +1,13 @@
-// server/index.ts as a process: refuses bad configuration without a stack trace; serves, then stops on SIGTERM.
-import { spawn } from 'node:child_process';
+// server/index.ts as a process: refuses bad configuration without a stack trace; serves, then stops on SIGTERM; HTTPS offers AEAD suites only.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, getCiphers, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -94,4 +97,104 @@ describe('server/index.ts', () => {
       server.child.kill('SIGKILL');
     }
   });
+});
+
+/** A self-signed certificate for localhost with an RSA or an ECDSA (P-256) key, made by the openssl command. */
+async function selfSignedCertificate(kind: 'rsa' | 'ecdsa'): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(tempDir, `${kind}-cert.pem`);
+  const keyFile = join(tempDir, `${kind}-key.pem`);
+  const key = kind === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  await promisify(execFile)('openssl', ['req', '-x509', ...key, '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile]);
+  return { certFile, keyFile };
+}
+
+type Handshake = { readonly version: string | null; readonly suite: string } | { readonly refused: string };
+
+/** The server ended the handshake with an alert: handshake_failure (no suite in common) or protocol_version (OpenSSL's codes). */
+const serverAlert = { handshakeFailure: { refused: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, protocolVersion: { refused: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' } };
+
+/** One TLS handshake with the server, offering only what `options` allow; what it negotiated, or why it failed. */
+function handshake(port: number, options: ConnectionOptions): Promise<Handshake> {
+  return new Promise((resolve) => {
+    let socket: TLSSocket;
+    try {
+      socket = connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options });
+    } catch (error) {
+      // A suite this client's OpenSSL cannot offer at all.
+      resolve({ refused: (error as NodeJS.ErrnoException).code ?? String(error) });
+      return;
+    }
+    socket.once('secureConnect', () => {
+      resolve({ version: socket.getProtocol(), suite: socket.getCipher().standardName });
+      socket.destroy();
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve({ refused: error.code ?? error.message }));
+  });
+}
+
+/** Every TLS 1.2 suite the server accepts, each offered alone (at security level 0, so the client can offer the weak ones). */
+async function acceptedTls12Suites(port: number): Promise<string[]> {
+  const accepted: string[] = [];
+  for (const name of getCiphers().filter((cipher) => !cipher.startsWith('tls_'))) {
+    const result = await handshake(port, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: `${name.toUpperCase()}:@SECLEVEL=0` });
+    if ('suite' in result) accepted.push(result.suite);
+  }
+  return accepted.sort();
+}
+
+describe('server/index.ts over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
+  // The suites a scanner may see, by certificate type (IANA names): AEAD only, forward secret only.
+  const tls12Expected = {
+    rsa: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
+    ecdsa: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'],
+  } as const;
+  // Every other TLS 1.2 suite Node's default list accepted with a certificate of that kind (measured on
+  // Node 20 / OpenSSL 3.0 before this was changed): CBC (LUCKY13), and static RSA key exchange (no forward secrecy).
+  const refusedTls12 = {
+    rsa: ['ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-SHA384', 'AES128-SHA', 'AES256-SHA', 'AES128-SHA256', 'AES256-SHA256', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384'],
+    ecdsa: ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384'],
+  } as const;
+
+  for (const kind of ['rsa', 'ecdsa'] as const) {
+    it(`with an ${kind.toUpperCase()} certificate: TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305, TLS 1.3 with its three suites, nothing older`, async () => {
+      const { certFile, keyFile } = await selfSignedCertificate(kind);
+      const server = startServer({ PORT: '0', LOG_LEVEL: 'info', TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+      try {
+        const url = await waitFor(() => /Kluis listening on (https:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], 15_000);
+        const port = Number(new URL(url).port);
+
+        for (const suite of refusedTls12[kind]) {
+          const result = await handshake(port, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: `${suite}:@SECLEVEL=0` });
+          expect(result, suite).toEqual(serverAlert.handshakeFailure);
+        }
+        expect(await acceptedTls12Suites(port)).toEqual(tls12Expected[kind]);
+        // The server's order wins: a client preferring ChaCha20 still gets AES-128-GCM.
+        const [aes128, , chacha] = tls12Expected[kind];
+        const offered = `ECDHE-${kind.toUpperCase()}-CHACHA20-POLY1305:ECDHE-${kind.toUpperCase()}-AES256-GCM-SHA384:ECDHE-${kind.toUpperCase()}-AES128-GCM-SHA256`;
+        expect(await handshake(port, { maxVersion: 'TLSv1.2', ciphers: offered })).toEqual({ version: 'TLSv1.2', suite: aes128 });
+        expect(await handshake(port, { maxVersion: 'TLSv1.2', ciphers: offered.split(':')[0] })).toEqual({ version: 'TLSv1.2', suite: chacha });
+
+        for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+          expect(await handshake(port, { minVersion: 'TLSv1.3', ciphers: suite })).toEqual({ version: 'TLSv1.3', suite });
+        }
+        // TLS 1.3's CCM suites are AEAD too but not offered (CCM_8 has a short tag).
+        expect(await handshake(port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256' })).toEqual(serverAlert.handshakeFailure);
+        expect(await handshake(port, { minVersion: 'TLSv1.3' })).toEqual({ version: 'TLSv1.3', suite: 'TLS_AES_128_GCM_SHA256' });
+        for (const version of ['TLSv1', 'TLSv1.1'] as const) {
+          expect(await handshake(port, { minVersion: version, maxVersion: version, ciphers: 'ALL:@SECLEVEL=0' }), version).toEqual(serverAlert.protocolVersion);
+        }
+
+        // And it serves the app.
+        const health = await new Promise<number | undefined>((resolve, reject) => {
+          httpsGet(`${url}/api/health`, { rejectUnauthorized: false }, (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          }).on('error', reject);
+        });
+        expect(health).toBe(200);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    });
+  }
 });

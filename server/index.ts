@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { pino } from 'pino';
 import { createApp, createServices } from './app';
+import { tlsServerOptions } from './http/tls-options';
 import { createMailNotifier } from './mail/notifier';
 import { prepareInstance, StartupError, type PreparedInstance } from './startup';
 import { migrateToLatest } from './db/migrator';
@@ -76,7 +77,7 @@ const server = serve(
     fetch: app.fetch,
     port: config.port,
     hostname: config.host,
-    ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}),
+    ...(tls ? { createServer: createHttpsServer, serverOptions: tlsServerOptions(tls) } : {}),
   },
   (info: AddressInfo) => {
     const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;

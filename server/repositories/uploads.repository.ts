@@ -84,3 +84,13 @@ export async function deleteBlobRow(db: Db | Trx, id: string): Promise<void> {
 export async function findBlob(db: Db | Trx, id: string): Promise<BlobRow | undefined> {
   return db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
+
+/** The blob, if no document version was made from it yet (a filed blob is served only through its version). */
+export async function findUnfiledBlob(db: Db | Trx, id: string): Promise<BlobRow | undefined> {
+  return db
+    .selectFrom('blobs as b')
+    .selectAll('b')
+    .where('b.id', '=', id)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('document_versions as v').select('v.id').whereRef('v.blob_id', '=', 'b.id'))))
+    .executeTakeFirst();
+}

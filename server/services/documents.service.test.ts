@@ -5,6 +5,7 @@ import {
   MAX_DOCUMENT_PAGE,
   MAX_HISTORY_PAGE,
   adoptSpace,
+  blobPath,
   createSpace,
   getHistory,
   getDocument,
@@ -240,6 +241,53 @@ describe('documents and versions', () => {
     expect(listed.find((d) => d.id === own.id)).toMatchObject({ deletedBy: client.userId, deletedAt: tombstone.deletedAt });
     expect(await org.testApp.db.selectFrom('document_versions').select('id').where('id', '=', own.current.id).executeTakeFirst()).toBeDefined();
     expect(await auditOf('document.deleted', own.id)).toHaveLength(1);
+  });
+
+  it('a filed blob is served only through its version: /api/blobs answers blob_not_found, before and after deletion', async () => {
+    // Each uploader files a blob of their own into the client space; staff delete one, the client the other.
+    const filed = async (member: Member) => {
+      const bytes = randomBytes(700);
+      const blobId = await uploadBlob(org, member, spaceUploadPurpose(clientSpace), bytes);
+      // Before filing, the uploader reads the upload back.
+      const unfiled = await rawCall(org, member, 'GET', blobPath(blobId));
+      expect([unfiled.status, unfiled.bytes.equals(bytes)]).toEqual([200, true]);
+      const doc = await inSpace(member, clientSpace).createDocument({ documentId: newId(), folderId: null, requestItemId: null, version: newVersion(blobId) });
+      return { blobId, bytes, doc };
+    };
+    const byClient = await filed(client);
+    const byStaff = await filed(team);
+    const refusedFor = async (member: Member, blobId: string) => {
+      const answer = await rawCall(org, member, 'GET', blobPath(blobId));
+      return [answer.status, answer.json.error?.code, answer.bytes.length > 0 && answer.json.error === undefined];
+    };
+    const notFound = [404, 'blob_not_found', false];
+    const unknown = await refusedFor(client, newId());
+    expect(unknown).toEqual(notFound);
+
+    // Filed, live: the uploader (client or staff), a Range request, and another member all get what an unknown id gets.
+    for (const { blobId } of [byClient, byStaff]) {
+      for (const member of [client, team, org.admin]) expect(await refusedFor(member, blobId)).toEqual(notFound);
+    }
+    const ranged = await rawCall(org, client, 'GET', blobPath(byClient.blobId), { headers: { Range: 'bytes=0-9' } });
+    expect([ranged.status, ranged.json.error?.code]).toEqual([404, 'blob_not_found']);
+    // The versions still serve the bytes, to the uploader and to the other side.
+    for (const { doc, bytes } of [byClient, byStaff]) {
+      for (const member of [client, team]) {
+        const content = await rawCall(org, member, 'GET', versionContentPath(doc.current.id));
+        expect([content.status, content.bytes.equals(bytes)]).toEqual([200, true]);
+      }
+    }
+
+    // Deleted by the uploader (client) and by staff (a staff upload): still nothing through /api/blobs; the version answers 410.
+    await inSpace(client, clientSpace).deleteDocument(byClient.doc.id);
+    await inSpace(org.admin, clientSpace).deleteDocument(byStaff.doc.id);
+    for (const { blobId, doc } of [byClient, byStaff]) {
+      for (const member of [client, team, org.admin]) {
+        expect(await refusedFor(member, blobId)).toEqual(notFound);
+        const content = await rawCall(org, member, 'GET', versionContentPath(doc.current.id));
+        expect([content.status, content.json.error?.code]).toEqual([410, 'document_deleted']);
+      }
+    }
   });
 
   it('versions cannot be changed or removed, whatever the code does (triggers)', async () => {

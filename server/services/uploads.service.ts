@@ -20,6 +20,7 @@ import {
   deleteUpload,
   deleteUploadParts,
   findBlob,
+  findUnfiledBlob,
   findUpload,
   finishUpload,
   insertBlob,
@@ -343,10 +344,14 @@ export function createUploadsService(deps: UploadsDeps) {
       });
     },
 
-    /** Looks up a blob the actor may read and opens it (or the requested range). */
+    /**
+     * Opens an upload's blob (or the requested range) for its uploader, as long as it is not filed:
+     * once a document version is made from it, it is served only through that version, under the
+     * version's rules (documents.service readVersion: space access, deleted documents answer 410).
+     */
     async readBlob(actor: Actor, blobId: string, range: RangeRequest | null): Promise<BlobRead> {
-      const blob = await findBlob(db, blobId);
-      // WARNING: a blob the actor may not read answers exactly like an unknown id.
+      const blob = await findUnfiledBlob(db, blobId);
+      // WARNING: a filed blob, or one the actor may not read, answers exactly like an unknown id.
       if (!blob || !mayReadBlob(actor, blob)) throw fail('blob_not_found', 'There is no such file.');
       return openBlobRange(blobs, blobId, resolveRange(blob.size, range));
     },

@@ -19,7 +19,10 @@
 //     Per-part digests let the browser hash each part with WebCrypto off its thread instead of one
 //     incremental hash of the whole file on it (README "Benchmarks": that hash halved uploads).
 //  4. `DELETE /api/uploads/:id` abandons an upload; its parts are deleted.
-//  5. `GET /api/blobs/:blobId` streams the ciphertext back (Content-Length; one `Range` supported).
+//  5. `GET /api/blobs/:blobId` streams the ciphertext back to its uploader (Content-Length; one `Range`
+//     supported) until it is filed: a blob made into a document version is served only as that
+//     version's content (`GET /api/versions/:id/content`, under the version's rules: space access,
+//     410 once the document is deleted); here it answers `blob_not_found`, like an unknown id.
 import { z } from 'zod';
 import { defineEndpoint } from './contract';
 import { idSchema, isoDateTime, type Role } from './wire';
@@ -194,7 +197,7 @@ export const downloadBlob = defineEndpoint({
   method: 'get',
   path: '/api/blobs/:blobId',
   operationId: 'downloadBlob',
-  summary: 'Stream a stored blob (raw ciphertext; Range: bytes=start-end supported)',
+  summary: 'Stream an unfiled blob back to its uploader (raw ciphertext; Range: bytes=start-end supported); a filed blob is served only through its version',
   tags: ['uploads'],
   access: { roles: UPLOAD_ROLES },
   params: z.strictObject({ blobId: idSchema }),
