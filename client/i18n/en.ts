@@ -165,6 +165,8 @@ export const en = {
       'Invitations can only go to e-mail addresses of the allowed domains (see Settings).',
     recovery_token_invalid:
       'This recovery link is not valid (any more). Use the link the server printed at its last start.',
+    escrow_holder_not_staff:
+      'Only Team Members and Administrators can hold the organisation key. Clients and Auditors cannot.',
     conflict:
       'This conflicts with what is there already (for example, someone with this e-mail address has an account).',
     forbidden: 'You are not allowed to do this.',

@@ -170,6 +170,8 @@ export const nl = {
       'Uitnodigingen kunnen alleen naar e-mailadressen van de toegestane domeinen (zie Instellingen).',
     recovery_token_invalid:
       'Deze herstellink is niet (meer) geldig. Gebruik de link die de server bij zijn laatste start heeft getoond.',
+    escrow_holder_not_staff:
+      'Alleen teamleden en beheerders kunnen de organisatiesleutel krijgen. Klanten en auditors niet.',
     conflict:
       'Dit botst met wat er al is (bijvoorbeeld: iemand met dit e-mailadres heeft al een account).',
     forbidden: 'U mag dit niet doen.',

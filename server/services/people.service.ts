@@ -281,7 +281,8 @@ export function createPeopleService(deps: AccountDeps) {
       assertRecentAuth(actor, now);
       const target = await findUserById(db, input.userId);
       if (!target) throw fail('not_found', 'There is no such person.');
-      if (!mayHoldEscrow(target.role)) throw fail('forbidden', 'Only Team Members and Administrators can hold the escrow key.');
+      // WARNING: the one server-side rule that keeps the organisation key from clients and auditors.
+      if (!mayHoldEscrow(target.role)) throw fail('escrow_holder_not_staff', 'Only Team Members and Administrators can hold the organisation key.');
       if (await findEscrowGrant(db, target.id)) throw fail('conflict', 'This person already holds the escrow key.');
       const statement = JSON.parse(fromUtf8(fromBase64Url(input.statement.payload))) as { holderId?: unknown; grantedBy?: unknown };
       if (statement.holderId !== target.id || statement.grantedBy !== actor.userId) {

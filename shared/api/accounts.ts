@@ -620,7 +620,7 @@ export const grantEscrow = defineEndpoint({
     .object({ userId: idSchema, sealedEscrowKey: sealedKey, statement: z.strictObject({ payload: base64url(2048), signature: base64url(64) }).strict() })
     .strict(),
   response: z.null(),
-  errors: ['forbidden', 'not_found', 'conflict', 'reauthentication_required', 'csrf_rejected'],
+  errors: ['forbidden', 'not_found', 'escrow_holder_not_staff', 'conflict', 'reauthentication_required', 'csrf_rejected'],
 });
 
 export const acceptEscrowGrant = defineEndpoint({
