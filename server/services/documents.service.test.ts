@@ -323,7 +323,7 @@ async function collectAll(member: Member, spaceId: string, limit: number) {
 }
 
 describe('listing', () => {
-  it('returns every document exactly once across pages, folders on the first page; 10,000 documents stay fast', async () => {
+  it('returns every document exactly once across pages, folders on the first page, over 10,000 documents (their speed is npm run bench's files:list)', async () => {
     const spaceId = await openSpace(await addMember(org, 'client', 'busy@kluis.test'));
     const folder = await folderIn(team, spaceId);
     const ids: string[] = [];
@@ -339,12 +339,9 @@ describe('listing', () => {
         await trx.insertInto('document_versions').values({ id: versionId, document_id: id, number: 1, blob_id: blobId, size: 100, wrapped_file_key: opaque(60), metadata: opaque(120), uploaded_by: team.userId, created_at: now }).execute();
       }
     });
-    const started = performance.now();
     const all = await collectAll(team, spaceId, MAX_DOCUMENT_PAGE);
-    const elapsed = performance.now() - started;
     expect(all.pages).toBe(2);
     expect(all.map((d) => d.id).sort()).toEqual([...ids].sort());
-    expect(elapsed).toBeLessThan(5000);
 
     const small = await collectAll(team, spaceId, 777);
     expect(small.pages).toBe(13);
