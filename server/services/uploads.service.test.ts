@@ -702,8 +702,15 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
     const last = await start(100_000);
     expect(last.status).toBe(201);
     expect((await start(1)).status).toBe(507);
+    // Its part fits; sending it again needs room for the new copy beside the old one, and there is none.
+    const lastId = last.json.uploadId!;
+    expect((await request('PUT', uploadPartPath(lastId, 0), { bytes: randomBytes(100_000) })).status).toBe(200);
+    const resent = await request('PUT', uploadPartPath(lastId, 0), { bytes: randomBytes(100_000) });
+    expect([resent.status, resent.json.error?.code]).toEqual([507, 'storage_full']);
+    expect(((await request('GET', `/api/uploads/${lastId}`)).json as { storedParts?: number[] }).storedParts).toEqual([0]);
+    expect(await filesUnder(join(small.testApp.config.blobDir, 'tmp'))).toEqual([]);
     // Cancelling gives the room back.
-    expect((await request('DELETE', `/api/uploads/${last.json.uploadId!}`)).status).toBe(204);
+    expect((await request('DELETE', `/api/uploads/${lastId}`)).status).toBe(204);
     expect((await start(1)).status).toBe(201);
   });
 });
