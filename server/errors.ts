@@ -57,6 +57,12 @@ const statusCodes = new Map<number, ErrorCode>([
 ]);
 
 const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Quote the request id when reporting it.';
+const STORAGE_FULL_MESSAGE = 'The server has no room to save this. Try again later or contact the administrator.';
+
+/** SQLite's "database or disk is full" (the disk under the database, or its max_page_count). */
+function isDatabaseFull(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'SQLITE_FULL';
+}
 
 /** Builds the JSON error response every failure ends in: `{ error: { code, message, requestId } }`. */
 export function errorResponse(c: Context<AppEnv>, error: AppError, headers?: Record<string, string>): Response {
@@ -79,6 +85,8 @@ function toAppError(error: unknown): AppError {
     const code = statusCodes.get(error.status);
     if (code) return new AppError(errorStatus[code], code, `The request could not be handled (${code}).`);
   }
+  // Nothing was written (SQLite rolled the transaction back): the request can be repeated once there is room.
+  if (isDatabaseFull(error)) return new AppError(errorStatus.storage_full, 'storage_full', STORAGE_FULL_MESSAGE);
   return new AppError(500, 'internal_error', INTERNAL_ERROR_MESSAGE);
 }
 

@@ -1,7 +1,7 @@
 // server/index.ts as a process: refuses bad configuration without a stack trace; serves, then stops on SIGTERM; HTTPS offers AEAD suites only.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,10 +80,13 @@ describe('server/index.ts', () => {
     }
   });
 
-  it('migrates, serves, logs its URL once, and shuts down cleanly on SIGTERM', async () => {
+  it('migrates, clears temp files a killed write left, serves, logs its URL once, and shuts down cleanly on SIGTERM', async () => {
+    await mkdir(join(dataDir, 'blobs', 'tmp'), { recursive: true });
+    await writeFile(join(dataDir, 'blobs', 'tmp', 'killed-mid-write.tmp'), 'ciphertext');
     const server = startServer({ PORT: '0', LOG_LEVEL: 'info' });
     try {
       const url = await waitFor(() => /Kluis listening on (http:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], 15_000);
+      expect(await readdir(join(dataDir, 'blobs', 'tmp'))).toEqual([]);
       const res = await fetch(`${url}/api/health`);
       expect(res.status).toBe(200);
       expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');

@@ -62,6 +62,8 @@ const notifier = createMailNotifier(config, logger);
 const deps = { config, db, logger, opaque: prepared.opaque, notifier };
 const services = createServices(deps);
 const app = createApp(deps, services);
+// Before serving: temp files of writes a crash cut short hold room and are nobody's.
+await services.uploads.recoverAfterRestart();
 const announcement = await prepared.announce(services.setup);
 // Lock notices go out once a locked account's last attempt is over; abandoned attempts expire;
 // clients are reminded of document requests falling due.

@@ -14,6 +14,12 @@ export interface StoredBlob {
   readonly sha256: string;
 }
 
+/** What a part must be: its length and SHA-256 (lower-case hex). */
+export interface PartExpectation {
+  readonly size: number;
+  readonly sha256: string;
+}
+
 /** A part written to temporary storage: invisible until `commit`, gone after `discard`. */
 export interface StagedPart {
   readonly size: number;
@@ -47,17 +53,32 @@ export interface BlobStore {
     uploadId: string,
     partNumber: number,
     source: AsyncIterable<Uint8Array>,
-    expected: { readonly size: number; readonly sha256: string },
+    expected: PartExpectation,
   ): Promise<StagedPart>;
   /**
-   * Joins parts 0 … partCount - 1 of `uploadId` into a new blob, which becomes visible only if its
-   * length is `expected.size` (else BlobLengthError). The parts were verified when staged.
+   * Joins parts 0 … parts.length - 1 of `uploadId` into a new blob, which becomes visible only if
+   * its length is `expected.size` (else BlobLengthError) and every part, read back while joining,
+   * has the length and SHA-256 of `parts[n]` (else BlobDigestMismatchError naming the part): a part
+   * file replaced without its digest record (a crash in between) never ends up in a blob.
+   * The parts' room is moved to the blob: a join needs no room beyond what its parts hold.
    */
-  composeParts(uploadId: string, partCount: number, expected: { readonly size: number }): Promise<StoredBlob>;
+  composeParts(uploadId: string, parts: readonly PartExpectation[], expected: { readonly size: number }): Promise<StoredBlob>;
   /** Deletes every part of `uploadId` (harmless when there are none). */
   deleteParts(uploadId: string): Promise<void>;
+  /**
+   * Bytes that can still be written (what is left of the capacity, and of the disk), or null when
+   * the store has no limit (the caller then checks nothing).
+   */
+  room(): Promise<number | null>;
+  /** Ids of the stored blobs last written before `modifiedBefore`, in no particular order. */
+  listBlobs(modifiedBefore: Date): AsyncIterable<string>;
   /** Deletes temporary files older than `olderThanMs` (left by a crash mid-write). Returns how many. */
   sweepTemporary(olderThanMs: number): Promise<number>;
+  /**
+   * Deletes every temporary file: at startup, before this process writes, whatever is there was
+   * left by a process that ended mid-write. Returns how many.
+   */
+  clearTemporary(): Promise<number>;
 }
 
 /** The store's capacity (KLUIS_BLOB_CAPACITY_BYTES) or the disk is full. */
@@ -93,4 +114,11 @@ export class BlobSourceError extends Error {
 
 export class BlobDigestMismatchError extends Error {
   override readonly name = 'BlobDigestMismatchError';
+  constructor(
+    message: string,
+    /** The part that did not match (null for a whole blob). */
+    readonly partNumber: number | null = null,
+  ) {
+    super(message);
+  }
 }

@@ -1,8 +1,10 @@
-// The local-disk blob store on real temp directories: round trips, ranges, all-or-nothing writes, capacity, failures.
+// The local-disk blob store on real temp directories: round trips, ranges, all-or-nothing writes, capacity, failures, crashes.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../lib/ids';
@@ -131,7 +133,7 @@ describe('parts', () => {
     await stageAndCommit(store, uploadId, 0, randomBytes(20_000));
     await stageAndCommit(store, uploadId, 0, parts[0]!); // replaces: the capacity counts it once
     const whole = Buffer.concat(parts);
-    const blob = await store.composeParts(uploadId, 3, { size: whole.length });
+    const blob = await store.composeParts(uploadId, parts.map(asPart), { size: whole.length });
     expect((await readAll(await store.open(blob.id))).equals(whole)).toBe(true);
     expect(blob.sha256).toBe(sha256(whole));
     await store.deleteParts(uploadId);
@@ -155,10 +157,10 @@ describe('parts', () => {
     await stageAndCommit(store, uploadId, 0, bytes);
     const other = randomBytes(5000);
     await expect(store.stagePart(uploadId, 0, chunksOf(other), { size: 5000, sha256: sha256(bytes) })).rejects.toBeInstanceOf(BlobDigestMismatchError);
-    await expect(store.composeParts(uploadId, 1, { size: 5001 })).rejects.toBeInstanceOf(BlobLengthError);
-    await expect(store.composeParts(uploadId, 2, { size: 10_000 })).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(store.composeParts(uploadId, [asPart(bytes)], { size: 5001 })).rejects.toBeInstanceOf(BlobLengthError);
+    await expect(store.composeParts(uploadId, [asPart(bytes), asPart(other)], { size: 10_000 })).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await filesUnder(root)).toEqual([join('parts', uploadId, '0')]);
-    const blob = await store.composeParts(uploadId, 1, { size: 5000 });
+    const blob = await store.composeParts(uploadId, [asPart(bytes)], { size: 5000 });
     expect((await readAll(await store.open(blob.id))).equals(bytes)).toBe(true);
   });
 
@@ -182,5 +184,95 @@ describe('parts', () => {
     expect(await store.sweepTemporary(-1000)).toBe(1);
     await staged.commit();
     expect(await filesUnder(join(root, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('after a crash', () => {
+  it('never joins a part whose file was replaced without its digest being recorded (a kill after the rename)', async () => {
+    const store = createLocalDiskBlobStore({ root });
+    const uploadId = newId();
+    const [first, second] = [randomBytes(3000), randomBytes(2000)];
+    for (const [n, bytes] of [first, second].entries()) await (await store.stagePart(uploadId, n, chunksOf(bytes), asPart(bytes))).commit();
+    // Part 1 sent again with other bytes: renamed into place, and the process died before the
+    // caller recorded the new digest. Its record still holds the acknowledged one.
+    const replacement = randomBytes(2000);
+    await (await store.stagePart(uploadId, 1, chunksOf(replacement), asPart(replacement))).commit();
+
+    const reopened = createLocalDiskBlobStore({ root });
+    const refused = reopened.composeParts(uploadId, [asPart(first), asPart(second)], { size: 5000 });
+    await expect(refused).rejects.toBeInstanceOf(BlobDigestMismatchError);
+    await expect(refused).rejects.toMatchObject({ partNumber: 1 });
+    // No blob and no temp file: only the two parts are there.
+    expect((await filesUnder(root)).sort()).toEqual([join('parts', uploadId, '0'), join('parts', uploadId, '1')]);
+    // Under the digests that match the files, the same parts join.
+    const blob = await reopened.composeParts(uploadId, [asPart(first), asPart(replacement)], { size: 5000 });
+    expect((await readAll(await reopened.open(blob.id))).equals(Buffer.concat([first, replacement]))).toBe(true);
+  });
+
+  it('clears the temp files of a process killed mid-write, and their room comes back', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../test/blob-write-until-killed.ts', import.meta.url)), root], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('writing') && resolve());
+      child.on('exit', () => reject(new Error(`the writer exited before writing: ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const [left] = await filesUnder(join(root, 'tmp'));
+    expect(left).toMatch(/\.tmp$/);
+
+    // Restart: 4 MiB of capacity, 3 MiB of which the dead write holds until the temp area is cleared.
+    const MiB = 1024 * 1024;
+    const restarted = createLocalDiskBlobStore({ root, capacityBytes: 4 * MiB });
+    expect(await restarted.clearTemporary()).toBe(1);
+    expect(await filesUnder(root)).toEqual([]);
+    expect(await restarted.room()).toBe(4 * MiB);
+    const blob = await restarted.put(chunksOf(randomBytes(4 * MiB)), { expectedSize: 4 * MiB });
+    expect(await restarted.size(blob.id)).toBe(4 * MiB);
+  }, 30_000);
+
+  it('lists only blob files written before the given time, at their own sharded path', async () => {
+    const store = createLocalDiskBlobStore({ root });
+    const old = await store.put(chunksOf(randomBytes(10)));
+    const recent = await store.put(chunksOf(randomBytes(10)));
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    const objectPath = (id: string) => join(root, 'objects', id.slice(0, 2), id.slice(2, 4), id);
+    await utimes(objectPath(old.id), anHourAgo, anHourAgo);
+    // A file that is not at its own path is not a blob.
+    const stray = newId();
+    await mkdir(join(root, 'objects', 'zz', 'zz'), { recursive: true });
+    await writeFile(join(root, 'objects', 'zz', 'zz', stray), 'x');
+    await utimes(join(root, 'objects', 'zz', 'zz', stray), anHourAgo, anHourAgo);
+    const listed = async (before: Date) => {
+      const ids: string[] = [];
+      for await (const id of store.listBlobs(before)) ids.push(id);
+      return ids.sort();
+    };
+    expect(await listed(new Date(Date.now() - 60_000))).toEqual([old.id]);
+    expect(await listed(new Date(Date.now() + 60_000))).toEqual([old.id, recent.id].sort());
+  });
+});
+
+describe('room', () => {
+  it('is what is left of the capacity; a join needs no room beyond its parts', async () => {
+    // Just room for the file: its parts hold all of it, then the join takes their place.
+    const store = createLocalDiskBlobStore({ root, capacityBytes: 10_100 });
+    expect(await store.room()).toBe(10_100);
+    const uploadId = newId();
+    const parts = [randomBytes(6000), randomBytes(4000)];
+    for (const [n, bytes] of parts.entries()) await (await store.stagePart(uploadId, n, chunksOf(bytes), asPart(bytes))).commit();
+    expect(await store.room()).toBe(100);
+    const blob = await store.composeParts(uploadId, parts.map(asPart), { size: 10_000 });
+    await store.deleteParts(uploadId);
+    expect(await store.room()).toBe(100);
+    expect((await readAll(await store.open(blob.id))).equals(Buffer.concat(parts))).toBe(true);
+    // The credit is only the joined upload's own parts: another write still has only 100 bytes.
+    await expect(store.put(chunksOf(randomBytes(101)))).rejects.toBeInstanceOf(BlobStoreFullError);
+    await store.delete(blob.id);
+    expect(await store.room()).toBe(10_100);
   });
 });

@@ -1,7 +1,7 @@
 // The BlobStore on a local directory: temp file, fsync, rename, fsync of the directory; sharded paths; optional capacity.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { newId } from '../lib/ids';
@@ -13,6 +13,7 @@ import {
   BlobStoreFullError,
   type BlobStore,
   type ByteRange,
+  type PartExpectation,
   type StagedPart,
   type StoredBlob,
 } from './blob-store';
@@ -76,11 +77,20 @@ class CapacityAccount {
     return this.#ready;
   }
 
-  /** Claims `bytes` or throws BlobStoreFullError; call after ready(). */
-  take(bytes: number): void {
+  /**
+   * Claims `bytes` or throws BlobStoreFullError; call after ready(). `credit` is room that will be
+   * given back once this write is published (the parts a join replaces): it may be counted twice
+   * meanwhile, so a join fits wherever its parts fit.
+   */
+  take(bytes: number, credit = 0): void {
     if (this.limit === null) return;
-    if (this.#used + bytes > this.limit) throw new BlobStoreFullError(`the blob store is full (capacity ${this.limit} bytes)`);
+    if (this.#used + bytes - credit > this.limit) throw new BlobStoreFullError(`the blob store is full (capacity ${this.limit} bytes)`);
     this.#used += bytes;
+  }
+
+  /** What is left of the capacity (null without a limit); call after ready(). */
+  left(): number | null {
+    return this.limit === null ? null : Math.max(0, this.limit - this.#used);
   }
 
   release(bytes: number): void {
@@ -103,6 +113,29 @@ async function sizeOfTree(path: string): Promise<number> {
     else if (entry.isFile()) total += (await lstat(child)).size;
   }
   return total;
+}
+
+/** The entries of `dir` by name; none when it does not exist (or is not a directory). */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+/** Bytes an unprivileged writer may still use on the file system of `path` (or of its nearest existing parent). */
+async function diskFree(path: string): Promise<number> {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      const info = await statfs(dir);
+      return info.bavail * info.bsize;
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT' || dirname(dir) === dir) throw error;
+    }
+  }
 }
 
 /** writev until every byte of `chunks` is written (a short write is rare but allowed by POSIX). */
@@ -128,6 +161,8 @@ interface Metering {
   readonly expectedSize: number | undefined;
   readonly hash: Hash | null;
   readonly capacity: CapacityAccount;
+  /** Room given back once this write is published (see CapacityAccount.take). */
+  readonly credit: number;
   /** Bytes claimed from the capacity so far (released by the caller on failure). */
   reserved: number;
   received: number;
@@ -140,7 +175,7 @@ interface Metering {
 async function* metered(source: AsyncIterable<Uint8Array>, m: Metering): AsyncGenerator<Uint8Array> {
   await m.capacity.ready();
   if (m.expectedSize !== undefined) {
-    m.capacity.take(m.expectedSize);
+    m.capacity.take(m.expectedSize, m.credit);
     m.reserved = m.expectedSize;
   }
   const iterator = source[Symbol.asyncIterator]();
@@ -267,8 +302,24 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
     }
   }
 
-  function newMetering(expectedSize: number | undefined, hash: Hash | null): Metering {
-    return { expectedSize, hash, capacity, reserved: 0, received: 0 };
+  function newMetering(expectedSize: number | undefined, hash: Hash | null, credit = 0): Metering {
+    return { expectedSize, hash, capacity, credit, reserved: 0, received: 0 };
+  }
+
+  /** Deletes the temp files last written before `cutoffMs` that this process is not writing; returns how many. */
+  async function removeTemporary(cutoffMs: number): Promise<number> {
+    await capacity.ready();
+    let removed = 0;
+    for (const name of await namesIn(tmpDir)) {
+      const path = join(tmpDir, name);
+      if (active.has(path)) continue;
+      const info = await lstat(path).catch(() => null);
+      if (!info || info.mtimeMs > cutoffMs) continue;
+      await rm(path, { force: true, recursive: true });
+      capacity.release(info.isDirectory() ? 0 : info.size);
+      removed += 1;
+    }
+    return removed;
   }
 
   return {
@@ -321,14 +372,14 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       capacity.release(size);
     },
 
-    async stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, expected: { readonly size: number; readonly sha256: string }): Promise<StagedPart> {
+    async stagePart(uploadId: string, partNumber: number, source: AsyncIterable<Uint8Array>, expected: PartExpectation): Promise<StagedPart> {
       assertId(uploadId, 'upload');
       const m = newMetering(expected.size, createHash('sha256'));
       const tempPath = await writeTemporary(source, m);
       if (m.hash?.digest('hex') !== expected.sha256) {
         // WARNING: verified before commit can run: a part whose digest does not match is never visible.
         await dropTemporary(tempPath, m);
-        throw new BlobDigestMismatchError(`part ${partNumber} does not have the expected SHA-256`);
+        throw new BlobDigestMismatchError(`part ${partNumber} does not have the expected SHA-256`, partNumber);
       }
       let settled = false;
       return {
@@ -353,20 +404,35 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       };
     },
 
-    async composeParts(uploadId: string, partCount: number, expected: { readonly size: number }): Promise<StoredBlob> {
+    async composeParts(uploadId: string, parts: readonly PartExpectation[], expected: { readonly size: number }): Promise<StoredBlob> {
       assertId(uploadId, 'upload');
+      /** The parts in order, each hashed again as it goes by. */
       async function* concatenated(): AsyncGenerator<Uint8Array> {
-        for (let n = 0; n < partCount; n++) {
-          const stream = createReadStream(partPath(uploadId, n), { highWaterMark: IO_CHUNK_BYTES });
-          for await (const chunk of stream) yield chunk as Uint8Array;
+        for (const [n, part] of parts.entries()) {
+          const hash = createHash('sha256');
+          let length = 0;
+          for await (const chunk of createReadStream(partPath(uploadId, n), { highWaterMark: IO_CHUNK_BYTES })) {
+            hash.update(chunk as Uint8Array);
+            length += (chunk as Uint8Array).byteLength;
+            yield chunk as Uint8Array;
+          }
+          // WARNING: a part file is renamed into place before its digest is recorded, so a crash in
+          // between leaves new bytes under the old digest. Checked here, before the join can be
+          // published: a blob only ever holds parts whose digests the client acknowledged.
+          if (length !== part.size || hash.digest('hex') !== part.sha256) {
+            throw new BlobDigestMismatchError(`part ${n} of upload ${uploadId} does not match its recorded SHA-256`, n);
+          }
         }
       }
-      const m = newMetering(expected.size, createHash('sha256'));
+      // The joined file takes the place of its parts (deleted once the blob is recorded).
+      const credit = capacity.limit === null ? 0 : await sizeOfTree(uploadPartsDir(uploadId));
+      const m = newMetering(expected.size, createHash('sha256'), credit);
       let tempPath: string;
       try {
         tempPath = await writeTemporary(concatenated(), m);
       } catch (error) {
         if (error instanceof BlobSourceError && errnoOf(error.cause) === 'ENOENT') throw new BlobNotFoundError(`a part of upload ${uploadId} is missing`);
+        if (error instanceof BlobSourceError && error.cause instanceof BlobDigestMismatchError) throw error.cause;
         throw error;
       }
       const sha256 = m.hash?.digest('hex') ?? '';
@@ -389,26 +455,34 @@ export function createLocalDiskBlobStore(options: LocalDiskBlobStoreOptions): Bl
       capacity.release(bytes);
     },
 
-    async sweepTemporary(olderThanMs: number): Promise<number> {
-      let names: string[];
-      try {
-        names = await readdir(tmpDir);
-      } catch (error) {
-        if (errnoOf(error) === 'ENOENT') return 0;
-        throw error;
+    async room(): Promise<number | null> {
+      await capacity.ready();
+      const free = await diskFree(root);
+      const left = capacity.left();
+      return left === null ? free : Math.min(left, free);
+    },
+
+    async *listBlobs(modifiedBefore: Date): AsyncIterable<string> {
+      const cutoff = modifiedBefore.getTime();
+      for (const first of await namesIn(objectsDir)) {
+        for (const second of await namesIn(join(objectsDir, first))) {
+          const dir = join(objectsDir, first, second);
+          for (const name of await namesIn(dir)) {
+            // Only files at their own sharded path are blobs; anything else is not ours to list.
+            if (!ID_PATTERN.test(name) || objectPath(name) !== join(dir, name)) continue;
+            const info = await lstat(join(dir, name)).catch(() => null);
+            if (info?.isFile() && info.mtimeMs < cutoff) yield name;
+          }
+        }
       }
-      const cutoff = Date.now() - olderThanMs;
-      let removed = 0;
-      for (const name of names) {
-        const path = join(tmpDir, name);
-        if (active.has(path)) continue;
-        const info = await lstat(path).catch(() => null);
-        if (!info || info.mtimeMs > cutoff) continue;
-        await rm(path, { force: true, recursive: true });
-        capacity.release(info.size);
-        removed += 1;
-      }
-      return removed;
+    },
+
+    sweepTemporary(olderThanMs: number): Promise<number> {
+      return removeTemporary(Date.now() - olderThanMs);
+    },
+
+    clearTemporary(): Promise<number> {
+      return removeTemporary(Infinity);
     },
   };
 }

@@ -59,4 +59,25 @@ describe('openSqliteDatabase', () => {
       other.close();
     }
   });
+
+  it('a transaction that fills the database rejects with SQLITE_FULL itself (not a failed rollback), keeps nothing, and the next one commits', async () => {
+    db = openSqliteDatabase(join(dir, 'kluis.db'));
+    await sql`create table t (x blob)`.execute(db);
+    await sql`insert into t values (x'01')`.execute(db);
+    const pages = Number(await pragma(db, 'page_count'));
+    // Like a full disk: the database may not grow by one page.
+    await sql.raw(`pragma max_page_count = ${pages}`).execute(db);
+    const filling = db.transaction().execute(async (trx) => {
+      await sql`insert into t values (x'02')`.execute(trx);
+      await sql`insert into t values (randomblob(100000))`.execute(trx);
+    });
+    await expect(filling).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    expect((await sql<{ n: number }>`select count(*) as n from t`.execute(db)).rows).toEqual([{ n: 1 }]);
+    await sql.raw('pragma max_page_count = 4294967294').execute(db);
+    await db.transaction().execute(async (trx) => {
+      await sql`insert into t values (randomblob(100000))`.execute(trx);
+    });
+    expect((await sql<{ n: number }>`select count(*) as n from t`.execute(db)).rows).toEqual([{ n: 2 }]);
+    expect(await pragma(db, 'integrity_check')).toBe('ok');
+  });
 });

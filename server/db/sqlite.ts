@@ -8,6 +8,9 @@ import type { Database, Db } from './database';
 /** How long a statement waits for another process's lock (e.g. `npm run db:migrate`), in ms. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** What Kysely needs of a SQLite database, and whether a transaction is open. */
+type SqliteHandle = Pick<BetterSqlite3.Database, 'close' | 'prepare' | 'inTransaction'>;
+
 /**
  * Starts transactions with BEGIN IMMEDIATE: the write lock is taken up front, so a transaction
  * that reads and then writes (the audit chain head) waits via busy_timeout instead of failing
@@ -15,13 +18,27 @@ const BUSY_TIMEOUT_MS = 5000;
  * driver already serialises everything over its single connection.
  */
 class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  readonly #database: SqliteHandle;
+
+  constructor(database: SqliteHandle) {
+    super({ database });
+    this.#database = database;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
-}
 
-/** What Kysely needs of a SQLite database. */
-type SqliteHandle = Pick<BetterSqlite3.Database, 'close' | 'prepare'>;
+  /**
+   * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR,
+   * SQLITE_NOMEM, SQLITE_BUSY). A ROLLBACK then fails with "cannot rollback - no transaction is
+   * active", and Kysely would throw that instead of the error that caused it: skip it.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.#database.inTransaction) return;
+    await super.rollbackTransaction(connection);
+  }
+}
 
 /** Prepared statements kept per SQL text: Kysely prepares every query anew, ~8 % of a login's server time. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -30,6 +47,9 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteHandle {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
     prepare: ((source: string) => {
       let statement = cache.get(source);
       if (!statement) {
@@ -51,7 +71,7 @@ class ImmediateTransactionSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new ImmediateTransactionSqliteDriver({ database: this.#database });
+    return new ImmediateTransactionSqliteDriver(this.#database);
   }
 }
 

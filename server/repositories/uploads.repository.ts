@@ -22,6 +22,28 @@ export async function sumOpenUploads(db: Db | Trx, userId: string, now: string):
   return { count: Number(row.count), bytes: Number(row.bytes) };
 }
 
+/**
+ * Bytes that open, unexpired uploads have declared but not yet stored: room the blob store must
+ * keep for them.
+ */
+export async function sumUnwrittenUploadBytes(db: Db | Trx, now: string): Promise<number> {
+  const declared = await db
+    .selectFrom('uploads')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'))
+    .where('status', '=', 'open')
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  const stored = await db
+    .selectFrom('upload_parts')
+    .innerJoin('uploads', 'uploads.id', 'upload_parts.upload_id')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('upload_parts.size'), eb.lit(0)).as('bytes'))
+    .where('uploads.status', '=', 'open')
+    .where('uploads.expires_at', '>', now)
+    .where('upload_parts.sha256', '!=', '')
+    .executeTakeFirstOrThrow();
+  return Math.max(0, Number(declared.bytes) - Number(stored.bytes));
+}
+
 /** Records part `partNumber` as stored (replacing an earlier record of the same part). */
 export async function upsertUploadPart(
   db: Db | Trx,
@@ -35,10 +57,10 @@ export async function upsertUploadPart(
 }
 
 /** The stored parts with their verified digests, by part number (a part without a digest counts as not stored). */
-export async function listUploadParts(db: Db | Trx, uploadId: string): Promise<{ part_number: number; sha256: string }[]> {
+export async function listUploadParts(db: Db | Trx, uploadId: string): Promise<{ part_number: number; size: number; sha256: string }[]> {
   return db
     .selectFrom('upload_parts')
-    .select(['part_number', 'sha256'])
+    .select(['part_number', 'size', 'sha256'])
     .where('upload_id', '=', uploadId)
     .where('sha256', '!=', '')
     .orderBy('part_number')
@@ -47,6 +69,11 @@ export async function listUploadParts(db: Db | Trx, uploadId: string): Promise<{
 
 export async function listUploadPartNumbers(db: Db | Trx, uploadId: string): Promise<number[]> {
   return (await listUploadParts(db, uploadId)).map((row) => row.part_number);
+}
+
+/** Forgets one stored part (its file no longer matches its digest): it is then missing until sent again. */
+export async function deleteUploadPart(db: Db | Trx, uploadId: string, partNumber: number): Promise<void> {
+  await db.deleteFrom('upload_parts').where('upload_id', '=', uploadId).where('part_number', '=', partNumber).execute();
 }
 
 export async function deleteUploadParts(db: Db | Trx, uploadId: string): Promise<void> {
@@ -79,6 +106,13 @@ export async function insertBlob(db: Db | Trx, row: BlobRow): Promise<void> {
 /** Only for a blob no version uses (the caller checks, in the same transaction). */
 export async function deleteBlobRow(db: Db | Trx, id: string): Promise<void> {
   await db.deleteFrom('blobs').where('id', '=', id).execute();
+}
+
+/** Which of `ids` have a blob row. */
+export async function findBlobIds(db: Db | Trx, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('blobs').select('id').where('id', 'in', ids).execute();
+  return new Set(rows.map((row) => row.id));
 }
 
 export async function findBlob(db: Db | Trx, id: string): Promise<BlobRow | undefined> {

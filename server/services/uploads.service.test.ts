@@ -6,15 +6,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobPath, formatContentDigest, partsDigestInput, uploadPartPath, type Role } from '../../shared/api';
 import { documentCreateDraft } from '../../shared/flows/space-entries';
+import type { BlobStore } from '../blobs/blob-store';
 import { createLocalDiskBlobStore } from '../blobs/local-disk-blob-store';
 import { signFor } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { uploadPurposeFor } from '../test/space-fixture';
 import type { Actor } from './account-deps';
-import { createUploadsService } from './uploads.service';
+import { createUploadsService, ORPHAN_BLOB_GRACE_MS } from './uploads.service';
 
 const MiB = 1024 * 1024;
 
@@ -400,6 +402,152 @@ function bodyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
+/** The uploads service of a server started (again) on the app's database and blob directory, on its own store. */
+function restartedService(options: { blobs?: BlobStore; now?: () => Date } = {}) {
+  return createUploadsService({
+    db: org.testApp.db,
+    config: org.testApp.config,
+    logger: org.testApp.logger,
+    now: options.now ?? (() => new Date()),
+    blobs: options.blobs ?? createLocalDiskBlobStore({ root: blobDir() }),
+  });
+}
+
+/** The real store, except that the process "dies" right after `point`: the step ran, nothing after it does. */
+function killedAfter(point: 'part renamed' | 'blob published'): BlobStore {
+  const real = createLocalDiskBlobStore({ root: blobDir() });
+  const killed = () => new Error(`killed after: ${point}`);
+  if (point === 'blob published') {
+    return {
+      ...real,
+      composeParts: async (...args) => {
+        await real.composeParts(...args);
+        throw killed();
+      },
+    };
+  }
+  return {
+    ...real,
+    stagePart: async (...args) => {
+      const staged = await real.stagePart(...args);
+      return {
+        ...staged,
+        commit: async () => {
+          await staged.commit();
+          throw killed();
+        },
+      };
+    },
+  };
+}
+
+const actorOf = (role: Role): Actor => ({ userId: member(role).userId, role, sessionId: 'test', authenticatedAt: new Date().toISOString(), ip: null });
+const partBody = (bytes: Uint8Array) => ({ source: toAsync([bytes]), contentLength: bytes.length, sha256: createHash('sha256').update(bytes).digest() });
+
+describe('crashes at the named points', () => {
+  it('a part re-sent with other bytes and killed between its rename and its digest record: completion refuses it (422), then completes once it is sent again', async () => {
+    const file = randomBytes(2 * MiB);
+    const { uploadId } = await startUpload('client', file.length);
+    for (const n of [0, 1]) expect((await putPart('client', uploadId, n, file.subarray(n * MiB, (n + 1) * MiB))).status).toBe(200);
+    // Part 1 again, other bytes: the new file is renamed into place, then the process dies.
+    const other = randomBytes(MiB);
+    await expect(restartedService({ blobs: killedAfter('part renamed') }).storePart(actorOf('client'), uploadId, 1, partBody(other))).rejects.toThrow(
+      'killed after: part renamed',
+    );
+
+    // Restarted: the completion over the acknowledged digests must not join the other bytes.
+    const complete = () => call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 2, partsSha256: partsSha256(file) } });
+    const refused = await complete();
+    expect(codeOf(refused)).toEqual([422, 'upload_digest_mismatch']);
+    expect(refused.json.error?.message).toBe(
+      'Part 1 stored on the server does not match its digest: it was replaced or damaged. Send part 1 again, then complete again.',
+    );
+    expect(refused.json.error?.issues).toEqual([{ path: 'parts.1', message: 'damaged' }]);
+    expect(await org.testApp.db.selectFrom('uploads').select('blob_id').where('id', '=', uploadId).executeTakeFirstOrThrow()).toEqual({ blob_id: null });
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+    // The damaged part now counts as missing; sent again, the upload completes with the right bytes.
+    expect((await call('client', 'GET', `/api/uploads/${uploadId}`)).json.storedParts).toEqual([0]);
+    expect(codeOf(await complete())).toEqual([409, 'upload_incomplete']);
+    expect((await putPart('client', uploadId, 1, file.subarray(MiB))).status).toBe(200);
+    const done = await complete();
+    expect(done.status, JSON.stringify(done.json)).toBe(200);
+    expect((await call('client', 'GET', blobPath(done.json.blobId as string))).bytes.equals(file)).toBe(true);
+  });
+
+  it('a blob published but killed before its row: the file is deleted after the grace period, never before, and the upload still completes', async () => {
+    const file = randomBytes(300_000);
+    const kept = await uploadWhole('client', randomBytes(1000));
+    const { uploadId } = await startUpload('client', file.length);
+    expect((await putPart('client', uploadId, 0, file)).status).toBe(200);
+    const objects = () => filesUnder(join(blobDir(), 'objects'));
+    const before = await objects();
+    await expect(restartedService({ blobs: killedAfter('blob published') }).completeUpload(actorOf('client'), uploadId, { partCount: 1, partsSha256: partsSha256(file) })).rejects.toThrow(
+      'killed after: blob published',
+    );
+    const orphans = (await objects()).filter((path) => !before.includes(path));
+    expect(orphans).toHaveLength(1);
+    expect(await org.testApp.db.selectFrom('blobs').select('id').where('id', '=', orphans[0]!.split('/').pop()!).execute()).toEqual([]);
+
+    // Restarted, within the grace period: the file could still be getting its row; it stays.
+    const now = Date.now();
+    expect(await restartedService({ now: () => new Date(now + ORPHAN_BLOB_GRACE_MS - 60_000) }).sweepOrphanBlobs()).toBe(0);
+    expect(await objects()).toContain(orphans[0]);
+    // After it: gone, and only it (blobs with a row stay).
+    const later = restartedService({ now: () => new Date(now + ORPHAN_BLOB_GRACE_MS + 60_000) });
+    expect(await later.sweepOrphanBlobs()).toBe(1);
+    const after = await objects();
+    expect(after).not.toContain(orphans[0]);
+    expect(after).toEqual(before);
+    expect((await call('client', 'GET', blobPath(kept.blobId))).bytes.length).toBe(1000);
+    // The upload's parts are still there: completing again works.
+    const done = await call('client', 'POST', `/api/uploads/${uploadId}/complete`, { json: { partCount: 1, partsSha256: partsSha256(file) } });
+    expect(done.status, JSON.stringify(done.json)).toBe(200);
+    expect((await call('client', 'GET', blobPath(done.json.blobId as string))).bytes.equals(file)).toBe(true);
+  });
+
+  it('temp files left by a killed write are deleted at restart', async () => {
+    await mkdir(join(blobDir(), 'tmp'), { recursive: true });
+    await writeFile(join(blobDir(), 'tmp', 'killed-mid-write.tmp'), randomBytes(5000));
+    expect(await restartedService().recoverAfterRestart()).toEqual({ temporaryFiles: 1 });
+    expect(await filesUnder(join(blobDir(), 'tmp'))).toEqual([]);
+  });
+
+  it('a full disk under the database answers 507 storage_full; nothing is damaged and the server carries on once there is room', async () => {
+    const db = org.testApp.db;
+    const count = async () => Number((await db.selectFrom('uploads').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const pageCount = Number((await sql<{ page_count: number }>`pragma page_count`.execute(db)).rows[0]!.page_count);
+    // The database may not grow by one page: like a full disk, SQLite answers SQLITE_FULL.
+    await sql.raw(`pragma max_page_count = ${pageCount}`).execute(db);
+    const started: string[] = [];
+    let full: RawResponse | undefined;
+    try {
+      // Rows go into existing pages until one more page is needed (bounded: a page holds a few dozen).
+      for (let i = 0; i < 200 && !full; i++) {
+        const r = await call('admin', 'POST', '/api/uploads', { json: { size: 1, partSize: MiB, purpose: purposeOf('admin') } });
+        if (r.status === 201) started.push(r.json.uploadId as string);
+        else full = r;
+      }
+      expect(full && codeOf(full)).toEqual([507, 'storage_full']);
+      expect(full?.json.error?.message).toBe('The server has no room to save this. Try again later or contact the administrator.');
+      // The real cause is in the log, not a failed rollback hiding it.
+      const logged = org.testApp.logs().filter((line) => line.code === 'storage_full');
+      expect(JSON.stringify(logged.at(-1))).toContain('SQLITE_FULL');
+      expect(JSON.stringify(org.testApp.logs())).not.toContain('cannot rollback');
+      // Reads still work, and nothing half-written stayed.
+      const before = await count();
+      expect((await call('admin', 'GET', `/api/uploads/${started[0]!}`)).status).toBe(200);
+      expect(await count()).toBe(before);
+    } finally {
+      await sql.raw('pragma max_page_count = 4294967294').execute(db);
+    }
+    expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db)).rows).toEqual([{ integrity_check: 'ok' }]);
+    // Room again: the same request succeeds.
+    const again = await call('admin', 'POST', '/api/uploads', { json: { size: 1, partSize: MiB, purpose: purposeOf('admin') } });
+    expect(again.status, JSON.stringify(again.json)).toBe(201);
+    for (const id of [...started, again.json.uploadId as string]) expect((await call('admin', 'DELETE', `/api/uploads/${id}`)).status).toBe(204);
+  });
+});
+
 describe('durability and failures', () => {
   it('a connection dropped mid-part leaves no partial part; sending the part again succeeds', async () => {
     const part = randomBytes(MiB);
@@ -500,12 +648,13 @@ describe('durability and failures', () => {
 
 describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
   let small: TestOrganisation;
+  const capacity = 3 * MiB + 100_000;
   beforeAll(async () => {
-    small = await createTestOrganisation(['client'], { env: { KLUIS_BLOB_CAPACITY_BYTES: String(3 * MiB) } });
+    small = await createTestOrganisation(['client'], { env: { KLUIS_BLOB_CAPACITY_BYTES: String(capacity) } });
   }, 120_000);
   afterAll(() => small?.close());
 
-  it('storage_full for a part and a completion that would not fit; stored parts stay intact', async () => {
+  it('room is checked when an upload starts; a file that fits is sent and joined without needing its size a second time', async () => {
     const client = small.members.client!;
     const request = async (method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array }) => {
       const headers: Record<string, string> = {
@@ -519,27 +668,49 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
         headers,
         body: body?.json !== undefined ? JSON.stringify(body.json) : body?.bytes && bodyOf(body.bytes),
       });
-      const text = await response.text();
-      return { status: response.status, json: (text ? JSON.parse(text) : {}) as { error?: { code: string }; uploadId?: string; storedParts?: number[] } };
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const json = (/json/.test(response.headers.get('content-type') ?? '') && bytes.length ? JSON.parse(bytes.toString('utf8')) : {}) as {
+        error?: { code: string; message: string };
+        uploadId?: string;
+        blobId?: string;
+      };
+      return { status: response.status, json, bytes };
     };
-    const file = randomBytes(3 * MiB);
     const purpose = await uploadPurposeFor(client);
-    const first = await request('POST', '/api/uploads', { json: { size: file.length, partSize: MiB, purpose } });
+    const start = (size: number) => request('POST', '/api/uploads', { json: { size, partSize: MiB, purpose } });
+
+    // 3 MiB in a store of 3 MiB + 100,000 bytes: every part, then the join.
+    const file = randomBytes(3 * MiB);
+    const first = await start(file.length);
+    expect(first.status).toBe(201);
     const firstId = first.json.uploadId!;
     for (let n = 0; n < 3; n++) expect((await request('PUT', uploadPartPath(firstId, n), { bytes: file.subarray(n * MiB, (n + 1) * MiB) })).status).toBe(200);
-
-    const second = await request('POST', '/api/uploads', { json: { size: MiB, partSize: MiB, purpose } });
-    const secondId = second.json.uploadId!;
-    const full = await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) });
-    expect([full.status, full.json.error?.code]).toEqual([507, 'storage_full']);
-    // Joining needs room for the whole file beside its parts.
-    const joining = await request('POST', `/api/uploads/${firstId}/complete`, { json: { partCount: 3, partsSha256: partsSha256(file) } });
-    expect([joining.status, joining.json.error?.code]).toEqual([507, 'storage_full']);
-    expect((await request('GET', `/api/uploads/${firstId}`)).json.storedParts).toEqual([0, 1, 2]);
+    const done = await request('POST', `/api/uploads/${firstId}/complete`, { json: { partCount: 3, partsSha256: partsSha256(file) } });
+    expect(done.status, JSON.stringify(done.json)).toBe(200);
+    expect((await request('GET', blobPath(done.json.blobId!))).bytes.equals(file)).toBe(true);
+    expect(await filesUnder(join(small.testApp.config.blobDir, 'parts'))).toEqual([]);
     expect(await filesUnder(join(small.testApp.config.blobDir, 'tmp'))).toEqual([]);
 
-    // Cancelling the first upload frees its room.
-    expect((await request('DELETE', `/api/uploads/${firstId}`)).status).toBe(204);
-    expect((await request('PUT', uploadPartPath(secondId, 0), { bytes: randomBytes(MiB) })).status).toBe(200);
+    // 100,000 bytes are left: a larger file is refused when it starts, before any part is sent.
+    const tooBig = await start(100_001);
+    expect([tooBig.status, tooBig.json.error?.code, tooBig.json.error?.message]).toEqual([
+      507,
+      'storage_full',
+      'The server has no room for this file. Try again later or contact the administrator.',
+    ]);
+    // An open upload keeps its room: once one takes the last 100,000 bytes, not one byte more starts.
+    const last = await start(100_000);
+    expect(last.status).toBe(201);
+    expect((await start(1)).status).toBe(507);
+    // Its part fits; sending it again needs room for the new copy beside the old one, and there is none.
+    const lastId = last.json.uploadId!;
+    expect((await request('PUT', uploadPartPath(lastId, 0), { bytes: randomBytes(100_000) })).status).toBe(200);
+    const resent = await request('PUT', uploadPartPath(lastId, 0), { bytes: randomBytes(100_000) });
+    expect([resent.status, resent.json.error?.code]).toEqual([507, 'storage_full']);
+    expect(((await request('GET', `/api/uploads/${lastId}`)).json as { storedParts?: number[] }).storedParts).toEqual([0]);
+    expect(await filesUnder(join(small.testApp.config.blobDir, 'tmp'))).toEqual([]);
+    // Cancelling gives the room back.
+    expect((await request('DELETE', `/api/uploads/${lastId}`)).status).toBe(204);
+    expect((await start(1)).status).toBe(201);
   });
 });

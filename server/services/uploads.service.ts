@@ -18,8 +18,10 @@ import { newId } from '../lib/ids';
 import {
   deleteBlobRow,
   deleteUpload,
+  deleteUploadPart,
   deleteUploadParts,
   findBlob,
+  findBlobIds,
   findUnfiledBlob,
   findUpload,
   finishUpload,
@@ -29,6 +31,7 @@ import {
   listUploadPartNumbers,
   listUploadParts,
   sumOpenUploads,
+  sumUnwrittenUploadBytes,
   upsertUploadPart,
 } from '../repositories/uploads.repository';
 import type { Actor } from './account-deps';
@@ -47,6 +50,14 @@ export interface UploadsDeps {
 /** Open uploads one user may have at once (besides the byte quota): bounds rows and directories. */
 export const MAX_OPEN_UPLOADS_PER_USER = 1000;
 const SWEEP_PAGE = 100;
+/**
+ * A blob file with no row this long after it was written is left over from a crash between
+ * publishing a joined blob and recording it (or a failed clean-up), never one still being recorded.
+ */
+export const ORPHAN_BLOB_GRACE_MS = 3_600_000;
+/** How often the periodic sweep also looks for such files (it reads the whole store's listing). */
+const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3_600_000;
+const ORPHAN_PAGE = 500;
 
 export interface PartBody {
   readonly source: AsyncIterable<Uint8Array>;
@@ -91,6 +102,8 @@ export function createUploadsService(deps: UploadsDeps) {
   /** Uploads whose parts are being joined right now (in this process): no parts, abort or sweep meanwhile. */
   const completing = new Set<string>();
   const nowIso = () => deps.now().toISOString();
+  /** When the periodic sweep last looked for blob files without a row (never, at start). */
+  let lastOrphanSweep = -Infinity;
 
   /**
    * May `actor` start an upload for `purpose`? Only `space:<spaceId>` is a purpose, for a space the
@@ -133,8 +146,34 @@ export function createUploadsService(deps: UploadsDeps) {
     if (completing.has(upload.id)) throw fail('upload_busy', 'This upload is being completed; wait for that request to finish.');
   }
 
-  function storageFull(error: unknown): never {
-    throw fail('storage_full', 'The server has no room for this file. Try again later or contact the administrator.', { cause: error });
+  function storageFull(error?: unknown): never {
+    throw fail('storage_full', 'The server has no room for this file. Try again later or contact the administrator.', error === undefined ? undefined : { cause: error });
+  }
+
+  /**
+   * Deletes blob files that have no row ORPHAN_BLOB_GRACE_MS after they were written: left by a
+   * crash between publishing a joined blob and committing its row. Returns how many.
+   */
+  async function sweepOrphanBlobs(): Promise<number> {
+    const modifiedBefore = new Date(deps.now().getTime() - ORPHAN_BLOB_GRACE_MS);
+    let removed = 0;
+    let page: string[] = [];
+    const settle = async () => {
+      const known = await findBlobIds(db, page);
+      for (const id of page) {
+        if (known.has(id)) continue;
+        await blobs.delete(id);
+        removed += 1;
+      }
+      page = [];
+    };
+    for await (const id of blobs.listBlobs(modifiedBefore)) {
+      page.push(id);
+      if (page.length >= ORPHAN_PAGE) await settle();
+    }
+    await settle();
+    if (removed > 0) logger.warn({ removed }, 'deleted blob files that had no database row (left by a crash)');
+    return removed;
   }
 
   function stateOf(upload: UploadRow, storedParts: number[]): UploadState {
@@ -189,6 +228,10 @@ export function createUploadsService(deps: UploadsDeps) {
         if (open.bytes + body.size > inflightBytesPerUser) {
           throw fail('upload_quota_exceeded', `Unfinished uploads may hold at most ${inflightBytesPerUser} bytes per person. Finish or cancel some first.`);
         }
+        // Room for the whole file now, beside what other open uploads have still to send: an
+        // upload that starts can finish (its join moves its parts' room, needing none extra).
+        const room = await blobs.room();
+        if (room !== null && (await sumUnwrittenUploadBytes(trx, row.created_at)) + body.size > room) storageFull();
         await insertUpload(trx, row);
       });
       return { uploadId: row.id, partCount, expiresAt: row.expires_at };
@@ -267,6 +310,7 @@ export function createUploadsService(deps: UploadsDeps) {
       if (body.partCount !== upload.part_count) {
         throw fail('part_count_mismatch', `This upload has ${upload.part_count} parts, not ${body.partCount}.`);
       }
+      let expectedParts: { size: number; sha256: string }[] = [];
       await withLock(uploadId, async () => {
         assertAcceptsParts(await findUpload(db, uploadId));
         const parts = await listUploadParts(db, uploadId);
@@ -279,6 +323,7 @@ export function createUploadsService(deps: UploadsDeps) {
           });
         }
         // Every part 0 … partCount - 1 is stored, once each, in order: the digest list is complete.
+        expectedParts = parts.map((part) => ({ size: part.size, sha256: part.sha256 }));
         const digests = parts.map((part) => Buffer.from(part.sha256, 'hex'));
         const partsSha256 = createHash('sha256').update(partsDigestInput(digests)).digest('hex');
         if (partsSha256 !== body.partsSha256) {
@@ -289,9 +334,20 @@ export function createUploadsService(deps: UploadsDeps) {
       try {
         let blob;
         try {
-          blob = await blobs.composeParts(uploadId, upload.part_count, { size: upload.size });
+          blob = await blobs.composeParts(uploadId, expectedParts, { size: upload.size });
         } catch (error) {
           if (error instanceof BlobStoreFullError) storageFull(error);
+          if (error instanceof BlobDigestMismatchError && error.partNumber !== null) {
+            // The part file differs from the digest recorded (and acknowledged) for it: replaced
+            // with a crash before its record, or damaged on disk. It counts as missing from now on.
+            const n = error.partNumber;
+            logger.warn({ uploadId, partNumber: n }, 'a stored part does not match its recorded digest');
+            await deleteUploadPart(db, uploadId, n);
+            throw fail('upload_digest_mismatch', `Part ${n} stored on the server does not match its digest: it was replaced or damaged. Send part ${n} again, then complete again.`, {
+              issues: [{ path: `parts.${n}`, message: 'damaged' }],
+              cause: error,
+            });
+          }
           throw error;
         }
         const finishedAt = nowIso();
@@ -345,6 +401,18 @@ export function createUploadsService(deps: UploadsDeps) {
     },
 
     /**
+     * At startup, before serving: deletes the temporary files of writes that a crash or kill cut
+     * short (they would otherwise hold room until the periodic sweep, KLUIS_UPLOAD_TTL_HOURS later).
+     */
+    async recoverAfterRestart(): Promise<{ temporaryFiles: number }> {
+      const temporaryFiles = await blobs.clearTemporary();
+      if (temporaryFiles > 0) logger.warn({ temporaryFiles }, 'deleted temporary files left by an interrupted write');
+      return { temporaryFiles };
+    },
+
+    sweepOrphanBlobs,
+
+    /**
      * Opens an upload's blob (or the requested range) for its uploader, as long as it is not filed:
      * once a document version is made from it, it is served only through that version, under the
      * version's rules (documents.service readVersion: space access, deleted documents answer 410).
@@ -357,10 +425,10 @@ export function createUploadsService(deps: UploadsDeps) {
     },
 
     /**
-     * Deletes uploads whose time is up, with their parts (never one being completed), and temp
-     * files a crash left behind. index.ts calls it periodically.
+     * Deletes uploads whose time is up, with their parts (never one being completed), temp files a
+     * crash left behind and, every few hours, blob files without a row. index.ts calls it periodically.
      */
-    async sweepExpiredUploads(): Promise<{ uploads: number; temporaryFiles: number }> {
+    async sweepExpiredUploads(): Promise<{ uploads: number; temporaryFiles: number; orphanBlobs: number }> {
       let removed = 0;
       for (;;) {
         const page = await listExpiredUploads(db, nowIso(), SWEEP_PAGE);
@@ -404,7 +472,12 @@ export function createUploadsService(deps: UploadsDeps) {
         if (page.length < SWEEP_PAGE || due.length === 0) break;
       }
       const temporaryFiles = await blobs.sweepTemporary(ttlMs);
-      return { uploads: removed, temporaryFiles };
+      let orphanBlobs = 0;
+      if (deps.now().getTime() - lastOrphanSweep >= ORPHAN_SWEEP_INTERVAL_MS) {
+        lastOrphanSweep = deps.now().getTime();
+        orphanBlobs = await sweepOrphanBlobs();
+      }
+      return { uploads: removed, temporaryFiles, orphanBlobs };
     },
   };
 }

@@ -66,6 +66,7 @@ describe('errorCodesOf', () => {
   const base = { method: 'get', path: '/api/x', operationId: 'x', summary: 'x', tags: [], response: z.object({}) } as const;
 
   it('adds what the shape implies to what the endpoint declares', () => {
+    // A public GET writes nothing: no storage_full; an endpoint behind a session does (it refreshes it).
     expect(errorCodesOf(defineEndpoint({ ...base, access: 'public', errors: ['conflict'] }))).toEqual([
       'validation_failed',
       'conflict',
@@ -81,6 +82,7 @@ describe('errorCodesOf', () => {
       'ip_not_allowed',
       'password_expired',
       'conflict',
+      'storage_full',
       'internal_error',
     ]);
     // A role list narrower than everyone adds forbidden; allowExpiredPassword drops password_expired.
@@ -90,6 +92,7 @@ describe('errorCodesOf', () => {
       'csrf_rejected',
       'ip_not_allowed',
       'forbidden',
+      'storage_full',
       'internal_error',
     ]);
   });

@@ -54,7 +54,8 @@ export function defineEndpoint<
 /**
  * Every error code an endpoint can answer with: the ones its shape implies, then the ones it
  * declares. Unknown query parameters are rejected on every endpoint, so each one can answer
- * `validation_failed`; a JSON body adds the body errors; a session adds `unauthenticated`.
+ * `validation_failed`; a JSON body adds the body errors; a session adds `unauthenticated`; a
+ * write adds `storage_full`.
  */
 export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
   const codes: ErrorCode[] = ['validation_failed'];
@@ -64,7 +65,11 @@ export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
     if (endpoint.access.roles.length < ALL_ROLES.length) codes.push('forbidden');
     if (!endpoint.allowExpiredPassword) codes.push('password_expired');
   }
-  codes.push(...endpoint.errors, 'internal_error');
+  codes.push(...endpoint.errors);
+  // Whatever writes (any method but GET; every signed-in request refreshes its session) can find
+  // the disk under the database full.
+  if (endpoint.method !== 'get' || endpoint.access !== 'public') codes.push('storage_full');
+  codes.push('internal_error');
   return [...new Set(codes)];
 }
 
