@@ -323,7 +323,7 @@ async function collectAll(member: Member, spaceId: string, limit: number) {
 }
 
 describe('listing', () => {
-  it('returns every document exactly once across pages, folders on the first page, over 10,000 documents (their speed is npm run bench's files:list)', async () => {
+  it('returns every document exactly once across pages, folders on the first page, over 10,000 documents (their speed: npm run bench, files:list)', async () => {
     const spaceId = await openSpace(await addMember(org, 'client', 'busy@kluis.test'));
     const folder = await folderIn(team, spaceId);
     const ids: string[] = [];
