@@ -22,11 +22,12 @@ const MALFORMED_KE1 = '_'.repeat(128);
 /** A KE3 of the right size that no state verifies (64 zero bytes). */
 const GARBAGE_KE3 = 'A'.repeat(86);
 
-type Address = 'real' | 'locked' | 'unknown';
+/** `control`: more unknown addresses, probed like the others: their gap to `unknown` is the bench's noise floor. */
+type Address = 'real' | 'locked' | 'unknown' | 'control';
 /** What an attacker can send without a password: each costs them nothing but a request. */
 type Kind = 'malformed_start' | 'start_garbage_finish' | 'start_abort';
 const KINDS: readonly Kind[] = ['malformed_start', 'start_garbage_finish', 'start_abort'];
-const ADDRESSES: readonly Address[] = ['real', 'locked', 'unknown'];
+const ADDRESSES: readonly Address[] = ['real', 'locked', 'unknown', 'control'];
 /** Probes that count a failure against a real unlocked account (a well-formed start). */
 const COUNTED: ReadonlySet<Kind> = new Set(['start_garbage_finish', 'start_abort']);
 
@@ -99,7 +100,7 @@ export async function measureLoginTiming({ report, cleanup, progress, repoRoot }
   expectStatus('start for the locked account', check, 200);
 
   const steps = {} as Record<Kind, Record<Address, number[][]>>;
-  for (const kind of KINDS) steps[kind] = { real: [], locked: [], unknown: [] };
+  for (const kind of KINDS) steps[kind] = { real: [], locked: [], unknown: [], control: [] };
   let realFailures = 0;
   progress(`login timing: ${WARMUP_ROUNDS} warm-up + ${ROUNDS} measured rounds of ${KINDS.length} kinds x ${ADDRESSES.length} addresses, shuffled`);
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
@@ -109,7 +110,7 @@ export async function measureLoginTiming({ report, cleanup, progress, repoRoot }
         await loginCorrectly(real);
         realFailures = 0;
       }
-      const email = address === 'real' ? real.email : address === 'locked' ? locked.email : `nobody-${round}-${kind}@kluis.test`;
+      const email = address === 'real' ? real.email : address === 'locked' ? locked.email : `${address === 'unknown' ? 'nobody' : 'no-one'}-${round}-${kind}@kluis.test`;
       const result = await probe(server, kind, email);
       if (address === 'real' && COUNTED.has(kind)) realFailures++;
       if (round >= WARMUP_ROUNDS) steps[kind][address].push([...result.stepsMs]);
@@ -128,6 +129,7 @@ export async function measureLoginTiming({ report, cleanup, progress, repoRoot }
 
   let worst = 0;
   let worstLocked = 0;
+  let noise = 0;
   const medians: string[] = [];
   for (const kind of KINDS) {
     const total = (address: Address) => median(steps[kind][address].map((s) => s.reduce((a, b) => a + b, 0)));
@@ -147,12 +149,16 @@ export async function measureLoginTiming({ report, cleanup, progress, repoRoot }
     const lockedGap = gaps('locked');
     report.add(`login_timing_${kind}_gap_ms`, `${kind.replaceAll('_', ' ')}: |median real - median unknown| (worst request or whole probe)`, realGap, 'ms');
     report.add(`login_timing_${kind}_locked_gap_ms`, `${kind.replaceAll('_', ' ')}: |median locked - median unknown|`, lockedGap, 'ms');
+    const controlGap = gaps('control');
+    report.add(`login_timing_${kind}_noise_ms`, `${kind.replaceAll('_', ' ')}: |median control - median unknown| (the same work)`, controlGap, 'ms');
+    noise = Math.max(noise, controlGap);
     worst = Math.max(worst, realGap);
     worstLocked = Math.max(worstLocked, lockedGap);
-    medians.push(`${kind}: real ${total('real').toFixed(2)} / locked ${total('locked').toFixed(2)} / unknown ${total('unknown').toFixed(2)} ms`);
+    medians.push(`${kind}: real ${total('real').toFixed(2)} / locked ${total('locked').toFixed(2)} / unknown ${total('unknown').toFixed(2)} / control ${total('control').toFixed(2)} ms`);
   }
   report.add('login_timing_gap_ms', 'login timing: worst |median real - median unknown| over the kinds of probe', worst, 'ms', { summary: true });
   report.add('login_timing_locked_gap_ms', 'login timing: worst |median locked - median unknown| over the kinds', worstLocked, 'ms', { summary: true });
+  report.add('login_timing_noise_ms', 'noise floor: worst |median control - median unknown|, two sets of unknown addresses', noise, 'ms', { summary: true });
   report.add('login_timing_target_ms', 'target for login_timing_gap_ms and login_timing_locked_gap_ms', TIMING_TARGET_MS, 'ms');
   report.add(
     'login_timing_meets_target',
