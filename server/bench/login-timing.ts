@@ -8,7 +8,7 @@ import { median } from './measure';
 import { type ServerProcess, startKluisProcess } from './server-process';
 
 /** Measured rounds; each round probes every address with every kind once, in a shuffled order. */
-const ROUNDS = 240;
+const ROUNDS = 400;
 /** Rounds before measuring (connections, JIT, the SQLite page cache), not counted. */
 const WARMUP_ROUNDS = 20;
 /** The target: medians of real (and locked) addresses within 2 ms of unknown ones. */
