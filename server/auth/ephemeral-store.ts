@@ -11,6 +11,11 @@ import { fail } from '../errors';
 export interface PendingLogin {
   /** Null for unknown, locked or reset-pending accounts (their answer was a fake). */
   readonly userId: string | null;
+  /**
+   * The users row the attempt's bookkeeping reads: the account's id, or for an unknown or
+   * reset-pending address its OPAQUE pseudonym (no such row), so fakes do the same work (SECURITY.md 5.1).
+   */
+  readonly subject: string;
   /** OPAQUE ServerLoginState: secret. */
   readonly state: string;
   readonly expiresAt: number;

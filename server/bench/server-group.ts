@@ -24,6 +24,7 @@ import {
   makeTempDir,
 } from './harness';
 import { type LoginLoadResult, combineWindows, kluisLogin, runLoginWindow } from './login-load';
+import { measureLoginTiming } from './login-timing';
 import { percentile } from './measure';
 import { startBareLoginProcess, startKluisProcess } from './server-process';
 
@@ -259,7 +260,12 @@ function reportLoad(
   return { rps, serverMainMs: mainMs, clientMs };
 }
 
-async function run({
+async function run(context: BenchContext): Promise<void> {
+  if (context.runs('throughput')) await measureThroughput(context);
+  if (context.runs('timing')) await measureLoginTiming(context);
+}
+
+async function measureThroughput({
   report,
   cleanup,
   progress,
@@ -424,6 +430,10 @@ async function run({
 
 export const serverGroup: BenchGroup = {
   name: 'server',
-  title: 'server (issue 12): OPAQUE login throughput, raw and through the real server over HTTP',
+  title: 'server (issues 12, 19): OPAQUE login throughput, raw and through the real server over HTTP; login timing',
+  parts: {
+    throughput: 'OPAQUE logins: bare loop, auth service, real server over HTTP (issue 12)',
+    timing: 'login probes of real, locked and unknown addresses: median time gaps (issue 19)',
+  },
   run,
 };

@@ -68,18 +68,6 @@ export async function countLoginFailure(db: Executor, userId: string, now: strin
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Takes back a count made by countLoginFailure for a request that turned out malformed. */
-export async function uncountLoginFailure(db: Executor, userId: string, maxFailures: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set((eb) => ({
-      failed_logins: eb.case().when('failed_logins', '>', 0).then(eb('failed_logins', '-', 1)).else(0).end(),
-      locked_until: eb.case().when('failed_logins', '=', maxFailures).then(null).else(eb.ref('locked_until')).end(),
-    }))
-    .where('id', '=', userId)
-    .execute();
-}
-
 /** Resets the failure counter of an account whose lock has run out (before counting anew). */
 export async function resetExpiredLock(db: Executor, userId: string, now: string): Promise<void> {
   await db

@@ -3,9 +3,9 @@ import { isPasswordExpired } from '../../shared/accounts/password-rules';
 import type { AccountBundle, OrganisationSettings, Role } from '../../shared/api';
 import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
+import type { PendingLogin } from '../auth/ephemeral-store';
 import {
   countLoginFailure,
-  uncountLoginFailure,
   findEscrowGrant,
   findUnnotifiedLocks,
   findUserByEmail,
@@ -14,6 +14,7 @@ import {
   updateUser,
 } from '../repositories/accounts.repository';
 import { relaxedTransaction } from '../db/relaxed';
+import { findAuditChainHead } from '../repositories/audit.repository';
 import {
   findLiveSession,
   insertSession,
@@ -85,6 +86,19 @@ export function createAuthService(deps: AccountDeps) {
     };
   }
 
+  /**
+   * Audits a failed login in its own relaxed transaction. A fake attempt (unknown, locked or
+   * reset-pending address) runs the same transaction and reads the same audit chain head, but has
+   * nobody to record it against: its time must not tell it from a real one (SECURITY.md 5.1).
+   */
+  async function recordLoginFailure(attempt: PendingLogin, ip: string | null, step: 'finish' | 'password'): Promise<void> {
+    const { userId } = attempt;
+    await relaxedTransaction(db, async (trx) => {
+      if (userId) await recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: userId, ip, details: { step } });
+      else await findAuditChainHead(trx);
+    });
+  }
+
   function sessionInfo(session: SessionContext, organisationName: string, settings: OrganisationSettings) {
     return {
       user: { id: session.userId, email: session.email, role: session.role, language: session.language },
@@ -99,39 +113,39 @@ export function createAuthService(deps: AccountDeps) {
 
   return {
     /**
-     * OPAQUE login step 1. Counts the attempt against the account before the OPRF is evaluated, so
+     * OPAQUE login step 1. Counts the attempt against the account before a real answer leaves, so
      * every online guess is paid for; locked, unknown and reset-pending accounts get a fake answer.
+     * Every address does the same work (SECURITY.md 5.1): one lookup, one OPAQUE evaluation that
+     * also checks the message before anything is written, one counting transaction, one pending login.
      */
     async startLogin(email: string, startLoginRequest: string, ip: string | null) {
       await throttle(deps, `login-ip:${ip ?? 'unknown'}`, { max: deps.config.loginLimitPerIp, windowMs: LOGIN_IP_WINDOW_MS });
       const now = deps.now();
       const { settings } = await requireOrganisation(db);
       const user = await findUserByEmail(db, email);
-      let counted = false;
-      if (user && !user.needs_reset) {
-        const lockedUntil = plusMs(now, settings.lockout.durationMinutes * 60_000);
-        // Relaxed commit: a counter nobody is told is saved (SECURITY.md 5.5); atomic all the same.
-        counted = await relaxedTransaction(db, async (trx) => {
-          await resetExpiredLock(trx, user.id, now.toISOString());
-          return countLoginFailure(trx, user.id, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
-        });
-      }
+      // Unknown and reset-pending addresses are counted against their pseudonym, which has no row.
+      const account = user && !user.needs_reset ? user : undefined;
+      const subject = account?.id ?? opaque.fakeUserId(email);
       // WARNING: a locked account must not get a real OPRF evaluation: OPAQUE lets the browser tell
       // locally whether its password was right, so a real answer would keep the guessing oracle open.
-      let evaluated: { state: string; response: string };
-      try {
-        evaluated =
-          user && counted
-            ? opaque.startLogin(user.id, user.opaque_record, startLoginRequest)
-            : opaque.startLogin(opaque.fakeUserId(email), null, startLoginRequest);
-      } catch (error) {
-        // A malformed message is not a guess: give the count back.
-        if (user && counted) await uncountLoginFailure(db, user.id, settings.lockout.maxFailures);
-        throw error;
-      }
+      const evaluate = (real: boolean) =>
+        account && real ? opaque.startLogin(account.id, account.opaque_record, startLoginRequest) : opaque.startLogin(subject, null, startLoginRequest);
+      // Throws bad_request for a malformed message: before any write, so nothing is counted for anyone.
+      const expectReal = account !== undefined && !(account.locked_until !== null && account.locked_until > now.toISOString());
+      let evaluated = evaluate(expectReal);
+      const lockedUntil = plusMs(now, settings.lockout.durationMinutes * 60_000);
+      // Relaxed commit: a counter nobody is told is saved (SECURITY.md 5.5); atomic all the same.
+      const counted = await relaxedTransaction(db, async (trx) => {
+        await resetExpiredLock(trx, subject, now.toISOString());
+        return countLoginFailure(trx, subject, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
+      });
+      // A real answer leaves only after its count committed: a parallel guess that lost the race to
+      // the lock gets a fake one instead (and a guess that won it after all, a real one).
+      const real = account !== undefined && counted;
+      if (real !== expectReal) evaluated = evaluate(real);
       const { state, response } = evaluated;
       const loginId = newId();
-      await deps.store.putLogin(loginId, { userId: user && counted ? user.id : null, state, expiresAt: now.getTime() + LOGIN_TTL_MS });
+      await deps.store.putLogin(loginId, { userId: real ? subject : null, subject, state, expiresAt: now.getTime() + LOGIN_TTL_MS });
       return { loginId, loginResponse: response };
     },
 
@@ -142,14 +156,12 @@ export function createAuthService(deps: AccountDeps) {
       if (!attempt) throw fail('login_expired', 'This sign-in attempt is not valid any more. Start again.');
       if (attempt.expiresAt <= now.getTime()) throw fail('login_expired', 'This sign-in attempt took too long. Start again.');
       const verified = opaque.finishLogin(attempt.state, finishLoginRequest);
-      const user = attempt.userId ? await findUserById(db, attempt.userId) : undefined;
+      // The same read for a fake attempt (its subject: a pseudonym without a row, or a locked account).
+      const row = await findUserById(db, attempt.userId ?? attempt.subject);
+      const user = attempt.userId ? row : undefined;
       if (!verified || !user) {
-        if (user) {
-          await relaxedTransaction(db, (trx) =>
-            recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: user.id, ip, details: { step: 'finish' } }),
-          );
-          await this.notifyLocks();
-        }
+        await recordLoginFailure(attempt, ip, 'finish');
+        await this.notifyLocks();
         throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
       }
       const { settings } = await requireOrganisation(db);
@@ -195,11 +207,8 @@ export function createAuthService(deps: AccountDeps) {
     /** The browser found the password wrong: close the attempt (it was already counted) and tell a locked user. */
     async abortLogin(loginId: string, ip: string | null): Promise<void> {
       const attempt = await deps.store.takeLogin(loginId);
-      if (!attempt?.userId) return;
-      const userId = attempt.userId;
-      await relaxedTransaction(db, (trx) =>
-        recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: userId, ip, details: { step: 'password' } }),
-      );
+      if (!attempt) return;
+      await recordLoginFailure(attempt, ip, 'password');
       await this.notifyLocks();
     },
 

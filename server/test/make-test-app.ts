@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
+import type { KyselyPlugin } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { createApp, createServices, type Services } from '../app';
+import type { EphemeralStore } from '../auth/ephemeral-store';
 import { createOpaqueServer, generateOpaqueServerSetup } from '../auth/opaque-server';
 import { createRecordingNotifier, type Notifier } from '../services/notifications';
 import type { Db } from '../db/database';
@@ -76,9 +78,18 @@ export function testServerSetup(): Promise<string> {
   return sharedServerSetup;
 }
 
-export async function makeTestApp(
-  options: { env?: Record<string, string>; clientDir?: string; notifier?: Notifier; now?: () => Date } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  readonly env?: Record<string, string>;
+  readonly clientDir?: string;
+  readonly notifier?: Notifier;
+  readonly now?: () => Date;
+  /** The ephemeral store the services use (e.g. one that records its calls). */
+  readonly store?: EphemeralStore;
+  /** Plugins on the services' database handle (e.g. one that records every statement); TestApp.db stays bare. */
+  readonly dbPlugins?: readonly KyselyPlugin[];
+}
+
+export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await makeTestDatabase();
   const config = loadConfig({ LOG_LEVEL: 'debug', ...options.env, KLUIS_DATA_DIR: database.dataDir, KLUIS_SECRETS_DIR: database.secretsDir });
   const lines: string[] = [];
@@ -86,11 +97,12 @@ export async function makeTestApp(
   const notifier = options.notifier ?? createRecordingNotifier();
   const deps = {
     config,
-    db: database.db,
+    db: (options.dbPlugins ?? []).reduce((db, plugin) => db.withPlugin(plugin), database.db),
     logger,
     opaque: await createOpaqueServer(await testServerSetup()),
     notifier,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.store ? { store: options.store } : {}),
     clientDir: options.clientDir ?? join(database.dataDir, 'no-client-build'),
   };
   const services = createServices(deps);
