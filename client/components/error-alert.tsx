@@ -31,6 +31,7 @@ const knownCodes = [
   'invitation_used',
   'email_domain_not_allowed',
   'recovery_token_invalid',
+  'allowlist_excludes_you',
   'conflict',
   'forbidden',
   'not_found',

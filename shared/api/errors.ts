@@ -34,6 +34,7 @@ export const errorCodes = [
   'invitation_used',
   'email_domain_not_allowed',
   'recovery_token_invalid',
+  'allowlist_excludes_you',
   // uploads and blobs (shared/api/uploads.ts)
   'upload_not_found',
   'upload_expired',
@@ -113,6 +114,7 @@ export const errorStatus = {
   invitation_used: 410,
   email_domain_not_allowed: 422,
   recovery_token_invalid: 403,
+  allowlist_excludes_you: 422,
   upload_not_found: 404,
   upload_expired: 410,
   upload_completed: 409,
