@@ -163,8 +163,27 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await expect(roles).toHaveCount(4);
     await page.getByLabel('E-mail address').fill(team.email);
     await page.getByRole('radio', { name: /^Team Member/ }).check();
+    // Inviting staff needs a login less than 15 minutes old: the server's refusal is simulated
+    // once (as for the settings below); the page asks for the password and sends it again.
+    consoleErrors.allow(/status of 401 \(Unauthorized\)/);
+    let refused = false;
+    await page.route('**/api/invitations', async (route) => {
+      if (route.request().method() !== 'POST' || refused) return route.fallback();
+      refused = true;
+      await route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        json: { error: { code: 'reauthentication_required', message: 'Sign in again.' } },
+      });
+    });
     await page.getByRole('button', { name: 'Send invitation' }).click();
+    const reauth = page.getByRole('dialog', { name: 'Enter your password again' });
+    await expect(reauth).toBeVisible();
+    await reauth.getByLabel('Password', { exact: true }).fill(admin.password);
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
     await expect(page.getByText(`Invitation sent to ${team.email}`)).toBeVisible();
+    await expect(reauth).toBeHidden();
+    await page.unroute('**/api/invitations');
     await expect(page.getByRole('region', { name: 'Open invitations' })).toContainText(team.email);
     await expectNoSeriousA11yViolations(page, 'the invitation page');
     await snapshot(page, 'invite-admin');

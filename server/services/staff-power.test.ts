@@ -107,11 +107,16 @@ describe('the team IP allowlist cannot lock out the Administrator saving it (ite
   it('refuses a list without the requester\'s address with allowlist_excludes_you, and keeps the settings', async () => {
     const admin = await org.relogin(org.admin);
     const settings = await admin.client.api(getSettings, {});
-    await expect(admin.client.api(updateSettings, { body: { ...settings, teamIpAllowlist: ['10.0.0.0/8', '2001:db8::/32'] } })).rejects.toMatchObject({
-      status: 422,
-      code: 'allowlist_excludes_you',
-    });
-    expect(await admin.client.api(getSettings, {})).toEqual(settings);
+    try {
+      await expect(admin.client.api(updateSettings, { body: { ...settings, teamIpAllowlist: ['10.0.0.0/8', '2001:db8::/32'] } })).rejects.toMatchObject({
+        status: 422,
+        code: 'allowlist_excludes_you',
+      });
+      expect(await admin.client.api(getSettings, {})).toEqual(settings);
+    } finally {
+      // Should the list have been saved after all, the other tests are not locked out with it.
+      await org.testApp.db.updateTable('organisation').set({ settings: JSON.stringify(settings) }).execute();
+    }
   });
 
   it('accepts a list that includes the requester (the test server sees 127.0.0.1)', async () => {
