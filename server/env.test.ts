@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       opaqueServerSetup: null,
       recoveryMode: false,
       loginLimitPerIp: 100,
+      ignoreIpAllowlist: false,
       mail: { smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: 'data/outbox' },
     });
   });
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
         KLUIS_OPAQUE_SERVER_SETUP: ` ${'s'.repeat(171)}\n`,
         KLUIS_RECOVERY_MODE: 'true',
         KLUIS_LOGIN_LIMIT_PER_IP: '5000',
+        KLUIS_IGNORE_IP_ALLOWLIST: 'true',
         KLUIS_BLOB_CAPACITY_BYTES: '1000000000',
         KLUIS_MAX_FILE_BYTES: '500000000',
         KLUIS_UPLOAD_QUOTA_BYTES: '800000000',
@@ -82,6 +84,7 @@ describe('loadConfig', () => {
       opaqueServerSetup: 's'.repeat(171),
       recoveryMode: true,
       loginLimitPerIp: 5000,
+      ignoreIpAllowlist: true,
       mail: { smtpUrl: 'smtps://kluis:pa55@mail.example.com:465', from: 'Kluis Portal <portal@example.com>', outboxDir: '/var/lib/kluis/outbox' },
     });
   });

@@ -52,6 +52,12 @@ export interface Config {
   readonly recoveryMode: boolean;
   /** KLUIS_LOGIN_LIMIT_PER_IP: login starts per client IP per 5 minutes, across accounts. */
   readonly loginLimitPerIp: number;
+  /**
+   * KLUIS_IGNORE_IP_ALLOWLIST: the operator's way back after a team IP allowlist locked every staff
+   * member out: staff may sign in and work from any address for as long as the server runs with it
+   * (warned at start and at every login it lets in). Meant for one start, to correct the list.
+   */
+  readonly ignoreIpAllowlist: boolean;
   readonly mail: {
     /** `smtp://` or `smtps://` URL of the relay (may hold credentials: never log it); null writes every message to `outboxDir`. */
     readonly smtpUrl: string | null;
@@ -100,6 +106,7 @@ const variables = z.object({
   KLUIS_OPAQUE_SERVER_SETUP: z.string().regex(/^\s*[A-Za-z0-9_-]{100,400}\s*$/, 'must be an OPAQUE ServerSetup (base64url)').optional(),
   KLUIS_RECOVERY_MODE: z.stringbool().default(false),
   KLUIS_LOGIN_LIMIT_PER_IP: wholeNumber(1, 1_000_000).default(100),
+  KLUIS_IGNORE_IP_ALLOWLIST: z.stringbool().default(false),
   KLUIS_BLOB_CAPACITY_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   KLUIS_MAX_FILE_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(10 * GiB),
   KLUIS_UPLOAD_QUOTA_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(20 * GiB),
@@ -213,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     opaqueServerSetup: vars.KLUIS_OPAQUE_SERVER_SETUP?.trim() ?? null,
     recoveryMode: vars.KLUIS_RECOVERY_MODE,
     loginLimitPerIp: vars.KLUIS_LOGIN_LIMIT_PER_IP,
+    ignoreIpAllowlist: vars.KLUIS_IGNORE_IP_ALLOWLIST,
     mail: {
       smtpUrl: vars.SMTP_URL ?? null,
       from: vars.MAIL_FROM ?? defaultMailFrom(publicOrigin),

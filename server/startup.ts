@@ -77,6 +77,11 @@ function keepSecretApart(config: Config, logger: Logger): void {
  */
 export async function prepareInstance(config: Config, db: Db, logger: Logger): Promise<PreparedInstance> {
   keepSecretApart(config, logger);
+  if (config.ignoreIpAllowlist) {
+    logger.warn(
+      'KLUIS_IGNORE_IP_ALLOWLIST is set: the team IP allowlist is NOT enforced; staff can sign in from any address. Correct the list under Settings, then restart without it',
+    );
+  }
   const source = { fromEnv: config.opaqueServerSetup, secretsDir: config.secretsDir };
   const organisation = await findOrganisation(db);
   const existing = readServerSecret(source);

@@ -32,6 +32,7 @@ const knownCodes = [
   'email_domain_not_allowed',
   'recovery_token_invalid',
   'escrow_holder_not_staff',
+  'allowlist_excludes_you',
   'conflict',
   'forbidden',
   'not_found',

@@ -163,6 +163,8 @@ export const en = {
     invitation_used: 'This invitation was used already. Sign in instead.',
     email_domain_not_allowed:
       'Invitations can only go to e-mail addresses of the allowed domains (see Settings).',
+    allowlist_excludes_you:
+      'This team network list does not include the address you are connecting from, so saving it would lock you (and possibly every staff member) out. Add your own address or range first.',
     recovery_token_invalid:
       'This recovery link is not valid (any more). Use the link the server printed at its last start.',
     escrow_holder_not_staff:
@@ -571,7 +573,7 @@ export const en = {
       title: 'Allowlists',
       ip: 'Team network (IP addresses or CIDR ranges)',
       ipHint:
-        'One per line, for example 203.0.113.0/24. When set, Team Members and Administrators can only sign in and work from these addresses. Empty: from anywhere.',
+        'One per line, for example 203.0.113.0/24. When set, Team Members and Administrators can only sign in and work from these addresses; your own address must be in it. Empty: from anywhere.',
       domains: 'Invitation e-mail domains',
       domainsHint:
         'One per line, for example example.com. When set, invitations can only go to these domains. Empty: any domain.',

@@ -168,6 +168,8 @@ export const nl = {
     invitation_used: 'Deze uitnodiging is al gebruikt. Meld u aan.',
     email_domain_not_allowed:
       'Uitnodigingen kunnen alleen naar e-mailadressen van de toegestane domeinen (zie Instellingen).',
+    allowlist_excludes_you:
+      'Deze lijst van het teamnetwerk bevat niet het adres waarvandaan u nu verbonden bent, dus opslaan zou u (en mogelijk alle medewerkers) buitensluiten. Voeg eerst uw eigen adres of bereik toe.',
     recovery_token_invalid:
       'Deze herstellink is niet (meer) geldig. Gebruik de link die de server bij zijn laatste start heeft getoond.',
     escrow_holder_not_staff:
@@ -580,7 +582,7 @@ export const nl = {
       title: 'Toegestane lijsten',
       ip: 'Teamnetwerk (IP-adressen of CIDR-bereiken)',
       ipHint:
-        'Eén per regel, bijvoorbeeld 203.0.113.0/24. Ingevuld: teamleden en beheerders kunnen zich alleen vanaf deze adressen aanmelden en werken. Leeg: vanaf overal.',
+        'Eén per regel, bijvoorbeeld 203.0.113.0/24. Ingevuld: teamleden en beheerders kunnen zich alleen vanaf deze adressen aanmelden en werken; uw eigen adres moet erin staan. Leeg: vanaf overal.',
       domains: 'E-maildomeinen voor uitnodigingen',
       domainsHint:
         'Eén per regel, bijvoorbeeld example.com. Ingevuld: uitnodigingen kunnen alleen naar deze domeinen. Leeg: elk domein.',

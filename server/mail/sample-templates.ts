@@ -8,6 +8,7 @@ export const invitationLink =
 /** One example of every kind; the mapped type makes a new kind without an example a type error. */
 export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
   invitation: { kind: 'invitation', organisationName: 'Jansen & de Vries Accountants', role: 'client', link: invitationLink, expiresAt: '2025-01-22T09:30:00.000Z' },
+  invitation_existing_account: { kind: 'invitation_existing_account', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/login', at: '2025-01-15T09:30:00Z' },
   account_locked: { kind: 'account_locked', organisationName: 'Jansen & de Vries Accountants', failures: 5, lockedUntil: '2025-07-15T13:05:00Z' },
   login_second_step_abandoned: { kind: 'login_second_step_abandoned', organisationName: 'Jansen & de Vries Accountants', at: '2025-03-30T00:59:59Z' },
   password_changed: { kind: 'password_changed', organisationName: 'Jansen & de Vries Accountants', at: '2025-10-26T01:00:00Z' },

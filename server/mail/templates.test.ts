@@ -103,6 +103,17 @@ describe('renderMail', () => {
     expect(renderMail('en', samples.login_second_step_abandoned).text).toMatch(/your correct password was used[\s\S]*second step[\s\S]*failed or was abandoned/);
     expect(renderMail('nl', samples.login_second_step_abandoned).text).toMatch(/uw juiste wachtwoord[\s\S]*tweede stap[\s\S]*mislukt of afgebroken/);
   });
+
+  it('tells an existing account holder of an invitation to their address, with a sign-in link and no invitation link', () => {
+    const en = renderMail('en', samples.invitation_existing_account);
+    expect(en.subject).toBe('Someone tried to invite you to Jansen & de Vries Accountants on Kluis');
+    expect(en.text).toMatch(/On Wednesday, 15 January 2025 at 10:30 \(CET\), someone at Jansen & de Vries Accountants tried to invite[\s\S]*already have a Kluis account[\s\S]*no invitation link was sent/);
+    expect(en.text.split('\n')).toContain('https://kluis.example.com/login');
+    const nl = renderMail('nl', samples.invitation_existing_account);
+    expect(nl.subject).toBe('Iemand probeerde u uit te nodigen voor Jansen & de Vries Accountants in Kluis');
+    expect(nl.text).toMatch(/Op woensdag 15 januari 2025 om 10:30 \(CET\) heeft iemand[\s\S]*al een Kluis-account[\s\S]*geen uitnodigingslink verstuurd/);
+    expect(nl.text).not.toContain('#');
+  });
 });
 
 describe('what a template may carry', () => {

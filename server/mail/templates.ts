@@ -8,6 +8,8 @@ import type { Language, Role } from '../../shared/api';
  */
 export interface MailTemplateData {
   readonly invitation: { readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string };
+  /** Instead of an invitation to an address that already has an account: `link` is the sign-in page. */
+  readonly invitation_existing_account: { readonly organisationName: string; readonly link: string; readonly at: string };
   readonly account_locked: { readonly organisationName: string; readonly failures: number; readonly lockedUntil: string };
   readonly login_second_step_abandoned: { readonly organisationName: string; readonly at: string };
   readonly password_changed: { readonly organisationName: string; readonly at: string };
@@ -62,6 +64,15 @@ const en: Texts = {
       { link: f.link(link) },
       { paragraph: `The link works until ${f.time(expiresAt)}. If clicking it does not work, copy the whole link into your browser, including the part after the # sign.` },
       { paragraph: 'If you did not expect this invitation, you can ignore this message.' },
+    ],
+  }),
+  invitation_existing_account: ({ link, at }, f) => ({
+    subject: `Someone tried to invite you to ${f.organisation} on Kluis`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, someone at ${f.organisation} tried to invite this e-mail address to Kluis. You already have a Kluis account at ${f.organisation} with this address, so no new account was made and no invitation link was sent.` },
+      { paragraph: 'To use your account, sign in with your existing password:' },
+      { link: f.link(link) },
+      { paragraph: 'If you forgot your password, ask your administrator. If you did not expect this, you can ignore this message.' },
     ],
   }),
   account_locked: ({ failures, lockedUntil }, f) => ({
@@ -123,6 +134,15 @@ const nl: Texts = {
       { link: f.link(link) },
       { paragraph: `De link is geldig tot ${f.time(expiresAt)}. Werkt klikken niet, kopieer dan de hele link naar uw browser, ook het deel na het #-teken.` },
       { paragraph: 'Verwachtte u deze uitnodiging niet, dan kunt u dit bericht negeren.' },
+    ],
+  }),
+  invitation_existing_account: ({ link, at }, f) => ({
+    subject: `Iemand probeerde u uit te nodigen voor ${f.organisation} in Kluis`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} heeft iemand bij ${f.organisation} geprobeerd dit e-mailadres uit te nodigen voor Kluis. U heeft met dit adres al een Kluis-account bij ${f.organisation}, dus er is geen nieuw account gemaakt en geen uitnodigingslink verstuurd.` },
+      { paragraph: 'Meld u aan met uw bestaande wachtwoord om uw account te gebruiken:' },
+      { link: f.link(link) },
+      { paragraph: 'Bent u uw wachtwoord vergeten, vraag het dan uw beheerder. Verwachtte u dit niet, dan kunt u dit bericht negeren.' },
     ],
   }),
   account_locked: ({ failures, lockedUntil }, f) => ({

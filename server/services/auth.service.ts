@@ -53,6 +53,11 @@ export interface SessionContext {
   readonly ipBlocked: boolean;
 }
 
+/** Staff (who may hold the escrow key) outside the organisation's team IP allowlist. */
+function outsideTeamAllowlist(role: Role, ip: string | null, settings: OrganisationSettings): boolean {
+  return mayHoldEscrow(role) && !isIpAllowed(ip, settings.teamIpAllowlist);
+}
+
 export function createAuthService(deps: AccountDeps) {
   const { db, opaque, logger } = deps;
 
@@ -165,12 +170,14 @@ export function createAuthService(deps: AccountDeps) {
         throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
       }
       const { settings } = await requireOrganisation(db);
-      if (mayHoldEscrow(user.role) && !isIpAllowed(ip, settings.teamIpAllowlist)) {
+      const outsideAllowlist = outsideTeamAllowlist(user.role, ip, settings);
+      if (outsideAllowlist && !deps.config.ignoreIpAllowlist) {
         await db.transaction().execute((trx) =>
           recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'ip_not_allowed' } }),
         );
         throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
       }
+      if (outsideAllowlist) logger.warn({ userId: user.id, ip }, 'KLUIS_IGNORE_IP_ALLOWLIST is set: let in a staff login from outside the team IP allowlist');
       const token = newToken();
       const sessionId = newId();
       const expiresAt = plusMs(now, settings.session.absoluteHours * 3_600_000);
@@ -188,7 +195,7 @@ export function createAuthService(deps: AccountDeps) {
           ip,
           revoked_at: null,
         });
-        await recordAuditEvent(trx, { action: 'auth.login_succeeded', actorId: user.id, targetType: 'session', targetId: sessionId, ip });
+        await recordAuditEvent(trx, { action: 'auth.login_succeeded', actorId: user.id, targetType: 'session', targetId: sessionId, ip, ...(outsideAllowlist ? { details: { ipAllowlistIgnored: true } } : {}) });
       });
       const session: SessionContext = {
         id: sessionId,
@@ -261,7 +268,7 @@ export function createAuthService(deps: AccountDeps) {
         authenticatedAt: row.authenticated_at,
         expiresAt: row.expires_at,
         passwordExpired: isPasswordExpired(new Date(row.password_changed_at), settings.passwordRules, now),
-        ipBlocked: mayHoldEscrow(row.role) && !isIpAllowed(ip, settings.teamIpAllowlist),
+        ipBlocked: outsideTeamAllowlist(row.role, ip, settings) && !deps.config.ignoreIpAllowlist,
       };
     },
 

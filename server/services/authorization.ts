@@ -43,3 +43,12 @@ export function assertMayManage(actor: Role, target: Role): void {
 export function mayHoldEscrow(role: Role): boolean {
   return role === 'admin' || role === 'team';
 }
+
+/**
+ * Roles whose accounts carry staff power: Administrators, Team Members and auditors (who read the
+ * audit log). Granting such a role (an invitation) or restoring such an account (lifting its
+ * lockout) needs a recent login, like the escrow grant and the settings (SECURITY.md 5.5).
+ */
+export function isStaffPower(role: Role): boolean {
+  return role !== 'client';
+}

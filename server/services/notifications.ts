@@ -4,6 +4,7 @@ import type { Language, Role } from '../../shared/api';
 
 export type Notification =
   | { readonly kind: 'invitation'; readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string }
+  | { readonly kind: 'invitation_existing_account'; readonly organisationName: string; readonly link: string; readonly at: string }
   | { readonly kind: 'account_locked'; readonly organisationName: string; readonly failures: number; readonly lockedUntil: string }
   | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string }
   | { readonly kind: 'new_document'; readonly organisationName: string; readonly link: string }

@@ -30,8 +30,8 @@ import type { InvitationRow } from '../db/database';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
-import { assertMayInvite, assertMayManage, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
-import { isValidCidr } from './ip-allowlist';
+import { assertMayInvite, assertMayManage, isStaffPower, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
+import { isIpAllowed, isValidCidr } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
 import { assertRecord, checkNewAccountEscrowCopy, userKeyColumns } from './setup.service';
 
@@ -60,14 +60,20 @@ export function createPeopleService(deps: AccountDeps) {
   return {
     async createInvitation(actor: Actor, input: { id: string; email: string; role: Role; language: Language; fragment: string }) {
       assertMayInvite(actor.role, input.role);
+      // Inviting staff or an auditor grants power: it needs a recent login (a client invitation does not).
+      if (isStaffPower(input.role)) assertRecentAuth(actor, deps.now());
       const { organisation, settings } = await requireOrganisation(db);
       const domains = settings.invitationDomainAllowlist.map((d) => d.toLowerCase());
       if (domains.length > 0 && !domains.includes(domainOf(input.email))) {
         throw fail('email_domain_not_allowed', `Invitations can only go to addresses at ${domains.join(', ')}.`);
       }
-      if (await findUserByEmail(db, input.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
       // The inviter's browser chose the id (the invitation binding key is derived from it): never reuse one.
       if (await findInvitationById(db, input.id)) throw fail('id_taken', 'This invitation id is in use. Try again.');
+      // WARNING: an address that already has an account is answered exactly like a new one (a Team
+      // Member must not learn who has an account, staff included): the invitation row is stored and
+      // listed as usual, but its token is thrown away unsent, and the account holder gets a notice
+      // instead of a link. Sign-up refuses the address anyway (finishSignup).
+      const existing = await findUserByEmail(db, input.email);
       const now = deps.now();
       const token = newToken();
       const row: InvitationRow = {
@@ -87,13 +93,30 @@ export function createPeopleService(deps: AccountDeps) {
         const previous = await findOpenInvitationForEmail(trx, input.email, now.toISOString());
         if (previous) await revokeInvitationRow(trx, previous.id, now.toISOString());
         await insertInvitation(trx, row);
-        await recordAuditEvent(trx, { action: 'invitation.created', actorId: actor.userId, targetType: 'invitation', targetId: row.id, ip: actor.ip, details: { role: input.role, replaced: previous?.id ?? null } });
+        await recordAuditEvent(trx, {
+          action: 'invitation.created',
+          actorId: actor.userId,
+          targetType: 'invitation',
+          targetId: row.id,
+          ip: actor.ip,
+          details: { role: input.role, replaced: previous?.id ?? null, ...(existing ? { existingAccount: existing.id } : {}) },
+        });
       });
-      // The fragment was composed by the inviter's browser from its own key safe (SECURITY.md 5.2).
-      // The token travels in the fragment too, so it never reaches a server or proxy log.
-      const link = `${deps.config.publicOrigin}/invite#t=${token}&${input.fragment}`;
       try {
-        await deps.notifier.send(input.email, input.language, { kind: 'invitation', organisationName: organisation.name, role: input.role, link, expiresAt: row.expires_at });
+        if (existing) {
+          // In the account holder's language, not the one the inviter chose; no link to sign up.
+          await deps.notifier.send(existing.email, existing.language, {
+            kind: 'invitation_existing_account',
+            organisationName: organisation.name,
+            link: `${deps.config.publicOrigin}/login`,
+            at: row.created_at,
+          });
+        } else {
+          // The fragment was composed by the inviter's browser from its own key safe (SECURITY.md 5.2).
+          // The token travels in the fragment too, so it never reaches a server or proxy log.
+          const link = `${deps.config.publicOrigin}/invite#t=${token}&${input.fragment}`;
+          await deps.notifier.send(input.email, input.language, { kind: 'invitation', organisationName: organisation.name, role: input.role, link, expiresAt: row.expires_at });
+        }
       } catch (error) {
         logger.error({ err: error }, 'invitation e-mail failed');
         await db.transaction().execute(async (trx) => {
@@ -200,6 +223,8 @@ export function createPeopleService(deps: AccountDeps) {
       const target = await findUserById(db, userId);
       if (!target) throw fail('not_found', 'There is no such person.');
       assertMayManage(actor.role, target.role);
+      // Lifting a staff member's or an auditor's lockout restores power: it needs a recent login.
+      if (isStaffPower(target.role)) assertRecentAuth(actor, deps.now());
       await db.transaction().execute(async (trx) => {
         await updateUser(trx, userId, { failed_logins: 0, locked_until: null, lock_notified: 0 });
         await recordAuditEvent(trx, { action: 'auth.account_unlocked', actorId: actor.userId, targetType: 'user', targetId: userId, ip: actor.ip });
@@ -259,6 +284,13 @@ export function createPeopleService(deps: AccountDeps) {
       assertRecentAuth(actor, deps.now());
       const bad = settings.teamIpAllowlist.find((entry) => !isValidCidr(entry));
       if (bad !== undefined) throw fail('validation_failed', `"${bad}" is not an IP address or CIDR range.`, { issues: [{ path: 'body.teamIpAllowlist', message: 'not an IP address or CIDR range' }] });
+      // WARNING: a list without the saving Administrator's own address would lock every staff member
+      // out at once, with no way back from the portal. (KLUIS_IGNORE_IP_ALLOWLIST does not lift this.)
+      if (!isIpAllowed(actor.ip, settings.teamIpAllowlist)) {
+        throw fail('allowlist_excludes_you', `This IP allowlist does not include the address you are connecting from (${actor.ip ?? 'unknown'}), so it would lock you out. Add your own address or range first.`, {
+          issues: [{ path: 'body.teamIpAllowlist', message: 'does not include the requester\'s address' }],
+        });
+      }
       const before = (await requireOrganisation(db)).settings;
       const changed = (Object.keys(settings) as (keyof OrganisationSettings)[]).filter((key) => JSON.stringify(settings[key]) !== JSON.stringify(before[key]));
       await db.transaction().execute(async (trx) => {

@@ -318,7 +318,7 @@ export const createInvitation = defineEndpoint({
   method: 'post',
   path: '/api/invitations',
   operationId: 'createInvitation',
-  summary: 'Invite someone by e-mail (Administrators: staff and auditors; Team Members: clients)',
+  summary: 'Invite someone by e-mail (Administrators: staff and auditors, with a recent login; Team Members: clients). An address that has an account gets the same answer, and a notice instead of a link',
   tags: ['invitations'],
   access: { roles: STAFF_ROLES },
   status: 201,
@@ -337,7 +337,7 @@ export const createInvitation = defineEndpoint({
     })
     .strict(),
   response: z.strictObject({ invitation: invitationSchema }),
-  errors: ['forbidden', 'csrf_rejected', 'email_domain_not_allowed', 'conflict', 'id_taken'],
+  errors: ['forbidden', 'csrf_rejected', 'email_domain_not_allowed', 'id_taken', 'reauthentication_required'],
 });
 
 export const listInvitations = defineEndpoint({
@@ -499,13 +499,13 @@ export const unlockUser = defineEndpoint({
   method: 'post',
   path: '/api/users/:id/unlock',
   operationId: 'unlockUser',
-  summary: 'Lift a lockout (Administrators: staff; Team Members: clients)',
+  summary: 'Lift a lockout (Administrators: staff and auditors, with a recent login; Team Members: clients)',
   tags: ['people'],
   access: { roles: STAFF_ROLES },
   status: 204,
   params: z.strictObject({ id: idSchema }).strict(),
   response: z.null(),
-  errors: ['forbidden', 'not_found', 'csrf_rejected'],
+  errors: ['forbidden', 'not_found', 'csrf_rejected', 'reauthentication_required'],
 });
 
 export const endUserSessions = defineEndpoint({
@@ -536,12 +536,12 @@ export const updateSettings = defineEndpoint({
   method: 'put',
   path: '/api/organisation/settings',
   operationId: 'updateOrganisationSettings',
-  summary: 'Change organisation security settings (Administrators, recent login)',
+  summary: 'Change organisation security settings (Administrators, recent login; a team IP allowlist must include the caller)',
   tags: ['organisation'],
   access: { roles: ['admin'] },
   body: organisationSettingsSchema,
   response: organisationSettingsSchema,
-  errors: ['forbidden', 'reauthentication_required', 'csrf_rejected', 'ip_not_allowed'],
+  errors: ['forbidden', 'reauthentication_required', 'csrf_rejected', 'ip_not_allowed', 'allowlist_excludes_you'],
 });
 
 /** Replaces the caller's encrypted profile (name, phone, address, notes: a record under the user key). */

@@ -35,6 +35,7 @@ export const errorCodes = [
   'email_domain_not_allowed',
   'recovery_token_invalid',
   'escrow_holder_not_staff',
+  'allowlist_excludes_you',
   // uploads and blobs (shared/api/uploads.ts)
   'upload_not_found',
   'upload_expired',
@@ -115,6 +116,7 @@ export const errorStatus = {
   email_domain_not_allowed: 422,
   recovery_token_invalid: 403,
   escrow_holder_not_staff: 422,
+  allowlist_excludes_you: 422,
   upload_not_found: 404,
   upload_expired: 410,
   upload_completed: 409,

@@ -11,6 +11,7 @@ import { Dialog } from '../../components/dialog';
 import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { Fingerprint } from '../../components/fingerprint';
+import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import { isLanguage, type Language } from '../../i18n';
 import { LanguageSelect } from '../language-select';
@@ -47,6 +48,8 @@ export function InvitationsPage() {
   );
   const [sent, setSent] = useState<{ email: string; escrowFingerprint: string } | null>(null);
   const [revoking, setRevoking] = useState<Invitation | null>(null);
+  // Inviting staff or an auditor needs a recent login: the server asks, the dialog answers.
+  const { guard, dialog } = useReauthenticated();
 
   const open = useQuery({
     queryKey: invitationsKey,
@@ -54,7 +57,7 @@ export function InvitationsPage() {
   });
   const invite = useMutation({
     mutationFn: (input: { email: string; role: Role; language: Language }) =>
-      account.run((api) => api.invite(input)),
+      guard(() => account.run((api) => api.invite(input))),
     onSuccess: (result) => {
       setSent({ email: result.invitation.email, escrowFingerprint: result.escrowFingerprint });
       setEmail('');
@@ -197,6 +200,7 @@ export function InvitationsPage() {
           </div>
         </Dialog>
       )}
+      {dialog}
     </div>
   );
 }

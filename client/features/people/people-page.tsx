@@ -35,7 +35,8 @@ export function PeoplePage() {
   const { guard, dialog } = useReauthenticated();
 
   const unlock = useMutation({
-    mutationFn: (person: Person) => callApi(unlockUser, { params: { id: person.id } }),
+    // Lifting a staff member's lock needs a recent login (the server asks; clients' locks do not).
+    mutationFn: (person: Person) => guard(() => callApi(unlockUser, { params: { id: person.id } })),
     onSuccess: (_result, person) => {
       setNotice(t('people.unlocked', { who: person.name ?? person.email }));
       return queryClient.invalidateQueries({ queryKey: peopleKey });
