@@ -47,10 +47,15 @@ export async function currentSettings(db: Db | Trx): Promise<OrganisationSetting
   return (await requireOrganisation(db)).settings;
 }
 
-/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`. */
+/**
+ * Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, with a Retry-After of
+ * one window length (the current window ends within it, whenever it started).
+ */
 export async function throttle(deps: AccountDeps, key: string, limit: { readonly max: number; readonly windowMs: number }): Promise<void> {
   if ((await deps.store.hit(key, limit.windowMs, deps.now().getTime())) > limit.max) {
-    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
+    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.', {
+      headers: { 'Retry-After': String(Math.ceil(limit.windowMs / 1000)) },
+    });
   }
 }
 

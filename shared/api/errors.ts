@@ -175,3 +175,46 @@ export const apiErrorBodySchema = z
   .meta({ id: 'ApiError' });
 
 export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
+
+/** An error answer as a client reads it: the server's own error, or a generic one for an answer off the contract. */
+export interface ErrorAnswer {
+  /** The HTTP status as received. */
+  readonly status: number;
+  /** The server's code; `invalid_response` when the body is not a contract error (the client's verdict, never sent). */
+  readonly code: ErrorCode | 'invalid_response';
+  readonly message: string;
+  readonly requestId: string | undefined;
+  readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
+}
+
+/** Statuses a gateway answers with when the server behind it is down or slow. */
+const GATEWAY_DOWN = new Set([502, 503, 504]);
+
+/**
+ * The one reading of an error answer's body, for every client (callApi, the transfer engine, the
+ * download service worker). A body is trusted only when it is JSON of the contract's shape with a
+ * known code; anything else (a proxy's page, a truncated body, an unknown code) becomes
+ * `service_unavailable` on a gateway status and `invalid_response` otherwise.
+ * `headerRequestId` (X-Request-Id) is used when the body names none.
+ */
+export function readErrorAnswer(status: number, text: string, headerRequestId?: string): ErrorAnswer {
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch {
+    json = undefined;
+  }
+  const parsed = apiErrorBodySchema.safeParse(json);
+  if (parsed.success) {
+    const { code, message, requestId, issues } = parsed.data.error;
+    return { status, code, message, requestId: requestId ?? headerRequestId, issues };
+  }
+  const unavailable = GATEWAY_DOWN.has(status);
+  return {
+    status,
+    code: unavailable ? 'service_unavailable' : 'invalid_response',
+    message: unavailable ? 'The server is unavailable.' : `The server answered ${status} without a valid error body.`,
+    requestId: headerRequestId,
+    issues: undefined,
+  };
+}
