@@ -1,5 +1,7 @@
-// readErrorAnswer: the one reading of an error answer, over literal bodies as servers and proxies send them.
+// readErrorAnswer: the one reading of an error answer, over literal bodies as servers and proxies send them;
+// its hand-written check agrees with the zod schema of the body.
 import { describe, expect, it } from 'vitest';
+import { apiErrorBodySchema } from './error-body';
 import { readErrorAnswer } from './errors';
 
 describe('readErrorAnswer', () => {
@@ -52,5 +54,39 @@ describe('readErrorAnswer', () => {
     const answer = readErrorAnswer(status, body, 'req-header');
     expect([answer.status, answer.code, answer.requestId, answer.issues]).toEqual([status, code, 'req-header', undefined]);
     expect(answer.message).toMatch(code === 'service_unavailable' ? /^The server is unavailable\.$/ : new RegExp(`^The server answered ${status} `));
+  });
+});
+
+describe('readErrorAnswer and apiErrorBodySchema', () => {
+  // JSON bodies with the verdict both must reach: [body, a contract error?].
+  const bodies: readonly (readonly [string, boolean])[] = [
+    ['{"error":{"code":"conflict","message":"x"}}', true],
+    ['{"error":{"code":"conflict","message":"x","requestId":"r"}}', true],
+    ['{"error":{"code":"conflict","message":"x","extra":1},"more":true}', true],
+    ['{"error":{"code":"validation_failed","message":"x","issues":[]}}', true],
+    ['{"error":{"code":"validation_failed","message":"x","issues":[{"path":"a","message":"b","value":"c"}]}}', true],
+    ['{"error":{"code":"conflict","message":"x","requestId":null}}', false],
+    ['{"error":{"code":"conflict","message":"x","requestId":7}}', false],
+    ['{"error":{"code":"validation_failed","message":"x","issues":{"path":"a","message":"b"}}}', false],
+    ['{"error":{"code":"validation_failed","message":"x","issues":[{"path":"a"}]}}', false],
+    ['{"error":{"code":"validation_failed","message":"x","issues":null}}', false],
+    ['{"error":{"code":"no_such_code","message":"x"}}', false],
+    ['{"error":{"code":"toString","message":"x"}}', false],
+    ['{"error":{"code":"conflict","message":null}}', false],
+    ['{"error":["conflict","x"]}', false],
+    ['{"error":null}', false],
+    ['{}', false],
+    ['[]', false],
+    ['42', false],
+  ];
+
+  it.each(bodies)('%s: contract error %s', (body, valid) => {
+    expect(apiErrorBodySchema.safeParse(JSON.parse(body)).success).toBe(valid);
+    expect(readErrorAnswer(409, body).code !== 'invalid_response').toBe(valid);
+  });
+
+  it('passes on only the fields of the contract', () => {
+    const body = '{"error":{"code":"validation_failed","message":"x","extra":1,"issues":[{"path":"a","message":"b","value":"secret"}]}}';
+    expect(readErrorAnswer(400, body)).toEqual({ status: 400, code: 'validation_failed', message: 'x', requestId: undefined, issues: [{ path: 'a', message: 'b' }] });
   });
 });

@@ -1,5 +1,5 @@
-// Stable error codes of the HTTP API and the wire shape of every error response.
-import { z } from 'zod';
+// Stable error codes of the HTTP API and how a client reads an error answer (no zod here: the download
+// service worker imports this file; the zod schema of the body is in error-body.ts).
 
 /**
  * Every error the API can answer with. Codes are stable: clients branch on them and tests
@@ -162,19 +162,6 @@ export const errorStatus = {
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];
 
-export const apiErrorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(errorCodes),
-      message: z.string(),
-      requestId: z.string().optional(),
-      /** Field-level problems for `validation_failed`: JSON path and message, never the value. */
-      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .meta({ id: 'ApiError' });
-
-export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
 
 /** An error answer as a client reads it: the server's own error, or a generic one for an answer off the contract. */
 export interface ErrorAnswer {
@@ -204,11 +191,8 @@ export function readErrorAnswer(status: number, text: string, headerRequestId?: 
   } catch {
     json = undefined;
   }
-  const parsed = apiErrorBodySchema.safeParse(json);
-  if (parsed.success) {
-    const { code, message, requestId, issues } = parsed.data.error;
-    return { status, code, message, requestId: requestId ?? headerRequestId, issues };
-  }
+  const error = contractError(json);
+  if (error) return { status, ...error, requestId: error.requestId ?? headerRequestId };
   const unavailable = GATEWAY_DOWN.has(status);
   return {
     status,
@@ -216,5 +200,31 @@ export function readErrorAnswer(status: number, text: string, headerRequestId?: 
     message: unavailable ? 'The server is unavailable.' : `The server answered ${status} without a valid error body.`,
     requestId: headerRequestId,
     issues: undefined,
+  };
+}
+
+const knownCodes: ReadonlySet<string> = new Set(errorCodes);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isIssue = (value: unknown): value is { path: string; message: string } =>
+  isRecord(value) && typeof value.path === 'string' && typeof value.message === 'string';
+
+/**
+ * The `error` of a body that apiErrorBodySchema (error-body.ts) accepts, else null: checked by hand so
+ * that this file needs no zod (error-body.test.ts holds the two to the same verdicts).
+ */
+function contractError(json: unknown): Omit<ErrorAnswer, 'status'> | null {
+  const error = isRecord(json) ? json.error : undefined;
+  if (!isRecord(error)) return null;
+  const { code, message, requestId, issues } = error;
+  if (typeof code !== 'string' || !knownCodes.has(code) || typeof message !== 'string') return null;
+  if (requestId !== undefined && typeof requestId !== 'string') return null;
+  if (issues !== undefined && !(Array.isArray(issues) && issues.every(isIssue))) return null;
+  return {
+    code: code as ErrorCode,
+    message,
+    requestId,
+    issues: issues?.map((issue: { path: string; message: string }) => ({ path: issue.path, message: issue.message })),
   };
 }
