@@ -47,14 +47,13 @@ export async function currentSettings(db: Db | Trx): Promise<OrganisationSetting
   return (await requireOrganisation(db)).settings;
 }
 
-/**
- * Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, with a Retry-After of
- * one window length (the current window ends within it, whenever it started).
- */
+/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, saying in Retry-After when the window ends. */
 export async function throttle(deps: AccountDeps, key: string, limit: { readonly max: number; readonly windowMs: number }): Promise<void> {
-  if ((await deps.store.hit(key, limit.windowMs, deps.now().getTime())) > limit.max) {
+  const now = deps.now().getTime();
+  if ((await deps.store.hit(key, limit.windowMs, now)) > limit.max) {
+    const untilNextWindowMs = limit.windowMs - (now % limit.windowMs);
     throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.', {
-      headers: { 'Retry-After': String(Math.ceil(limit.windowMs / 1000)) },
+      headers: { 'Retry-After': String(Math.ceil(untilNextWindowMs / 1000)) },
     });
   }
 }
