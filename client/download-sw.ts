@@ -1,6 +1,7 @@
 // The download service worker (/download-sw.js, scope /download/): streams one version's ciphertext through decryption into a file download.
 // The file-stream modules of shared/crypto, not its index: the index also loads the OPAQUE client
 // (a 424 kB WebAssembly module) that this worker never uses.
+import { readErrorAnswer } from '../shared/api/errors';
 import { concatBytes } from '../shared/crypto/bytes';
 import { KluisCryptoError } from '../shared/crypto/errors';
 import { importSecretKey } from '../shared/crypto/keys';
@@ -140,13 +141,9 @@ function register(event: SwMessageEvent): void {
 
 /** The stable code of an error answer of the content request (document_deleted, version_not_found…). */
 async function errorCodeOf(response: Response): Promise<ApiErrorCode> {
-  try {
-    const body = (await response.json()) as { error?: { code?: unknown } };
-    if (typeof body.error?.code === 'string') return body.error.code as ApiErrorCode;
-  } catch {
-    // Not our JSON: a proxy's page.
-  }
-  return response.status >= 500 ? 'service_unavailable' : 'invalid_response';
+  // A body cut off on the way reads as no body: off the contract, like a proxy's page.
+  const text = await response.text().catch(() => '');
+  return readErrorAnswer(response.status, text).code;
 }
 
 function failureCode(error: unknown, cancelled: boolean): ApiErrorCode {

@@ -10,37 +10,40 @@ export interface ValidationIssue {
   readonly message: string;
 }
 
+export interface AppErrorOptions {
+  readonly issues?: readonly ValidationIssue[];
+  /**
+   * Response headers that belong to this failure (Allow on a 405, Content-Range on a 416,
+   * Retry-After on a 429...): the one error handler sets them, as Hono's HTTPException carries a response.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
 /**
- * Thrown by services and routes for every expected failure. `message` is sent to the client:
- * write it for the client, never include secrets, SQL or stack traces.
+ * Thrown by services, routes and middleware for every expected failure; app.onError answers it.
+ * `message` is sent to the client: write it for the client, never include secrets, SQL or stack traces.
  */
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly status: ErrorStatus;
   readonly code: ErrorCode;
   readonly issues: readonly ValidationIssue[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
 
   /** `status` must be `errorStatus[code]` (shared/api/errors.ts); a mismatch is a bug and throws. */
-  constructor(
-    status: ErrorStatus,
-    code: ErrorCode,
-    message: string,
-    options?: { readonly issues?: readonly ValidationIssue[]; readonly cause?: unknown },
-  ) {
+  constructor(status: ErrorStatus, code: ErrorCode, message: string, options?: AppErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     if (errorStatus[code] !== status) throw new TypeError(`AppError: ${code} is answered with ${errorStatus[code]}, not ${status}`);
     this.status = status;
     this.code = code;
     this.issues = options?.issues;
+    this.headers = options?.headers ?? {};
   }
 }
 
 /** An AppError with the status that belongs to `code`. */
-export function fail(
-  code: ErrorCode,
-  message: string,
-  options?: { readonly issues?: readonly ValidationIssue[]; readonly cause?: unknown },
-): AppError {
+export function fail(code: ErrorCode, message: string, options?: AppErrorOptions): AppError {
   return new AppError(errorStatus[code], code, message, options);
 }
 
@@ -64,8 +67,8 @@ function isDatabaseFull(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === 'SQLITE_FULL';
 }
 
-/** Builds the JSON error response every failure ends in: `{ error: { code, message, requestId } }`. */
-export function errorResponse(c: Context<AppEnv>, error: AppError, headers?: Record<string, string>): Response {
+/** Builds the JSON error response every failure ends in: `{ error: { code, message, requestId } }` and the error's headers. */
+function errorResponse(c: Context<AppEnv>, error: AppError): Response {
   const body: ApiErrorBody = {
     error: {
       code: error.code,
@@ -74,7 +77,7 @@ export function errorResponse(c: Context<AppEnv>, error: AppError, headers?: Rec
       ...(error.issues ? { issues: [...error.issues] } : {}),
     },
   };
-  return c.json(body, error.status, headers);
+  return c.json(body, error.status, { ...error.headers });
 }
 
 /** Maps a thrown error to an AppError. Anything not made for the client becomes internal_error. */

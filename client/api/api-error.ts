@@ -1,5 +1,5 @@
 // The one error type of every API call in the browser: server errors, network failures and bad responses.
-import type { ErrorCode } from '../../shared/api';
+import { errorCodes, type ErrorCode } from '../../shared/api';
 
 /**
  * Codes that only the client produces. The first three are failures that never got a well-formed
@@ -56,6 +56,13 @@ export const clientErrorCodes = [
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 
 export type ApiErrorCode = ErrorCode | ClientErrorCode;
+
+const apiErrorCodes: ReadonlySet<string> = new Set<ApiErrorCode>([...errorCodes, ...clientErrorCodes]);
+
+/** Whether `code` is one of the API's or the client's own codes (each has a message under `errors.*`). */
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return apiErrorCodes.has(code);
+}
 
 export interface ApiErrorIssue {
   readonly path: string;

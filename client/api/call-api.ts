@@ -1,6 +1,6 @@
 // callApi: the one way the browser talks to the server, typed and validated by the shared endpoint contract.
 import {
-  apiErrorBodySchema,
+  readErrorAnswer,
   type Endpoint,
   type EndpointInput,
   type EndpointResponse,
@@ -86,30 +86,7 @@ export function createApiClient(options: ApiClientOptions = {}): CallApi {
     const headerRequestId = response.headers.get('x-request-id') ?? undefined;
     const json = parseJson(text, response.headers.get('content-type'));
 
-    if (!response.ok) {
-      const parsed = apiErrorBodySchema.safeParse(json);
-      if (parsed.success) {
-        const { code, message, requestId, issues } = parsed.data.error;
-        throw new ApiError({
-          status: response.status,
-          code,
-          message,
-          requestId: requestId ?? headerRequestId,
-          issues,
-        });
-      }
-      // An answer outside the contract, typically a proxy's error page while the server is down.
-      const unavailable =
-        response.status === 502 || response.status === 503 || response.status === 504;
-      throw new ApiError({
-        status: response.status,
-        code: unavailable ? 'service_unavailable' : 'invalid_response',
-        message: unavailable
-          ? 'The server is unavailable.'
-          : `The server answered ${response.status} without a valid error body.`,
-        requestId: headerRequestId,
-      });
-    }
+    if (!response.ok) throw new ApiError(readErrorAnswer(response.status, text, headerRequestId));
 
     const parsed = endpoint.response.safeParse(json === NO_BODY ? null : json); // 204: no body is null
     if (!parsed.success) {

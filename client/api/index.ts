@@ -2,6 +2,7 @@
 export {
   ApiError,
   isApiError,
+  isApiErrorCode,
   clientErrorCodes,
   type ApiErrorCode,
   type ClientErrorCode,

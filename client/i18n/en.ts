@@ -1,4 +1,12 @@
 // English messages; the source of truth for the message keys every other language must provide.
+import type { ApiErrorCode } from '../api/api-error';
+
+/**
+ * `errors.*`: one sentence for every code of the contract and the client (no more, no fewer), plus
+ * the texts around them. A code without a message, or a message without a code, is a type error.
+ */
+type ErrorMessages = Record<ApiErrorCode | 'generic' | 'requestId' | 'pinMismatchTitle' | 'pinMismatchAction', string>;
+
 export const en = {
   app: {
     name: 'Kluis',
@@ -225,12 +233,37 @@ export const en = {
       'Security warning: the server gave this browser an older copy of your key safe than it saw before. Kluis stopped here. Tell your organisation — the server may have been tampered with.',
     key_not_verified:
       'The keys of this person are not verified yet, so nothing was shared with them. Verify their keys on the People page first.',
+    // The API's own codes that mostly mean a bug or a stale page; still one sentence each.
+    bad_request: 'The server could not understand this request. Reload the page and try again.',
+    malformed_json: 'The server could not read this request. Reload the page and try again.',
+    unsupported_media_type: 'The server could not read this request. Reload the page and try again.',
+    payload_too_large: 'This is too large for the server to accept.',
+    method_not_allowed: 'The server does not allow this here. Reload the page and try again.',
+    internal_error:
+      'Something went wrong on the server. Try again; if it keeps happening, tell your administrator and quote the reference below.',
+    invalid_response:
+      'The server gave an answer Kluis does not understand. Reload the page and try again; if it keeps happening, tell your administrator.',
+    upload_not_found: 'This upload does not exist (any more). Upload the file again.',
+    upload_completed: 'This upload has already finished.',
+    upload_aborted: 'This upload was cancelled. Upload the file again.',
+    upload_busy: 'Part of this upload is still being stored. Wait a moment and try again.',
+    upload_incomplete: 'Not all of the file arrived at the server. Upload it again.',
+    part_count_mismatch: 'The file did not arrive at the server in the expected parts. Upload it again.',
+    part_number_out_of_range: 'The file did not arrive at the server in the expected parts. Upload it again.',
+    part_length_mismatch: 'Part of the file arrived at the server with the wrong length. Upload it again.',
+    part_digest_missing: 'Part of the file arrived at the server without its checksum. Upload it again.',
+    blob_not_found: 'This file’s content does not exist (any more) on the server.',
+    range_not_satisfiable: 'The requested part of the file lies outside it. Download the whole file again.',
+    space_exists: 'This space exists already.',
+    id_taken: 'This item exists already. Reload the page and try again.',
+    blob_in_use: 'This file’s content is already in use by another document. Upload the file again.',
+    message_not_found: 'This message does not exist (any more).',
     pinMismatchTitle: 'Security warning: stop here',
     pin_mismatch:
       'The server presented a key that differs from the one your account trusts. This can mean you are not talking to your organisation’s real Kluis server, or that its keys were replaced.',
     pinMismatchAction:
       'Do not enter your password again. Tell your administrator, and compare the key fingerprints with them.',
-  },
+  } satisfies ErrorMessages,
   setup: {
     documentTitle: 'Set up your organisation: Kluis',
     title: 'Set up your organisation',

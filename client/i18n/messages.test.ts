@@ -1,5 +1,7 @@
 // Every language has exactly the English keys, with the same interpolation placeholders; language choice.
 import { describe, expect, it } from 'vitest';
+import { errorCodes } from '../../shared/api';
+import { clientErrorCodes } from '../api';
 import { en } from './en';
 import { languages, pickLanguage, resources } from './index';
 
@@ -40,6 +42,14 @@ describe('messages', () => {
       }
     },
   );
+});
+
+describe('error messages', () => {
+  it.each(languages)('%s has its own sentence for every code of the contract and the client', (language) => {
+    const messages = flatten(resources[language].translation);
+    const missing = [...errorCodes, ...clientErrorCodes].filter((code) => typeof messages.get(`errors.${code}`) !== 'string');
+    expect(missing).toEqual([]);
+  });
 });
 
 describe('pickLanguage', () => {

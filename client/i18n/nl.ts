@@ -232,6 +232,31 @@ export const nl = {
       'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     key_not_verified:
       'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Mensen.',
+    // De eigen codes van de API die meestal op een fout of een verouderde pagina wijzen; toch elk een zin.
+    bad_request: 'De server begreep dit verzoek niet. Laad de pagina opnieuw en probeer het nog eens.',
+    malformed_json: 'De server kon dit verzoek niet lezen. Laad de pagina opnieuw en probeer het nog eens.',
+    unsupported_media_type: 'De server kon dit verzoek niet lezen. Laad de pagina opnieuw en probeer het nog eens.',
+    payload_too_large: 'Dit is te groot voor de server.',
+    method_not_allowed: 'De server staat dit hier niet toe. Laad de pagina opnieuw en probeer het nog eens.',
+    internal_error:
+      'Er ging iets mis op de server. Probeer het opnieuw; blijft het gebeuren, meld het dan aan uw beheerder met het kenmerk hieronder.',
+    invalid_response:
+      'De server gaf een antwoord dat Kluis niet begrijpt. Laad de pagina opnieuw en probeer het nog eens; blijft het gebeuren, meld het dan aan uw beheerder.',
+    upload_not_found: 'Deze upload bestaat niet (meer). Upload het bestand opnieuw.',
+    upload_completed: 'Deze upload is al voltooid.',
+    upload_aborted: 'Deze upload is geannuleerd. Upload het bestand opnieuw.',
+    upload_busy: 'Een deel van deze upload wordt nog opgeslagen. Wacht even en probeer het opnieuw.',
+    upload_incomplete: 'Niet het hele bestand is bij de server aangekomen. Upload het opnieuw.',
+    part_count_mismatch: 'Het bestand kwam niet in de verwachte delen bij de server aan. Upload het opnieuw.',
+    part_number_out_of_range: 'Het bestand kwam niet in de verwachte delen bij de server aan. Upload het opnieuw.',
+    part_length_mismatch: 'Een deel van het bestand kwam met de verkeerde lengte bij de server aan. Upload het opnieuw.',
+    part_digest_missing: 'Een deel van het bestand kwam zonder controlegetal bij de server aan. Upload het opnieuw.',
+    blob_not_found: 'De inhoud van dit bestand bestaat niet (meer) op de server.',
+    range_not_satisfiable: 'Het gevraagde deel ligt buiten het bestand. Download het hele bestand opnieuw.',
+    space_exists: 'Deze ruimte bestaat al.',
+    id_taken: 'Dit onderdeel bestaat al. Laad de pagina opnieuw en probeer het nog eens.',
+    blob_in_use: 'De inhoud van dit bestand wordt al door een ander document gebruikt. Upload het bestand opnieuw.',
+    message_not_found: 'Dit bericht bestaat niet (meer).',
     pinMismatchTitle: 'Beveiligingswaarschuwing: stop hier',
     pin_mismatch:
       'De server toonde een andere sleutel dan die uw account vertrouwt. Dat kan betekenen dat u niet met de echte Kluis-server van uw organisatie praat, of dat de sleutels ervan zijn vervangen.',

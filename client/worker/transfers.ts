@@ -2,7 +2,6 @@
 import {
   type DocumentSummary,
   addVersion,
-  apiErrorBodySchema,
   completeUpload,
   createDocument,
   createUpload,
@@ -14,6 +13,7 @@ import {
   uploadPartPath,
   versionContentPath,
   abortUpload,
+  readErrorAnswer,
 } from '../../shared/api';
 import {
   type FileContext,
@@ -175,27 +175,11 @@ function isRetryable(error: unknown): boolean {
   );
 }
 
-/** An error answer of a raw request as the one client error type (like callApi does for JSON calls). */
+/** An error answer of a raw request as the one client error type (read as callApi reads it). */
 async function errorOf(response: Response): Promise<ApiError> {
-  const requestId = response.headers.get('x-request-id') ?? undefined;
-  let body: unknown = null;
-  try {
-    body = JSON.parse(await response.text()) as unknown;
-  } catch {
-    // Not JSON: a proxy's error page, handled below.
-  }
-  const parsed = apiErrorBodySchema.safeParse(body);
-  if (parsed.success) {
-    const { code, message, issues } = parsed.data.error;
-    return new ApiError({ status: response.status, code, message, requestId: parsed.data.error.requestId ?? requestId, issues });
-  }
-  const unavailable = response.status >= 500;
-  return new ApiError({
-    status: response.status,
-    code: unavailable ? 'service_unavailable' : 'invalid_response',
-    message: unavailable ? 'The server is unavailable.' : `The server answered ${response.status} without a valid error body.`,
-    requestId,
-  });
+  // A body cut off on the way reads as no body: off the contract, like a proxy's page.
+  const text = await response.text().catch(() => '');
+  return new ApiError(readErrorAnswer(response.status, text, response.headers.get('x-request-id') ?? undefined));
 }
 
 function networkError(cause: unknown): ApiError {

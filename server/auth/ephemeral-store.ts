@@ -37,7 +37,7 @@ export interface EphemeralStore {
   hasOpenLogin(userId: string, now: number): Promise<boolean>;
   putRegistration(id: string, registration: PendingRegistration): Promise<void>;
   takeRegistration(id: string): Promise<PendingRegistration | undefined>;
-  /** Adds one hit to a fixed window and returns the hits in it. */
+  /** Adds one hit to a fixed window (windows are aligned to multiples of `windowMs` since the epoch) and returns the hits in it. */
   hit(key: string, windowMs: number, now: number): Promise<number>;
   /** Drops expired entries; returns the user ids of logins that expired unfinished (abandoned). */
   sweep(now: number): Promise<string[]>;

@@ -1,10 +1,10 @@
 // The middleware and error handling every request passes through, before any route.
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Logger } from 'pino';
 import type { Config } from '../env';
-import { AppError, errorResponse, handleError, handleNotFound } from '../errors';
+import { AppError, handleError, handleNotFound } from '../errors';
 import type { AppEnv } from './app-env';
 import { API_PREFIX } from './paths';
 import { requestContext } from './request-context';
@@ -52,18 +52,20 @@ export function createPipeline(deps: {
     `${API_PREFIX}/*`,
     methodNotAllowed<AppEnv>({
       app,
-      onMethodNotAllowed: (c, allowed) =>
-        errorResponse(c, new AppError(405, 'method_not_allowed', `Use ${allowed.join(', ')} on ${c.req.path}.`), { Allow: allowed.join(', ') }),
+      onMethodNotAllowed: (c, allowed) => {
+        throw new AppError(405, 'method_not_allowed', `Use ${allowed.join(', ')} on ${c.req.path}.`, { headers: { Allow: allowed.join(', ') } });
+      },
     }),
   );
   const jsonBodyLimit = bodyLimit({
     maxSize: config.maxBodyBytes,
     // The rest of the body is never read: close the connection so the client does not send its
     // next request into a socket the server is discarding (it would fail with a reset).
-    onError: (c: Context<AppEnv>) =>
-      errorResponse(c, new AppError(413, 'payload_too_large', `The request body is larger than ${config.maxBodyBytes} bytes.`), {
-        Connection: 'close',
-      }),
+    onError: () => {
+      throw new AppError(413, 'payload_too_large', `The request body is larger than ${config.maxBodyBytes} bytes.`, {
+        headers: { Connection: 'close' },
+      });
+    },
   });
   const limitJsonBodies: MiddlewareHandler<AppEnv> = (c, next) => (isRawBodyRoute(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next));
   app.use(`${API_PREFIX}/*`, limitJsonBodies);

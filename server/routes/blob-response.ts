@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import type { BlobRead, RangeRequest } from '../blobs/blob-range';
-import { errorResponse, fail } from '../errors';
+import { fail } from '../errors';
 import type { AppEnv } from '../http/app-env';
 
 /** One `bytes=` range (RFC 9110 14.1.2); anything else (several ranges, other units) is ignored: the whole blob is sent. */
@@ -23,11 +23,11 @@ export function rangeOf(c: Context<AppEnv>): RangeRequest | null {
   return parseRangeHeader(c.req.header('Range'));
 }
 
-/** Streams `read` as application/octet-stream: 200 whole, 206 partial, 416 with `Content-Range: bytes *\/size`. */
+/** Streams `read` as application/octet-stream: 200 whole, 206 partial; throws 416 with `Content-Range: bytes *\/size`. */
 export function blobResponse(c: Context<AppEnv>, read: BlobRead): Response {
   if (read.kind === 'unsatisfiable') {
-    return errorResponse(c, fail('range_not_satisfiable', `The file has ${read.size} bytes; the requested range is outside it.`), {
-      'Content-Range': `bytes */${read.size}`,
+    throw fail('range_not_satisfiable', `The file has ${read.size} bytes; the requested range is outside it.`, {
+      headers: { 'Content-Range': `bytes */${read.size}` },
     });
   }
   const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };

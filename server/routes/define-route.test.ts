@@ -42,7 +42,7 @@ const failing = defineEndpoint({
   summary: 'Test endpoint that throws',
   tags: ['test'],
   access: 'public',
-  params: z.strictObject({ how: z.enum(['error', 'zod', 'http', 'response']) }),
+  params: z.strictObject({ how: z.enum(['error', 'zod', 'http', 'response', 'headers']) }),
   response: z.object({ ok: z.boolean() }),
   errors: [],
 });
@@ -61,6 +61,7 @@ function makeApp(env: Record<string, string> = {}) {
     if (params.how === 'error') throw new Error('connection string postgres://admin:hunter2@db');
     if (params.how === 'zod') return { ok: z.string().parse(42) === 'never' };
     if (params.how === 'http') throw new HTTPException(429, { message: 'internal limiter state: bucket 7' });
+    if (params.how === 'headers') throw new AppError(429, 'rate_limited', 'Slow down.', { headers: { 'Retry-After': '120' } });
     return { ok: 'yes' as unknown as boolean };
   });
   return { app, logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
@@ -172,6 +173,8 @@ describe('defineRoute: body errors', () => {
     const body = JSON.stringify({ name: 'Box', count: 3, pad: 'x'.repeat(2000) });
     const res = await app.request('/api/test/things/abc', { method: 'POST', headers: { ...json, 'Content-Length': String(body.length) }, body });
     await expectError(res, 413, 'payload_too_large');
+    // The unread rest of the body must not be taken for the next request on this connection.
+    expect(res.headers.get('Connection')).toBe('close');
   });
 
   it('payload_too_large for a streamed body without Content-Length', async () => {
@@ -186,6 +189,7 @@ describe('defineRoute: body errors', () => {
     });
     const res = await app.request('/api/test/things/abc', { method: 'POST', headers: json, body: stream, duplex: 'half' } as RequestInit);
     await expectError(res, 413, 'payload_too_large');
+    expect(res.headers.get('Connection')).toBe('close');
   });
 
   it('accepts a body just under the limit', async () => {
@@ -226,6 +230,23 @@ describe('defineRoute: internal_error', () => {
   it('refuses to send a response that breaks its schema', async () => {
     const { app } = makeApp();
     await expectError(await app.request('/api/test/fail/response'), 500, 'internal_error');
+  });
+
+  it('answers with the headers the thrown AppError carries, next to the usual ones', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/api/test/fail/headers');
+    const error = await expectError(res, 429, 'rate_limited');
+    expect(error.message).toBe('Slow down.');
+    expect(res.headers.get('Retry-After')).toBe('120');
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+  });
+
+  it('answers other failures without those headers', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/api/test/fail/http');
+    await expectError(res, 429, 'rate_limited');
+    expect(res.headers.get('Retry-After')).toBeNull();
   });
 
   it("keeps the status of Hono's HTTPException but not its message", async () => {

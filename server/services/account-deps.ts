@@ -47,10 +47,14 @@ export async function currentSettings(db: Db | Trx): Promise<OrganisationSetting
   return (await requireOrganisation(db)).settings;
 }
 
-/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`. */
+/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, saying in Retry-After when the window ends. */
 export async function throttle(deps: AccountDeps, key: string, limit: { readonly max: number; readonly windowMs: number }): Promise<void> {
-  if ((await deps.store.hit(key, limit.windowMs, deps.now().getTime())) > limit.max) {
-    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.');
+  const now = deps.now().getTime();
+  if ((await deps.store.hit(key, limit.windowMs, now)) > limit.max) {
+    const untilNextWindowMs = limit.windowMs - (now % limit.windowMs);
+    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.', {
+      headers: { 'Retry-After': String(Math.ceil(untilNextWindowMs / 1000)) },
+    });
   }
 }
 

@@ -283,6 +283,16 @@ describe('lockout', () => {
     return outcomes;
   }
 
+  /** One more login start from this test's IP, sent raw: the answer's status and Retry-After header. */
+  async function rawLoginStart(): Promise<[number, string | null]> {
+    const response = await fetch(org.server.baseUrl + startLogin.path, {
+      method: 'POST',
+      headers: { Origin: org.testApp.config.publicOrigin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'throttle-raw@kluis.test', startLoginRequest: (await startOpaqueLogin('x')).request }),
+    });
+    return [response.status, response.headers.get('Retry-After')];
+  }
+
   it('throttles login starts per IP address across accounts', async () => {
     const limit = org.testApp.config.loginLimitPerIp;
     // The clock stands still inside one window, whatever the wall clock does meanwhile.
@@ -291,6 +301,8 @@ describe('lockout', () => {
       const outcomes = await loginStarts(limit + 2);
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(limit);
       expect(outcomes.slice(limit)).toEqual(['rate_limited', 'rate_limited']);
+      // One minute into its 5-minute window: the refusal says four minutes.
+      expect(await rawLoginStart()).toEqual([429, '240']);
     } finally {
       clock.pinnedMs = null;
     }
@@ -303,6 +315,8 @@ describe('lockout', () => {
       clock.pinnedMs = boundary - 1;
       expect(await loginStarts(limit)).toEqual(Array.from({ length: limit }, () => 'ok'));
       expect(await loginStarts(1)).toEqual(['rate_limited']);
+      // A millisecond before the boundary is still a whole second by Retry-After's clock.
+      expect(await rawLoginStart()).toEqual([429, '1']);
       clock.pinnedMs = boundary;
       expect(await loginStarts(2)).toEqual(['ok', 'ok']);
     } finally {

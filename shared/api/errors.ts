@@ -1,5 +1,5 @@
-// Stable error codes of the HTTP API and the wire shape of every error response.
-import { z } from 'zod';
+// Stable error codes of the HTTP API and how a client reads an error answer (no zod here: the download
+// service worker imports this file; the zod schema of the body is in error-body.ts).
 
 /**
  * Every error the API can answer with. Codes are stable: clients branch on them and tests
@@ -164,16 +164,69 @@ export const errorStatus = {
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];
 
-export const apiErrorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(errorCodes),
-      message: z.string(),
-      requestId: z.string().optional(),
-      /** Field-level problems for `validation_failed`: JSON path and message, never the value. */
-      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .meta({ id: 'ApiError' });
 
-export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
+/** An error answer as a client reads it: the server's own error, or a generic one for an answer off the contract. */
+export interface ErrorAnswer {
+  /** The HTTP status as received. */
+  readonly status: number;
+  /** The server's code; `invalid_response` when the body is not a contract error (the client's verdict, never sent). */
+  readonly code: ErrorCode | 'invalid_response';
+  readonly message: string;
+  readonly requestId: string | undefined;
+  readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
+}
+
+/** Statuses a gateway answers with when the server behind it is down or slow. */
+const GATEWAY_DOWN = new Set([502, 503, 504]);
+
+/**
+ * The one reading of an error answer's body, for every client (callApi, the transfer engine, the
+ * download service worker). A body is trusted only when it is JSON of the contract's shape with a
+ * known code; anything else (a proxy's page, a truncated body, an unknown code) becomes
+ * `service_unavailable` on a gateway status and `invalid_response` otherwise.
+ * `headerRequestId` (X-Request-Id) is used when the body names none.
+ */
+export function readErrorAnswer(status: number, text: string, headerRequestId?: string): ErrorAnswer {
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch {
+    json = undefined;
+  }
+  const error = contractError(json);
+  if (error) return { status, ...error, requestId: error.requestId ?? headerRequestId };
+  const unavailable = GATEWAY_DOWN.has(status);
+  return {
+    status,
+    code: unavailable ? 'service_unavailable' : 'invalid_response',
+    message: unavailable ? 'The server is unavailable.' : `The server answered ${status} without a valid error body.`,
+    requestId: headerRequestId,
+    issues: undefined,
+  };
+}
+
+const knownCodes: ReadonlySet<string> = new Set(errorCodes);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isIssue = (value: unknown): value is { path: string; message: string } =>
+  isRecord(value) && typeof value.path === 'string' && typeof value.message === 'string';
+
+/**
+ * The `error` of a body that apiErrorBodySchema (error-body.ts) accepts, else null: checked by hand so
+ * that this file needs no zod (error-body.test.ts holds the two to the same verdicts).
+ */
+function contractError(json: unknown): Omit<ErrorAnswer, 'status'> | null {
+  const error = isRecord(json) ? json.error : undefined;
+  if (!isRecord(error)) return null;
+  const { code, message, requestId, issues } = error;
+  if (typeof code !== 'string' || !knownCodes.has(code) || typeof message !== 'string') return null;
+  if (requestId !== undefined && typeof requestId !== 'string') return null;
+  if (issues !== undefined && !(Array.isArray(issues) && issues.every(isIssue))) return null;
+  return {
+    code: code as ErrorCode,
+    message,
+    requestId,
+    issues: issues?.map((issue: { path: string; message: string }) => ({ path: issue.path, message: issue.message })),
+  };
+}

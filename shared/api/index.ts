@@ -1,5 +1,6 @@
 // Public entry of the API contract shared by server and client.
 export * from './errors';
+export * from './error-body';
 export * from './contract';
 export * from './endpoints';
 export * from './wire';
