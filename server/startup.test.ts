@@ -18,6 +18,7 @@ import { prepareInstance, StartupError, type PreparedInstance } from './startup'
 import { browserLikeClient, listen } from './lib/node-api-client';
 import { createTestOrganisation, fast, type TestOrganisation } from './test/org-fixture';
 import { makeTestDatabase, testServerSetup, type TestDatabase } from './test/make-test-app';
+import { budget } from './test/budget';
 
 const silent = pino({ level: 'silent' });
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -76,7 +77,7 @@ describe('with accounts', () => {
     // The fixture's server runs on the shared test secret; put it where a real start would look.
     serverSetup = await testServerSetup();
     await writeSecret(secretFilePath(org.testApp.secretsDir), serverSetup);
-  }, 120_000);
+  }, budget(120_000));
   afterAll(() => org?.close());
 
   const configFor = (env: Record<string, string> = {}) => loadConfig({ KLUIS_DATA_DIR: org.testApp.dataDir, ...env });
@@ -115,7 +116,7 @@ describe('with accounts', () => {
     const again = recordingLogger();
     expect((await prepareInstance(config, org.testApp.db, again.logger)).opaque.publicKey).toBe(prepared.opaque.publicKey);
     expect(again.warnings()).toEqual([]);
-  }, 60_000);
+  }, budget(60_000));
 
   it('refuses to start when the secret is missing, explaining the recovery kit', async () => {
     const elsewhere = configFor({ KLUIS_SECRETS_DIR: join(org.testApp.tempDir, 'elsewhere') });
@@ -148,7 +149,7 @@ describe('with accounts', () => {
     expect(stderr).toContain("refuses to start: the OPAQUE server secret is not the one this database's accounts were made with");
     expect(stderr).toContain('KLUIS_RECOVERY_MODE');
     expect(stderr).not.toMatch(/\n\s+at /);
-  }, 30_000);
+  }, budget(30_000));
 
   it('refuses recovery mode while the secret is intact', async () => {
     await expect(prepareInstance(configFor({ KLUIS_RECOVERY_MODE: 'true' }), org.testApp.db, silent)).rejects.toThrow(/intact/);
@@ -186,7 +187,7 @@ describe('with accounts', () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, budget(60_000));
 });
 
 describe('the secret apart from the data directory', () => {

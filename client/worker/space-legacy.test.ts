@@ -13,6 +13,7 @@ import { outcomeOf } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import { createTransferOperations } from './transfers';
 import { createTrust } from './trust';
+import { budget } from '../../server/test/budget';
 
 let legacy: LegacyServer;
 let manifest: LegacyManifest;
@@ -20,7 +21,7 @@ let manifest: LegacyManifest;
 beforeAll(async () => {
   legacy = await startLegacyServer();
   manifest = legacy.manifest;
-}, 60_000);
+}, budget(60_000));
 afterAll(() => legacy?.close());
 
 /** A fixture account signed in through the real flows, with the worker's key safe keeper, Trust and space operations. */

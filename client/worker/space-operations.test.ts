@@ -28,6 +28,7 @@ import type { DocumentView, SpaceSecurity, ThreadDetailView } from './space-type
 import { type KeySafeKeeper, createKeySafeKeeper } from './key-safe-keeper';
 import { createTransferOperations } from './transfers';
 import { createTrust } from './trust';
+import { budget } from '../../server/test/budget';
 
 const MiB = 1024 * 1024;
 
@@ -107,7 +108,7 @@ beforeAll(async () => {
   team = await engineFor(org.members.team!);
   client = await engineFor(org.members.client!);
   other = await engineFor(await secondClient());
-}, 180_000);
+}, budget(180_000));
 
 afterAll(async () => {
   await org?.close();

@@ -15,6 +15,7 @@ import type { TransferProgress } from './space-types';
 import { createKeySafeKeeper } from './key-safe-keeper';
 import { createTransferOperations, type TransferTuning } from './transfers';
 import { createTrust } from './trust';
+import { budget } from '../../server/test/budget';
 
 const MiB = 1024 * 1024;
 /** The smallest part the server accepts: a few MiB of file make several parts. */
@@ -81,7 +82,7 @@ beforeAll(async () => {
   // The client's first visit creates their space (wrapped key, signed entry 0).
   const { spaces } = await spacesFor(client.client.api).listSpaces();
   spaceId = spaces[0]!.id;
-}, 120_000);
+}, budget(120_000));
 
 afterAll(async () => {
   await org?.close();

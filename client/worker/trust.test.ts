@@ -8,6 +8,7 @@ import { KeySafeRollbackError, openKeySafe } from '../../shared/flows/key-safe';
 import { type Member, type TestOrganisation, createTestOrganisation, fast, invitationLinkFor, parseInvitationLink } from '../../server/test/org-fixture';
 import { type StateStorage, checkKeySafeMark, createKeySafeKeeper } from './key-safe-keeper';
 import { type TrustWarning, createTrust } from './trust';
+import { budget } from '../../server/test/budget';
 
 /** Real storage of bytes, kept in memory (OPFS stands in for this in the browser). */
 function memoryStorage(): StateStorage {
@@ -49,7 +50,7 @@ describe('trust in the key directory', () => {
 
   beforeAll(async () => {
     org = await createTestOrganisation(['team', 'client']);
-  }, 120_000);
+  }, budget(120_000));
   afterAll(() => org?.close());
 
   it('certifies a client whose invitation binding verifies, so everyone sees them verified', async () => {
@@ -65,7 +66,7 @@ describe('trust in the key directory', () => {
     expect(await own.trust.authorKey(client.userId, toHex(key.fingerprint))).toMatchObject({ certified: true, role: 'client' });
     expect(await own.trust.authorKey(client.userId, 'ab'.repeat(32))).toBeNull();
     expect(team.warnings).toEqual([]);
-  }, 30_000);
+  }, budget(30_000));
 
   it('refuses an escrow grant to a Team Member whose listed key the server substituted', async () => {
     const newcomer = await join(org, org.admin, 'substituted@kluis.test', 'team');
@@ -79,7 +80,7 @@ describe('trust in the key directory', () => {
     await expect(grantEscrowAccess(org.admin.client.api, org.admin.vault, identity)).rejects.toBeInstanceOf(KeyNotVerifiedError);
     const grants = await org.testApp.db.selectFrom('escrow_grants').selectAll().where('user_id', '=', newcomer.userId).execute();
     expect(grants).toEqual([]);
-  }, 60_000);
+  }, budget(60_000));
 
   it('does not trust on first use a person whose invitation binding fails (a substituted signing key)', async () => {
     const newcomer = await join(org, org.admin, 'swapped-client@kluis.test', 'client');
@@ -93,7 +94,7 @@ describe('trust in the key directory', () => {
     expect((await team.trust.keyStatuses()).get(newcomer.userId)).toEqual({ state: 'changed' });
     await team.keySafe.flush();
     expect(team.keySafe.current().seen[newcomer.userId]).toBeUndefined();
-  }, 60_000);
+  }, budget(60_000));
 
   it('trusts an uncertified person on first use and warns when their keys change', async () => {
     // Invited by someone without the escrow key: no binding, so nobody certifies them.
@@ -111,7 +112,7 @@ describe('trust in the key directory', () => {
     expect(await team.trust.authorKey(person.userId, toHex(swapped.publicKey.fingerprint))).toBeNull();
     expect(team.warnings).toContainEqual({ kind: 'keys-changed', userId: person.userId, email: person.email });
     expect((await team.trust.keyStatuses()).get(person.userId)).toEqual({ state: 'changed' });
-  }, 60_000);
+  }, budget(60_000));
 
   it('merges two windows\' key safe writes with compare-and-swap, never moving a head backwards', async () => {
     const member = await org.relogin(org.members.client!);
@@ -130,7 +131,7 @@ describe('trust in the key directory', () => {
     // Remembering an older head changes nothing.
     await one.trust.rememberHead('space-a', { seq: 2, hash: 'd'.repeat(64) });
     expect(one.trust.rememberedHead('space-a')).toEqual({ seq: 3, hash: 'a'.repeat(64) });
-  }, 30_000);
+  }, budget(30_000));
 
   it('notices a replayed older key safe on this device', async () => {
     const member = await org.relogin(org.members.team!);
@@ -149,5 +150,5 @@ describe('trust in the key directory', () => {
     await expect(checkKeySafeMark(storage, member.vault, member.vault.keySafe)).rejects.toBeInstanceOf(KeySafeRollbackError);
     // Without device storage (Node, or a browser without OPFS) the check is skipped.
     await checkKeySafeMark(null, member.vault, member.vault.keySafe);
-  }, 60_000);
+  }, budget(60_000));
 });

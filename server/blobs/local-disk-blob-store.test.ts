@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../lib/ids';
 import { BlobDigestMismatchError, BlobLengthError, BlobNotFoundError, BlobSourceError, BlobStoreFullError, type BlobStore } from './blob-store';
 import { createLocalDiskBlobStore } from './local-disk-blob-store';
+import { budget } from '../test/budget';
 
 let root: string;
 
@@ -233,7 +234,7 @@ describe('after a crash', () => {
     expect(await restarted.room()).toBe(4 * MiB);
     const blob = await restarted.put(chunksOf(randomBytes(4 * MiB)), { expectedSize: 4 * MiB });
     expect(await restarted.size(blob.id)).toBe(4 * MiB);
-  }, 30_000);
+  }, budget(30_000));
 
   it('lists only blob files written before the given time, at their own sharded path', async () => {
     const store = createLocalDiskBlobStore({ root });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSession, listEscrowHolders, listInvitations, listSessions } from '../../shared/api';
 import { certifiedIdentity, grantEscrowAccess, invite } from '../../shared/flows/account-flows';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
+import { budget } from '../test/budget';
 
 /** Passes the role gate: the answer may still be 400/404/409/422 for the made-up body and ids. */
 const Y = 'allowed';
@@ -160,7 +161,7 @@ let members: Record<Exclude<Column, 'anonymous'>, Member>;
 beforeAll(async () => {
   org = await createTestOrganisation(['team', 'client', 'auditor'], { env: { KLUIS_LOGIN_LIMIT_PER_IP: '1000' } });
   members = { admin: org.admin, team: org.members.team!, client: org.members.client!, auditor: org.members.auditor! };
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 interface Answer {

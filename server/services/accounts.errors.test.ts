@@ -21,6 +21,7 @@ import { invite, login, LoginRejectedError } from '../../shared/flows/account-fl
 import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, type TestOrganisation } from '../test/org-fixture';
 import { LOGIN_IP_WINDOW_MS } from './auth.service';
 import type { Notification } from './notifications';
+import { budget } from '../test/budget';
 
 /** The server's clock: the wall clock moved by `offsetMs`, or stopped at `pinnedMs` while that is set. */
 const clock = { offsetMs: 0, pinnedMs: null as number | null };
@@ -30,7 +31,7 @@ let org: TestOrganisation;
 
 beforeAll(async () => {
   org = await createTestOrganisation(['team', 'client', 'auditor'], { now, env: { KLUIS_LOGIN_LIMIT_PER_IP: '200' } });
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 /** A raw request as a browser on our origin would send it, with the member's cookie if given. */
@@ -254,7 +255,7 @@ describe('lockout', () => {
     const team = await org.relogin(org.members.team!);
     await team.client.api(unlockUser, { params: { id: victim.userId } });
     await expect(login(org.newClient().api, victim.email, victim.password, fast)).resolves.toMatchObject({ vault: { userId: victim.userId } });
-  }, 60_000);
+  }, budget(60_000));
 
   it('lets a lock run out after its duration', async () => {
     const victim = org.members.auditor!;

@@ -7,13 +7,14 @@ import { changePassword, EscrowCopyUnverifiedError, escrowCopyProof, invite, log
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
 import { verifyAuditChain } from './audit.service';
 import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, type TestOrganisation } from '../test/org-fixture';
+import { budget } from '../test/budget';
 
 describe('account life-cycle', () => {
   let org: TestOrganisation;
 
   beforeAll(async () => {
     org = await createTestOrganisation(['team', 'client', 'auditor']);
-  }, 120_000);
+  }, budget(120_000));
   afterAll(() => org?.close());
 
   it('sets up the organisation and logs the Administrator in with the pinned keys', async () => {
@@ -75,7 +76,7 @@ describe('account life-cycle', () => {
     expect(vault.role).toBe('client');
     // The same password with other key stretching is another password.
     await expect(login(org.newClient().api, 'real-stretching@kluis.test', password, fast)).rejects.toBeInstanceOf(LoginRejectedError);
-  }, 30_000);
+  }, budget(30_000));
 
   it('changes a password: only the user key is re-wrapped, other sessions end, old password stops working', async () => {
     const member = await org.relogin(org.members.client!);

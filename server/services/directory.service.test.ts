@@ -32,6 +32,7 @@ import { verifyAuditChain } from './audit.service';
 import { type TestOrganisation, createTestOrganisation, fast, invitationLinkFor, parseInvitationLink } from '../test/org-fixture';
 import { browserLikeClient, listen } from '../lib/node-api-client';
 import { makeTestApp } from '../test/make-test-app';
+import { budget } from '../test/budget';
 
 type Json = Record<string, unknown>;
 const decode = (signed: SignedPayload) => JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as Json;
@@ -127,7 +128,7 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
       await server.close();
       await testApp.close();
     }
-  }, 120_000);
+  }, budget(120_000));
 });
 
 describe('key directory', () => {
@@ -135,7 +136,7 @@ describe('key directory', () => {
 
   beforeAll(async () => {
     org = await createTestOrganisation(['team', 'client', 'auditor']);
-  }, 120_000);
+  }, budget(120_000));
   afterAll(() => org?.close());
 
   const entriesFor = async (api: CallApi) => (await api(getDirectory, {})).entries;
@@ -183,7 +184,7 @@ describe('key directory', () => {
     // Unedited, the same rewrite is accepted: only the edited field made the difference.
     const { userId } = await signup(tampering(org.newClient().api, finishSignup, resigned({})), input, fast);
     expect(userId).toMatch(/^[A-Za-z0-9_-]{22}$/);
-  }, 60_000);
+  }, budget(60_000));
 
   it('takes the inviter\'s invitation id once, and puts the binding key in the link only from escrow holders', async () => {
     const id = newClientId();
@@ -305,7 +306,7 @@ describe('key directory', () => {
       await expect(client.api(addSigningKey, { body: { publicKey: toBase64Url(other.publicKey.spki), wrappedPrivateKey: toBase64Url(other.wrappedPrivateKey) } })).rejects.toMatchObject({
         code: 'signing_key_exists',
       });
-    }, 30_000);
+    }, budget(30_000));
 
     it('refuses an escrow-copy statement that names another person, key, seal or signer', async () => {
       const member = org.members.client!;
@@ -336,5 +337,5 @@ describe('key directory', () => {
     expect(await member.client.api(updateKeySafe, { body: { expectedRevision: 1, keySafe } })).toEqual({ revision: 2 });
     const { bundle } = await login(org.newClient().api, member.email, member.password, fast);
     expect(bundle.keys.keySafeRevision).toBe(2);
-  }, 30_000);
+  }, budget(30_000));
 });

@@ -28,6 +28,7 @@ import type { Actor } from './account-deps';
 import { createDocumentsService } from './documents.service';
 import { createSpaceNotifier } from './space-notifications';
 import { createUploadsService } from './uploads.service';
+import { budget } from '../test/budget';
 
 let org: TestOrganisation;
 let client: Member;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   team = org.members.team!;
   clientSpace = await openSpace(client);
   teamSpace = await openSpace(team);
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -349,7 +350,7 @@ describe('listing', () => {
     const first = await team.client.api(listDocuments, { params: { spaceId }, query: { limit: 1 } });
     expect(first.folders.map((f) => f.id)).toEqual([folder.id]);
     expect((await team.client.api(getSpace, { params: { spaceId } })).documentCount).toBe(10_000);
-  }, 60_000);
+  }, budget(60_000));
 
   it('bad_request for a cursor it did not hand out; validation_failed for a limit out of range', async () => {
     await expect(client.client.api(listDocuments, { params: { spaceId: clientSpace }, query: { cursor: 'not a cursor' } })).rejects.toMatchObject({ status: 400, code: 'bad_request' });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpaqueLogin } from '../../shared/crypto';
 import { createMemoryStore, type EphemeralStore } from '../auth/ephemeral-store';
 import { createTestOrganisation, type TestOrganisation } from '../test/org-fixture';
+import { budget } from '../test/budget';
 
 /** Every statement the services sent, as "<kind> <first table>" (raw SQL as "raw <first word>"). */
 const statements: string[] = [];
@@ -67,7 +68,7 @@ beforeAll(async () => {
     .where('id', '=', org.members.auditor!.userId)
     .execute();
   await org.testApp.db.updateTable('users').set({ needs_reset: 1 }).where('id', '=', org.members.team!.userId).execute();
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 /** POSTs as the web app does; returns status, error code and body, and what the request did. */

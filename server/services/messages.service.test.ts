@@ -6,6 +6,7 @@ import { inSpace } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, opaque, openSpace } from '../test/space-fixture';
 import type { Notification } from './notifications';
+import { budget } from '../test/budget';
 
 /** The clock moves one second per step, so message times are distinct and ordered. */
 const clock = { offsetMs: 0 };
@@ -24,7 +25,7 @@ beforeAll(async () => {
   client = org.members.client!;
   team = org.members.team!;
   clientSpace = await openSpace(client);
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 const message = (attachments: string[] = []): NewMessage => ({ messageId: newId(), body: opaque(200), attachments });

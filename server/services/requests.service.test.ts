@@ -11,6 +11,7 @@ import { createTestOrganisation, type Member, type TestOrganisation } from '../t
 import { addDocument, addMember, opaque, openSpace } from '../test/space-fixture';
 import type { Notifier } from './notifications';
 import { createRequestsService } from './requests.service';
+import { budget } from '../test/budget';
 
 let org: TestOrganisation;
 let client: Member;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   client = org.members.client!;
   team = org.members.team!;
   clientSpace = await openSpace(client);
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 /** `days` after today (UTC), as YYYY-MM-DD. */

@@ -20,6 +20,7 @@ import { newId } from '../lib/ids';
 import { inSpace, signFor } from '../test/history-fixture';
 import { createTestOrganisation, type Member, type TestOrganisation } from '../test/org-fixture';
 import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob, type RawAnswer } from '../test/space-fixture';
+import { budget } from '../test/budget';
 
 let org: TestOrganisation;
 let owner: Member;
@@ -44,7 +45,7 @@ beforeAll(async () => {
   const intruderSpace = await openSpace(intruder);
   const ownDocument = await addDocument(org, intruder, intruderSpace);
   own = { space: intruderSpace, document: ownDocument.id, blob: () => uploadBlob(org, intruder, spaceUploadPurpose(intruderSpace), randomBytes(100)) };
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 type Ids = typeof ids;

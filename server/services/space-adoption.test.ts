@@ -12,6 +12,7 @@ import { startLegacyServer, type LegacyManifest, type LegacyServer } from '../te
 import { inSpace, signFor } from '../test/history-fixture';
 import { fast, type Member } from '../test/org-fixture';
 import { opaque } from '../test/space-fixture';
+import { budget } from '../test/budget';
 
 let legacy: LegacyServer;
 let db: Db;
@@ -21,7 +22,7 @@ let manifest: LegacyManifest;
 beforeAll(async () => {
   legacy = await startLegacyServer();
   ({ db, server, manifest } = legacy);
-}, 60_000);
+}, budget(60_000));
 afterAll(() => legacy?.close());
 
 /** A fixture account signed in through the real flows (which add a signing key to an account made before everyone had one). */

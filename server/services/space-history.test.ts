@@ -28,6 +28,7 @@ import { newId } from '../lib/ids';
 import { makeTestApp, testServerSetup, type TestApp } from '../test/make-test-app';
 import { createRecordingNotifier } from './notifications';
 import type { Actor } from './account-deps';
+import { budget } from '../test/budget';
 
 type Who = 'admin' | 'team' | 'client' | 'other' | 'keyless';
 interface Person {
@@ -129,7 +130,7 @@ beforeAll(async () => {
     .insertInto('spaces')
     .values({ ...legacyTeam, kind: 'team', client_id: null, sealed_for_client: null, created_by: people.admin.actor.userId, created_at: at(), last_activity_at: at(), wrapped_for_client: null, legacy: 1 })
     .execute();
-}, 60_000);
+}, budget(60_000));
 afterAll(() => app?.close());
 
 describe('the checks of an entry (each refuses with entry_invalid or history_conflict and stores nothing)', () => {
@@ -476,7 +477,7 @@ describe('one transaction per change: entry and change commit together or not at
       await expect(failing(), name).rejects.toMatchObject({ code: failingCode });
       expect(await spaceState(), name).toEqual(beforeFailing);
     }
-  }, 60_000);
+  }, budget(60_000));
 });
 
 describe('concurrent writers', () => {
@@ -754,7 +755,7 @@ describe('the rules every browser folds by (foldEntries), checked before an entr
     // The items of the signed history still take changes.
     await d.moveDocument(c, newDoc.id, { folderId: null, entry: await sign('other', spaceId, documentMoveDraft(newDoc.id, null)) });
     expect(await historyLength(spaceId)).toBe(3);
-  }, 60_000);
+  }, budget(60_000));
 
   it('names the broken rule and no value (a client asking for documents, through the service)', async () => {
     const b = requestBody();
@@ -813,5 +814,5 @@ describe('the rules every browser folds by (foldEntries), checked before an entr
     } finally {
       await second.destroy();
     }
-  }, 60_000);
+  }, budget(60_000));
 });

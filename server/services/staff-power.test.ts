@@ -18,6 +18,7 @@ import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, t
 import { createRecordingNotifier, type Notification } from './notifications';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { budget } from '../test/budget';
 
 const clock = { offsetMs: 0 };
 const now = () => new Date(Date.now() + clock.offsetMs);
@@ -27,7 +28,7 @@ let org: TestOrganisation;
 
 beforeAll(async () => {
   org = await createTestOrganisation(['team', 'client', 'auditor'], { now, env: { KLUIS_LOGIN_LIMIT_PER_IP: '500' } });
-}, 180_000);
+}, budget(180_000));
 afterAll(() => org?.close());
 
 const sent = () => (org.testApp.notifier as unknown as { sent: { to: string; language: string; notification: Notification }[] }).sent;
@@ -188,7 +189,7 @@ describe('the team IP allowlist cannot lock out the Administrator saving it (ite
     } finally {
       await org.testApp.db.updateTable('organisation').set({ settings: original.settings }).execute();
     }
-  }, 60_000);
+  }, budget(60_000));
 });
 
 /** Locks `member`'s account as N wrong passwords would. */

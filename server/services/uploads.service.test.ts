@@ -17,6 +17,7 @@ import { createTestOrganisation, type Member, type TestOrganisation } from '../t
 import { uploadPurposeFor } from '../test/space-fixture';
 import type { Actor } from './account-deps';
 import { createUploadsService, ORPHAN_BLOB_GRACE_MS } from './uploads.service';
+import { budget } from '../test/budget';
 
 const MiB = 1024 * 1024;
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
     env: { KLUIS_MAX_FILE_BYTES: String(100 * MiB), KLUIS_UPLOAD_QUOTA_BYTES: String(160 * MiB) },
   });
   for (const role of ['client', 'team', 'admin'] as const) purposes[role] = await uploadPurposeFor(member(role));
-}, 120_000);
+}, budget(120_000));
 afterAll(() => org?.close());
 
 const member = (role: Role): Member => (role === 'admin' ? org.admin : org.members[role]!);
@@ -643,7 +644,7 @@ describe('durability and failures', () => {
     }
     // Holding the file anywhere (server or test) would add 64 MiB; parts in flight stay well below.
     expect((peak - baseline) / MiB).toBeLessThan(32);
-  }, 60_000);
+  }, budget(60_000));
 });
 
 describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
@@ -651,7 +652,7 @@ describe('a full store (KLUIS_BLOB_CAPACITY_BYTES)', () => {
   const capacity = 3 * MiB + 100_000;
   beforeAll(async () => {
     small = await createTestOrganisation(['client'], { env: { KLUIS_BLOB_CAPACITY_BYTES: String(capacity) } });
-  }, 120_000);
+  }, budget(120_000));
   afterAll(() => small?.close());
 
   it('room is checked when an upload starts; a file that fits is sent and joined without needing its size a second time', async () => {

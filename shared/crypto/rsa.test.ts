@@ -14,6 +14,7 @@ import {
   sealSecretKey,
   unwrapPrivateKey,
 } from './rsa';
+import { budget } from '../../server/test/budget';
 
 const keyCtx = { id: 'user_1', owner: 'user_1' };
 const sealCtx = { id: 'space_1', owner: 'user_1' };
@@ -38,7 +39,7 @@ describe('RSA-OAEP key pairs', () => {
   beforeAll(async () => {
     userKey = await generateSecretKey('user');
     [alice, bob] = await Promise.all([generateKeyPair(userKey, keyCtx), generateKeyPair(userKey, { id: 'bob', owner: 'bob' })]);
-  }, 60_000);
+  }, budget(60_000));
 
   it('generates 4096-bit keys whose private half is non-extractable', () => {
     expect((alice.publicKey.key.algorithm as RsaHashedKeyAlgorithm).modulusLength).toBe(4096);

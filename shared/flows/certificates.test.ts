@@ -27,6 +27,7 @@ import {
   signEscrowCopy,
   verifyDirectory,
 } from './certificates';
+import { budget } from '../../server/test/budget';
 
 type Role = DirectoryEntry['role'];
 interface Person {
@@ -63,7 +64,7 @@ beforeAll(async () => {
     person('client', 'client'),
     person('spare', 'client'),
   ]);
-}, 120_000);
+}, budget(120_000));
 
 const subject = (p: Person, role: Role = p.role) => ({
   userId: p.id,

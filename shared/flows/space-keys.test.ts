@@ -37,6 +37,7 @@ import {
   spaceKeyContext,
 } from './spaces';
 import type { UnlockedVault } from './vault';
+import { budget } from '../../server/test/budget';
 
 const newId = () => toBase64Url(randomBytes(16));
 
@@ -120,7 +121,7 @@ beforeAll(async () => {
   escrowPublic = escrow.publicKey;
   escrowPrivate = escrow.privateKey;
   [client, staff] = await Promise.all([vaultOf('client', false), vaultOf('team', true)]);
-}, 120_000);
+}, budget(120_000));
 
 describe('a client space', () => {
   it('is made with a wrap under the client’s user key and a signed entry 0 committing to the key', async () => {
