@@ -9,6 +9,7 @@ import {
   finishSetup,
   finishSignup,
   getDirectory,
+  grantEscrow,
   issueCertificate,
   putEscrowCopyStatement,
   updateKeySafe,
@@ -24,7 +25,7 @@ import {
   toHex,
   utf8,
 } from '../../shared/crypto';
-import { bindingFromFragment, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
+import { bindingFromFragment, certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
 import { CERTIFICATE_CONTEXT, ESCROW_COPY_CONTEXT, checkBinding, signCertificate, signEscrowCopy, verifyDirectory } from '../../shared/flows/certificates';
 import { newClientId } from '../../shared/flows/spaces';
 import { pinsToFragment } from '../../shared/flows/key-safe';
@@ -35,6 +36,8 @@ import { makeTestApp } from '../test/make-test-app';
 
 type Json = Record<string, unknown>;
 const decode = (signed: SignedPayload) => JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as Json;
+/** The same signed statement with its payload edited (the signature no longer matches: the server does not check it). */
+const withPayload = (signed: SignedPayload, edit: (statement: Json) => Json): SignedPayload => ({ ...signed, payload: toBase64Url(utf8(JSON.stringify(edit(decode(signed))))) });
 
 /** A throwaway signing key (its private half wrapped under a throwaway key: the server never opens it). */
 async function throwawaySigner() {
@@ -128,6 +131,57 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
       await testApp.close();
     }
   }, 120_000);
+
+  it('refuses a founding holder statement that is not a holder statement, then accepts the real one', async () => {
+    const testApp = await makeTestApp();
+    const server = await listen(testApp);
+    try {
+      const client = browserLikeClient(server.baseUrl, testApp.config.publicOrigin);
+      const token = await testApp.services.setup.issueSetupToken();
+      const withStatement = (rewrite: (statement: SignedPayload) => SignedPayload) =>
+        setupOrganisation(tampering(client.api, finishSetup, async (body) => ({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
+
+      await expect(withStatement((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      // Names the Administrator, but is no holder statement: the server once took this.
+      await expect(withStatement((s) => withPayload(s, (v) => ({ holderId: v.holderId, grantedBy: v.grantedBy })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      await expect(withStatement((s) => withPayload(s, (v) => ({ ...v, kind: 'escrow-copy' })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      expect(await testApp.db.selectFrom('organisation').selectAll().execute()).toEqual([]);
+
+      await withStatement((s) => s);
+      expect(await testApp.db.selectFrom('organisation').select('id').execute()).toEqual([{ id: 1 }]);
+    } finally {
+      await server.close();
+      await testApp.close();
+    }
+  }, 120_000);
+});
+
+describe('escrow grants', () => {
+  let org: TestOrganisation;
+
+  beforeAll(async () => {
+    org = await createTestOrganisation([]);
+  }, 120_000);
+  afterAll(() => org?.close());
+
+  it('refuses an escrow grant whose statement is not a holder statement, then accepts the real one', async () => {
+    await invite(org.admin.client.api, org.admin.vault, { email: 'second-team@kluis.test', role: 'team', language: 'en' });
+    const { token, fragment } = parseInvitationLink(invitationLinkFor(org.testApp, 'second-team@kluis.test'));
+    const { userId } = await signup(org.newClient().api, { token, fragment, name: 'Tweede Team', password: 'blauwe-fiets-bij-het-station', language: 'en' }, fast);
+    const holder = await certifiedIdentity(org.admin.client.api, org.admin.vault, userId);
+    const grantWith = (rewrite: (statement: SignedPayload) => SignedPayload) =>
+      grantEscrowAccess(tampering(org.admin.client.api, grantEscrow, async (body) => ({ ...body, statement: rewrite(body.statement as SignedPayload) })), org.admin.vault, holder);
+    const grantRows = () => org.testApp.db.selectFrom('escrow_grants').select('user_id').where('user_id', '=', userId).execute();
+
+    await expect(grantWith((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    // Names the grant, but is no holder statement: the server once took this.
+    await expect(grantWith((s) => withPayload(s, (v) => ({ holderId: v.holderId, grantedBy: v.grantedBy })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(grantWith((s) => withPayload(s, (v) => ({ ...v, holderKeyFingerprint: 'not hex' })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await grantRows()).toEqual([]);
+
+    await grantWith((s) => s);
+    expect(await grantRows()).toEqual([{ user_id: userId }]);
+  }, 60_000);
 });
 
 describe('key directory', () => {
