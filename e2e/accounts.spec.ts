@@ -6,7 +6,7 @@ import type { ReceivedMail, TestSmtpServer } from '../server/test/smtp-server';
 import { expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
-import { repoRoot, startKluisServer } from './support/server';
+import { repoRoot, startKluisServer } from '../server/test/kluis-server';
 
 // A server of its own for this file, mailing through a real in-process SMTP server, so every
 // invitation and lock notice is read the way a person would read it: from the mailbox. The journey

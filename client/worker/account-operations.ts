@@ -33,7 +33,7 @@ import {
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
-import type { ApiCallOptions, CallApi } from '../api/call-api';
+import type { ApiCallOptions, CallApi } from '../../shared/api/client';
 import { type StateStorage, checkKeySafeMark, createKeySafeKeeper, type KeySafeKeeper } from './key-safe-keeper';
 import { KeyChangedError, NotSignedInError } from './outcome';
 import { type DirectoryTrust, type KeyStatus, type TrustWarning, createTrust } from './trust';

@@ -58,7 +58,7 @@ async function call(
   options: { json?: unknown; bytes?: Uint8Array; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf(role), ...options.headers };
-  let body: BodyInit | undefined;
+  let body: RequestInit['body'];
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.json);

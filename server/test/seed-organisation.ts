@@ -5,9 +5,9 @@
 import type { Role } from '../../shared/api';
 import { certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
 import type { UnlockedVault } from '../../shared/flows/vault';
-import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
-import type { TestSmtpServer } from '../../server/test/smtp-server';
-import type { KluisServer } from './server';
+import { browserLikeClient, type BrowserLikeClient } from '../lib/node-api-client';
+import type { TestSmtpServer } from './smtp-server';
+import type { KluisServer } from './kluis-server';
 
 export interface SeededMember {
   readonly role: Role;
