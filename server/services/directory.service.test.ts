@@ -139,7 +139,7 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
       const client = browserLikeClient(server.baseUrl, testApp.config.publicOrigin);
       const token = await testApp.services.setup.issueSetupToken();
       const withStatement = (rewrite: (statement: SignedPayload) => SignedPayload) =>
-        setupOrganisation(tampering(client.api, finishSetup, async (body) => ({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
+        setupOrganisation(tampering(client.api, finishSetup, (body) => Promise.resolve({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
 
       await expect(withStatement((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
       // Names the Administrator, but is no holder statement: the server once took this.
@@ -170,7 +170,7 @@ describe('escrow grants', () => {
     const { userId } = await signup(org.newClient().api, { token, fragment, name: 'Tweede Team', password: 'blauwe-fiets-bij-het-station', language: 'en' }, fast);
     const holder = await certifiedIdentity(org.admin.client.api, org.admin.vault, userId);
     const grantWith = (rewrite: (statement: SignedPayload) => SignedPayload) =>
-      grantEscrowAccess(tampering(org.admin.client.api, grantEscrow, async (body) => ({ ...body, statement: rewrite(body.statement as SignedPayload) })), org.admin.vault, holder);
+      grantEscrowAccess(tampering(org.admin.client.api, grantEscrow, (body) => Promise.resolve({ ...body, statement: rewrite(body.statement as SignedPayload) })), org.admin.vault, holder);
     const grantRows = () => org.testApp.db.selectFrom('escrow_grants').select('user_id').where('user_id', '=', userId).execute();
 
     await expect(grantWith((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });

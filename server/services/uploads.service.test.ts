@@ -474,7 +474,7 @@ describe('durability and failures', () => {
       expect(response.headers.get('content-length')).toBe(String(size));
       const downloadHash = createHash('sha256');
       let received = 0;
-      for await (const chunk of response.body!) {
+      for await (const chunk of response.body! as AsyncIterable<Uint8Array>) {
         downloadHash.update(chunk);
         received += chunk.byteLength;
         if (received % (8 * MiB) < chunk.byteLength) sample();
