@@ -206,7 +206,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
         headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', ...digestHeader(new Uint8Array(length)) },
         body,
         duplex: 'half',
-      } as RequestInit);
+      });
       return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
     };
     expect(await chunked(11)).toEqual([400, 'part_length_mismatch']);
