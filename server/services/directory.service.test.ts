@@ -32,7 +32,7 @@ import { pinsToFragment } from '../../shared/flows/key-safe';
 import { verifyAuditChain } from './audit.service';
 import { type TestOrganisation, createTestOrganisation, fast, invitationLinkFor, parseInvitationLink } from '../test/org-fixture';
 import { browserLikeClient, listen } from '../lib/node-api-client';
-import { makeTestApp } from '../test/make-test-app';
+import { type TestApp, makeTestApp } from '../test/make-test-app';
 
 type Json = Record<string, unknown>;
 const decode = (signed: SignedPayload) => JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as Json;
@@ -95,14 +95,23 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
     language: 'en' as const,
   });
 
-  it('refuses each wrong field, then accepts the real one and keeps it', async () => {
+  /** A fresh app without an organisation, served over HTTP, with a browser-like client and a setup token. */
+  async function withSetupLink(run: (setup: { testApp: TestApp; api: CallApi; token: string }) => Promise<void>): Promise<void> {
     const testApp = await makeTestApp();
     const server = await listen(testApp);
     try {
       const client = browserLikeClient(server.baseUrl, testApp.config.publicOrigin);
-      const token = await testApp.services.setup.issueSetupToken();
+      await run({ testApp, api: client.api, token: await testApp.services.setup.issueSetupToken() });
+    } finally {
+      await server.close();
+      await testApp.close();
+    }
+  }
+
+  it('refuses each wrong field, then accepts the real one and keeps it', () =>
+    withSetupLink(async ({ testApp, api, token }) => {
       const refused = async (rewrite: (body: Json) => Promise<Json>) =>
-        expect(setupOrganisation(tampering(client.api, finishSetup, rewrite), setupInput(token), fast)).rejects.toMatchObject({ code: 'validation_failed' });
+        expect(setupOrganisation(tampering(api, finishSetup, rewrite), setupInput(token), fast)).rejects.toMatchObject({ code: 'validation_failed' });
 
       // The helper itself is sound: re-signed without edits, setup would pass (checked last, below).
       await refused(resigned({ certificate: (c) => ({ ...c, encKey: OTHER_FP }) }));
@@ -123,23 +132,15 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
       expect(await testApp.db.selectFrom('certificates').selectAll().execute()).toEqual([]);
 
       // The same rewrite without edits passes, so each refusal above was about its one field.
-      const done = await setupOrganisation(tampering(client.api, finishSetup, resigned({})), setupInput(token), fast);
+      const done = await setupOrganisation(tampering(api, finishSetup, resigned({})), setupInput(token), fast);
       const rows = await testApp.db.selectFrom('certificates').selectAll().execute();
       expect(rows.map((r) => [r.user_id, r.issuer_id])).toEqual([[done.userId, done.userId]]);
-    } finally {
-      await server.close();
-      await testApp.close();
-    }
-  }, 120_000);
+    }), 120_000);
 
-  it('refuses a founding holder statement that is not a holder statement, then accepts the real one', async () => {
-    const testApp = await makeTestApp();
-    const server = await listen(testApp);
-    try {
-      const client = browserLikeClient(server.baseUrl, testApp.config.publicOrigin);
-      const token = await testApp.services.setup.issueSetupToken();
+  it('refuses a founding holder statement that is not a holder statement, then accepts the real one', () =>
+    withSetupLink(async ({ testApp, api, token }) => {
       const withStatement = (rewrite: (statement: SignedPayload) => SignedPayload) =>
-        setupOrganisation(tampering(client.api, finishSetup, (body) => Promise.resolve({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
+        setupOrganisation(tampering(api, finishSetup, (body) => Promise.resolve({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
 
       await expect(withStatement((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
       // Names the Administrator, but is no holder statement: the server once took this.
@@ -149,11 +150,7 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
 
       await withStatement((s) => s);
       expect(await testApp.db.selectFrom('organisation').select('id').execute()).toEqual([{ id: 1 }]);
-    } finally {
-      await server.close();
-      await testApp.close();
-    }
-  }, 120_000);
+    }), 120_000);
 });
 
 describe('escrow grants', () => {
