@@ -1,11 +1,14 @@
-// ESLint flat config: type-aware rules plus the architectural boundaries of SECURITY.md §8 (crypto only in shared/crypto, no node:* in shared/, SQL only in repositories, migrations import only kysely).
+// ESLint flat config: type-aware rules plus the architectural boundaries of SECURITY.md §8 (crypto only in shared/crypto, no node:* in shared/,
+// SQL only in repositories, no node:crypto or cast JSON in services and routes, server code never imports client/ or e2e/, migrations import only kysely).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import pluginQuery from '@tanstack/eslint-plugin-query';
 import globals from 'globals';
 
-const domOnlyGlobals = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB', 'navigator', 'location', 'alert'].map(
+// shared/tsconfig.json compiles shared/ with WebWorker's library (the web platform without the DOM): these globals it
+// declares exist in browsers only.
+const domOnlyGlobals = ['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB', 'navigator', 'location', 'alert', 'self', 'importScripts', 'postMessage', 'caches'].map(
   (name) => ({ name, message: 'shared/ runs in browsers and Node alike: no DOM-only globals.' }),
 );
 
@@ -14,6 +17,40 @@ const cryptoOnlyInSharedCrypto = {
     { name: 'hash-wasm', message: 'Only shared/crypto may use hash-wasm.' },
   ],
 };
+
+// The tampering proxy of the malicious-server suite (e2e/support/evil-proxy.ts, evil-fixture.ts) is test-only:
+// nothing under server/, client/, shared/ or migrations/ may import it, so no production setting can enable it.
+const noEvilProxy = ['ImportDeclaration', 'ImportExpression', 'ExportAllDeclaration', 'ExportNamedDeclaration'].map((node) => ({
+  selector: `${node}[source.value=/e2e\\/support\\/evil-/]`,
+  message: 'Production code never imports the tampering proxy of the malicious-server suite (e2e/support/evil-*).',
+}));
+
+// Server code (the bench and test helpers included) never imports the browser app or the e2e suite; e2e may import server/test.
+const serverImportPatterns = [
+  { group: ['**/client/**'], message: 'Server code never imports client/ code: shared code lives in shared/ (the typed API client in shared/api).' },
+  { group: ['**/e2e/**'], message: 'Server code (bench included) never imports e2e/ code: helpers both use live in server/test.' },
+];
+
+// Services and routes hash and verify through shared/crypto, as browsers do.
+const noNodeCrypto = ['node:crypto', 'crypto'].map((name) => ({
+  name,
+  message: 'Services and routes use shared/crypto (sha256, fingerprints...), not node:crypto; random ids come from server/lib/ids.',
+}));
+
+// What a browser or the database hands a service is parsed with its schema, never cast.
+const noCastJsonParse = {
+  selector: "TSAsExpression[expression.type='CallExpression'][expression.callee.object.name='JSON'][expression.callee.property.name='parse']:not([typeAnnotation.type='TSUnknownKeyword'])",
+  message: 'Parse JSON with its zod schema (schema.parse(JSON.parse(text)), parseSigned for signed statements), never with a cast.',
+};
+
+// SQL lives in server/repositories and server/db (migrations apart): services call repository functions.
+const noQueryBuilding = [
+  {
+    selector: "CallExpression[callee.property.name=/^(selectFrom|selectNoFrom|insertInto|replaceInto|updateTable|deleteFrom|mergeInto)$/]",
+    message: 'Services build no queries: SQL lives in server/repositories (call or add a repository function).',
+  },
+  { selector: "TaggedTemplateExpression[tag.name='sql'], MemberExpression[object.name='sql']", message: 'Services write no SQL: it lives in server/repositories.' },
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
@@ -112,32 +149,48 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { ...cryptoOnlyInSharedCrypto, paths: [...cryptoOnlyInSharedCrypto.paths, { name: '@serenity-kit/opaque', message: 'The OPAQUE client lives in shared/crypto.' }] }],
     },
   },
+  {
+    files: ['server/**/*.ts', 'client/**/*.{ts,tsx}', 'shared/**/*.ts', 'migrations/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...noEvilProxy] },
+  },
+  {
+    files: ['server/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { ...cryptoOnlyInSharedCrypto, patterns: serverImportPatterns }] },
+  },
   // Routes validate, call one service and respond: no database access.
   {
     files: ['server/routes/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           ...cryptoOnlyInSharedCrypto,
-          paths: [...cryptoOnlyInSharedCrypto.paths, { name: 'kysely', message: 'Routes never touch the database: call a service.' }],
-          patterns: [{ group: ['**/repositories/**', '**/db/**'], message: 'Routes never touch the database: call a service.', allowTypeImports: true }],
+          paths: [...cryptoOnlyInSharedCrypto.paths, ...noNodeCrypto, { name: 'kysely', message: 'Routes never touch the database: call a service.' }],
+          patterns: [...serverImportPatterns, { group: ['**/repositories/**', '**/db/**'], message: 'Routes never touch the database: call a service.', allowTypeImports: true }],
         },
       ],
+      'no-restricted-syntax': ['error', ...noEvilProxy, noCastJsonParse],
     },
   },
-  // The tampering proxy of the malicious-server suite (e2e/support/evil-proxy.ts, evil-fixture.ts) is test-only:
-  // nothing under server/, client/, shared/ or migrations/ may import it, so no production setting can enable it.
+  // Services hold the rules and call repositories inside their transactions: no SQL, no node:crypto, no casts of parsed JSON.
   {
-    files: ['server/**/*.ts', 'client/**/*.{ts,tsx}', 'shared/**/*.ts', 'migrations/**/*.ts'],
+    files: ['server/services/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-syntax': [
+      'no-restricted-imports': [
         'error',
-        ...['ImportDeclaration', 'ImportExpression', 'ExportAllDeclaration', 'ExportNamedDeclaration'].map((node) => ({
-          selector: `${node}[source.value=/e2e\\/support\\/evil-/]`,
-          message: 'Production code never imports the tampering proxy of the malicious-server suite (e2e/support/evil-*).',
-        })),
+        {
+          ...cryptoOnlyInSharedCrypto,
+          paths: [
+            ...cryptoOnlyInSharedCrypto.paths,
+            ...noNodeCrypto,
+            { name: 'kysely', message: 'Services write no SQL: it lives in server/repositories (types only, e.g. Transaction, are fine).', allowTypeImports: true },
+          ],
+          patterns: serverImportPatterns,
+        },
       ],
+      'no-restricted-syntax': ['error', ...noEvilProxy, noCastJsonParse, ...noQueryBuilding],
     },
   },
   // Migrations are frozen in time: they import only kysely (the index lists its siblings).

@@ -6,7 +6,7 @@ import { concatBytes } from '../shared/crypto/bytes';
 import { KluisCryptoError } from '../shared/crypto/errors';
 import { importSecretKey } from '../shared/crypto/keys';
 import { decryptFileStream, plaintextFileSize } from '../shared/crypto/stream';
-import type { ApiErrorCode } from './api/api-error';
+import type { ApiErrorCode } from '../shared/api/client';
 import { contentDisposition } from './transfers/content-disposition';
 import {
   DOWNLOAD_GRANT_TTL_MS,

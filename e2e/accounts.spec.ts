@@ -6,7 +6,7 @@ import type { ReceivedMail, TestSmtpServer } from '../server/test/smtp-server';
 import { expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
-import { repoRoot, startKluisServer } from './support/server';
+import { repoRoot, startKluisServer } from '../server/test/kluis-server';
 import { budget } from '../server/test/budget';
 import { downloadWorkersSettled } from './support/service-worker';
 

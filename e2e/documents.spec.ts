@@ -12,7 +12,7 @@ import { expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
 import { encodingsOf, type Secret } from './support/requests';
-import { seedOrganisation, type SeededOrganisation } from './support/seed-organisation';
+import { seedOrganisation, type SeededOrganisation } from '../server/test/seed-organisation';
 import { budget } from '../server/test/budget';
 import { downloadWorkersSettled } from './support/service-worker';
 

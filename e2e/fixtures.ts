@@ -9,7 +9,7 @@ import {
 } from '@playwright/test';
 import { startTestSmtpServer, type TestSmtpServer } from '../server/test/smtp-server';
 import { captureRequests, type RequestLog } from './support/requests';
-import { startKluisServer, type KluisServer } from './support/server';
+import { startKluisServer, type KluisServer } from '../server/test/kluis-server';
 import { budget } from '../server/test/budget';
 
 export interface ConsoleGuard {

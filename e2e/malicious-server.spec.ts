@@ -31,8 +31,8 @@ import {
   seedOrganisation,
   type SeededMember,
   type SeededOrganisation,
-} from './support/seed-organisation';
-import { repoRoot, startKluisServer } from './support/server';
+} from '../server/test/seed-organisation';
+import { repoRoot, startKluisServer } from '../server/test/kluis-server';
 import { budget } from '../server/test/budget';
 
 // A loaded 2-core machine: seeding runs the production key stretching for four people.

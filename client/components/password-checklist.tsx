@@ -57,7 +57,9 @@ export function PasswordChecklist({
   rules,
   onCheck,
 }: PasswordChecklistProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  // zxcvbn weighs the words of the language on screen (only that language's dictionaries load).
+  const language = i18n.resolvedLanguage === 'nl' ? 'nl' : 'en';
   const vault = useVaultSession();
   const [check, setCheck] = useState<PasswordCheck | null>(null);
   const { email, name, organisationName } = context;
@@ -78,6 +80,7 @@ export function PasswordChecklist({
             password,
             { email, name, contextWords },
             { minLength: ruleMinLength, minScore, requireCharacterClasses, maxAgeDays },
+            language,
           ),
         )
         .then((outcome) => {
@@ -94,6 +97,7 @@ export function PasswordChecklist({
   }, [
     vault,
     password,
+    language,
     email,
     name,
     organisationName,

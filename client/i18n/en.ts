@@ -1,5 +1,5 @@
 // English messages; the source of truth for the message keys every other language must provide.
-import type { ApiErrorCode } from '../api/api-error';
+import type { ApiErrorCode } from '../api';
 
 /**
  * `errors.*`: one sentence for every code of the contract and the client (no more, no fewer), plus

@@ -1,5 +1,5 @@
 // The messages between the page, the crypto worker and the download service worker (client/download-sw.ts).
-import type { ApiErrorCode } from '../api/api-error';
+import type { ApiErrorCode } from '../../shared/api/client';
 
 /** The service worker controls only this path: a download is a navigation to `/download/<token>`. */
 export const DOWNLOAD_SCOPE = '/download/';

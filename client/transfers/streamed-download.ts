@@ -1,5 +1,5 @@
 // The page's side of a streamed download: registers the download service worker once, wires the ports, starts the hidden iframe.
-import { ApiError, type ApiErrorCode } from '../api/api-error';
+import { ApiError, type ApiErrorCode } from '../../shared/api/client';
 import {
   DOWNLOAD_SCOPE,
   DOWNLOAD_WORKER_URL,

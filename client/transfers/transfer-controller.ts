@@ -1,6 +1,6 @@
 // The page's transfer queue: uploads one file at a time, streamed downloads, previews; progress, speed and time left; cancel.
 import { proxy, transfer } from 'comlink';
-import { ApiError, type ApiErrorCode, isApiError } from '../api/api-error';
+import { ApiError, type ApiErrorCode, isApiError } from '../../shared/api/client';
 import type { WorkerOutcome } from '../worker/outcome';
 import type { DocumentView, TransferOperations, TransferProgress, UploadTarget, VersionView } from '../worker/space-types';
 import { downloadWorker, saveBlob, streamDownload } from './streamed-download';

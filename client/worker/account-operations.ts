@@ -5,7 +5,6 @@ import {
   type PasswordCheck,
   type PasswordContext,
   type PasswordRules,
-  type StrengthEstimator,
 } from '../../shared/accounts/password-rules';
 import {
   type Endpoint,
@@ -33,7 +32,7 @@ import {
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
-import type { ApiCallOptions, CallApi } from '../api/call-api';
+import type { ApiCallOptions, CallApi } from '../../shared/api/client';
 import { type StateStorage, checkKeySafeMark, createKeySafeKeeper, type KeySafeKeeper } from './key-safe-keeper';
 import { KeyChangedError, NotSignedInError } from './outcome';
 import { type DirectoryTrust, type KeyStatus, type TrustWarning, createTrust } from './trust';
@@ -171,7 +170,6 @@ export function createAccountOperations(
   const held = signedIn;
   const storage = options.storage ?? null;
   const trust = options.trust ?? createTrust({ api, account: held });
-  let estimator: Promise<StrengthEstimator> | undefined;
 
   function requireSignedIn() {
     if (!held.current) throw new NotSignedInError();
@@ -467,16 +465,18 @@ export function createAccountOperations(
       };
     },
 
-    /** Floors and organisation rules, with the zxcvbn estimate; the dictionaries load on first use. */
+    /**
+     * Floors and organisation rules, with the zxcvbn estimate against the words of `language` (the
+     * language on screen); that language's dictionaries load on first use.
+     */
     async checkPassword(
       password: string,
       context: PasswordContext,
       rules: PasswordRules,
+      language: Language,
     ): Promise<PasswordCheck> {
-      estimator ??= import('../../shared/accounts/password-strength').then((module) =>
-        module.bundledStrengthEstimator(),
-      );
-      return checkPasswordRules(password, context, rules, await estimator);
+      const { strengthEstimator } = await import('../../shared/accounts/password-strength');
+      return checkPasswordRules(password, context, rules, await strengthEstimator([language]));
     },
 
     /** Forgets the vault. The page also terminates this worker, which is what really drops the keys. */

@@ -14,7 +14,7 @@ import {
   toHex,
   utf8,
 } from '../../shared/crypto';
-import { createApiClient } from '../api/call-api';
+import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
 import { opfsStateStorage } from './key-safe-keeper';
 import { outcomeOf, type WorkerOutcome } from './outcome';

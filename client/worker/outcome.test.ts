@@ -21,7 +21,7 @@ import {
 } from '../../shared/flows/account-flows';
 import { openFileKey, prepareVersion } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
-import { ApiError } from '../api/api-error';
+import { ApiError } from '../../shared/api/client';
 import { KeyChangedError, NotSignedInError, outcomeOf, toFailure } from './outcome';
 
 describe('toFailure', () => {

@@ -12,7 +12,7 @@ import {
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
-import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../api/api-error';
+import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../../shared/api/client';
 import type { SecurityWarning } from './space-types';
 
 /**

@@ -20,7 +20,7 @@ import {
   type Member,
   type TestOrganisation,
 } from '../../server/test/org-fixture';
-import type { CallApi } from '../api/call-api';
+import type { CallApi } from '../../shared/api/client';
 import type { AccountSlot } from './account-operations';
 import { outcomeOf } from './outcome';
 import { createSpaceOperations, type WorkerSpaceOperations } from './space-operations';

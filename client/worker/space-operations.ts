@@ -68,8 +68,7 @@ import {
   sealThreadSubject,
 } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
-import { ApiError, isApiError } from '../api/api-error';
-import type { CallApi } from '../api/call-api';
+import { ApiError, isApiError, type CallApi } from '../../shared/api/client';
 import type { AccountSlot, HeldAccount } from './account-operations';
 import { NotSignedInError, SpaceUntrustedError, UnsignedItemError } from './outcome';
 import { type SpaceVerifier, createSpaceVerifier } from './space-verification';

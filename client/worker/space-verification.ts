@@ -22,8 +22,7 @@ import {
   type VerifiedGenesis,
 } from '../../shared/flows/spaces';
 import { PinMismatchError, importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
-import { isApiError } from '../api/api-error';
-import type { CallApi } from '../api/call-api';
+import { isApiError, type CallApi } from '../../shared/api/client';
 import type { AccountSlot, HeldAccount } from './account-operations';
 import { NotSignedInError, SpaceUntrustedError } from './outcome';
 import type { SecurityWarning, SpaceSecurity } from './space-types';

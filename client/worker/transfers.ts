@@ -35,8 +35,7 @@ import {
   prepareVersion,
 } from '../../shared/flows/spaces';
 import { concatBytes } from '../../shared/crypto/bytes';
-import { ApiError } from '../api/api-error';
-import type { CallApi } from '../api/call-api';
+import { ApiError, type CallApi } from '../../shared/api/client';
 import { FileDamagedError, TransferCancelledError, UnsignedItemError } from './outcome';
 import { openPartSpool } from './part-spool';
 import type { SpaceVerifier } from './space-verification';

@@ -2,7 +2,7 @@
 import { startTestSmtpServer, type TestSmtpServer } from '../../server/test/smtp-server';
 import { test as base } from '../fixtures';
 import { startEvilProxy, type EvilProxy } from './evil-proxy';
-import { startKluisServer, type KluisServer } from './server';
+import { startKluisServer, type KluisServer } from '../../server/test/kluis-server';
 import { budget } from '../../server/test/budget';
 
 export interface EvilStack {

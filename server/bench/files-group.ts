@@ -13,9 +13,8 @@ import { documentCreateDraft } from '../../shared/flows/space-entries';
 import { entryHash, parseEntryPayload, signEntry, type HistoryHead } from '../../shared/flows/space-history';
 import { createSpaceKey, newClientId, prepareVersion } from '../../shared/flows/spaces';
 import { importPinnedEscrowKey } from '../../shared/flows/vault';
-import { seedOrganisation, type SeededMember, type SeededOrganisation } from '../../e2e/support/seed-organisation';
-import buildWebClient from '../../e2e/support/global-setup';
-import { startKluisServer, type KluisServer } from '../../e2e/support/server';
+import { seedOrganisation, type SeededMember, type SeededOrganisation } from '../test/seed-organisation';
+import { ensureWebClientBuild, startKluisServer, type KluisServer } from '../test/kluis-server';
 import { startTestSmtpServer } from '../test/smtp-server';
 import { BenchFailure, makeTempDir, type BenchContext, type BenchGroup } from './harness';
 import { MIB } from './measure';
@@ -418,7 +417,7 @@ export const filesGroup: BenchGroup = {
   async run(bench: BenchContext) {
     const { cleanup, progress } = bench;
     // The server serves dist/client: build it when missing or stale (else sign-in waits on a 503 page).
-    buildWebClient();
+    ensureWebClientBuild();
     const dir = await makeTempDir(cleanup, 'kluis-bench-files-');
     const smtp = await startTestSmtpServer();
     // In-process: goes away with this process, nothing to do synchronously.

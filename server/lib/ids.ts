@@ -1,9 +1,14 @@
 // Random identifiers and tokens, and their stored hashes.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** 128 random bits as 22 base64url characters: every id the server hands out. */
 export function newId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/** A random UUID (version 4): the ids of audit events. */
+export function newUuid(): string {
+  return randomUUID();
 }
 
 /** 256 random bits as 43 base64url characters: session, invitation, setup and recovery tokens. */

@@ -1,8 +1,7 @@
 // Node-side API access (tests, demo, bench): the app on a loopback port, and clients that keep cookies like a browser.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createApiClient } from '../../client/api/call-api';
-import type { CallApi } from '../../shared/api/client';
+import { createApiClient, type CallApi } from '../../shared/api/client';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env';
 

@@ -37,6 +37,17 @@ export async function updateUser(db: Executor, id: string, changes: Updateable<U
   await db.updateTable('users').set(changes).where('id', '=', id).execute();
 }
 
+/** Recovery mode: every account must set a new password (its OPAQUE record no longer works). */
+export async function markEveryUserForReset(trx: Trx): Promise<void> {
+  await trx.updateTable('users').set({ needs_reset: 1 }).execute();
+}
+
+/** Stores a first signing key; false when the user has one already (never replaced this way). */
+export async function addSigningKeyIfAbsent(db: Executor, userId: string, keys: { signing_public_key: string; wrapped_signing_key: string }): Promise<boolean> {
+  const result = await db.updateTable('users').set(keys).where('id', '=', userId).where('signing_public_key', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export function listUsersByRoles(db: Executor, roles: readonly RoleColumn[]) {
   return db
     .selectFrom('users')
@@ -113,6 +124,11 @@ export function listSigningKeys(db: Executor) {
     .select(['id', 'signing_public_key'])
     .where('signing_public_key', 'is not', null)
     .execute();
+}
+
+/** Makes every unused token of `purpose` stop working (a newer one replaces them). */
+export async function deleteUnusedOneTimeTokens(db: Executor, purpose: 'setup' | 'recovery'): Promise<void> {
+  await db.deleteFrom('one_time_tokens').where('purpose', '=', purpose).where('used_at', 'is', null).execute();
 }
 
 export async function insertOneTimeToken(db: Executor, row: { token_hash: string; purpose: 'setup' | 'recovery'; created_at: string; expires_at: string }) {

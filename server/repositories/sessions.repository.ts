@@ -64,6 +64,11 @@ export async function revokeUserSessions(db: Executor, userId: string, now: stri
   return Number(result.numUpdatedRows);
 }
 
+/** Ends every live session of every user (recovery mode). */
+export async function revokeAllSessions(db: Executor, now: string): Promise<void> {
+  await db.updateTable('sessions').set({ revoked_at: now }).where('revoked_at', 'is', null).execute();
+}
+
 export async function insertInvitation(db: Executor, row: Insertable<InvitationsTable>): Promise<void> {
   await db.insertInto('invitations').values(row).execute();
 }

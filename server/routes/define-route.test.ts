@@ -187,7 +187,7 @@ describe('defineRoute: body errors', () => {
         controller.close();
       },
     });
-    const res = await app.request('/api/test/things/abc', { method: 'POST', headers: json, body: stream, duplex: 'half' } as RequestInit);
+    const res = await app.request('/api/test/things/abc', { method: 'POST', headers: json, body: stream, duplex: 'half' });
     await expectError(res, 413, 'payload_too_large');
     expect(res.headers.get('Connection')).toBe('close');
   });

@@ -1,5 +1,4 @@
 // The audit log: records events inside the caller's transaction and verifies the hash chain.
-import { createHash, randomUUID } from 'node:crypto';
 import {
   GENESIS_PREV_HASH,
   canonicalAuditBytes,
@@ -9,7 +8,9 @@ import {
   type AuditChainFields,
   type JsonValue,
 } from '../../shared/audit';
+import { sha256, toHex } from '../../shared/crypto';
 import type { AuditEventRow, Db, Trx } from '../db/database';
+import { newUuid } from '../lib/ids';
 import { findAuditChainHead, insertAuditEvent, listAuditEventsAfter } from '../repositories/audit.repository';
 
 /** `area.verb` in snake_case, e.g. `document.shared`, `account.login_failed`. */
@@ -36,8 +37,8 @@ export type AuditChainVerification =
   | { readonly ok: true; readonly count: number; readonly headHash: string }
   | { readonly ok: false; readonly brokenSeq: number; readonly reason: AuditChainBreakReason };
 
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(await sha256(bytes));
 }
 
 function toChainFields(row: AuditEventRow): AuditEvent {
@@ -74,7 +75,7 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
   const head = await findAuditChainHead(trx);
   const fields: AuditChainFields = {
     seq: head ? head.seq + 1 : 1,
-    id: randomUUID(),
+    id: newUuid(),
     occurredAt: new Date().toISOString(),
     action: event.action,
     actorId: event.actorId ?? null,
@@ -84,7 +85,7 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
     details: canonicalJson(event.details ?? {}),
     prevHash: head ? head.hash : GENESIS_PREV_HASH,
   };
-  const hash = sha256Hex(canonicalAuditBytes(fields));
+  const hash = await sha256Hex(canonicalAuditBytes(fields));
   await insertAuditEvent(trx, {
     seq: fields.seq,
     id: fields.id,
@@ -116,7 +117,7 @@ export async function verifyAuditChain(db: Db): Promise<AuditChainVerification> 
       const event = toChainFields(row);
       let recomputed: string;
       try {
-        recomputed = sha256Hex(canonicalAuditBytes(event));
+        recomputed = await sha256Hex(canonicalAuditBytes(event));
       } catch {
         return { ok: false, brokenSeq: row.seq, reason: 'malformed_row' };
       }

@@ -9,6 +9,7 @@ import {
   finishSetup,
   finishSignup,
   getDirectory,
+  grantEscrow,
   issueCertificate,
   putEscrowCopyStatement,
   updateKeySafe,
@@ -24,18 +25,20 @@ import {
   toHex,
   utf8,
 } from '../../shared/crypto';
-import { bindingFromFragment, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
+import { bindingFromFragment, certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
 import { CERTIFICATE_CONTEXT, ESCROW_COPY_CONTEXT, checkBinding, signCertificate, signEscrowCopy, verifyDirectory } from '../../shared/flows/certificates';
 import { newClientId } from '../../shared/flows/spaces';
 import { pinsToFragment } from '../../shared/flows/key-safe';
 import { verifyAuditChain } from './audit.service';
 import { type TestOrganisation, createTestOrganisation, fast, invitationLinkFor, parseInvitationLink } from '../test/org-fixture';
 import { browserLikeClient, listen } from '../lib/node-api-client';
-import { makeTestApp } from '../test/make-test-app';
+import { type TestApp, makeTestApp } from '../test/make-test-app';
 import { budget } from '../test/budget';
 
 type Json = Record<string, unknown>;
 const decode = (signed: SignedPayload) => JSON.parse(fromUtf8(fromBase64Url(signed.payload))) as Json;
+/** The same signed statement with its payload edited (the signature no longer matches: the server does not check it). */
+const withPayload = (signed: SignedPayload, edit: (statement: Json) => Json): SignedPayload => ({ ...signed, payload: toBase64Url(utf8(JSON.stringify(edit(decode(signed))))) });
 
 /** A throwaway signing key (its private half wrapped under a throwaway key: the server never opens it). */
 async function throwawaySigner() {
@@ -93,14 +96,23 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
     language: 'en' as const,
   });
 
-  it('refuses each wrong field, then accepts the real one and keeps it', async () => {
+  /** A fresh app without an organisation, served over HTTP, with a browser-like client and a setup token. */
+  async function withSetupLink(run: (setup: { testApp: TestApp; api: CallApi; token: string }) => Promise<void>): Promise<void> {
     const testApp = await makeTestApp();
     const server = await listen(testApp);
     try {
       const client = browserLikeClient(server.baseUrl, testApp.config.publicOrigin);
-      const token = await testApp.services.setup.issueSetupToken();
+      await run({ testApp, api: client.api, token: await testApp.services.setup.issueSetupToken() });
+    } finally {
+      await server.close();
+      await testApp.close();
+    }
+  }
+
+  it('refuses each wrong field, then accepts the real one and keeps it', () =>
+    withSetupLink(async ({ testApp, api, token }) => {
       const refused = async (rewrite: (body: Json) => Promise<Json>) =>
-        expect(setupOrganisation(tampering(client.api, finishSetup, rewrite), setupInput(token), fast)).rejects.toMatchObject({ code: 'validation_failed' });
+        expect(setupOrganisation(tampering(api, finishSetup, rewrite), setupInput(token), fast)).rejects.toMatchObject({ code: 'validation_failed' });
 
       // The helper itself is sound: re-signed without edits, setup would pass (checked last, below).
       await refused(resigned({ certificate: (c) => ({ ...c, encKey: OTHER_FP }) }));
@@ -121,14 +133,53 @@ describe('setup stores only a root certificate and escrow-copy statement that ch
       expect(await testApp.db.selectFrom('certificates').selectAll().execute()).toEqual([]);
 
       // The same rewrite without edits passes, so each refusal above was about its one field.
-      const done = await setupOrganisation(tampering(client.api, finishSetup, resigned({})), setupInput(token), fast);
+      const done = await setupOrganisation(tampering(api, finishSetup, resigned({})), setupInput(token), fast);
       const rows = await testApp.db.selectFrom('certificates').selectAll().execute();
       expect(rows.map((r) => [r.user_id, r.issuer_id])).toEqual([[done.userId, done.userId]]);
-    } finally {
-      await server.close();
-      await testApp.close();
-    }
+    }), budget(120_000));
+
+  it('refuses a founding holder statement that is not a holder statement, then accepts the real one', () =>
+    withSetupLink(async ({ testApp, api, token }) => {
+      const withStatement = (rewrite: (statement: SignedPayload) => SignedPayload) =>
+        setupOrganisation(tampering(api, finishSetup, (body) => Promise.resolve({ ...body, holderStatement: rewrite(body.holderStatement as SignedPayload) })), setupInput(token), fast);
+
+      await expect(withStatement((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      // Names the Administrator, but is no holder statement: the server once took this.
+      await expect(withStatement((s) => withPayload(s, (v) => ({ holderId: v.holderId, grantedBy: v.grantedBy })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      await expect(withStatement((s) => withPayload(s, (v) => ({ ...v, kind: 'escrow-copy' })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+      expect(await testApp.db.selectFrom('organisation').selectAll().execute()).toEqual([]);
+
+      await withStatement((s) => s);
+      expect(await testApp.db.selectFrom('organisation').select('id').execute()).toEqual([{ id: 1 }]);
+    }), budget(120_000));
+});
+
+describe('escrow grants', () => {
+  let org: TestOrganisation;
+
+  beforeAll(async () => {
+    org = await createTestOrganisation([]);
   }, budget(120_000));
+  afterAll(() => org?.close());
+
+  it('refuses an escrow grant whose statement is not a holder statement, then accepts the real one', async () => {
+    await invite(org.admin.client.api, org.admin.vault, { email: 'second-team@kluis.test', role: 'team', language: 'en' });
+    const { token, fragment } = parseInvitationLink(invitationLinkFor(org.testApp, 'second-team@kluis.test'));
+    const { userId } = await signup(org.newClient().api, { token, fragment, name: 'Tweede Team', password: 'blauwe-fiets-bij-het-station', language: 'en' }, fast);
+    const holder = await certifiedIdentity(org.admin.client.api, org.admin.vault, userId);
+    const grantWith = (rewrite: (statement: SignedPayload) => SignedPayload) =>
+      grantEscrowAccess(tampering(org.admin.client.api, grantEscrow, (body) => Promise.resolve({ ...body, statement: rewrite(body.statement as SignedPayload) })), org.admin.vault, holder);
+    const grantRows = () => org.testApp.db.selectFrom('escrow_grants').select('user_id').where('user_id', '=', userId).execute();
+
+    await expect(grantWith((s) => ({ ...s, payload: toBase64Url(utf8('not JSON')) }))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    // Names the grant, but is no holder statement: the server once took this.
+    await expect(grantWith((s) => withPayload(s, (v) => ({ holderId: v.holderId, grantedBy: v.grantedBy })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(grantWith((s) => withPayload(s, (v) => ({ ...v, holderKeyFingerprint: 'not hex' })))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(await grantRows()).toEqual([]);
+
+    await grantWith((s) => s);
+    expect(await grantRows()).toEqual([{ user_id: userId }]);
+  }, budget(60_000));
 });
 
 describe('key directory', () => {

@@ -1,10 +1,10 @@
 // The key directory: public keys with their certificates, issuing certificates, adding a signing key
 // and an escrow-copy statement to older accounts, and the key safe's compare-and-swap update.
-import type { DirectoryEntry, Role, SignedPayload } from '../../shared/api';
+import { type DirectoryEntry, type Role, type SignedPayload, signedPayloadSchema } from '../../shared/api';
 import { fromBase64Url, importSigningPublicKey } from '../../shared/crypto';
 import { fail } from '../errors';
 import { newId } from '../lib/ids';
-import { findUserById, updateUser } from '../repositories/accounts.repository';
+import { addSigningKeyIfAbsent, findUserById, updateUser } from '../repositories/accounts.repository';
 import { insertCertificate, listCertificatesFor, listDirectoryUsers, swapKeySafe } from '../repositories/directory.repository';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, requireOrganisation } from './account-deps';
@@ -15,8 +15,8 @@ const STAFF: readonly Role[] = ['admin', 'team'];
 
 function parseStatement(text: string | null): SignedPayload | null {
   if (!text) return null;
-  const value = JSON.parse(text) as SignedPayload;
-  return { payload: value.payload, signature: value.signature };
+  const { payload, signature } = signedPayloadSchema.parse(JSON.parse(text));
+  return { payload, signature };
 }
 
 export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
@@ -93,13 +93,8 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
         throw fail('validation_failed', 'The signing key is not an ECDSA P-256 public key.');
       }
       await db.transaction().execute(async (trx) => {
-        const result = await trx
-          .updateTable('users')
-          .set({ signing_public_key: input.publicKey, wrapped_signing_key: input.wrappedPrivateKey })
-          .where('id', '=', actor.userId)
-          .where('signing_public_key', 'is', null)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw fail('signing_key_exists', 'This account has a signing key already.');
+        const added = await addSigningKeyIfAbsent(trx, actor.userId, { signing_public_key: input.publicKey, wrapped_signing_key: input.wrappedPrivateKey });
+        if (!added) throw fail('signing_key_exists', 'This account has a signing key already.');
         await recordAuditEvent(trx, { action: 'account.signing_key_added', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip });
       });
     },

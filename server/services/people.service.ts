@@ -1,5 +1,6 @@
 // Invitations and sign-up, the people list and lockout lifting, password change, settings and escrow grants.
-import { fromBase64Url, fromUtf8 } from '../../shared/crypto';
+import { parseSigned } from '../../shared/flows/certificates';
+import { holderStatementSchema } from '../../shared/flows/escrow-ledger';
 import type { Language, OrganisationSettings, Role } from '../../shared/api';
 import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
@@ -177,6 +178,7 @@ export function createPeopleService(deps: AccountDeps) {
       if (registration.subject !== invitation.id) throw fail('registration_expired', 'This sign-up belongs to another invitation. Open the invitation link again.');
       const { organisation } = await requireOrganisation(db);
       await checkNewAccountEscrowCopy(registration.userId, body.keys, organisation.escrow_fingerprint);
+      const keyColumns = await userKeyColumns(body.keys);
       await db.transaction().execute(async (trx) => {
         if (!(await useInvitation(trx, invitation.id, now.toISOString()))) throw fail('invitation_used', 'This invitation was used already.');
         if (await findUserByEmail(trx, invitation.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
@@ -189,7 +191,7 @@ export function createPeopleService(deps: AccountDeps) {
           invited_by: invitation.invited_by,
           opaque_record: body.registrationRecord,
           password_changed_at: now.toISOString(),
-          ...userKeyColumns(body.keys),
+          ...keyColumns,
           // Stored as sent, with the id of the invitation used: escrow holders check it, the server cannot.
           binding_invitation_id: body.binding ? invitation.id : null,
           binding_mac: body.binding,
@@ -295,7 +297,7 @@ export function createPeopleService(deps: AccountDeps) {
       const changed = (Object.keys(settings) as (keyof OrganisationSettings)[]).filter((key) => JSON.stringify(settings[key]) !== JSON.stringify(before[key]));
       await db.transaction().execute(async (trx) => {
         await updateOrganisation(trx, { settings: JSON.stringify(settings) });
-        await recordAuditEvent(trx, { action: 'settings.changed', actorId: actor.userId, targetType: 'organisation', targetId: '1', ip: actor.ip, details: { changed, settings: JSON.parse(JSON.stringify(settings)) as Record<string, never> } });
+        await recordAuditEvent(trx, { action: 'settings.changed', actorId: actor.userId, targetType: 'organisation', targetId: '1', ip: actor.ip, details: { changed, settings } });
       });
       return settings;
     },
@@ -316,7 +318,8 @@ export function createPeopleService(deps: AccountDeps) {
       // WARNING: the one server-side rule that keeps the organisation key from clients and auditors.
       if (!mayHoldEscrow(target.role)) throw fail('escrow_holder_not_staff', 'Only Team Members and Administrators can hold the organisation key.');
       if (await findEscrowGrant(db, target.id)) throw fail('conflict', 'This person already holds the escrow key.');
-      const statement = JSON.parse(fromUtf8(fromBase64Url(input.statement.payload))) as { holderId?: unknown; grantedBy?: unknown };
+      const statement = parseSigned(input.statement, holderStatementSchema)?.value;
+      if (!statement) throw fail('validation_failed', 'The signed statement is not an escrow holder statement.');
       if (statement.holderId !== target.id || statement.grantedBy !== actor.userId) {
         throw fail('validation_failed', 'The signed statement does not name this grant.');
       }

@@ -1,6 +1,7 @@
 // Organisation setup (one-time link), the recovery kit confirmation and recovery mode (SECURITY.md 5.4).
-import { createHash } from 'node:crypto';
-import { fromBase64Url, fromUtf8 } from '../../shared/crypto';
+import { recoveryParamsSchema } from '../../shared/api';
+import { parseSigned } from '../../shared/flows/certificates';
+import { holderStatementSchema } from '../../shared/flows/escrow-ledger';
 import type { AccountKeysInput, FinishRecoveryBody, FinishSetupBody } from './account-types';
 import { isPlausibleRegistrationRecord } from '../auth/opaque-server';
 import { fail } from '../errors';
@@ -9,33 +10,35 @@ import { insertCertificate } from '../repositories/directory.repository';
 import {
   consumeOneTimeToken,
   countUsers,
+  deleteUnusedOneTimeTokens,
   findOrganisation,
   findUserByEmail,
   insertOneTimeToken,
   insertOrganisation,
   insertUser,
   isOneTimeTokenValid,
+  markEveryUserForReset,
+  updateEscrowGrant,
   updateOrganisation,
   updateUser,
   upsertEscrowGrant,
 } from '../repositories/accounts.repository';
+import { revokeAllSessions } from '../repositories/sessions.repository';
 import { recordAuditEvent } from './audit.service';
-import { checkCertificate, checkEscrowCopyStatement } from './key-checks';
+import { checkCertificate, checkEscrowCopyStatement, spkiFingerprint } from './key-checks';
 import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation, takeRegistration } from './account-deps';
 import { DEFAULT_SETTINGS } from './settings';
 
 const SETUP_TOKEN_TTL_MS = 24 * 3_600_000;
 const RECOVERY_TOKEN_TTL_MS = 24 * 3_600_000;
 
-const fingerprintOf = (spkiBase64Url: string) => createHash('sha256').update(fromBase64Url(spkiBase64Url)).digest('hex');
-
 /** Columns of a new user from the keys the browser made. */
-export function userKeyColumns(keys: AccountKeysInput) {
+export async function userKeyColumns(keys: AccountKeysInput) {
   return {
     wrapped_user_key: keys.wrappedUserKey,
     key_safe: keys.keySafe,
     public_key: keys.publicKey,
-    public_key_fingerprint: fingerprintOf(keys.publicKey),
+    public_key_fingerprint: await spkiFingerprint(keys.publicKey),
     wrapped_private_key: keys.wrappedPrivateKey,
     escrow_user_key: keys.escrowUserKey,
     profile: keys.profile,
@@ -79,7 +82,7 @@ export function createSetupService(deps: AccountDeps) {
       const token = newToken();
       const now = deps.now();
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('one_time_tokens').where('purpose', '=', 'setup').where('used_at', 'is', null).execute();
+        await deleteUnusedOneTimeTokens(trx, 'setup');
         await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'setup', created_at: now.toISOString(), expires_at: plusMs(now, SETUP_TOKEN_TTL_MS) });
       });
       return token;
@@ -100,7 +103,8 @@ export function createSetupService(deps: AccountDeps) {
       await validSetupToken(body.setupToken);
       const now = deps.now();
       const registration = await takeRegistration(deps, body.registrationId, 'setup', 'setup');
-      const statement = JSON.parse(fromUtf8(fromBase64Url(body.holderStatement.payload))) as { holderId?: unknown; grantedBy?: unknown };
+      const statement = parseSigned(body.holderStatement, holderStatementSchema)?.value;
+      if (!statement) throw fail('validation_failed', 'The escrow holder statement is not a holder statement.');
       if (statement.holderId !== registration.userId || statement.grantedBy !== registration.userId) {
         throw fail('validation_failed', 'The escrow holder statement does not name this Administrator.');
       }
@@ -109,7 +113,9 @@ export function createSetupService(deps: AccountDeps) {
       const subject = { userId, email: registration.subject, publicKey: body.keys.publicKey, signingPublicKey: body.keys.signing.publicKey };
       const root = await checkCertificate(body.certificate, subject, { userId, signingPublicKey: body.keys.signing.publicKey }, 'validation_failed');
       if (root.basis !== 'root' || root.role !== 'admin') throw fail('validation_failed', 'The founding certificate must be an Administrator root certificate.');
-      await checkNewAccountEscrowCopy(userId, body.keys, fingerprintOf(body.escrow.publicKey));
+      const escrowFingerprint = await spkiFingerprint(body.escrow.publicKey);
+      await checkNewAccountEscrowCopy(userId, body.keys, escrowFingerprint);
+      const keyColumns = await userKeyColumns(body.keys);
       await db.transaction().execute(async (trx) => {
         if (!(await consumeOneTimeToken(trx, hashToken(body.setupToken), 'setup', now.toISOString()))) {
           throw fail('setup_token_invalid', 'This setup link was used already.');
@@ -120,7 +126,7 @@ export function createSetupService(deps: AccountDeps) {
           created_at: now.toISOString(),
           settings: JSON.stringify(DEFAULT_SETTINGS),
           escrow_public_key: body.escrow.publicKey,
-          escrow_fingerprint: fingerprintOf(body.escrow.publicKey),
+          escrow_fingerprint: escrowFingerprint,
           escrow_wrapped_private_key: body.escrow.wrappedPrivateKey,
           recovery_wrapped_key: body.escrow.recoveryWrappedKey,
           recovery_salt: body.escrow.recoverySalt,
@@ -137,7 +143,7 @@ export function createSetupService(deps: AccountDeps) {
           invited_by: null,
           opaque_record: body.registrationRecord,
           password_changed_at: now.toISOString(),
-          ...userKeyColumns(body.keys),
+          ...keyColumns,
         });
         await insertCertificate(trx, { id: newId(), user_id: userId, issuer_id: userId, payload: body.certificate.payload, signature: body.certificate.signature, created_at: now.toISOString() });
         await upsertEscrowGrant(trx, {
@@ -155,7 +161,7 @@ export function createSetupService(deps: AccountDeps) {
           targetType: 'organisation',
           targetId: '1',
           ip,
-          details: { escrowFingerprint: fingerprintOf(body.escrow.publicKey) },
+          details: { escrowFingerprint },
         });
       });
       return { userId };
@@ -179,9 +185,9 @@ export function createSetupService(deps: AccountDeps) {
       const now = deps.now();
       await db.transaction().execute(async (trx) => {
         await updateOrganisation(trx, { opaque_server_public_key: newServerPublicKey });
-        await trx.updateTable('users').set({ needs_reset: 1 }).execute();
-        await trx.updateTable('sessions').set({ revoked_at: now.toISOString() }).where('revoked_at', 'is', null).execute();
-        await trx.deleteFrom('one_time_tokens').where('purpose', '=', 'recovery').where('used_at', 'is', null).execute();
+        await markEveryUserForReset(trx);
+        await revokeAllSessions(trx, now.toISOString());
+        await deleteUnusedOneTimeTokens(trx, 'recovery');
         await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'recovery', created_at: now.toISOString(), expires_at: plusMs(now, RECOVERY_TOKEN_TTL_MS) });
         await recordAuditEvent(trx, { action: 'recovery.mode_entered', targetType: 'organisation', targetId: '1', details: { users: await countUsers(trx) } });
       });
@@ -209,7 +215,7 @@ export function createSetupService(deps: AccountDeps) {
           wrappedPrivateKey: organisation.escrow_wrapped_private_key,
           recoveryWrappedKey: organisation.recovery_wrapped_key,
           recoverySalt: organisation.recovery_salt,
-          recoveryParams: JSON.parse(organisation.recovery_params) as { memoryKiB: number; iterations: number; parallelism: number },
+          recoveryParams: recoveryParamsSchema.parse(JSON.parse(organisation.recovery_params)),
         },
         account: { escrowUserKey: user.escrow_user_key, keySafe: user.key_safe, wrappedPrivateKey: user.wrapped_private_key, publicKey: user.public_key },
       };
@@ -232,7 +238,7 @@ export function createSetupService(deps: AccountDeps) {
           locked_until: null,
           password_changed_at: now.toISOString(),
         });
-        await trx.updateTable('escrow_grants').set({ kind: 'wrapped', value: body.escrowGrant }).where('user_id', '=', registration.userId).execute();
+        await updateEscrowGrant(trx, registration.userId, { kind: 'wrapped', value: body.escrowGrant });
         await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.userId, targetType: 'user', targetId: registration.userId, ip });
       });
     },

@@ -61,7 +61,7 @@ async function call(
   options: { json?: unknown; bytes?: Uint8Array; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf(role), ...options.headers };
-  let body: BodyInit | undefined;
+  let body: RequestInit['body'];
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.json);
@@ -209,7 +209,7 @@ describe('bad input: each refused with its own code, stored data intact', () => 
         headers: { Origin: org.testApp.config.publicOrigin, Cookie: cookieOf('client'), 'Content-Type': 'application/octet-stream', ...digestHeader(new Uint8Array(length)) },
         body,
         duplex: 'half',
-      } as RequestInit);
+      });
       return [response.status, ((await response.json()) as { error?: { code: string } }).error?.code];
     };
     expect(await chunked(11)).toEqual([400, 'part_length_mismatch']);
@@ -623,7 +623,7 @@ describe('durability and failures', () => {
       expect(response.headers.get('content-length')).toBe(String(size));
       const downloadHash = createHash('sha256');
       let received = 0;
-      for await (const chunk of response.body!) {
+      for await (const chunk of response.body! as AsyncIterable<Uint8Array>) {
         downloadHash.update(chunk);
         received += chunk.byteLength;
         if (received % (8 * MiB) < chunk.byteLength) sample();

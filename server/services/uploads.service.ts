@@ -1,7 +1,7 @@
 // Resumable part-wise uploads into the blob store, blob downloads, and the sweeper of abandoned uploads.
 import type { Logger } from 'pino';
-import { createHash } from 'node:crypto';
 import { MAX_PART_COUNT, partCountOf, partLength, partsDigestInput, type CreateUploadBody, type UploadState } from '../../shared/api';
+import { fromHex, sha256 as sha256Of, toHex } from '../../shared/crypto';
 import {
   BlobDigestMismatchError,
   BlobLengthError,
@@ -257,7 +257,7 @@ export function createUploadsService(deps: UploadsDeps) {
       if (body.contentLength !== null && body.contentLength !== expected) {
         throw fail('part_length_mismatch', `Part ${partNumber} must be exactly ${expected} bytes; the request declares ${body.contentLength}.`);
       }
-      const sha256 = Buffer.from(body.sha256).toString('hex');
+      const sha256 = toHex(body.sha256);
       let staged: StagedPart;
       try {
         staged = await blobs.stagePart(uploadId, partNumber, body.source, { size: expected, sha256 });
@@ -324,8 +324,8 @@ export function createUploadsService(deps: UploadsDeps) {
         }
         // Every part 0 … partCount - 1 is stored, once each, in order: the digest list is complete.
         expectedParts = parts.map((part) => ({ size: part.size, sha256: part.sha256 }));
-        const digests = parts.map((part) => Buffer.from(part.sha256, 'hex'));
-        const partsSha256 = createHash('sha256').update(partsDigestInput(digests)).digest('hex');
+        const digests = parts.map((part) => fromHex(part.sha256));
+        const partsSha256 = toHex(await sha256Of(partsDigestInput(digests)));
         if (partsSha256 !== body.partsSha256) {
           throw fail('upload_digest_mismatch', 'The stored parts do not match the digests sent: a part was replaced or damaged. Send every part again or start over.');
         }

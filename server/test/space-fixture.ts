@@ -61,7 +61,7 @@ export async function rawCall(
     Cookie: [...member.client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
     ...options.headers,
   };
-  let body: BodyInit | undefined;
+  let body: RequestInit['body'];
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.json);

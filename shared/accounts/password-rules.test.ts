@@ -8,9 +8,9 @@ import {
   isPasswordExpired,
   passwordRulesSchema,
 } from './password-rules';
-import { bundledStrengthEstimator } from './password-strength';
+import { languageDictionaries, strengthEstimator } from './password-strength';
 
-const estimate = bundledStrengthEstimator();
+const estimate = await strengthEstimator(['en', 'nl']);
 const check = (password: string, rules = DEFAULT_PASSWORD_RULES, context = {}) => checkPassword(password, context, rules, estimate);
 
 describe('password floors (always on)', () => {
@@ -93,5 +93,33 @@ describe('organisation rules (each off by default)', () => {
     expect(passwordRulesSchema.safeParse({ ...DEFAULT_PASSWORD_RULES, minLength: 7 }).success).toBe(false);
     expect(passwordRulesSchema.safeParse({ ...DEFAULT_PASSWORD_RULES, minScore: 5 }).success).toBe(false);
     expect(passwordRulesSchema.safeParse({ ...DEFAULT_PASSWORD_RULES, extra: true }).success).toBe(false);
+  });
+});
+
+describe('the dictionaries of the user\'s language', () => {
+  /** The Dutch lists' names (@zxcvbn-ts/language-nl-be); the English ones end in -en. */
+  const DUTCH_LISTS = ['boysFirstnames', 'commonWords', 'girlsFirstnames', 'lastnames', 'wikipedia'];
+  const dictionariesMatched = (result: ReturnType<typeof estimate>) =>
+    result.sequence.flatMap((match) => ('dictionaryName' in match ? [String(match.dictionaryName)] : []));
+
+  it('loads only the languages asked for', async () => {
+    const loaded: string[] = [];
+    const counting = {
+      en: () => (loaded.push('en'), languageDictionaries.en()),
+      nl: () => (loaded.push('nl'), languageDictionaries.nl()),
+    };
+    await strengthEstimator(['en'], counting);
+    expect(loaded).toEqual(['en']);
+    await strengthEstimator(['nl'], counting);
+    expect(loaded).toEqual(['en', 'nl']);
+  });
+
+  it('matches Dutch words with the Dutch lists only for Dutch readers', async () => {
+    const [en, nl] = await Promise.all([strengthEstimator(['en']), strengthEstimator(['nl'])]);
+    // core 4.x reads the 3.x Dutch lists: their words are found.
+    expect(dictionariesMatched(nl('vrijheidsstrijders', []))).toEqual(['commonWords', 'commonWords']);
+    expect(dictionariesMatched(en('vrijheidsstrijders', [])).filter((name) => DUTCH_LISTS.includes(name))).toEqual([]);
+    expect(dictionariesMatched(en('breakfast', []))).toContain('commonWords-en');
+    expect(dictionariesMatched(nl('breakfast', [])).filter((name) => name.endsWith('-en'))).toEqual([]);
   });
 });

@@ -26,6 +26,9 @@ const recordEnvelope = base64url(8192);
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
 
 /** What a browser uploads when it creates an account's keys (setup and sign-up). */
+/** Argon2id parameters of the recovery key (stored with the organisation, returned in recovery). */
+export const recoveryParamsSchema = z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() });
+
 export const accountKeysSchema = z
   .object({
     /** The user key wrapped under the key derived from the OPAQUE export key. */
@@ -181,7 +184,7 @@ export const finishSetup = defineEndpoint({
           /** E wrapped under the recovery key (Argon2id of the recovery secret). */
           recoveryWrappedKey: wrappedKey,
           recoverySalt: base64url(32),
-          recoveryParams: z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() }).strict(),
+          recoveryParams: recoveryParamsSchema,
         })
         .strict(),
       /** The founding Administrator's signed statement that they hold the escrow key. */
@@ -651,7 +654,7 @@ export const startRecovery = defineEndpoint({
       wrappedPrivateKey,
       recoveryWrappedKey: wrappedKey,
       recoverySalt: base64url(32),
-      recoveryParams: z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() }),
+      recoveryParams: recoveryParamsSchema,
     }),
     account: z.strictObject({ escrowUserKey: sealedKey, keySafe: recordEnvelope, wrappedPrivateKey, publicKey: spki }),
   }),

@@ -1,10 +1,4 @@
-// The shape of a typed API caller. The browser's implementation is client/api/call-api.ts; Node
-// callers (demo, tests, benchmarks) use the same one with their own fetch.
-import type { Endpoint, EndpointInput, EndpointResponse } from './contract';
-
-export interface ApiCallOptions {
-  /** Aborts the call; TanStack Query passes its own signal here. */
-  readonly signal?: AbortSignal;
-}
-
-export type CallApi = <E extends Endpoint>(endpoint: E, input: EndpointInput<E>, options?: ApiCallOptions) => Promise<EndpointResponse<E>>;
+// Public entry of the typed API client (call-api.ts) and its one error type (api-error.ts). The browser
+// binds it to its own origin (client/api); Node callers (demo, tests, benchmarks) pass their own fetch.
+export { createApiClient, type ApiCallOptions, type ApiClientOptions, type CallApi } from './call-api';
+export { ApiError, isApiError, isApiErrorCode, clientErrorCodes, type ApiErrorCode, type ApiErrorInit, type ApiErrorIssue, type ClientErrorCode } from './api-error';

@@ -49,7 +49,8 @@ async function publicKeyFromSpki(spki: Bytes): Promise<PublicKey> {
   } catch {
     throw new IntegrityError('malformed');
   }
-  const algorithm = key.algorithm as RsaHashedKeyAlgorithm;
+  // The shape of WebCrypto's RsaHashedKeyAlgorithm (a DOM-library name; shared/ is compiled without the DOM library).
+  const algorithm = key.algorithm as KeyAlgorithm & { readonly modulusLength: number; readonly publicExponent: Uint8Array };
   const exponent = toHex(algorithm.publicExponent);
   // WARNING: accept only the exact parameters we generate; a weaker modulus would be a downgrade.
   if (algorithm.modulusLength !== RSA_OAEP.modulusLength || !/^0*10001$/.test(exponent)) {

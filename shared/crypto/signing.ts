@@ -40,7 +40,7 @@ async function publicFromSpki(spki: Bytes): Promise<SigningPublicKey> {
   } catch {
     throw new IntegrityError('malformed');
   }
-  if ((key.algorithm as EcKeyAlgorithm).namedCurve !== 'P-256') throw new UnsupportedVersionError('signing-key', 0);
+  if ((key.algorithm as KeyAlgorithm & { readonly namedCurve: string }).namedCurve !== 'P-256') throw new UnsupportedVersionError('signing-key', 0);
   return { key, spki, fingerprint: await sha256(spki) };
 }
 

@@ -36,6 +36,7 @@ import type { OPAQUE_BENCH_KEY_STRETCHING, OPAQUE_KEY_STRETCHING } from '../cryp
 import {
   type AccountBundle,
   type Language,
+  languageSchema,
   type Role,
   abortLogin,
   acceptEscrowGrant,
@@ -104,13 +105,17 @@ export class PasswordRejectedError extends Error {
  * Checks a new password in the browser (the server never sees it, so only the browser can):
  * the ASVS floors, the organisation's rules, the person's e-mail and name, and context words.
  */
-async function assertPasswordAllowed(password: string, context: { email: string; name?: string; organisationName: string }, rules: PasswordRules): Promise<void> {
-  const { bundledStrengthEstimator } = await import('../accounts/password-strength');
+async function assertPasswordAllowed(
+  password: string,
+  context: { email: string; name?: string; organisationName: string; languages: readonly Language[] },
+  rules: PasswordRules,
+): Promise<void> {
+  const { strengthEstimator } = await import('../accounts/password-strength');
   const result = checkPassword(
     password,
     { email: context.email, ...(context.name ? { name: context.name } : {}), contextWords: [context.organisationName, ...KLUIS_CONTEXT_WORDS] },
     rules,
-    bundledStrengthEstimator(),
+    await strengthEstimator(context.languages),
   );
   if (!result.ok) throw new PasswordRejectedError(result.problems);
 }
@@ -181,7 +186,7 @@ export interface SetupResult {
 
 /** Creates the organisation: the escrow key pair, the recovery kit and the first Administrator. */
 export async function setupOrganisation(api: CallApi, input: SetupInput, options: FlowOptions = {}): Promise<SetupResult> {
-  await assertPasswordAllowed(input.password, { email: input.email, name: input.name, organisationName: input.organisationName }, DEFAULT_PASSWORD_RULES);
+  await assertPasswordAllowed(input.password, { email: input.email, name: input.name, organisationName: input.organisationName, languages: [input.language] }, DEFAULT_PASSWORD_RULES);
   const registration = await startOpaqueRegistration(input.password);
   const start = await api(startSetup, {
     body: { setupToken: input.setupToken, email: input.email, registrationRequest: registration.request },
@@ -351,7 +356,7 @@ export async function signup(api: CallApi, input: SignupInput, options: FlowOpti
   const bindingKey = bindingFromFragment(input.fragment);
   const invitation = await api(lookupInvitation, { body: { token: input.token } });
   const escrowPublicKey = await importPinnedEscrowKey(invitation.escrowPublicKey, pins.escrowFingerprint);
-  await assertPasswordAllowed(input.password, { email: invitation.email, name: input.name, organisationName: invitation.organisationName }, invitation.passwordRules);
+  await assertPasswordAllowed(input.password, { email: invitation.email, name: input.name, organisationName: invitation.organisationName, languages: [input.language] }, invitation.passwordRules);
   const registration = await startOpaqueRegistration(input.password);
   const start = await api(startSignup, { body: { token: input.token, registrationRequest: registration.request } });
   const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.password, options.keyStretching);
@@ -406,7 +411,7 @@ export async function changePassword(
 ): Promise<UnlockedVault> {
   const { vault, bundle } = await login(api, currentVault.email, currentPassword, options);
   const { name } = await openProfile(vault, { id: vault.userId, profile: bundle.keys.profile, escrowUserKey: '' });
-  await assertPasswordAllowed(newPassword, { email: vault.email, name, organisationName: bundle.session.organisation.name }, bundle.session.passwordRules);
+  await assertPasswordAllowed(newPassword, { email: vault.email, name, organisationName: bundle.session.organisation.name, languages: [bundle.session.user.language] }, bundle.session.passwordRules);
   const registration = await startOpaqueRegistration(newPassword);
   const start = await api(startPasswordChange, { body: { registrationRequest: registration.request } });
   const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, newPassword, options.keyStretching);
@@ -566,7 +571,8 @@ export class RecoverySecretRejectedError extends Error {
 export async function recoverWithKit(api: CallApi, input: RecoveryInput, options: FlowOptions = {}): Promise<{ userId: string }> {
   const secret = parseRecoverySecret(input.recoverySecret);
   if (!secret) throw new RecoverySecretFormatError();
-  await assertPasswordAllowed(input.newPassword, { email: input.email, organisationName: '' }, DEFAULT_PASSWORD_RULES);
+  // The Administrator's language is not known before the recovery starts: every language's words count.
+  await assertPasswordAllowed(input.newPassword, { email: input.email, organisationName: '', languages: languageSchema.options }, DEFAULT_PASSWORD_RULES);
   const registration = await startOpaqueRegistration(input.newPassword);
   const start = await api(startRecovery, {
     body: { recoveryToken: input.recoveryToken, email: input.email, registrationRequest: registration.request },

@@ -1,5 +1,5 @@
 // Starts the real Kluis server (node --import tsx server/index.ts) on a free port with fresh data and secrets directories.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,4 +143,17 @@ async function stopProcess(child: ChildProcess, exited: Promise<number | null>):
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Builds the web client when dist/client is missing or stale (the server's own check): Playwright's global setup and the bench. */
+export function ensureWebClientBuild(): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/ensure-client-build.ts'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `server/ensure-client-build.ts failed (exit ${String(result.status ?? result.signal)}): the web client could not be built`,
+    );
+  }
 }

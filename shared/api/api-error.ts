@@ -1,5 +1,5 @@
-// The one error type of every API call in the browser: server errors, network failures and bad responses.
-import { errorCodes, type ErrorCode } from '../../shared/api';
+// The one error type of every API call (browser and Node callers): server errors, network failures and bad responses.
+import { errorCodes, type ErrorCode } from './errors';
 
 /**
  * Codes that only the client produces. The first three are failures that never got a well-formed

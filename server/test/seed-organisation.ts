@@ -5,10 +5,10 @@
 import type { Role } from '../../shared/api';
 import { certifiedIdentity, grantEscrowAccess, invite, login, setupOrganisation, signup } from '../../shared/flows/account-flows';
 import type { UnlockedVault } from '../../shared/flows/vault';
-import { browserLikeClient, type BrowserLikeClient } from '../../server/lib/node-api-client';
-import type { TestSmtpServer } from '../../server/test/smtp-server';
-import type { KluisServer } from './server';
-import { budget } from '../../server/test/budget';
+import { browserLikeClient, type BrowserLikeClient } from '../lib/node-api-client';
+import type { TestSmtpServer } from './smtp-server';
+import type { KluisServer } from './kluis-server';
+import { budget } from './budget';
 
 export interface SeededMember {
   readonly role: Role;

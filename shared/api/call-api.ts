@@ -1,10 +1,7 @@
-// callApi: the one way the browser talks to the server, typed and validated by the shared endpoint contract.
-import {
-  readErrorAnswer,
-  type Endpoint,
-  type EndpointInput,
-  type EndpointResponse,
-} from '../../shared/api';
+// The typed API client: the one way the browser (client/api) and Node callers (server/lib/node-api-client.ts)
+// talk to the server, typed and validated by the shared endpoint contract; only fetch differs.
+import type { Endpoint, EndpointInput, EndpointResponse } from './contract';
+import { readErrorAnswer } from './errors';
 import { ApiError } from './api-error';
 
 export interface ApiClientOptions {
@@ -35,7 +32,7 @@ interface RuntimeInput {
 // Hono path parameters: `:name`, optionally with a `{regex}` constraint and a `?` for optional.
 const PATH_PARAM = /:([A-Za-z_][A-Za-z0-9_]*)(?:\{[^}]*\})?(\?)?/g;
 
-/** Builds a caller bound to one server. Tests point it at a local server; the app uses `callApi`. */
+/** Builds a caller bound to one server. Tests point it at a local server; the app uses client/api's `callApi`. */
 export function createApiClient(options: ApiClientOptions = {}): CallApi {
   const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const baseUrl = options.baseUrl;
@@ -102,9 +99,6 @@ export function createApiClient(options: ApiClientOptions = {}): CallApi {
     return parsed.data as EndpointResponse<E>;
   };
 }
-
-/** Calls an endpoint of this portal's own server (same origin). */
-export const callApi: CallApi = createApiClient();
 
 const NO_BODY = Symbol('no body');
 const NOT_JSON = Symbol('not JSON');

@@ -1,9 +1,9 @@
-// callApi against a real HTTP server on loopback: success parsing, every error path, URL and body building.
+// The typed API client against a real HTTP server on loopback: success parsing, every error path, URL and body building.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineEndpoint, health } from '../../shared/api';
+import { defineEndpoint, health } from '.';
 import { ApiError } from './api-error';
 import { createApiClient, type CallApi } from './call-api';
 
