@@ -112,6 +112,25 @@ export default tseslint.config(
       ],
     },
   },
+  // Tests of shared/ run under Vitest in Node: like every test, they take their time budgets from server/test/budget.ts.
+  ...[
+    { files: ['shared/**/*.test.ts'], paths: cryptoOnlyInSharedCrypto.paths },
+    { files: ['shared/crypto/**/*.test.ts'], paths: [] },
+  ].map(({ files, paths }) => ({
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths,
+          patterns: [
+            { group: ['node:*'], message: 'shared/ must run unchanged in browsers: no node:* imports.' },
+            { regex: '(^|/)(client/|server/(?!test/budget$))', message: 'shared/ depends on nothing above it (its tests may take budget() from server/test/budget).' },
+          ],
+        },
+      ],
+    },
+  })),
   // The browser never runs the OPAQUE server and never imports server code except as types.
   {
     files: ['client/**/*.{ts,tsx}'],
