@@ -15,6 +15,10 @@ export async function listen(testApp: { readonly app: Hono<AppEnv> }): Promise<R
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: testApp.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
+  // The client (undici, 4 s) closes idle connections before the server does. With Node's 5 s the
+  // server could close one just as a request went out on it when the process's event loop had been
+  // blocked (a test filling the database in one transaction): ECONNRESET on a loaded machine.
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = 10 * 60_000;
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
