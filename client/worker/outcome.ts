@@ -12,7 +12,7 @@ import {
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
-import { ApiError, type ApiErrorCode, type ApiErrorIssue } from '../../shared/api/client';
+import { ApiError, type ApiErrorInit } from '../../shared/api/client';
 import type { SecurityWarning } from './space-types';
 
 /**
@@ -24,14 +24,8 @@ export type WorkerOutcome<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly failure: WorkerFailure };
 
-/** A failure as plain data. WARNING: never a secret in here: messages are fixed strings. */
-export interface WorkerFailure {
-  readonly status: number;
-  readonly code: ApiErrorCode;
-  readonly message: string;
-  readonly requestId?: string | undefined;
-  readonly issues?: readonly ApiErrorIssue[] | undefined;
-}
+/** A failure as plain data: an ApiError's fields without its cause. WARNING: never a secret in here: messages are fixed strings. */
+export type WorkerFailure = Omit<ApiErrorInit, 'cause'>;
 
 const INTEGRITY_FAILED = 'This item was altered or is damaged.';
 
