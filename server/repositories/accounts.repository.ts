@@ -94,6 +94,12 @@ export function findUnnotifiedLocks(db: Executor, now: string) {
   return db.selectFrom('users').selectAll().where('locked_until', '>', now).where('lock_notified', '=', 0).execute();
 }
 
+/** Marks a lock as told, once: true only for the one caller that flipped the flag (parallel sweeps race for it). */
+export async function claimLockNotice(db: Executor, userId: string): Promise<boolean> {
+  const result = await db.updateTable('users').set({ lock_notified: 1 }).where('id', '=', userId).where('lock_notified', '=', 0).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 export function findEscrowGrant(db: Executor, userId: string) {
   return db.selectFrom('escrow_grants').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }

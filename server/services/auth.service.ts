@@ -8,6 +8,7 @@ import {
   countLoginFailure,
   findEscrowGrant,
   findUnnotifiedLocks,
+  claimLockNotice,
   findUserByEmail,
   findUserById,
   resetExpiredLock,
@@ -230,15 +231,18 @@ export function createAuthService(deps: AccountDeps) {
       if (locked.length === 0) return;
       const { organisation } = await requireOrganisation(db);
       for (const user of locked) {
-        await db.transaction().execute(async (trx) => {
-          await updateUser(trx, user.id, { lock_notified: 1 });
+        // WARNING: sweeps run after every failed attempt, in parallel: only the one that claims the lock tells the user.
+        const claimed = await db.transaction().execute(async (trx) => {
+          if (!(await claimLockNotice(trx, user.id))) return false;
           await recordAuditEvent(trx, {
             action: 'auth.account_locked',
             targetType: 'user',
             targetId: user.id,
             details: { failures: user.failed_logins, lockedUntil: user.locked_until ?? '' },
           });
+          return true;
         });
+        if (!claimed) continue;
         await notifyQuietly(deps.notifier, logger, user.email, user.language, {
           kind: 'account_locked',
           organisationName: organisation.name,
