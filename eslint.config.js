@@ -39,7 +39,11 @@ const noNodeCrypto = ['node:crypto', 'crypto'].map((name) => ({
 
 // What a browser or the database hands a service is parsed with its schema, never cast.
 const noCastJsonParse = {
-  selector: "TSAsExpression[expression.type='CallExpression'][expression.callee.object.name='JSON'][expression.callee.property.name='parse']:not([typeAnnotation.type='TSUnknownKeyword'])",
+  // `JSON.parse(text) as T`, and the same through `as unknown as T`.
+  selector: [
+    "TSAsExpression[expression.type='CallExpression'][expression.callee.object.name='JSON'][expression.callee.property.name='parse']:not([typeAnnotation.type='TSUnknownKeyword'])",
+    "TSAsExpression[expression.type='TSAsExpression'][expression.expression.type='CallExpression'][expression.expression.callee.object.name='JSON'][expression.expression.callee.property.name='parse']",
+  ].join(', '),
   message: 'Parse JSON with its zod schema (schema.parse(JSON.parse(text)), parseSigned for signed statements), never with a cast.',
 };
 

@@ -9,6 +9,7 @@ import { connect, getCiphers, type ConnectionOptions, type TLSSocket } from 'nod
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { budget } from './test/budget';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 let tempDir: string;
@@ -85,7 +86,7 @@ describe('server/index.ts', () => {
     await writeFile(join(dataDir, 'blobs', 'tmp', 'killed-mid-write.tmp'), 'ciphertext');
     const server = startServer({ PORT: '0', LOG_LEVEL: 'info' });
     try {
-      const url = await waitFor(() => /Kluis listening on (http:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], 15_000);
+      const url = await waitFor(() => /Kluis listening on (http:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], budget(15_000));
       expect(await readdir(join(dataDir, 'blobs', 'tmp'))).toEqual([]);
       const res = await fetch(`${url}/api/health`);
       expect(res.status).toBe(200);
@@ -163,7 +164,7 @@ describe('server/index.ts over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
       const { certFile, keyFile } = await selfSignedCertificate(kind);
       const server = startServer({ PORT: '0', LOG_LEVEL: 'info', TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
       try {
-        const url = await waitFor(() => /Kluis listening on (https:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], 15_000);
+        const url = await waitFor(() => /Kluis listening on (https:\/\/[^"\s]+)/.exec(server.output().stdout)?.[1], budget(15_000));
         const port = Number(new URL(url).port);
 
         for (const suite of refusedTls12[kind]) {

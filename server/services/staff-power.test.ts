@@ -306,7 +306,7 @@ describe('a login in the last 15 minutes for every action that grants or restore
       await action.act(again, prepared);
       expect(await action.done(prepared)).toBe(true);
     }),
-  60_000);
+  budget(60_000));
 
   it.each(Object.entries(everyday))('%s: still works 16 minutes after login', (_name, action) =>
     sixteenMinutesAfterLogin(action, async (stale, prepared) => {

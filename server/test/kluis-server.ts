@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { budget } from '../../server/test/budget';
+import { budget } from './budget';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -25,10 +25,10 @@ const wrappedPrivateKey = base64url(4096);
 const recordEnvelope = base64url(8192);
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
 
-/** What a browser uploads when it creates an account's keys (setup and sign-up). */
 /** Argon2id parameters of the recovery key (stored with the organisation, returned in recovery). */
 export const recoveryParamsSchema = z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() });
 
+/** What a browser uploads when it creates an account's keys (setup and sign-up). */
 export const accountKeysSchema = z
   .object({
     /** The user key wrapped under the key derived from the OPAQUE export key. */

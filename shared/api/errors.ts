@@ -214,7 +214,7 @@ const isIssue = (value: unknown): value is { path: string; message: string } =>
 
 /**
  * The `error` of a body that apiErrorBodySchema (error-body.ts) accepts, else null: checked by hand so
- * that this file needs no zod (error-body.test.ts holds the two to the same verdicts).
+ * that this file needs no zod (errors.test.ts holds the two to the same verdicts).
  */
 function contractError(json: unknown): Omit<ErrorAnswer, 'status'> | null {
   const error = isRecord(json) ? json.error : undefined;
