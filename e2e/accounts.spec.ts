@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { ReceivedMail, TestSmtpServer } from '../server/test/smtp-server';
-import { expect, testWithMail } from './fixtures';
+import { budgetedStep, expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { expectNoKeyMaterial } from './support/key-material';
 import { repoRoot, startKluisServer } from '../server/test/kluis-server';
@@ -14,6 +14,8 @@ import { downloadWorkersSettled } from './support/service-worker';
 // invitation and lock notice is read the way a person would read it: from the mailbox. The journey
 // ends by replacing this server with one in recovery mode: keep it the only test in this file.
 const test = testWithMail;
+/** Every step of the journey budgets 30 s of a quiet machine (the longest, a sign-up with its RSA-4096 keys, needs about that). */
+const step = <T>(name: string, body: () => Promise<T>): Promise<T> => budgetedStep(name, 30_000, body);
 test.use({ mailServerFor: 'accounts' });
 
 /**
@@ -104,11 +106,11 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   context,
   consoleErrors,
 }, testInfo) => {
-  // 330 s on a quiet machine: 300 s, plus one more sign-in (the password asked again for the staff invitation).
-  test.setTimeout(budget(330_000));
+  // About 330 s on a quiet machine in all: a minute to start, and each step adds its own budget (step below).
+  test.setTimeout(budget(60_000));
   let recoverySecret = '';
 
-  await test.step('the first Administrator sets up the organisation from the console link', async () => {
+  await step('the first Administrator sets up the organisation from the console link', async () => {
     const [link] = await kluisServer.waitForOutput(/http:\/\/\S+\/setup#token=[A-Za-z0-9_-]{43}/);
     await page.goto(link);
     await expect(
@@ -141,7 +143,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     ).toBeVisible({ timeout: budget(120_000) });
   });
 
-  await test.step('the recovery kit is shown once, downloaded as a text file and confirmed', async () => {
+  await step('the recovery kit is shown once, downloaded as a text file and confirmed', async () => {
     const kit = page.getByRole('region', { name: 'Recovery secret' });
     recoverySecret = (await kit.getByText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/).textContent()) ?? '';
     expect(recoverySecret).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
@@ -174,7 +176,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(page, 'home-admin');
   });
 
-  await test.step('the Administrator invites a Team Member by e-mail', async () => {
+  await step('the Administrator invites a Team Member by e-mail', async () => {
     await page
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'Invite' })
@@ -201,7 +203,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
   });
 
   const teamPage = await newPage();
-  await test.step('a link whose pinned server key was altered stops sign-up with a security warning', async () => {
+  await step('a link whose pinned server key was altered stops sign-up with a security warning', async () => {
     // As if someone changed the OPAQUE server key pinned in the link (o=...): the browser refuses
     // before it uploads anything, and the invitation stays usable.
     const link = await invitationLink(smtp, team.email);
@@ -217,7 +219,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(teamPage, 'pin-mismatch');
   });
 
-  await test.step('the Team Member signs up through the link from the e-mail', async () => {
+  await step('the Team Member signs up through the link from the e-mail', async () => {
     await teamPage.goto(await invitationLink(smtp, team.email));
     await expect(
       teamPage.getByRole('heading', { level: 1, name: 'Accept your invitation' }),
@@ -236,7 +238,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     ).toBeVisible({ timeout: budget(90_000) });
   });
 
-  await test.step('the Administrator grants the Team Member the organisation key after comparing fingerprints', async () => {
+  await step('the Administrator grants the Team Member the organisation key after comparing fingerprints', async () => {
     await teamPage
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'Account' })
@@ -271,7 +273,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(page, 'people-admin');
   });
 
-  await test.step('the Administrator turns on an optional password rule (off by default)', async () => {
+  await step('the Administrator turns on an optional password rule (off by default)', async () => {
     await page
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'Settings' })
@@ -301,7 +303,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await page.unroute('**/api/organisation/settings');
   });
 
-  await test.step('the Team Member signs in again (accepting the key) and invites a Client', async () => {
+  await step('the Team Member signs in again (accepting the key) and invites a Client', async () => {
     await logOut(teamPage);
     await expectNoSeriousA11yViolations(teamPage, 'the sign-in page');
     await signIn(teamPage, team.email, team.password);
@@ -334,7 +336,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
 
   const clientPage = await newPage();
   const clientKeys: string[] = [];
-  await test.step('the Client signs up, and three wrong passwords lock the account', async () => {
+  await step('the Client signs up, and three wrong passwords lock the account', async () => {
     // A link without its binding part (as links sent before key certificates): staff verify the keys by hand.
     const link = await invitationLink(smtp, client.email);
     expect(link).toMatch(/&i=[^&]+&k=[^&]+$/);
@@ -382,7 +384,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     );
   });
 
-  await test.step('the Team Member verifies the Client’s keys by hand, sees the name (decrypted through the organisation key) and lifts the lock', async () => {
+  await step('the Team Member verifies the Client’s keys by hand, sees the name (decrypted through the organisation key) and lifts the lock', async () => {
     await teamPage
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'People' })
@@ -411,7 +413,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await expect(row).toContainText('Active');
   });
 
-  await test.step('the Client signs in, changes the password and signs in with the new one', async () => {
+  await step('the Client signs in, changes the password and signs in with the new one', async () => {
     await signIn(clientPage, client.email, client.password);
     await expect(
       clientPage.getByRole('heading', { level: 1, name: 'My documents' }),
@@ -441,7 +443,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     ).toBeVisible();
   });
 
-  await test.step('a reload and an idle period both lock the vault and ask for the password', async () => {
+  await step('a reload and an idle period both lock the vault and ask for the password', async () => {
     // Fake timers from here on (installed before the reload, so the auto-lock timer is fake too).
     await clientPage.clock.install();
     await clientPage.reload();
@@ -468,7 +470,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await snapshot(clientPage, 'unlock');
   });
 
-  await test.step('after the server secret is lost, the Administrator recovers the organisation with the recovery kit', async () => {
+  await step('after the server secret is lost, the Administrator recovers the organisation with the recovery kit', async () => {
     // Lose the OPAQUE server secret for good: no password works any more. The operator starts
     // Kluis in recovery mode on the same database, which prints a one-time recovery link.
     await downloadWorkersSettled(page, teamPage, clientPage);
@@ -510,7 +512,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     }
   });
 
-  await test.step('no request carried a password, the recovery secret, a name or key material', async () => {
+  await step('no request carried a password, the recovery secret, a name or key material', async () => {
     const all = await requests.all();
     // The capture saw the protocol, including what the crypto workers sent.
     expect(all.some((r) => r.url.endsWith('/api/setup/finish'))).toBe(true);

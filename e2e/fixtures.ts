@@ -165,3 +165,14 @@ export const testWithMail = test.extend<object, { smtp: TestSmtpServer; mailServ
     { scope: 'worker', timeout: budget(60_000) },
   ],
 });
+
+/**
+ * `test.step` for long journeys: each step adds its own budget to the test's, scaled at the load of the
+ * moment it starts, so a journey gets more time where the machine got busier halfway through (a whole-test
+ * budget is fixed by the load when the test began).
+ */
+export async function budgetedStep<T>(name: string, quietMs: number, body: () => Promise<T>): Promise<T> {
+  const info = test.info();
+  info.setTimeout(info.timeout + budget(quietMs));
+  return test.step(name, body);
+}

@@ -3,19 +3,19 @@
 //
 // A loaded machine (npm test beside another CPU-heavy job on 2 cores: a load average of 25 was seen) makes
 // everything several times slower at once, so every budget is multiplied by one factor:
-// KLUIS_TEST_TIME_SCALE when set, else 3, or more when the machine is already loaded as the run starts.
+// KLUIS_TEST_TIME_SCALE when set, else 3, or more while the machine is loaded (read when the budget is taken,
+// so a long journey that budgets each step gets more time once the machine gets busier halfway through).
 import { availableParallelism, loadavg } from 'node:os';
 
-function scaleFromEnvironment(): number {
+/** The factor for a budget taken now. */
+export function timeScale(): number {
   const fromEnv = Number(process.env.KLUIS_TEST_TIME_SCALE);
   if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
   const loadPerCore = (loadavg()[0] ?? 0) / Math.max(1, availableParallelism());
   return Math.min(10, Math.max(3, Math.ceil(loadPerCore * 2)));
 }
 
-export const timeScale = scaleFromEnvironment();
-
-/** `ms` as measured on a quiet machine, scaled for this run. */
+/** `ms` as measured on a quiet machine, scaled for this moment's load. */
 export function budget(ms: number): number {
-  return Math.round(ms * timeScale);
+  return Math.round(ms * timeScale());
 }
