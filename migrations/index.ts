@@ -7,6 +7,7 @@ import * as m0004Spaces from './0004_spaces';
 import * as m0005PartDigests from './0005_part_digests';
 import * as m0006SpaceHistories from './0006_space_histories';
 import * as m0007KeyDirectory from './0007_key_directory';
+import * as m0008SecondFactors from './0008_second_factors';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001Foundation,
@@ -16,4 +17,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_part_digests': m0005PartDigests,
   '0006_space_histories': m0006SpaceHistories,
   '0007_key_directory': m0007KeyDirectory,
+  '0008_second_factors': m0008SecondFactors,
 };

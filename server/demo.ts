@@ -46,7 +46,7 @@ async function createDemoOrganisation(setupLink: string): Promise<void> {
   const [admin, team, ...clients] = people;
   const setupToken = new URLSearchParams(new URL(setupLink).hash.slice(1)).get('token')!;
   process.stdout.write('Creating the demo organisation through the browser flows (Argon2id and RSA-4096: about a minute)...\n');
-  const setup = await setupOrganisation(api(), { setupToken, organisationName: 'Kantoor De Vries (demo)', email: admin.email, name: admin.name, password: admin.password, language: 'nl' });
+  const setup = await setupOrganisation(api(), { setupToken, organisationName: 'Kantoor De Vries (demo)', email: admin.email, name: admin.name, password: admin.password, language: 'nl', secondFactorRoles: [] });
 
   const adminApi = api();
   let adminVault = (await login(adminApi, admin.email, admin.password)).vault;

@@ -171,6 +171,16 @@ export const en = {
     invitation_used: 'This invitation was used already. Sign in instead.',
     email_domain_not_allowed:
       'Invitations can only go to e-mail addresses of the allowed domains (see Settings).',
+    second_factor_required: 'Set up a second factor first: your organisation requires one for your role.',
+    second_factor_invalid: 'That code is not correct. Check it and try again.',
+    second_factor_reused: 'That code was already used. Wait for the next code, or use another one.',
+    second_factor_expired: 'This sign-in step took too long. Sign in again.',
+    second_factor_unavailable: 'That second factor is not set up for this account.',
+    factor_setup_expired: 'This set-up took too long. Start it again.',
+    passkey_rejected: 'The passkey could not be verified. Try again, or use another way to sign in.',
+    passkey_counter_regressed: 'This passkey looks copied (its counter went backwards). It was refused; tell your office.',
+    passkey_unlock_unavailable: 'This passkey cannot unlock your account. Sign in with your password.',
+    account_locked: 'Too many wrong attempts: this account is locked for now. Check your e-mail or ask your office.',
     allowlist_excludes_you:
       'This team network list does not include the address you are connecting from, so saving it would lock you (and possibly every staff member) out. Add your own address or range first.',
     recovery_token_invalid:

@@ -168,6 +168,16 @@ export const nl = {
     invitation_used: 'Deze uitnodiging is al gebruikt. Meld u aan.',
     email_domain_not_allowed:
       'Uitnodigingen kunnen alleen naar e-mailadressen van de toegestane domeinen (zie Instellingen).',
+    second_factor_required: 'Stel eerst een tweede factor in: uw organisatie vereist die voor uw rol.',
+    second_factor_invalid: 'Die code klopt niet. Controleer hem en probeer het opnieuw.',
+    second_factor_reused: 'Die code is al gebruikt. Wacht op de volgende code of gebruik een andere.',
+    second_factor_expired: 'Deze inlogstap duurde te lang. Log opnieuw in.',
+    second_factor_unavailable: 'Die tweede factor is voor dit account niet ingesteld.',
+    factor_setup_expired: 'Het instellen duurde te lang. Begin opnieuw.',
+    passkey_rejected: 'De passkey kon niet worden gecontroleerd. Probeer het opnieuw of log op een andere manier in.',
+    passkey_counter_regressed: 'Deze passkey lijkt gekopieerd (de teller liep terug). Hij is geweigerd; meld het bij uw kantoor.',
+    passkey_unlock_unavailable: 'Deze passkey kan uw account niet ontgrendelen. Log in met uw wachtwoord.',
+    account_locked: 'Te veel verkeerde pogingen: dit account is voorlopig vergrendeld. Kijk in uw e-mail of vraag het uw kantoor.',
     allowlist_excludes_you:
       'Deze lijst van het teamnetwerk bevat niet het adres waarvandaan u nu verbonden bent, dus opslaan zou u (en mogelijk alle medewerkers) buitensluiten. Voeg eerst uw eigen adres of bereik toe.',
     recovery_token_invalid:

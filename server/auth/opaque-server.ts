@@ -16,6 +16,12 @@ export interface OpaqueServer {
   finishLogin(state: string, finishLoginRequest: string): boolean;
   /** Stable pseudonymous OPAQUE identifier for an address without an account (HMAC with a server key). */
   fakeUserId(email: string): string;
+  /**
+   * A 256-bit key for `label`, derived from the server secret (HMAC-SHA-256): kept with the OPAQUE
+   * secret, outside the database, so a stolen database or backup cannot use it. Labels in use:
+   * 'totp-secrets' (AES-256-GCM over TOTP secrets), 'backup-codes' (HMAC of backup codes).
+   */
+  secretKey(label: 'totp-secrets' | 'backup-codes'): Buffer;
 }
 
 export class OpaqueProtocolError extends Error {
@@ -35,6 +41,9 @@ export async function createOpaqueServer(serverSetup: string): Promise<OpaqueSer
   const pseudonymKey = createHmac('sha256', 'kluis/v1/opaque-fake-user').update(serverSetup).digest();
   return {
     publicKey,
+    secretKey(label) {
+      return createHmac('sha256', `kluis/v1/${label}`).update(serverSetup).digest();
+    },
     createRegistrationResponse(userId, registrationRequest) {
       try {
         return opaque.server.createRegistrationResponse({ serverSetup, userIdentifier: userId, registrationRequest }).registrationResponse;

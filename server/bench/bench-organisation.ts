@@ -90,6 +90,7 @@ export async function createBenchOrganisation(
       name: 'Bench Admin',
       password: admin.password,
       language: 'en',
+      secondFactorRoles: [],
     },
     benchStretching,
   );

@@ -62,6 +62,7 @@ export function kluisLogin(baseUrl: string, pinnedServerKey: string): LoginOnce 
     const bundle = await client.api(finishLogin, {
       body: { loginId: started.loginId, finishLoginRequest: finished.finishRequest },
     });
+    if ('secondFactor' in bundle) throw new Error('the bench account asked for a second factor');
     if (bundle.session.user.email !== account.email)
       throw new Error(`logged in as ${bundle.session.user.email}`);
     if (client.cookies.size === 0) throw new Error('the login set no session cookie');

@@ -308,6 +308,51 @@ export interface NotificationMarksTable {
   last_sent_at: string;
 }
 
+/** A user's TOTP app, e-mail code or passkey (migration 0008). */
+export interface SecondFactorsTable {
+  id: string;
+  user_id: string;
+  kind: 'totp' | 'email' | 'passkey';
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  /** TOTP: the secret sealed under the server's factor key (server/auth/factor-keys.ts). */
+  totp_secret: string | null;
+  /** TOTP: the highest time step accepted so far (replay refusal). */
+  totp_last_step: number | null;
+  /** Passkeys: base64url credential id, COSE public key, counter, JSON transports. */
+  credential_id: string | null;
+  public_key: string | null;
+  sign_count: number | null;
+  transports: string | null;
+  /** Passkeys with PRF: the user key wrapped under the PRF-derived key (base64url). */
+  prf_wrapped_user_key: string | null;
+}
+
+export interface BackupCodesTable {
+  user_id: string;
+  /** HMAC-SHA-256 (hex) of the normalised code under the server's backup-code key. */
+  code_hash: string;
+  created_at: string;
+  used_at: string | null;
+}
+
+export interface TrustedDevicesTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 (hex) of the cookie's 256-bit token. */
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: string | null;
+}
+
+export type SecondFactorRow = Selectable<SecondFactorsTable>;
+export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;
+
 export type SpaceRow = Selectable<SpacesTable>;
 export type SpaceEntryRow = Selectable<SpaceEntriesTable>;
 export type FolderRow = Selectable<FoldersTable>;
@@ -343,6 +388,9 @@ export interface Database {
   document_requests: DocumentRequestsTable;
   request_items: RequestItemsTable;
   notification_marks: NotificationMarksTable;
+  second_factors: SecondFactorsTable;
+  backup_codes: BackupCodesTable;
+  trusted_devices: TrustedDevicesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

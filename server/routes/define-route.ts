@@ -58,6 +58,9 @@ function assertAccess(endpoint: Endpoint, c: Context<AppEnv>): void {
   if (session.passwordExpired && !endpoint.allowExpiredPassword) {
     throw fail('password_expired', 'Your password has expired. Choose a new one first.');
   }
+  if (session.secondFactorMissing && !endpoint.allowMissingSecondFactor) {
+    throw fail('second_factor_required', 'Your organisation requires a second factor for your role. Set one up first.');
+  }
 }
 
 export function defineRoute<E extends Endpoint>(app: Hono<AppEnv>, endpoint: E, handler: RouteHandler<E>): void {

@@ -26,6 +26,7 @@ import {
   touchSession,
 } from '../repositories/sessions.repository';
 import type { UserRow } from '../db/database';
+import { hasSecondFactor } from '../repositories/second-factors.repository';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, LOGIN_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, throttle } from './account-deps';
 import { mayHoldEscrow } from './authorization';
@@ -50,6 +51,8 @@ export interface SessionContext {
   readonly authenticatedAt: string;
   readonly expiresAt: string;
   readonly passwordExpired: boolean;
+  /** The organisation requires a second factor for this role and the user has none yet. */
+  readonly secondFactorMissing: boolean;
   /** Staff outside the organisation's IP allowlist: every request is refused. */
   readonly ipBlocked: boolean;
 }
@@ -105,6 +108,52 @@ export function createAuthService(deps: AccountDeps) {
     });
   }
 
+  /**
+   * Opens a full session for a user who passed every sign-in step (password and, where needed, a
+   * second factor; or a passkey alone): resets the failure counter, audits, and returns the cookie
+   * token and the key safe. `details.method` says how they signed in.
+   */
+  async function openSession(
+    user: UserRow,
+    ip: string | null,
+    details: { readonly method: 'password' | 'second_factor' | 'passkey' | 'trusted_device'; readonly [key: string]: string | number | boolean },
+  ): Promise<{ token: string; bundle: AccountBundle; expiresAt: string }> {
+    const now = deps.now();
+    const { settings } = await requireOrganisation(db);
+    const token = newToken();
+    const sessionId = newId();
+    const expiresAt = plusMs(now, settings.session.absoluteHours * 3_600_000);
+    // Relaxed commit: after a power cut the worst case is signing in again (SECURITY.md 5.5).
+    await relaxedTransaction(db, async (trx) => {
+      await updateUser(trx, user.id, { failed_logins: 0, locked_until: null, lock_notified: 0, last_login_at: now.toISOString() });
+      await insertSession(trx, {
+        id: sessionId,
+        token_hash: hashToken(token),
+        user_id: user.id,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
+        authenticated_at: now.toISOString(),
+        expires_at: expiresAt,
+        ip,
+        revoked_at: null,
+      });
+      await recordAuditEvent(trx, { action: 'auth.login_succeeded', actorId: user.id, targetType: 'session', targetId: sessionId, ip, details });
+    });
+    const session: SessionContext = {
+      id: sessionId,
+      userId: user.id,
+      role: user.role,
+      email: user.email,
+      language: user.language,
+      authenticatedAt: now.toISOString(),
+      expiresAt,
+      passwordExpired: isPasswordExpired(new Date(user.password_changed_at), settings.passwordRules, now),
+      secondFactorMissing: settings.secondFactorRoles.includes(user.role) && !(await hasSecondFactor(db, user.id)),
+      ipBlocked: false,
+    };
+    return { token, bundle: await buildBundle(user, session), expiresAt };
+  }
+
   function sessionInfo(session: SessionContext, organisationName: string, settings: OrganisationSettings) {
     return {
       user: { id: session.userId, email: session.email, role: session.role, language: session.language },
@@ -112,6 +161,7 @@ export function createAuthService(deps: AccountDeps) {
       authenticatedAt: session.authenticatedAt,
       expiresAt: session.expiresAt,
       passwordExpired: session.passwordExpired,
+      secondFactorMissing: session.secondFactorMissing,
       autoLockMinutes: settings.autoLockMinutes,
       passwordRules: settings.passwordRules,
     };
@@ -179,37 +229,7 @@ export function createAuthService(deps: AccountDeps) {
         throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
       }
       if (outsideAllowlist) logger.warn({ userId: user.id, ip }, 'KLUIS_IGNORE_IP_ALLOWLIST is set: let in a staff login from outside the team IP allowlist');
-      const token = newToken();
-      const sessionId = newId();
-      const expiresAt = plusMs(now, settings.session.absoluteHours * 3_600_000);
-      // Relaxed commit: after a power cut the worst case is signing in again (SECURITY.md 5.5).
-      await relaxedTransaction(db, async (trx) => {
-        await updateUser(trx, user.id, { failed_logins: 0, locked_until: null, lock_notified: 0, last_login_at: now.toISOString() });
-        await insertSession(trx, {
-          id: sessionId,
-          token_hash: hashToken(token),
-          user_id: user.id,
-          created_at: now.toISOString(),
-          last_seen_at: now.toISOString(),
-          authenticated_at: now.toISOString(),
-          expires_at: expiresAt,
-          ip,
-          revoked_at: null,
-        });
-        await recordAuditEvent(trx, { action: 'auth.login_succeeded', actorId: user.id, targetType: 'session', targetId: sessionId, ip, ...(outsideAllowlist ? { details: { ipAllowlistIgnored: true } } : {}) });
-      });
-      const session: SessionContext = {
-        id: sessionId,
-        userId: user.id,
-        role: user.role,
-        email: user.email,
-        language: user.language,
-        authenticatedAt: now.toISOString(),
-        expiresAt,
-        passwordExpired: isPasswordExpired(new Date(user.password_changed_at), settings.passwordRules, now),
-        ipBlocked: false,
-      };
-      return { token, bundle: await buildBundle(user, session), expiresAt };
+      return openSession(user, ip, { method: 'password', ...(outsideAllowlist ? { ipAllowlistIgnored: true } : {}) });
     },
 
     /** The browser found the password wrong: close the attempt (it was already counted) and tell a locked user. */
@@ -272,6 +292,7 @@ export function createAuthService(deps: AccountDeps) {
         authenticatedAt: row.authenticated_at,
         expiresAt: row.expires_at,
         passwordExpired: isPasswordExpired(new Date(row.password_changed_at), settings.passwordRules, now),
+        secondFactorMissing: settings.secondFactorRoles.includes(row.role) && !(await hasSecondFactor(db, row.user_id)),
         ipBlocked: outsideTeamAllowlist(row.role, ip, settings) && !deps.config.ignoreIpAllowlist,
       };
     },
@@ -314,6 +335,8 @@ export function createAuthService(deps: AccountDeps) {
     },
 
     /** Ends a session without an audit event (replaced by a new login in the same browser). */
+    openSession,
+
     async revokeQuietly(sessionId: string): Promise<void> {
       await revokeSession(db, sessionId, deps.now().toISOString());
     },

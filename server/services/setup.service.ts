@@ -124,7 +124,7 @@ export function createSetupService(deps: AccountDeps) {
           id: 1,
           name: body.organisationName,
           created_at: now.toISOString(),
-          settings: JSON.stringify(DEFAULT_SETTINGS),
+          settings: JSON.stringify({ ...DEFAULT_SETTINGS, secondFactorRoles: body.secondFactorRoles ?? DEFAULT_SETTINGS.secondFactorRoles }),
           escrow_public_key: body.escrow.publicKey,
           escrow_fingerprint: escrowFingerprint,
           escrow_wrapped_private_key: body.escrow.wrappedPrivateKey,

@@ -58,6 +58,12 @@ export function parseInvitationLink(link: string): { token: string; fragment: st
 }
 
 /**
+ * The test organisations' initial second-factor policy: none, so tests that are not about second
+ * factors sign people in with the password alone. Second-factor tests set the policy in Settings.
+ */
+const SECOND_FACTOR_ROLES: readonly Role[] = [];
+
+/**
  * Creates an organisation with an Administrator and, for each requested role, one member invited
  * and signed up through the browser flows. Team Members are granted the escrow key.
  */
@@ -72,7 +78,7 @@ export async function createTestOrganisation(roles: readonly Role[] = [], option
   const setupToken = await testApp.services.setup.issueSetupToken();
   const setup = await setupOrganisation(
     adminClient.api,
-    { setupToken, organisationName: 'Kantoor De Vries', email: adminEmail, name: 'Anna Admin', password: adminPassword, language: 'en' },
+    { setupToken, organisationName: 'Kantoor De Vries', email: adminEmail, name: 'Anna Admin', password: adminPassword, language: 'en', secondFactorRoles: SECOND_FACTOR_ROLES },
     fast,
   );
   const adminLogin = await login(adminClient.api, adminEmail, adminPassword, fast);

@@ -67,6 +67,8 @@ export async function seedOrganisation(
     name: admin.name,
     password: admin.password,
     language: 'en',
+    // Specs that are not about second factors sign people in with the password alone (e2e/second-factors.spec.ts sets the policy itself).
+    secondFactorRoles: [],
   });
   const adminVault = (await login(adminClient.api, admin.email, admin.password)).vault;
   const seededAdmin: SeededMember = { ...admin, userId: setup.userId, client: adminClient, vault: adminVault };

@@ -60,7 +60,7 @@ export const organisationSettingsSchema = z
       .strict(),
     /** Browser auto-lock after this many idle minutes. */
     autoLockMinutes: z.number().int().min(1).max(240),
-    /** Roles that must use a second factor (enforced by the second-factor issue). */
+    /** Roles that must use a second factor: such a user without one is led through set-up at sign-in. */
     secondFactorRoles: z.array(roleSchema).max(4),
     /** CIDR ranges; when non-empty, Team Members and Administrators may only log in and work from them. */
     teamIpAllowlist: z.array(z.string().max(64)).max(100),
@@ -83,6 +83,8 @@ export const sessionInfoSchema = z
     authenticatedAt: isoDateTime,
     expiresAt: isoDateTime,
     passwordExpired: z.boolean(),
+    /** The organisation requires a second factor for this role and the user has none: set one up first. */
+    secondFactorMissing: z.boolean(),
     autoLockMinutes: z.number().int(),
     /** The organisation's password rules, for choosing a new password in the browser. */
     passwordRules: passwordRulesSchema,
@@ -187,6 +189,11 @@ export const finishSetup = defineEndpoint({
           recoveryParams: recoveryParamsSchema,
         })
         .strict(),
+      /**
+       * Roles that must use a second factor from the start (default: Administrators, Team Members,
+       * Auditors). Test and demo organisations choose none; Settings changes it later.
+       */
+      secondFactorRoles: z.array(roleSchema).max(4).optional(),
       /** The founding Administrator's signed statement that they hold the escrow key. */
       holderStatement: z.strictObject({ payload: base64url(2048), signature: base64url(64) }).strict(),
     })
@@ -197,6 +204,38 @@ export const finishSetup = defineEndpoint({
 
 // ---------------------------------------------------------------------------------------------
 // Login and sessions
+
+// ---------------------------------------------------------------------------------------------
+// The second sign-in step (endpoints in second-factors.ts)
+
+/** Ways to pass the sign-in step: a factor, or one of the backup codes. */
+export const secondFactorMethodSchema = z.enum(['totp', 'email', 'passkey', 'backup']);
+export type SecondFactorMethod = z.infer<typeof secondFactorMethodSchema>;
+
+/** WebAuthn options as @simplewebauthn makes them (server -> browser; the library owns their shape). */
+export const publicKeyOptions = z.looseObject({ challenge: base64url(64) });
+
+/**
+ * The second step of a sign-in: the password was right, the account has a second factor (or this
+ * browser's trust ran out). Nothing else can be done with `challengeId`; it expires within minutes.
+ */
+export const secondFactorChallengeSchema = z
+  .strictObject({
+    challengeId: token,
+    expiresAt: isoDateTime,
+    /** What this account can use; 'backup' when it has unused backup codes. */
+    methods: z.array(secondFactorMethodSchema),
+    /** WebAuthn request options for the account's passkeys (when 'passkey' is a method). */
+    passkeyOptions: publicKeyOptions.optional(),
+    /** This browser presented a trusted-device cookie that did not count: why (it was then ignored). */
+    trustedDevice: z.enum(['invalid', 'expired', 'revoked', 'other_account']).optional(),
+  })
+  .meta({ id: 'SecondFactorChallenge' });
+export type SecondFactorChallenge = z.infer<typeof secondFactorChallengeSchema>;
+
+/** finishLogin answers with the key safe (no second factor needed) or with the second step. */
+export const loginOutcomeSchema = z.union([accountBundleSchema, z.strictObject({ secondFactor: secondFactorChallengeSchema })]);
+
 
 export const startLogin = defineEndpoint({
   method: 'post',
@@ -214,11 +253,11 @@ export const finishLogin = defineEndpoint({
   method: 'post',
   path: '/api/auth/login/finish',
   operationId: 'finishLogin',
-  summary: 'OPAQUE login step 3: verifies the client, opens a session and hands out the key safe',
+  summary: 'OPAQUE login step 3: verifies the client; opens a session and hands out the key safe, or asks for the second factor',
   tags: ['auth'],
   access: 'public',
   body: z.strictObject({ loginId: idSchema, finishLoginRequest }).strict(),
-  response: accountBundleSchema,
+  response: loginOutcomeSchema,
   errors: ['invalid_credentials', 'login_expired', 'ip_not_allowed', 'rate_limited'],
 });
 
@@ -245,6 +284,7 @@ export const getSession = defineEndpoint({
   response: sessionInfoSchema,
   errors: ['ip_not_allowed'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const logout = defineEndpoint({
@@ -258,6 +298,7 @@ export const logout = defineEndpoint({
   response: z.null(),
   errors: ['csrf_rejected'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const logoutEverywhere = defineEndpoint({
@@ -271,6 +312,7 @@ export const logoutEverywhere = defineEndpoint({
   response: z.null(),
   errors: ['csrf_rejected', 'reauthentication_required'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const sessionListItemSchema = z
@@ -287,6 +329,7 @@ export const listSessions = defineEndpoint({
   response: z.strictObject({ sessions: z.array(sessionListItemSchema) }),
   errors: [],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const endSession = defineEndpoint({
@@ -301,6 +344,7 @@ export const endSession = defineEndpoint({
   response: z.null(),
   errors: ['not_found', 'reauthentication_required'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -437,6 +481,7 @@ export const startPasswordChange = defineEndpoint({
   response: registrationStartResponse,
   errors: ['reauthentication_required', 'csrf_rejected'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const finishPasswordChange = defineEndpoint({
@@ -451,6 +496,7 @@ export const finishPasswordChange = defineEndpoint({
   response: z.null(),
   errors: ['reauthentication_required', 'registration_expired', 'csrf_rejected'],
   allowExpiredPassword: true,
+  allowMissingSecondFactor: true,
 });
 
 export const confirmRecoveryKit = defineEndpoint({
@@ -637,6 +683,8 @@ export const acceptEscrowGrant = defineEndpoint({
   body: z.strictObject({ wrappedEscrowKey: wrappedKey }).strict(),
   response: z.null(),
   errors: ['forbidden', 'not_found', 'csrf_rejected'],
+  /** Part of signing in (shared/flows/account-flows.ts login): needed before a required factor is set up. */
+  allowMissingSecondFactor: true,
 });
 
 export const startRecovery = defineEndpoint({

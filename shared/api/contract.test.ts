@@ -81,12 +81,14 @@ describe('errorCodesOf', () => {
       'csrf_rejected',
       'ip_not_allowed',
       'password_expired',
+      'second_factor_required',
       'conflict',
       'storage_full',
       'internal_error',
     ]);
-    // A role list narrower than everyone adds forbidden; allowExpiredPassword drops password_expired.
-    expect(errorCodesOf(defineEndpoint({ ...base, access: { roles: ['admin'] }, allowExpiredPassword: true, errors: [] }))).toEqual([
+    // A role list narrower than everyone adds forbidden; allowExpiredPassword drops password_expired,
+    // allowMissingSecondFactor drops second_factor_required.
+    expect(errorCodesOf(defineEndpoint({ ...base, access: { roles: ['admin'] }, allowExpiredPassword: true, allowMissingSecondFactor: true, errors: [] }))).toEqual([
       'validation_failed',
       'unauthenticated',
       'csrf_rejected',

@@ -39,6 +39,11 @@ export interface Endpoint<
   readonly errors: readonly ErrorCode[];
   /** Reachable while the password has outlived the organisation's maximum age (to change it). */
   readonly allowExpiredPassword?: boolean;
+  /**
+   * Reachable by a user whose role must use a second factor while they have none yet (setting one
+   * up, signing out); every other endpoint answers second_factor_required.
+   */
+  readonly allowMissingSecondFactor?: boolean;
 }
 
 /** Identity function that keeps the literal types of an endpoint declaration. */
@@ -64,6 +69,7 @@ export function errorCodesOf(endpoint: Endpoint): readonly ErrorCode[] {
     codes.push('unauthenticated', 'csrf_rejected', 'ip_not_allowed');
     if (endpoint.access.roles.length < ALL_ROLES.length) codes.push('forbidden');
     if (!endpoint.allowExpiredPassword) codes.push('password_expired');
+    if (!endpoint.allowMissingSecondFactor) codes.push('second_factor_required');
   }
   codes.push(...endpoint.errors);
   // Whatever writes (any method but GET; every signed-in request refreshes its session) can find

@@ -74,6 +74,8 @@ export const addSigningKey = defineEndpoint({
   body: z.strictObject({ publicKey: spki, wrappedPrivateKey: base64url(512) }).meta({ id: 'AddSigningKeyBody' }),
   response: z.null(),
   errors: ['signing_key_exists'],
+  /** Part of signing in (shared/flows/account-flows.ts login): needed before a required factor is set up. */
+  allowMissingSecondFactor: true,
 });
 
 export const putEscrowCopyStatement = defineEndpoint({
@@ -86,6 +88,8 @@ export const putEscrowCopyStatement = defineEndpoint({
   body: signedPayloadSchema,
   response: z.null(),
   errors: ['bad_request'],
+  /** Part of signing in (shared/flows/account-flows.ts login): needed before a required factor is set up. */
+  allowMissingSecondFactor: true,
 });
 
 export const getKeySafe = defineEndpoint({

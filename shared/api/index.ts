@@ -5,6 +5,7 @@ export * from './contract';
 export * from './endpoints';
 export * from './wire';
 export * from './accounts';
+export * from './second-factors';
 export * from './uploads';
 export * from './documents';
 export * from './directory';

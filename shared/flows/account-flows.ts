@@ -59,8 +59,12 @@ import {
   startSetup,
   startSignup,
   createInvitation,
+  type SecondFactorChallenge,
+  type authenticationResponseSchema,
+  verifySecondFactor,
 } from '../api';
-import type { CallApi } from '../api/client';
+import { type ApiErrorCode, type CallApi, isApiError } from '../api/client';
+import { SecondFactorNeededError, type SecondFactorPrompt } from './second-factor';
 import {
   type UnverifiedPerson,
   type VerifiedDirectory,
@@ -91,6 +95,8 @@ import {
 export interface FlowOptions {
   /** Benchmarks only: cheap client-side key stretching (the server does the same work). */
   readonly keyStretching?: typeof OPAQUE_KEY_STRETCHING | typeof OPAQUE_BENCH_KEY_STRETCHING;
+  /** Asks for the second factor when the account has one; without it such a sign-in throws SecondFactorNeededError. */
+  readonly secondFactor?: SecondFactorPrompt;
 }
 
 /** The browser refused a password against the floors or the organisation's rules (before any request). */
@@ -175,6 +181,8 @@ export interface SetupInput {
   readonly name: string;
   readonly password: string;
   readonly language: Language;
+  /** The organisation's initial second-factor policy (default: the server's, staff and auditors). */
+  readonly secondFactorRoles?: readonly Role[];
 }
 
 export interface SetupResult {
@@ -241,6 +249,7 @@ export async function setupOrganisation(api: CallApi, input: SetupInput, options
       registrationRecord: finished.record,
       organisationName: input.organisationName,
       language: input.language,
+      ...(input.secondFactorRoles ? { secondFactorRoles: [...input.secondFactorRoles] } : {}),
       keys: account.keys,
       certificate,
       escrow: {
@@ -285,7 +294,8 @@ export async function login(
     await api(abortLogin, { body: { loginId: start.loginId } }).catch(() => undefined);
     throw new LoginRejectedError();
   }
-  const bundle = await api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
+  const outcome = await api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
+  const bundle = 'secondFactor' in outcome ? await passSecondFactor(api, outcome.secondFactor, options.secondFactor) : outcome;
   let vault = await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey);
   vault = await completeAccountKeys(api, vault, bundle);
   if (vault.escrow && vault.escrowGrantNeedsAccept) {
@@ -295,6 +305,40 @@ export async function login(
   }
   return { vault, bundle };
 }
+
+/**
+ * The second sign-in step: asks `prompt` until an answer opens the session (the server hands out
+ * the key safe only then). Wrong answers are asked again with their error code; the account's lock
+ * (account_locked), an expired step and any other error end the sign-in.
+ * @throws SecondFactorNeededError without a prompt or when the person cancels
+ */
+async function passSecondFactor(api: CallApi, challenge: SecondFactorChallenge, prompt: SecondFactorPrompt | undefined): Promise<AccountBundle> {
+  let problem: ApiErrorCode | null = null;
+  for (;;) {
+    const answer = prompt ? await prompt(challenge, problem) : null;
+    if (!answer) throw new SecondFactorNeededError(challenge);
+    try {
+      const body =
+        answer.method === 'passkey'
+          ? { challengeId: challenge.challengeId, method: answer.method, response: answer.response as z.input<typeof authenticationResponseSchema>, trustDevice: answer.trustDevice }
+          : { challengeId: challenge.challengeId, method: answer.method, code: answer.code, trustDevice: answer.trustDevice };
+      return await api(verifySecondFactor, { body });
+    } catch (error) {
+      if (!isApiError(error) || !RETRYABLE_SECOND_FACTOR_ERRORS.has(error.code)) throw error;
+      problem = error.code;
+    }
+  }
+}
+
+/** Errors after which the person may try another code or method on the same step. */
+const RETRYABLE_SECOND_FACTOR_ERRORS: ReadonlySet<ApiErrorCode> = new Set([
+  'second_factor_invalid',
+  'second_factor_reused',
+  'second_factor_unavailable',
+  'passkey_rejected',
+  'passkey_counter_regressed',
+  'validation_failed',
+]);
 
 /**
  * Brings an account made before everyone had a signing key up to date at sign-in: adds a signing
