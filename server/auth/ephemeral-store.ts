@@ -29,7 +29,21 @@ export interface PendingRegistration {
   readonly expiresAt: number;
 }
 
+/**
+ * Other short-lived values, by kind and id (second factors, issue 20): a sign-in's pending second
+ * step, a TOTP or e-mail set-up awaiting its first code, an e-mail code, a WebAuthn ceremony's
+ * challenge. Each kind's owner defines its value's type.
+ */
+export type EphemeralKind = 'login-challenge' | 'totp-setup' | 'email-setup' | 'email-code' | 'webauthn-ceremony';
+
 export interface EphemeralStore {
+  /** Stores `value` under (`kind`, `id`) until `expiresAt` (ms since the epoch), replacing what was there. */
+  putEntry<T>(kind: EphemeralKind, id: string, value: T, expiresAt: number): Promise<void>;
+  /** The value, or undefined when unknown or expired at `now`. */
+  getEntry<T>(kind: EphemeralKind, id: string, now: number): Promise<T | undefined>;
+  /** Removes and returns the value (it works once), or undefined when unknown or expired at `now`. */
+  takeEntry<T>(kind: EphemeralKind, id: string, now: number): Promise<T | undefined>;
+  deleteEntry(kind: EphemeralKind, id: string): Promise<void>;
   putLogin(id: string, login: PendingLogin): Promise<void>;
   /** Removes and returns a pending login (a login id works once); undefined if unknown. */
   takeLogin(id: string): Promise<PendingLogin | undefined>;
@@ -50,12 +64,36 @@ export function createMemoryStore(): EphemeralStore {
   const logins = new Map<string, PendingLogin>();
   const registrations = new Map<string, PendingRegistration>();
   const windows = new Map<string, { start: number; count: number }>();
+  const entries = new Map<string, { value: unknown; expiresAt: number }>();
+  const entryKey = (kind: EphemeralKind, id: string) => `${kind}:${id}`;
+  const liveEntry = (kind: EphemeralKind, id: string, now: number) => {
+    const entry = entries.get(entryKey(kind, id));
+    if (entry && entry.expiresAt <= now) entries.delete(entryKey(kind, id));
+    return entry && entry.expiresAt > now ? entry : undefined;
+  };
 
   const guard = (size: number) => {
     if (size >= MAX_PENDING) throw fail('service_unavailable', 'Too many sign-ins are in progress. Try again in a few minutes.');
   };
 
   return {
+    putEntry(kind, id, value, expiresAt) {
+      if (!entries.has(entryKey(kind, id))) guard(entries.size);
+      entries.set(entryKey(kind, id), { value, expiresAt });
+      return Promise.resolve();
+    },
+    getEntry<T>(kind: EphemeralKind, id: string, now: number) {
+      return Promise.resolve(liveEntry(kind, id, now)?.value as T | undefined);
+    },
+    takeEntry<T>(kind: EphemeralKind, id: string, now: number) {
+      const entry = liveEntry(kind, id, now);
+      entries.delete(entryKey(kind, id));
+      return Promise.resolve(entry?.value as T | undefined);
+    },
+    deleteEntry(kind, id) {
+      entries.delete(entryKey(kind, id));
+      return Promise.resolve();
+    },
     putLogin(id, login) {
       guard(logins.size);
       logins.set(id, login);
@@ -96,6 +134,7 @@ export function createMemoryStore(): EphemeralStore {
         if (login.userId) abandoned.push(login.userId);
       }
       for (const [id, registration] of registrations) if (registration.expiresAt <= now) registrations.delete(id);
+      for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
       // Windows are at most 5 minutes long; an hour-old one is certainly over.
       for (const [key, window] of windows) if (window.start < now - 3_600_000) windows.delete(key);
       return Promise.resolve(abandoned);

@@ -28,9 +28,3 @@ export async function countUnusedBackupCodes(db: Executor, userId: string): Prom
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
-
-/** Revokes every live trusted device of a user (a password change or reset); returns how many. */
-export async function revokeTrustedDevices(db: Executor, userId: string, now: string): Promise<number> {
-  const result = await db.updateTable('trusted_devices').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
