@@ -347,6 +347,10 @@ describe('e-mail codes', () => {
     const mail = await box.next(client.email);
     expect(mail.subject).toBe('Uw code om e-mailcodes aan te zetten in Kluis (Kantoor De Vries)');
     const code = codeIn(mail);
+    // Someone else's set-up, even with its right code: not theirs.
+    const admin = await fresh('admin');
+    await expect(admin.client.api(confirmEmailFactorSetup, { body: { setupId, code } })).rejects.toMatchObject({ status: 410, code: 'factor_setup_expired' });
+    expect((await admin.client.api(listSecondFactors, {})).factors).toEqual([]);
     const wrong = code === '000000' ? '000001' : '000000';
     await expect(client.client.api(confirmEmailFactorSetup, { body: { setupId, code: wrong } })).rejects.toMatchObject({ status: 401, code: 'second_factor_invalid' });
     const factor = await client.client.api(confirmEmailFactorSetup, { body: { setupId, code } });
