@@ -1,5 +1,5 @@
 // The second sign-in step (issue 20): the challenge after a right password, checking a factor against the lockout counter (SECURITY.md 5.1.1).
-import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { AccountBundle, SecondFactorChallenge, SecondFactorMethod } from '../../shared/api';
 import type { UserRow } from '../db/database';
 import { fail } from '../errors';
@@ -9,6 +9,8 @@ import { countUnusedBackupCodes, listSecondFactorRows } from '../repositories/se
 import { relaxedTransaction } from '../db/relaxed';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, plusMs, requireOrganisation, throttle } from './account-deps';
+import type { PasskeyFactors } from './second-factors/passkeys';
+import type { CodeFactors, FactorCheck } from './second-factors/verifiers';
 import type { TrustedDeviceProblem, TrustedDevicesService } from './trusted-devices.service';
 
 /** How long the second step waits for its answer. */
@@ -19,31 +21,10 @@ const ANSWER_IP_WINDOW_MS = 5 * 60_000;
 const EMAIL_PER_CHALLENGE = { max: 3, windowMs: LOGIN_CHALLENGE_TTL_MS } as const;
 const EMAIL_PER_USER = { max: 6, windowMs: 30 * 60_000 } as const;
 
-/** What a factor verifier answers (the interface shared with server/services/second-factors/). */
-export type FactorCheck =
-  | { readonly ok: true; readonly factorId: string | null }
-  | {
-      readonly ok: false;
-      readonly code: 'second_factor_invalid' | 'second_factor_reused' | 'second_factor_unavailable' | 'passkey_rejected' | 'passkey_counter_regressed';
-    };
-
-/** TOTP, e-mail and backup codes (server/services/second-factors/verifiers.ts). */
-export interface CodeFactors {
-  verifyTotp(userId: string, code: string): Promise<FactorCheck>;
-  sendEmailCode(user: UserRow, purpose: 'login' | 'setup'): Promise<void>;
-  verifyEmailCode(userId: string, code: string): Promise<FactorCheck>;
-  verifyBackupCode(userId: string, code: string): Promise<FactorCheck>;
-}
-
-/** Passkeys as a second factor (server/services/second-factors/passkeys.ts). */
-export interface PasskeyFactors {
-  requestOptions(userId: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; expectedChallenge: string }>;
-  verifyAssertion(userId: string, response: AuthenticationResponseJSON, expectedChallenge: string): Promise<FactorCheck>;
-}
-
+/** The verifiers the step dispatches to: codes (second-factors/verifiers.ts) and passkeys (second-factors/passkeys.ts). */
 export interface LoginFactors {
-  readonly codes: CodeFactors;
-  readonly passkeys: PasskeyFactors;
+  readonly codes: Pick<CodeFactors, 'verifyTotp' | 'sendEmailCode' | 'verifyEmailCode' | 'verifyBackupCode'>;
+  readonly passkeys: Pick<PasskeyFactors, 'requestOptions' | 'verifyAssertion'>;
 }
 
 /** The pending second step, kept in the ephemeral store under a 256-bit id that only the browser holds. */
