@@ -13,6 +13,7 @@ import {
   revokeUserTrustedDevices,
   sendLoginEmailCode,
   startLogin,
+  unlockUser,
   verifySecondFactor,
 } from '../../shared/api';
 import { finishOpaqueLogin, startOpaqueLogin } from '../../shared/crypto';
@@ -543,6 +544,29 @@ describe('wrong codes count on the same counter as wrong passwords', () => {
     expect(browser.cookies.size).toBe(0);
   });
 
+  it('lets no right code through a burst of wrong ones: each answer is counted before it is checked', async () => {
+    // This in-process server finishes one request before it reads the next, so HTTP alone cannot
+    // interleave them; calling the service directly starts all twelve before the first is counted.
+    const { team } = members;
+    await resetAccount(team);
+    const failedBefore = (await auditOf('auth.second_factor_failed', team.userId)).length;
+    const sessionsBefore = (await sessionsOf(team)).length;
+    const challenge = await passwordStep(team);
+    nextTotpStep();
+    const auth = org.testApp.services.auth;
+    const guesses = [...Array.from({ length: 11 }, () => wrongCodeOf(team)), totpOf(team)];
+    const codes = await Promise.all(
+      guesses.map((code) => codeOf(auth.verifySecondFactor({ challengeId: challenge.challengeId, method: 'totp', code, trustDevice: false }, '127.0.0.1', null))),
+    );
+    expect(codes.filter((c) => c === 'second_factor_invalid')).toHaveLength(2);
+    expect(codes.filter((c) => c === 'account_locked')).toHaveLength(10);
+    // The right code came last: the account was locked before it was looked at.
+    expect(codes.at(-1)).toBe('account_locked');
+    expect((await auditOf('auth.second_factor_failed', team.userId)).length - failedBefore).toBe(3);
+    expect(await failuresOf(team)).toEqual({ failures: 3, locked: true });
+    expect((await sessionsOf(team)).length).toBe(sessionsBefore);
+  });
+
   it("takes back a right password's count and the lock that count set (two wrong passwords, then the right one)", async () => {
     const { client } = members;
     await resetAccount(client);
@@ -585,6 +609,23 @@ describe('wrong codes count on the same counter as wrong passwords', () => {
     expect(await codeOf(answer(browser, challengeId, totpOf(client)))).toBe(
       'second_factor_expired',
     );
+  });
+  it('lifts only its own lock: a lock set again by others after an unlock stays', async () => {
+    const { client, admin } = members;
+    await resetAccount(client);
+    await wrongPassword(client);
+    await wrongPassword(client);
+    const browser = org.newClient();
+    const finish = await beginLogin(browser, client);
+    expect(await failuresOf(client)).toEqual({ failures: 3, locked: true });
+    // Someone lifts that lock; three wrong passwords a moment later lock the account again.
+    await (await org.relogin(admin)).client.api(unlockUser, { params: { id: client.userId } });
+    nextTotpStep();
+    for (let i = 0; i < 3; i++) await wrongPassword(client);
+    expect(await failuresOf(client)).toEqual({ failures: 3, locked: true });
+    const outcome = await finish();
+    expect(outcome).toHaveProperty('secondFactor');
+    expect(await failuresOf(client)).toEqual({ failures: 2, locked: true });
   });
 });
 
