@@ -627,6 +627,33 @@ describe('wrong codes count on the same counter as wrong passwords', () => {
     expect(outcome).toHaveProperty('secondFactor');
     expect(await failuresOf(client)).toEqual({ failures: 2, locked: true });
   });
+  it('never takes the counter below 0 (an unlock while the right password was on its way)', async () => {
+    const { client, admin } = members;
+    await resetAccount(client);
+    const browser = org.newClient();
+    const finish = await beginLogin(browser, client);
+    expect(await failuresOf(client)).toEqual({ failures: 1, locked: false });
+    await (await org.relogin(admin)).client.api(unlockUser, { params: { id: client.userId } });
+    expect(await finish()).toHaveProperty('secondFactor');
+    expect(await failuresOf(client)).toEqual({ failures: 0, locked: false });
+  });
+
+  it('counts nothing when the factor went away after the step was made: second_factor_unavailable', async () => {
+    const { client } = members;
+    await resetAccount(client);
+    const browser = org.newClient();
+    const challenge = await passwordStep(client, browser);
+    const secret = secrets.get(client.userId)!;
+    await org.testApp.db.deleteFrom('second_factors').where('user_id', '=', client.userId).execute();
+    try {
+      nextTotpStep();
+      await expect(answer(browser, challenge.challengeId, rfc6238(secret, now()))).rejects.toMatchObject({ status: 409, code: 'second_factor_unavailable' });
+      expect(await failuresOf(client)).toEqual({ failures: 0, locked: false });
+      expect(browser.cookies.size).toBe(0);
+    } finally {
+      await enrolTotp(client);
+    }
+  });
 });
 
 describe('sign-in codes by e-mail', () => {
