@@ -4,19 +4,21 @@ import {
   type Endpoint,
   type EndpointInput,
   type EndpointResponse,
+  finishLogin,
   finishPasskeyLogin,
   finishPasskeyRegistration,
   getSession,
   removePasskeyUnlock,
   setPasskeyUnlock,
+  startLogin,
   startPasskeyLogin,
   startPasskeyRegistration,
 } from '../../../shared/api';
 import type { ApiCallOptions, CallApi } from '../../../shared/api/client';
 import { login, openProfile } from '../../../shared/flows/account-flows';
 import { PASSKEY_UNLOCK_PRF_SALT, enablePasskeyUnlock, passkeyLogin } from '../../../shared/flows/passkey-unlock';
-import { openVaultWithUserKey } from '../../../shared/flows/vault';
-import { DecryptionError, IntegrityError } from '../../../shared/crypto';
+import { PinMismatchError, openVault, openVaultWithUserKey } from '../../../shared/flows/vault';
+import { DecryptionError, IntegrityError, finishOpaqueLogin, startOpaqueLogin } from '../../../shared/crypto';
 import { budget } from '../../test/budget';
 import { createTestOrganisation, fast, type Member, type TestOrganisation } from '../../test/org-fixture';
 import { SoftwareAuthenticator, type StoredCredential, type Tampering } from '../../test/software-authenticator';
@@ -24,8 +26,8 @@ import type { Notification } from '../notifications';
 
 /**
  * The server's clock: the wall clock moved by `offsetMs` (within a test) on top of `baseMs`, which
- * each test moves 5 minutes on, so every test starts in fresh rate-limit windows (registration: 20
- * per user in 5 minutes).
+ * each test moves 10 minutes on, so every test starts in fresh rate-limit windows (5 minutes long,
+ * registration: 20 per user) even after a test that moved its clock up to a window further.
  */
 const clock = { baseMs: 0, offsetMs: 0 };
 const now = () => new Date(Date.now() + clock.baseMs + clock.offsetMs);
@@ -34,13 +36,13 @@ let org: TestOrganisation;
 let origin: string;
 
 beforeAll(async () => {
-  org = await createTestOrganisation(['client', 'auditor'], { now, env: { KLUIS_LOGIN_LIMIT_PER_IP: '1000' } });
+  org = await createTestOrganisation(['client', 'auditor'], { now, env: { KLUIS_LOGIN_LIMIT_PER_IP: '100' } });
   origin = org.testApp.config.publicOrigin;
 }, budget(120_000));
 afterAll(() => org?.close());
 // Every test starts unlocked, at the real time, with recent logins.
 beforeEach(async () => {
-  clock.baseMs += 5 * 60_000;
+  clock.baseMs += 10 * 60_000;
   clock.offsetMs = 0;
   await org.testApp.db.updateTable('users').set({ failed_logins: 0, locked_until: null, lock_notified: 0 }).execute();
   await org.relogin(org.members.client!);
@@ -429,6 +431,30 @@ describe('unlock with passkey, and signing in with a passkey alone', () => {
   });
 });
 
+describe('the per-IP throttle', () => {
+  it('refuses passkey sign-ins past KLUIS_LOGIN_LIMIT_PER_IP per 5 minutes (rate_limited), on the budget password sign-ins share', async () => {
+    // The start of a fresh window (windows are aligned to multiples of 5 minutes): nothing counted yet.
+    const window = 5 * 60_000;
+    clock.offsetMs = window - (now().getTime() % window);
+    await login(org.newClient().api, client().email, client().password, fast);
+    const browser = org.newClient();
+    let allowed = 0;
+    let refused: unknown = null;
+    while (refused === null && allowed <= 100) {
+      try {
+        await browser.api(startPasskeyLogin, { body: {} });
+        allowed += 1;
+      } catch (error) {
+        refused = error;
+      }
+    }
+    expect(refused).toMatchObject({ status: 429, code: 'rate_limited' });
+    // 100 per window, one of which was the password sign-in above.
+    expect(allowed).toBe(99);
+    await expect(login(org.newClient().api, client().email, client().password, fast)).rejects.toMatchObject({ code: 'rate_limited' });
+  });
+});
+
 /** A CallApi that hands the passkey sign-in's answer through `tamper` first: a malicious server. */
 function tampering(api: CallApi, tamper: (answer: EndpointResponse<typeof finishPasskeyLogin>) => unknown): CallApi {
   return async <E extends Endpoint>(endpoint: E, input: EndpointInput<E>, options?: ApiCallOptions) => {
@@ -489,5 +515,19 @@ describe('a malicious server cannot substitute what a passkey unlocks', () => {
     await expect(passkeyLogin(swapped, attempt.ceremonyId, attempt)).rejects.toThrow(IntegrityError);
     // Past the flow's own check, the key safe itself refuses: it is bound to its account.
     await expect(openVaultWithUserKey(theirBundle, member.vault.userKey)).rejects.toThrow(DecryptionError);
+  });
+
+  it('opening with a user key skips only the OPAQUE pin: the password path still refuses another server key', async () => {
+    const member = client();
+    const browser = org.newClient();
+    const attempt = await startOpaqueLogin(member.password);
+    const start = await browser.api(startLogin, { body: { email: member.email, startLoginRequest: attempt.request } });
+    const finished = await finishOpaqueLogin(attempt.state, start.loginResponse, member.password, fast.keyStretching);
+    const outcome = await browser.api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
+    if ('secondFactor' in outcome) throw new Error('this organisation asks nobody for a second factor');
+    const otherServerKey = Buffer.from(finished.serverStaticPublicKey, 'base64url').reverse().toString('base64url');
+    await expect(openVault(outcome, finished.exportKey, otherServerKey)).rejects.toThrow(PinMismatchError);
+    await expect(openVault(outcome, finished.exportKey, finished.serverStaticPublicKey)).resolves.toMatchObject({ userId: member.userId });
+    await expect(openVaultWithUserKey(outcome, member.vault.userKey)).resolves.toMatchObject({ userId: member.userId });
   });
 });
