@@ -66,38 +66,36 @@ export function SecondFactorStep({ idPrefix, pending, control, email }: SecondFa
     problem: `${idPrefix}-second-factor-problem`,
   };
 
+  type FocusTarget = 'code' | 'passkey' | 'send';
+  const focusFor = (next: SecondFactorMethod, sent: boolean): FocusTarget =>
+    next === 'passkey' ? 'passkey' : next === 'email' && !sent ? 'send' : 'code';
   // Focus moves after the render that shows its target (refs point at the new elements then).
   const [focusRequest, setFocusRequest] = useState<{
-    readonly target: 'code' | 'passkey' | 'send';
+    readonly target: FocusTarget;
     readonly seq: number;
-  } | null>(null);
-  const focusSeq = useRef(0);
-  const requestFocus = (target: 'code' | 'passkey' | 'send') =>
-    setFocusRequest({ target, seq: (focusSeq.current += 1) });
+  }>(() => ({
+    target: focusFor(method, false),
+    seq: 0,
+  }));
+  const requestFocus = (target: FocusTarget) =>
+    setFocusRequest((previous) => ({ target, seq: previous.seq + 1 }));
   useEffect(() => {
-    if (!focusRequest) return;
-    const element = { code: codeInput, passkey: passkeyButton, send: sendButton }[
+    ({ code: codeInput, passkey: passkeyButton, send: sendButton })[
       focusRequest.target
-    ].current;
-    element?.focus();
+    ].current?.focus();
   }, [focusRequest]);
 
-  // Each new round (the first prompt, or a wrong answer) starts with an empty field, focused, on
-  // the method that was just tried.
-  useEffect(() => {
+  // Each new round (a wrong answer) starts with an empty field, focused, on the method just tried.
+  // Adjusted while rendering, as React advises for state that follows a prop.
+  const [seenRound, setSeenRound] = useState(round);
+  if (seenRound !== round) {
     const next = problem && lastMethod && lastMethod !== 'passkey' ? lastMethod : method;
+    setSeenRound(round);
     setMethod(next);
     setCode('');
     setFormatError(null);
-    requestFocus(
-      next === 'passkey'
-        ? 'passkey'
-        : next === 'email' && emailSentUntil === null
-          ? 'send'
-          : 'code',
-    );
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per round, not per keystroke
-  }, [round]);
+    requestFocus(focusFor(next, emailSentUntil !== null));
+  }
 
   // The resend countdown ticks only while it runs.
   useEffect(() => {
@@ -148,7 +146,7 @@ export function SecondFactorStep({ idPrefix, pending, control, email }: SecondFa
     control.answer({ method, code: normalised, trustDevice: trust });
   };
 
-  const usePasskey = async () => {
+  const answerWithPasskey = async () => {
     setPasskeyProblem(null);
     setLocalError(null);
     if (!challenge.passkeyOptions) {
@@ -320,7 +318,7 @@ export function SecondFactorStep({ idPrefix, pending, control, email }: SecondFa
               type="button"
               className="button"
               disabled={checking}
-              onClick={() => void usePasskey()}
+              onClick={() => void answerWithPasskey()}
             >
               {t('secondFactors.step.usePasskey')}
             </button>

@@ -36,16 +36,8 @@ export function SignInForm({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const secondStep = useSecondFactorPrompt();
-  const inSecondStep = secondStep.pending !== null;
   const wasInSecondStep = useRef(false);
   const [focusPassword, setFocusPassword] = useState(0);
-
-  // The password has done its part once the second step shows (OPAQUE is finished): forget it.
-  useEffect(() => {
-    if (!inSecondStep) return;
-    wasInSecondStep.current = true;
-    setPassword('');
-  }, [inSecondStep]);
 
   // Back from the second step (cancelled, expired, locked): the password field, empty, has the focus.
   useEffect(() => {
@@ -56,7 +48,11 @@ export function SignInForm({
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const prompt = secondStep.begin();
+    // The password has done its part once the second step shows (OPAQUE is finished): forget it.
+    const prompt = secondStep.begin(() => {
+      wasInSecondStep.current = true;
+      setPassword('');
+    });
     try {
       const signedIn = await account.unlockWith((api) => api.login(email.trim(), password, prompt));
       setPassword('');

@@ -22,8 +22,11 @@ export interface PendingSecondFactor {
 
 export interface SecondFactorPromptControl {
   readonly pending: PendingSecondFactor | null;
-  /** A fresh prompt for one sign-in, wrapped for comlink: pass it to the worker's login(). */
-  readonly begin: () => SecondFactorPrompt;
+  /**
+   * A fresh prompt for one sign-in, wrapped for comlink: pass it to the worker's login().
+   * `onPrompt` runs when the worker asks (the password step is over then).
+   */
+  readonly begin: (onPrompt?: () => void) => SecondFactorPrompt;
   /** The sign-in ended (signed in, failed or cancelled): hide the step. */
   readonly end: () => void;
   readonly answer: (answer: SecondFactorAnswer) => void;
@@ -46,24 +49,28 @@ export function useSecondFactorPrompt(): SecondFactorPromptControl {
     resolve?.(answer);
   }, []);
 
-  const begin = useCallback((): SecondFactorPrompt => {
-    settle(null);
-    lastMethod.current = null;
-    let round = 0;
-    const prompt: SecondFactorPrompt = (challenge, problem) =>
-      new Promise<SecondFactorAnswer | null>((resolve) => {
-        resolver.current = resolve;
-        round += 1;
-        setPending({
-          challenge,
-          problem,
-          lastMethod: problem ? lastMethod.current : null,
-          round,
-          checking: false,
+  const begin = useCallback(
+    (onPrompt?: () => void): SecondFactorPrompt => {
+      settle(null);
+      lastMethod.current = null;
+      let round = 0;
+      const prompt: SecondFactorPrompt = (challenge, problem) =>
+        new Promise<SecondFactorAnswer | null>((resolve) => {
+          resolver.current = resolve;
+          round += 1;
+          onPrompt?.();
+          setPending({
+            challenge,
+            problem,
+            lastMethod: problem ? lastMethod.current : null,
+            round,
+            checking: false,
+          });
         });
-      });
-    return proxy(prompt);
-  }, [settle]);
+      return proxy(prompt);
+    },
+    [settle],
+  );
 
   const end = useCallback(() => {
     settle(null);
