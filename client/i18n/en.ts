@@ -819,7 +819,7 @@ export const en = {
       replaceConfirm: 'Make new codes',
       showTitle: 'Your new backup codes',
       once: 'They are shown only this once. Download them or write them down, and keep them away from your computer. Each code works once.',
-      listLabel: 'Backup codes',
+      listLabel: 'Your backup codes',
       download: 'Download as a text file',
       saved: 'I saved them',
       file: {

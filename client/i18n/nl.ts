@@ -819,7 +819,7 @@ export const nl = {
       replaceConfirm: 'Nieuwe codes maken',
       showTitle: 'Uw nieuwe back-upcodes',
       once: 'Ze worden alleen deze ene keer getoond. Download ze of schrijf ze op en bewaar ze niet bij uw computer. Elke code werkt één keer.',
-      listLabel: 'Back-upcodes',
+      listLabel: 'Uw back-upcodes',
       download: 'Downloaden als tekstbestand',
       saved: 'Ik heb ze bewaard',
       file: {
