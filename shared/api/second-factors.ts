@@ -2,7 +2,7 @@
 // (with PRF unlock), backup codes and trusted devices; managers' view and removal by role hierarchy.
 import { z } from 'zod';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
-import { accountBundleSchema, publicKeyOptions, secondFactorMethodSchema } from './accounts';
+import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema, secondFactorMethodSchema } from './accounts';
 import { base64url, idSchema, isoDateTime } from './wire';
 
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
@@ -18,8 +18,7 @@ export const backupCodeSchema = z
   .transform((value) => value.toUpperCase().replace(/[-\s]/g, ''))
   .pipe(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{10}$/, 'must be a backup code of ten letters and digits'));
 
-export const secondFactorKindSchema = z.enum(['totp', 'email', 'passkey']);
-export type SecondFactorKind = z.infer<typeof secondFactorKindSchema>;
+export { secondFactorKindSchema, type SecondFactorKind } from './accounts';
 const factorName = z.string().trim().min(1).max(60);
 
 export const secondFactorSchema = z
