@@ -15,4 +15,6 @@ export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
   new_document: { kind: 'new_document', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/documents' },
   new_message: { kind: 'new_message', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/messages' },
   request_reminder: { kind: 'request_reminder', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/spaces/AAAAAAAAAAAAAAAAAAAAAA', dueDate: '2025-01-17' },
+  second_factor_code: { kind: 'second_factor_code', organisationName: 'Jansen & de Vries Accountants', code: '042917', purpose: 'login', expiresAt: '2025-03-04T08:40:00Z' },
+  second_factor_removed: { kind: 'second_factor_removed', organisationName: 'Jansen & de Vries Accountants', factor: 'totp', at: '2025-03-04T08:30:00Z' },
 };

@@ -28,6 +28,7 @@ import {
   useInvitation,
 } from '../repositories/sessions.repository';
 import type { InvitationRow } from '../db/database';
+import { listSecondFactorKindsByUser } from '../repositories/second-factors.repository';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
@@ -37,6 +38,8 @@ import { notifyQuietly } from './notifications';
 import { assertRecord, checkNewAccountEscrowCopy, userKeyColumns } from './setup.service';
 
 const PUBLIC_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
+/** The order People shows second-factor kinds in. */
+const SECOND_FACTOR_KINDS = ['totp', 'email', 'passkey'] as const;
 
 function invitationView(row: InvitationRow) {
   return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at, invitedBy: row.invited_by };
@@ -203,6 +206,7 @@ export function createPeopleService(deps: AccountDeps) {
 
     async listUsers(actor: Actor) {
       const rows = await listUsersByRoles(db, rolesManagedBy(actor.role));
+      const factorKinds = await listSecondFactorKindsByUser(db);
       return {
         users: rows.map((row) => ({
           id: row.id,
@@ -217,6 +221,7 @@ export function createPeopleService(deps: AccountDeps) {
           publicKey: row.public_key,
           signingPublicKey: row.signing_public_key,
           escrowGrant: row.grant_kind ?? ('none' as const),
+          secondFactors: SECOND_FACTOR_KINDS.filter((kind) => factorKinds.get(row.id)?.has(kind) ?? false),
         })),
       };
     },

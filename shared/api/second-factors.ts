@@ -2,7 +2,7 @@
 // (with PRF unlock), backup codes and trusted devices; managers' view and removal by role hierarchy.
 import { z } from 'zod';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
-import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema, secondFactorMethodSchema } from './accounts';
+import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema } from './accounts';
 import { base64url, idSchema, isoDateTime } from './wire';
 
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
