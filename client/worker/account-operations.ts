@@ -11,6 +11,7 @@ import {
   type EndpointInput,
   type Language,
   type Role,
+  type SecondFactorKind,
   type sessionInfoSchema,
   getSession,
   listEscrowHolders,
@@ -65,6 +66,8 @@ export interface SetupRequest {
   readonly name: string;
   readonly password: string;
   readonly language: Language;
+  /** The roles that must use a second factor, as the founding Administrator chose them. */
+  readonly secondFactorRoles: readonly Role[];
 }
 
 export interface SetupOutcome extends SignedIn {
@@ -123,6 +126,8 @@ export interface Person {
    * Members for clients). Never for a person whose invitation binding failed.
    */
   readonly mayVerifyKeys: boolean;
+  /** The kinds of second factor the person has set up, as the server lists them (no names, no secrets). */
+  readonly secondFactors: readonly SecondFactorKind[];
 }
 
 export interface EscrowHolderView {
@@ -422,6 +427,7 @@ export function createAccountOperations(
             keys,
             profileUnverified,
             mayVerifyKeys,
+            secondFactors: user.secondFactors,
           };
         }),
       );
