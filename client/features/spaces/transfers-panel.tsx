@@ -1,7 +1,6 @@
 // The transfers queue: every upload and download with progress, speed, time left, errors and cancel.
 import type { TFunction } from 'i18next';
 import { useEffect, useRef, useState } from 'react';
-import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { codeText } from '../../components/error-alert';
 import { useRefreshSpace } from './space-api';
