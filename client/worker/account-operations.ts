@@ -287,8 +287,8 @@ export function createAccountOperations(
       return signIn(email, request.password);
     },
 
-    /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in. */
-    async recover(request: RecoverRequest, onProgress?: ProgressListener): Promise<SignedIn> {
+    /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in (with the second step when the account has one). */
+    async recover(request: RecoverRequest, onProgress?: ProgressListener, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
       held.current = null;
       const calls = reporting(onProgress, {
         before: { startRecovery: 'link', finishRecovery: 'store' },
@@ -296,7 +296,7 @@ export function createAccountOperations(
       });
       await recoverWithKit(calls, request);
       onProgress?.('signin');
-      return signIn(request.email, request.newPassword);
+      return signIn(request.email, request.newPassword, secondFactor);
     },
 
     /**
