@@ -1,10 +1,9 @@
-// Tidying what people type for a second factor, the backup-code file, and the browser names of trusted devices.
+// Tidying what people type for a second factor, and the backup-code file.
 import { describe, expect, it } from 'vitest';
 import { backupCodeSchema, sixDigitCode } from '../../../shared/api';
 import {
   backupCodesFile,
   backupCodesFileName,
-  describeUserAgent,
   formatBackupCode,
   groupSecret,
   normaliseBackupCode,
@@ -153,64 +152,6 @@ describe('backupCodesFile', () => {
     expect(backupCodesFileName('Bakkerij Één')).toBe('kluis-backup-codes-bakkerij-één.txt');
     expect(backupCodesFileName('../../etc')).toBe('kluis-backup-codes-etc.txt');
     expect(backupCodesFileName('***')).toBe('kluis-backup-codes.txt');
-  });
-});
-
-describe('describeUserAgent', () => {
-  it.each([
-    [
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
-      'Chrome',
-      'Windows',
-    ],
-    [
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51',
-      'Edge',
-      'Windows',
-    ],
-    ['Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0', 'Firefox', 'Linux'],
-    [
-      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15',
-      'Safari',
-      'macOS',
-    ],
-    [
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
-      'Safari',
-      'iOS',
-    ],
-    [
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/124.0.6367.88 Mobile/15E148 Safari/604.1',
-      'Chrome',
-      'iOS',
-    ],
-    [
-      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36',
-      'Chrome',
-      'Android',
-    ],
-    [
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 OPR/110.0.0.0',
-      'Opera',
-      'Windows',
-    ],
-    [
-      'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
-      'Chrome',
-      'ChromeOS',
-    ],
-    [
-      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36',
-      'Chrome',
-      'Linux',
-    ],
-  ])('reads %s', (userAgent, browser, system) => {
-    expect(describeUserAgent(userAgent)).toEqual({ browser, system });
-  });
-
-  it('knows nothing of a missing or odd User-Agent', () => {
-    expect(describeUserAgent(null)).toEqual({ browser: null, system: null });
-    expect(describeUserAgent('curl/8.5.0')).toEqual({ browser: null, system: null });
   });
 });
 

@@ -76,43 +76,6 @@ export function backupCodesFileName(organisation: string): string {
   return `kluis-backup-codes${slug ? `-${slug}` : ''}.txt`;
 }
 
-export type BrowserName = 'Edge' | 'Opera' | 'Firefox' | 'Chrome' | 'Safari';
-export type SystemName = 'Windows' | 'macOS' | 'iOS' | 'Android' | 'ChromeOS' | 'Linux';
-
-/** The browser and system of a User-Agent string, for the trusted-devices list ("Firefox on Windows"); null parts when unknown. */
-export function describeUserAgent(userAgent: string | null): {
-  browser: BrowserName | null;
-  system: SystemName | null;
-} {
-  if (!userAgent) return { browser: null, system: null };
-  // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
-  const browser: BrowserName | null = /\bEdg(e|A|iOS)?\//.test(userAgent)
-    ? 'Edge'
-    : /\b(OPR|Opera)\//.test(userAgent)
-      ? 'Opera'
-      : /\b(Firefox|FxiOS)\//.test(userAgent)
-        ? 'Firefox'
-        : /\b(Chrome|HeadlessChrome|Chromium|CriOS)\//.test(userAgent)
-          ? 'Chrome'
-          : /\bVersion\/[\d.]+.*\bSafari\//.test(userAgent)
-            ? 'Safari'
-            : null;
-  const system: SystemName | null = /\b(iPhone|iPad|iPod)\b/.test(userAgent)
-    ? 'iOS'
-    : /\bAndroid\b/.test(userAgent)
-      ? 'Android'
-      : /\bCrOS\b/.test(userAgent)
-        ? 'ChromeOS'
-        : /\bWindows\b/.test(userAgent)
-          ? 'Windows'
-          : /\bMac OS X\b|\bMacintosh\b/.test(userAgent)
-            ? 'macOS'
-            : /\bLinux\b|\bX11\b/.test(userAgent)
-              ? 'Linux'
-              : null;
-  return { browser, system };
-}
-
 /** Seconds left until `until` (epoch ms), rounded up; 0 once it has passed. */
 export function secondsLeft(until: number, now: number): number {
   return Math.max(0, Math.ceil((until - now) / 1000));

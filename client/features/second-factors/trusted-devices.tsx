@@ -10,12 +10,12 @@ import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatDateTime } from '../../i18n/format';
-import { describeUserAgent } from './codes';
+import { describeBrowser } from '../people/browser-label';
 import { trustedDevicesKey, useTrustedDevices } from './own-factors';
 
 /** "Firefox on Windows", from the User-Agent the browser sent when it was trusted. */
 export function deviceName(t: TFunction, userAgent: string | null): string {
-  const { browser, system } = describeUserAgent(userAgent);
+  const { browser, system } = describeBrowser(userAgent);
   if (!browser && !system) return t('secondFactors.devices.unknownBrowser');
   return t('secondFactors.devices.browserOn', {
     browser: browser ?? t('secondFactors.devices.unknownBrowser'),
