@@ -15,13 +15,18 @@ import { sessionMiddleware } from './http/session';
 import { accountRoutes } from './routes/accounts.routes';
 import { systemRoutes } from './routes/system.routes';
 import { passkeyRoutes } from './routes/passkeys.routes';
-import { createPasskeysService } from './services/second-factors/passkeys';
+import { createPasskeyFactors, createPasskeysService } from './services/second-factors/passkeys';
+import { createCodeFactors } from './services/second-factors/verifiers';
+import { secondFactorLoginRoutes } from './routes/second-factor-login.routes';
 import type { AccountDeps } from './services/account-deps';
 import { createAuthService } from './services/auth.service';
 import type { Notifier } from './services/notifications';
 import { createPeopleService } from './services/people.service';
 import { createSetupService } from './services/setup.service';
 import { createSystemService } from './services/system.service';
+// Second factors (issue 20)
+import { secondFactorRoutes } from './routes/second-factors.routes';
+import { createSecondFactorsService } from './services/second-factors/factors.service';
 // Uploads and blobs (issue 4)
 import { endpoints } from '../shared/api';
 import type { BlobStore } from './blobs/blob-store';
@@ -72,13 +77,17 @@ export function createServices(deps: AppDeps) {
   const blobs = deps.blobs ?? createLocalDiskBlobStore({ root: deps.config.blobDir, capacityBytes: deps.config.blobCapacityBytes });
   const spaceDeps = { db: deps.db, config: deps.config, logger: deps.logger, notifier: deps.notifier, now: accountDeps.now };
   const spaceNotifier = createSpaceNotifier(spaceDeps);
-  const auth = createAuthService(accountDeps);
+  const codeFactors = createCodeFactors(accountDeps);
+  const auth = createAuthService(accountDeps, { codes: codeFactors, passkeys: createPasskeyFactors(accountDeps) });
   return {
     system: createSystemService({ db: deps.db, version: KLUIS_VERSION }),
     auth,
     passkeys: createPasskeysService(accountDeps, auth),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
+    /** TOTP, e-mail and backup code checks (the sign-in step calls them). */
+    codeFactors,
+    secondFactors: createSecondFactorsService(accountDeps, codeFactors),
     directory: createDirectoryService(accountDeps),
     uploads: createUploadsService({ db: deps.db, config: deps.config, logger: deps.logger, blobs, now: accountDeps.now }),
     spaces: createSpacesService(spaceDeps),
@@ -97,6 +106,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
   app.route('/', passkeyRoutes(deps.config, services));
+  app.route('/', secondFactorLoginRoutes(deps.config, services));
+  app.route('/', secondFactorRoutes(services.secondFactors));
   app.route('/', uploadRoutes(services.uploads));
   app.route('/', spaceRoutes(services));
   app.route('/', directoryRoutes(services.directory));

@@ -102,6 +102,11 @@ describe('renderMail', () => {
     expect(renderMail('nl', samples.account_locked).text).toMatch(/Iemand \(misschien uzelf\)[\s\S]*tot dinsdag 15 juli 2025[\s\S]*laat het dan uw beheerder weten/);
     expect(renderMail('en', samples.login_second_step_abandoned).text).toMatch(/your correct password was used[\s\S]*second step[\s\S]*failed or was abandoned/);
     expect(renderMail('nl', samples.login_second_step_abandoned).text).toMatch(/uw juiste wachtwoord[\s\S]*tweede stap[\s\S]*mislukt of afgebroken/);
+    // Wrong second-factor codes count on the same counter, and lock with the same e-mail.
+    expect(renderMail('en', samples.account_locked).text).toContain('a wrong password or sign-in code');
+    expect(renderMail('nl', samples.account_locked).text).toContain('een verkeerd wachtwoord of een verkeerde aanmeldcode');
+    expect(renderMail('en', samples.trusted_devices_revoked).text).toMatch(/On Monday, 2 June 2025 at 10:15 \(CEST\), someone who manages your Kluis account[\s\S]*asks for your second factor again/);
+    expect(renderMail('nl', samples.trusted_devices_revoked).text).toMatch(/Op maandag 2 juni 2025 om 10:15 \(CEST\) heeft iemand die uw Kluis-account[\s\S]*weer om uw tweede factor/);
   });
 
   it('tells an existing account holder of an invitation to their address, with a sign-in link and no invitation link', () => {
@@ -116,13 +121,60 @@ describe('renderMail', () => {
   });
 });
 
+describe('second-factor messages', () => {
+  it('puts the e-mail code on a line of its own in the text, large in the HTML, never in the subject', () => {
+    for (const language of languages) {
+      const mail = renderMail(language, samples.second_factor_code);
+      expect(mail.text.split('\n')).toContain('042917');
+      expect(mail.html).toMatch(/<p style="[^"]*font-size:28px[^"]*">042917<\/p>/);
+      expect(mail.subject).not.toContain('042917');
+    }
+  });
+
+  it('says what the code is for, how long it works, and what to do when it was not you', () => {
+    expect(renderMail('en', samples.second_factor_code).text).toMatch(/code to sign in[\s\S]*works once, until Tuesday, 4 March 2025 at 09:40 \(CET\)[\s\S]*someone knows your password/);
+    expect(renderMail('nl', samples.second_factor_code).text).toMatch(/code om aan te melden[\s\S]*één keer, tot dinsdag 4 maart 2025 om 09:40 \(CET\)[\s\S]*kent iemand uw wachtwoord/);
+    const setupEn = renderMail('en', { ...samples.second_factor_code, purpose: 'setup' });
+    expect(setupEn.subject).toBe('Your code to turn on e-mail codes in Kluis (Jansen & de Vries Accountants)');
+    expect(setupEn.text).toMatch(/turn on sign-in codes by e-mail[\s\S]*If you did not ask for this/);
+    expect(setupEn.text).not.toContain('someone knows your password');
+    const setupNl = renderMail('nl', { ...samples.second_factor_code, purpose: 'setup' });
+    expect(setupNl.subject).toBe('Uw code om e-mailcodes aan te zetten in Kluis (Jansen & de Vries Accountants)');
+    expect(setupNl.text).toMatch(/codes per e-mail aan te zetten[\s\S]*Heeft u hier niet om gevraagd/);
+  });
+
+  it.each(['12345', '1234567', '12345a', '12 345', '', '１２３４５６'])('refuses a code that is not six digits (%j) with a TypeError', (code) => {
+    for (const language of languages) expect(() => renderMail(language, { ...samples.second_factor_code, code })).toThrow(TypeError);
+  });
+
+  it.each([
+    ['totp', 'removed your authenticator app from', 'uw authenticator-app verwijderd'],
+    ['email', 'removed sign-in codes by e-mail from', 'aanmeldcodes per e-mail verwijderd'],
+    ['passkey', 'removed a passkey or security key from', 'een passkey of beveiligingssleutel verwijderd'],
+  ] as const)('names the removed factor (%s) in both languages', (factor, en, nl) => {
+    expect(renderMail('en', { ...samples.second_factor_removed, factor }).text).toContain(en);
+    expect(renderMail('nl', { ...samples.second_factor_removed, factor }).text).toContain(nl);
+  });
+
+  it('tells the person when and that someone who manages the account removed it', () => {
+    expect(renderMail('en', samples.second_factor_removed).subject).toBe('A second factor was removed from your Kluis account at Jansen & de Vries Accountants');
+    expect(renderMail('en', samples.second_factor_removed).text).toContain('On Tuesday, 4 March 2025 at 09:30 (CET), someone who manages your Kluis account');
+    expect(renderMail('nl', samples.second_factor_removed).text).toContain('Op dinsdag 4 maart 2025 om 09:30 (CET) heeft iemand die uw Kluis-account');
+  });
+});
+
 describe('what a template may carry', () => {
-  /** Every field of every template: organisation name, role, links, times and a count; nothing about a person. */
-  const allowedFields = ['kind', 'organisationName', 'role', 'link', 'expiresAt', 'failures', 'lockedUntil', 'at', 'dueDate'];
+  /**
+   * Every field of every template: organisation name, role, links, times and a count, a second-factor
+   * code with its purpose, and the kind of a second factor; nothing about a person.
+   */
+  const allowedFields = ['kind', 'organisationName', 'role', 'link', 'expiresAt', 'failures', 'lockedUntil', 'at', 'dueDate', 'code', 'purpose', 'factor'];
   type AllKeys<T> = T extends unknown ? keyof T : never;
 
   it('has no field for a person, a document or a message (checked by the type checker too)', () => {
-    expectTypeOf<AllKeys<MailTemplate>>().toEqualTypeOf<'kind' | 'organisationName' | 'role' | 'link' | 'expiresAt' | 'failures' | 'lockedUntil' | 'at' | 'dueDate'>();
+    expectTypeOf<AllKeys<MailTemplate>>().toEqualTypeOf<
+      'kind' | 'organisationName' | 'role' | 'link' | 'expiresAt' | 'failures' | 'lockedUntil' | 'at' | 'dueDate' | 'code' | 'purpose' | 'factor'
+    >();
     for (const template of allSamples) {
       for (const field of Object.keys(template)) {
         expect(allowedFields).toContain(field);

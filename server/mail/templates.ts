@@ -1,10 +1,11 @@
 // The e-mails Kluis sends, in English and Dutch: subject, plain text and simple HTML from one source, never confidential content.
-import type { Language, Role } from '../../shared/api';
+import type { Language, Role, SecondFactorKind } from '../../shared/api';
 
 /**
  * The data of every message. WARNING: the server knows nothing confidential, and these messages
  * must not pretend otherwise: no document names, message text or people's names, only the
- * organisation name, a role, links and times (SECURITY.md 1). Times are ISO 8601 strings.
+ * organisation name, a role, links and times (SECURITY.md 1). Times are ISO 8601 strings. The one
+ * secret a message carries is a second-factor code sent to prove the mailbox: six digits, single use.
  */
 export interface MailTemplateData {
   readonly invitation: { readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string };
@@ -13,10 +14,16 @@ export interface MailTemplateData {
   readonly account_locked: { readonly organisationName: string; readonly failures: number; readonly lockedUntil: string };
   readonly login_second_step_abandoned: { readonly organisationName: string; readonly at: string };
   readonly password_changed: { readonly organisationName: string; readonly at: string };
+  /** A manager stopped trusting every browser of this person (second factors, issue 20). */
+  readonly trusted_devices_revoked: { readonly organisationName: string; readonly at: string };
   readonly new_document: { readonly organisationName: string; readonly link: string };
   readonly new_message: { readonly organisationName: string; readonly link: string };
   /** `dueDate`: a calendar date, YYYY-MM-DD. */
   readonly request_reminder: { readonly organisationName: string; readonly link: string; readonly dueDate: string };
+  /** A six-digit e-mail code: to sign in (`login`) or to turn e-mail codes on (`setup`); valid until `expiresAt`. */
+  readonly second_factor_code: { readonly organisationName: string; readonly code: string; readonly purpose: 'login' | 'setup'; readonly expiresAt: string };
+  /** Someone who manages the account removed one of its second factors. */
+  readonly second_factor_removed: { readonly organisationName: string; readonly factor: SecondFactorKind; readonly at: string };
 }
 
 export type MailTemplateKind = keyof MailTemplateData;
@@ -32,8 +39,11 @@ export interface RenderedMail {
   readonly html: string;
 }
 
-/** A paragraph, or a link shown as its own URL (so the reader sees where it goes) on a line of its own. */
-type Block = { readonly paragraph: string } | { readonly link: string };
+/**
+ * A paragraph, a link shown as its own URL (so the reader sees where it goes) on a line of its own,
+ * or a code on a line of its own (large in HTML).
+ */
+type Block = { readonly paragraph: string } | { readonly link: string } | { readonly code: string };
 
 interface Content {
   readonly subject: string;
@@ -51,6 +61,10 @@ interface Format {
   role(role: Role): string;
   /** "3 times", "once". */
   times(count: number): string;
+  /** A six-digit code, checked. */
+  code(code: string): string;
+  /** What a second factor is called in a sentence: "your authenticator app". */
+  factor(kind: SecondFactorKind): string;
 }
 
 type Texts = { readonly [K in MailTemplateKind]: (data: MailTemplateData[K], f: Format) => Content };
@@ -78,7 +92,7 @@ const en: Texts = {
   account_locked: ({ failures, lockedUntil }, f) => ({
     subject: `Your Kluis account at ${f.organisation} is temporarily locked`,
     blocks: [
-      { paragraph: `Someone (maybe you) entered a wrong password for your Kluis account at ${f.organisation} ${f.times(failures)} in a row. To protect your account, signing in is blocked until ${f.time(lockedUntil)}.` },
+      { paragraph: `Someone (maybe you) entered a wrong password or sign-in code for your Kluis account at ${f.organisation} ${f.times(failures)} in a row. To protect your account, signing in is blocked until ${f.time(lockedUntil)}.` },
       { paragraph: 'If this was you, try again after that time, or ask your administrator to unlock your account sooner.' },
       { paragraph: 'If this was not you, tell your administrator.' },
     ],
@@ -97,6 +111,13 @@ const en: Texts = {
       { paragraph: `The password of your Kluis account at ${f.organisation} was changed on ${f.time(at)}.` },
       { paragraph: 'If you did this, there is nothing to do.' },
       { paragraph: 'If you did not, tell your administrator at once: someone else may have access to your account.' },
+    ],
+  }),
+  trusted_devices_revoked: ({ at }, f) => ({
+    subject: `Your browsers are no longer trusted for Kluis at ${f.organisation}`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, someone who manages your Kluis account at ${f.organisation} stopped trusting every browser you had chosen to trust. The next time you sign in, Kluis asks for your second factor again on each of them.` },
+      { paragraph: 'If you did not expect this, ask your administrator why.' },
     ],
   }),
   new_document: ({ link }, f) => ({
@@ -121,6 +142,34 @@ const en: Texts = {
       { paragraph: `${f.organisation} asked you for documents in Kluis, due ${f.date(dueDate)}. Some of them have not been uploaded yet. Sign in to see what is needed:` },
       { link: f.link(link) },
       { paragraph: 'For your security, this e-mail does not say which documents.' },
+    ],
+  }),
+  second_factor_code: ({ code, purpose, expiresAt }, f) =>
+    purpose === 'login'
+      ? {
+          subject: `Your sign-in code for Kluis (${f.organisation})`,
+          blocks: [
+            { paragraph: `Your code to sign in to Kluis at ${f.organisation}:` },
+            { code: f.code(code) },
+            { paragraph: `It works once, until ${f.time(expiresAt)}. Do not give it to anyone: nobody from ${f.organisation} will ever ask you for it.` },
+            { paragraph: 'If you did not just try to sign in, someone knows your password: change it as soon as possible and tell your administrator.' },
+          ],
+        }
+      : {
+          subject: `Your code to turn on e-mail codes in Kluis (${f.organisation})`,
+          blocks: [
+            { paragraph: `Your code to turn on sign-in codes by e-mail for your Kluis account at ${f.organisation}:` },
+            { code: f.code(code) },
+            { paragraph: `It works once, until ${f.time(expiresAt)}. Do not give it to anyone: nobody from ${f.organisation} will ever ask you for it.` },
+            { paragraph: 'If you did not ask for this, tell your administrator.' },
+          ],
+        },
+  second_factor_removed: ({ factor, at }, f) => ({
+    subject: `A second factor was removed from your Kluis account at ${f.organisation}`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, someone who manages your Kluis account at ${f.organisation} removed ${f.factor(factor)} from your second factors (the extra step after your password when you sign in).` },
+      { paragraph: 'If you asked for this, for example because you lost your phone, there is nothing to do: set up a new second factor under Account.' },
+      { paragraph: 'If you did not, tell your administrator.' },
     ],
   }),
 };
@@ -148,7 +197,7 @@ const nl: Texts = {
   account_locked: ({ failures, lockedUntil }, f) => ({
     subject: `Uw Kluis-account bij ${f.organisation} is tijdelijk geblokkeerd`,
     blocks: [
-      { paragraph: `Iemand (misschien uzelf) heeft ${f.times(failures)} achter elkaar een verkeerd wachtwoord ingevoerd voor uw Kluis-account bij ${f.organisation}. Om uw account te beschermen is aanmelden geblokkeerd tot ${f.time(lockedUntil)}.` },
+      { paragraph: `Iemand (misschien uzelf) heeft ${f.times(failures)} achter elkaar een verkeerd wachtwoord of een verkeerde aanmeldcode ingevoerd voor uw Kluis-account bij ${f.organisation}. Om uw account te beschermen is aanmelden geblokkeerd tot ${f.time(lockedUntil)}.` },
       { paragraph: 'Was u dit zelf, probeer het dan na dat tijdstip opnieuw of vraag uw beheerder om uw account eerder te ontgrendelen.' },
       { paragraph: 'Was u dit niet, laat het dan uw beheerder weten.' },
     ],
@@ -167,6 +216,13 @@ const nl: Texts = {
       { paragraph: `Het wachtwoord van uw Kluis-account bij ${f.organisation} is gewijzigd op ${f.time(at)}.` },
       { paragraph: 'Heeft u dit zelf gedaan, dan hoeft u niets te doen.' },
       { paragraph: 'Heeft u dit niet gedaan, laat het dan direct uw beheerder weten: iemand anders heeft mogelijk toegang tot uw account.' },
+    ],
+  }),
+  trusted_devices_revoked: ({ at }, f) => ({
+    subject: `Uw browsers worden niet meer vertrouwd voor Kluis bij ${f.organisation}`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} heeft iemand die uw Kluis-account bij ${f.organisation} beheert het vertrouwen ingetrokken van alle browsers die u had laten onthouden. Bij de volgende keer aanmelden vraagt Kluis op elk daarvan weer om uw tweede factor.` },
+      { paragraph: 'Verwachtte u dit niet, vraag dan uw beheerder waarom.' },
     ],
   }),
   new_document: ({ link }, f) => ({
@@ -193,6 +249,34 @@ const nl: Texts = {
       { paragraph: 'Om veiligheidsredenen staat in deze e-mail niet om welke documenten het gaat.' },
     ],
   }),
+  second_factor_code: ({ code, purpose, expiresAt }, f) =>
+    purpose === 'login'
+      ? {
+          subject: `Uw aanmeldcode voor Kluis (${f.organisation})`,
+          blocks: [
+            { paragraph: `Uw code om aan te melden bij Kluis bij ${f.organisation}:` },
+            { code: f.code(code) },
+            { paragraph: `De code werkt één keer, tot ${f.time(expiresAt)}. Geef hem aan niemand: niemand van ${f.organisation} zal er ooit om vragen.` },
+            { paragraph: 'Probeerde u niet zojuist aan te melden, dan kent iemand uw wachtwoord: wijzig het zo snel mogelijk en laat het uw beheerder weten.' },
+          ],
+        }
+      : {
+          subject: `Uw code om e-mailcodes aan te zetten in Kluis (${f.organisation})`,
+          blocks: [
+            { paragraph: `Uw code om aanmelden met codes per e-mail aan te zetten voor uw Kluis-account bij ${f.organisation}:` },
+            { code: f.code(code) },
+            { paragraph: `De code werkt één keer, tot ${f.time(expiresAt)}. Geef hem aan niemand: niemand van ${f.organisation} zal er ooit om vragen.` },
+            { paragraph: 'Heeft u hier niet om gevraagd, laat het dan uw beheerder weten.' },
+          ],
+        },
+  second_factor_removed: ({ factor, at }, f) => ({
+    subject: `Er is een tweede factor verwijderd van uw Kluis-account bij ${f.organisation}`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} heeft iemand die uw Kluis-account bij ${f.organisation} beheert ${f.factor(factor)} verwijderd uit uw tweede factoren (de extra stap na uw wachtwoord bij het aanmelden).` },
+      { paragraph: 'Heeft u hierom gevraagd, bijvoorbeeld omdat u uw telefoon kwijt bent, dan hoeft u niets te doen: stel onder Account een nieuwe tweede factor in.' },
+      { paragraph: 'Heeft u dit niet gevraagd, laat het dan uw beheerder weten.' },
+    ],
+  }),
 };
 
 const texts: Record<Language, Texts> = { en, nl };
@@ -211,6 +295,11 @@ const frame: Record<Language, { readonly greeting: string; readonly footer: (org
 const roleNames: Record<Language, Record<Role, string>> = {
   en: { admin: 'an Administrator', team: 'a Team Member', client: 'a client', auditor: 'an auditor' },
   nl: { admin: 'beheerder', team: 'teamlid', client: 'klant', auditor: 'auditor' },
+};
+
+const factorNames: Record<Language, Record<SecondFactorKind, string>> = {
+  en: { totp: 'your authenticator app', email: 'sign-in codes by e-mail', passkey: 'a passkey or security key' },
+  nl: { totp: 'uw authenticator-app', email: 'aanmeldcodes per e-mail', passkey: 'een passkey of beveiligingssleutel' },
 };
 
 const locales: Record<Language, string> = { en: 'en-GB', nl: 'nl-NL' };
@@ -277,6 +366,15 @@ function formatFor(language: Language, organisationName: string): Format {
       if (language === 'nl') return count === 1 ? 'één keer' : `${count} keer`;
       return count === 1 ? 'once' : `${count} times`;
     },
+    code: (code) => {
+      if (!/^[0-9]{6}$/.test(code)) throw new TypeError('mail template: a code must be six digits');
+      return code;
+    },
+    factor: (kind) => {
+      const name = factorNames[language][kind];
+      if (name === undefined) throw new TypeError('mail template: unknown kind of second factor');
+      return name;
+    },
   };
 }
 
@@ -291,14 +389,16 @@ function escapeHtml(value: string): string {
 }
 
 function renderText(blocks: readonly Block[]): string {
-  return `${blocks.map((block) => ('link' in block ? block.link : block.paragraph)).join('\n\n')}\n`;
+  return `${blocks.map((block) => ('link' in block ? block.link : 'code' in block ? block.code : block.paragraph)).join('\n\n')}\n`;
 }
 
 function renderHtml(language: Language, subject: string, blocks: readonly Block[]): string {
   const body = blocks.map((block) =>
     'link' in block
       ? `<p><a href="${escapeHtml(block.link)}" style="color:#1a4d8f;word-break:break-all">${escapeHtml(block.link)}</a></p>`
-      : `<p>${escapeHtml(block.paragraph)}</p>`,
+      : 'code' in block
+        ? `<p style="font-family:ui-monospace,Consolas,monospace;font-size:28px;font-weight:bold;letter-spacing:4px">${escapeHtml(block.code)}</p>`
+        : `<p>${escapeHtml(block.paragraph)}</p>`,
   );
   return [
     '<!DOCTYPE html>',

@@ -29,6 +29,101 @@ export async function countUnusedBackupCodes(db: Executor, userId: string): Prom
   return Number(row.n);
 }
 
+// --- Codes and factor management (issue 20, helper B) ---------------------------------------
+
+/** One of `userId`'s factors by id; undefined when there is none with that id (or it is someone else's). */
+export function findSecondFactor(db: Executor, userId: string, id: string) {
+  return db.selectFrom('second_factors').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** A user's factors of one kind, oldest first. */
+export function listSecondFactorsOfKind(db: Executor, userId: string, kind: SecondFactorsTable['kind']) {
+  return db.selectFrom('second_factors').selectAll().where('user_id', '=', userId).where('kind', '=', kind).orderBy('created_at').execute();
+}
+
+/**
+ * Claims TOTP time step `step` of a factor: true when it was later than every step accepted
+ * before, false when it was not (a replay, or a parallel use of the same code that won the race).
+ * WARNING: the condition is in the UPDATE itself, so two parallel uses of one code cannot both pass.
+ */
+export async function claimTotpStep(db: Executor, factorId: string, step: number, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('second_factors')
+    .set({ totp_last_step: step, last_used_at: now })
+    .where('id', '=', factorId)
+    .where('kind', '=', 'totp')
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function touchSecondFactor(db: Executor, id: string, now: string): Promise<void> {
+  await db.updateTable('second_factors').set({ last_used_at: now }).where('id', '=', id).execute();
+}
+
+/** Renames one of `userId`'s factors; false when there is none with that id. */
+export async function renameSecondFactorRow(db: Executor, userId: string, id: string, name: string): Promise<boolean> {
+  const result = await db.updateTable('second_factors').set({ name }).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Deletes one of `userId`'s factors (a passkey's PRF wrapping is in the same row and goes with it); false when there is none. */
+export async function deleteSecondFactorRow(db: Executor, userId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('second_factors').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+/** The kinds of second factor each user has (users without any are absent). */
+export async function listSecondFactorKindsByUser(db: Executor): Promise<Map<string, Set<SecondFactorsTable['kind']>>> {
+  const rows = await db.selectFrom('second_factors').select(['user_id', 'kind']).distinct().execute();
+  const kinds = new Map<string, Set<SecondFactorsTable['kind']>>();
+  for (const row of rows) {
+    const set = kinds.get(row.user_id) ?? new Set();
+    set.add(row.kind);
+    kinds.set(row.user_id, set);
+  }
+  return kinds;
+}
+
+/** Replaces a user's backup codes with a new set (the old ones stop working); must run in a transaction. */
+export async function replaceBackupCodes(trx: Trx, userId: string, codeHashes: readonly string[], createdAt: string): Promise<void> {
+  await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+  await trx
+    .insertInto('backup_codes')
+    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: createdAt, used_at: null })))
+    .execute();
+}
+
+/** When the user's current set of backup codes was made, or null without one. */
+export async function findBackupCodesCreatedAt(db: Executor, userId: string): Promise<string | null> {
+  const row = await db.selectFrom('backup_codes').select((eb) => eb.fn.max('created_at').as('created_at')).where('user_id', '=', userId).executeTakeFirst();
+  return row?.created_at ?? null;
+}
+
+/** Whether the user has any backup codes at all (used or not). */
+export async function hasBackupCodes(db: Executor, userId: string): Promise<boolean> {
+  const row = await db.selectFrom('backup_codes').select('code_hash').where('user_id', '=', userId).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Uses one backup code by its hash: 'used' when it was unused (it is marked now), 'reused' when it
+ * was used before, 'unknown' when the user has no such code. WARNING: the mark is a conditional
+ * UPDATE, so two parallel uses of one code cannot both pass.
+ */
+export async function useBackupCode(db: Executor, userId: string, codeHash: string, now: string): Promise<'used' | 'reused' | 'unknown'> {
+  const result = await db
+    .updateTable('backup_codes')
+    .set({ used_at: now })
+    .where('user_id', '=', userId)
+    .where('code_hash', '=', codeHash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 1n) return 'used';
+  const row = await db.selectFrom('backup_codes').select('code_hash').where('user_id', '=', userId).where('code_hash', '=', codeHash).executeTakeFirst();
+  return row ? 'reused' : 'unknown';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Passkeys (server/services/second-factors/passkeys.ts)
 

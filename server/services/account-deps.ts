@@ -47,12 +47,20 @@ export async function currentSettings(db: Db | Trx): Promise<OrganisationSetting
   return (await requireOrganisation(db)).settings;
 }
 
-/** Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, saying in Retry-After when the window ends. */
-export async function throttle(deps: AccountDeps, key: string, limit: { readonly max: number; readonly windowMs: number }): Promise<void> {
+/**
+ * Adds one hit to `key`'s fixed window; refuses with rate_limited past `max`, saying in Retry-After
+ * when the window ends. `message` replaces the default answer (about attempts from one IP address).
+ */
+export async function throttle(
+  deps: AccountDeps,
+  key: string,
+  limit: { readonly max: number; readonly windowMs: number },
+  message = 'Too many attempts from this address. Wait a few minutes and try again.',
+): Promise<void> {
   const now = deps.now().getTime();
   if ((await deps.store.hit(key, limit.windowMs, now)) > limit.max) {
     const untilNextWindowMs = limit.windowMs - (now % limit.windowMs);
-    throw fail('rate_limited', 'Too many attempts from this address. Wait a few minutes and try again.', {
+    throw fail('rate_limited', message, {
       headers: { 'Retry-After': String(Math.ceil(untilNextWindowMs / 1000)) },
     });
   }

@@ -1,15 +1,18 @@
 // What the server tells people by e-mail, in one place (the mailer renders and delivers it).
 import type { Logger } from 'pino';
-import type { Language, Role } from '../../shared/api';
+import type { Language, Role, SecondFactorKind } from '../../shared/api';
 
 export type Notification =
   | { readonly kind: 'invitation'; readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string }
   | { readonly kind: 'invitation_existing_account'; readonly organisationName: string; readonly link: string; readonly at: string }
   | { readonly kind: 'account_locked'; readonly organisationName: string; readonly failures: number; readonly lockedUntil: string }
   | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string }
+  | { readonly kind: 'trusted_devices_revoked'; readonly organisationName: string; readonly at: string }
   | { readonly kind: 'new_document'; readonly organisationName: string; readonly link: string }
   | { readonly kind: 'new_message'; readonly organisationName: string; readonly link: string }
-  | { readonly kind: 'request_reminder'; readonly organisationName: string; readonly link: string; readonly dueDate: string };
+  | { readonly kind: 'request_reminder'; readonly organisationName: string; readonly link: string; readonly dueDate: string }
+  | { readonly kind: 'second_factor_code'; readonly organisationName: string; readonly code: string; readonly purpose: 'login' | 'setup'; readonly expiresAt: string }
+  | { readonly kind: 'second_factor_removed'; readonly organisationName: string; readonly factor: SecondFactorKind; readonly at: string };
 
 export interface Notifier {
   /** Delivers one message; rejects when it could not be delivered or written to the outbox. */

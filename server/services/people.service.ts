@@ -27,7 +27,9 @@ import {
   revokeUserSessions,
   useInvitation,
 } from '../repositories/sessions.repository';
+import { revokeAllTrustedDevices } from '../repositories/trusted-devices.repository';
 import type { InvitationRow } from '../db/database';
+import { listSecondFactorKindsByUser } from '../repositories/second-factors.repository';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
@@ -37,6 +39,8 @@ import { notifyQuietly } from './notifications';
 import { assertRecord, checkNewAccountEscrowCopy, userKeyColumns } from './setup.service';
 
 const PUBLIC_LIMIT = { max: 30, windowMs: 5 * 60_000 } as const;
+/** The order People shows second-factor kinds in. */
+const SECOND_FACTOR_KINDS = ['totp', 'email', 'passkey'] as const;
 
 function invitationView(row: InvitationRow) {
   return { id: row.id, email: row.email, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at, invitedBy: row.invited_by };
@@ -203,6 +207,7 @@ export function createPeopleService(deps: AccountDeps) {
 
     async listUsers(actor: Actor) {
       const rows = await listUsersByRoles(db, rolesManagedBy(actor.role));
+      const factorKinds = await listSecondFactorKindsByUser(db);
       return {
         users: rows.map((row) => ({
           id: row.id,
@@ -217,6 +222,7 @@ export function createPeopleService(deps: AccountDeps) {
           publicKey: row.public_key,
           signingPublicKey: row.signing_public_key,
           escrowGrant: row.grant_kind ?? ('none' as const),
+          secondFactors: SECOND_FACTOR_KINDS.filter((kind) => factorKinds.get(row.id)?.has(kind) ?? false),
         })),
       };
     },
@@ -265,6 +271,11 @@ export function createPeopleService(deps: AccountDeps) {
         await updateUser(trx, actor.userId, { opaque_record: input.registrationRecord, wrapped_user_key: input.wrappedUserKey, password_changed_at: now.toISOString() });
         const ended = await revokeUserSessions(trx, actor.userId, now.toISOString(), actor.sessionId);
         await recordAuditEvent(trx, { action: 'account.password_changed', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { otherSessionsEnded: ended } });
+        // A new password starts over: no browser skips the second factor on the old one's trust.
+        const untrusted = await revokeAllTrustedDevices(trx, actor.userId, now.toISOString());
+        if (untrusted > 0) {
+          await recordAuditEvent(trx, { action: 'auth.trusted_device_revoked', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { by: 'password_change', devices: untrusted } });
+        }
       });
       const { organisation } = await requireOrganisation(db);
       await notifyQuietly(deps.notifier, logger, user.email, user.language, { kind: 'password_changed', organisationName: organisation.name, at: now.toISOString() });

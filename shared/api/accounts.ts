@@ -209,6 +209,9 @@ export const finishSetup = defineEndpoint({
 // The second sign-in step (endpoints in second-factors.ts)
 
 /** Ways to pass the sign-in step: a factor, or one of the backup codes. */
+/** The kinds of second factor a person can have (backup codes are a way to sign in, not a factor). */
+export const secondFactorKindSchema = z.enum(['totp', 'email', 'passkey']);
+export type SecondFactorKind = z.infer<typeof secondFactorKindSchema>;
 export const secondFactorMethodSchema = z.enum(['totp', 'email', 'passkey', 'backup']);
 export type SecondFactorMethod = z.infer<typeof secondFactorMethodSchema>;
 
@@ -509,6 +512,8 @@ export const confirmRecoveryKit = defineEndpoint({
   status: 204,
   response: z.null(),
   errors: ['forbidden', 'csrf_rejected'],
+  /** Part of setting up: the kit is shown before the founding Administrator sets up a required second factor. */
+  allowMissingSecondFactor: true,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -530,6 +535,8 @@ export const userListItemSchema = z
     /** Administrators' ECDSA signing key, endorsed when they are granted the escrow key. */
     signingPublicKey: spki.nullable(),
     escrowGrant: z.enum(['none', 'sealed', 'wrapped']),
+    /** The kinds of second factor this person has set up (empty: none). */
+    secondFactors: z.array(secondFactorKindSchema),
   })
   .meta({ id: 'UserListItem' });
 

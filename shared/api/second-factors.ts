@@ -2,7 +2,7 @@
 // (with PRF unlock), backup codes and trusted devices; managers' view and removal by role hierarchy.
 import { z } from 'zod';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
-import { accountBundleSchema, publicKeyOptions, secondFactorMethodSchema } from './accounts';
+import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema } from './accounts';
 import { base64url, idSchema, isoDateTime } from './wire';
 
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
@@ -18,8 +18,7 @@ export const backupCodeSchema = z
   .transform((value) => value.toUpperCase().replace(/[-\s]/g, ''))
   .pipe(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{10}$/, 'must be a backup code of ten letters and digits'));
 
-export const secondFactorKindSchema = z.enum(['totp', 'email', 'passkey']);
-export type SecondFactorKind = z.infer<typeof secondFactorKindSchema>;
+export { secondFactorKindSchema, type SecondFactorKind } from './accounts';
 const factorName = z.string().trim().min(1).max(60);
 
 export const secondFactorSchema = z
@@ -145,7 +144,7 @@ export const sendLoginEmailCode = defineEndpoint({
   status: 204,
   body: z.strictObject({ challengeId: token }),
   response: z.null(),
-  errors: ['second_factor_expired', 'second_factor_unavailable', 'rate_limited'],
+  errors: ['second_factor_expired', 'second_factor_unavailable', 'rate_limited', 'service_unavailable'],
 });
 
 export const startPasskeyLogin = defineEndpoint({
@@ -230,7 +229,7 @@ export const startEmailFactorSetup = defineEndpoint({
   access: { roles: ALL_ROLES },
   body: z.strictObject({}),
   response: z.strictObject({ setupId: idSchema }),
-  errors: ['reauthentication_required', 'rate_limited', 'conflict'],
+  errors: ['reauthentication_required', 'rate_limited', 'conflict', 'service_unavailable'],
   allowMissingSecondFactor: true,
 });
 
@@ -244,7 +243,7 @@ export const confirmEmailFactorSetup = defineEndpoint({
   status: 201,
   body: z.strictObject({ setupId: idSchema, code: sixDigitCode }),
   response: secondFactorSchema,
-  errors: ['factor_setup_expired', 'second_factor_invalid', 'reauthentication_required', 'rate_limited'],
+  errors: ['factor_setup_expired', 'second_factor_invalid', 'reauthentication_required', 'rate_limited', 'conflict'],
   allowMissingSecondFactor: true,
 });
 

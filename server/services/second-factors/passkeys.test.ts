@@ -17,6 +17,7 @@ import {
 import type { ApiCallOptions, CallApi } from '../../../shared/api/client';
 import { login, openProfile } from '../../../shared/flows/account-flows';
 import { PASSKEY_UNLOCK_PRF_SALT, enablePasskeyUnlock, passkeyLogin } from '../../../shared/flows/passkey-unlock';
+import type { SecondFactorPrompt } from '../../../shared/flows/second-factor';
 import { PinMismatchError, openVault, openVaultWithUserKey } from '../../../shared/flows/vault';
 import { DecryptionError, IntegrityError, finishOpaqueLogin, startOpaqueLogin } from '../../../shared/crypto';
 import { budget } from '../../test/budget';
@@ -40,10 +41,11 @@ beforeAll(async () => {
   origin = org.testApp.config.publicOrigin;
 }, budget(120_000));
 afterAll(() => org?.close());
-// Every test starts unlocked, at the real time, with recent logins.
+// Every test starts with no passkeys (a password sign-in then needs no second step), unlocked, with recent logins.
 beforeEach(async () => {
   clock.baseMs += 10 * 60_000;
   clock.offsetMs = 0;
+  await org.testApp.db.deleteFrom('second_factors').execute();
   await org.testApp.db.updateTable('users').set({ failed_logins: 0, locked_until: null, lock_notified: 0 }).execute();
   await org.relogin(org.members.client!);
 });
@@ -296,8 +298,12 @@ describe('unlock with passkey, and signing in with a passkey alone', () => {
     const forms = [Buffer.from(prfOutput).toString('hex'), Buffer.from(prfOutput).toString('base64url'), Buffer.from(prfOutput).toString('base64')];
     for (const sent of [...browser.sent, ...member.client.sent]) for (const form of forms) expect(sent.body).not.toContain(form.slice(0, 40));
 
-    // The password keeps working.
-    await expect(login(org.newClient().api, member.email, member.password, fast)).resolves.toMatchObject({ vault: { userId: member.userId } });
+    // The password keeps working, now with the passkey as its second factor.
+    const secondFactor: SecondFactorPrompt = (challenge) => {
+      const { response: answer } = authenticator.assert(challenge.passkeyOptions as { challenge: string });
+      return Promise.resolve({ method: 'passkey', response: answer, trustDevice: false });
+    };
+    await expect(login(org.newClient().api, member.email, member.password, { ...fast, secondFactor })).resolves.toMatchObject({ vault: { userId: member.userId } });
   });
 
   it('refuses a passkey without unlock (passkey_unlock_unavailable) without counting it, and after unlock was turned off', async () => {
