@@ -38,6 +38,8 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['POST /api/signup/finish',                               Y,    Y,   Y,     Y,      Y],
   ['POST /api/recovery/start',                              Y,    Y,   Y,     Y,      Y],
   ['POST /api/recovery/finish',                             Y,    Y,   Y,     Y,      Y],
+  ['POST /api/auth/passkey/start',                          Y,    Y,   Y,     Y,      Y],
+  ['POST /api/auth/passkey/finish',                         Y,    Y,   Y,     Y,      Y],
   // The second sign-in step: reached with a step id from the password step, never with a session
   ['POST /api/auth/login/second-factor',                    Y,    Y,   Y,     Y,      Y],
   ['POST /api/auth/login/second-factor/email',              Y,    Y,   Y,     Y,      Y],
@@ -67,6 +69,11 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['PATCH /api/account/second-factors/:id',                 Y,    Y,   Y,     Y,      L],
   ['DELETE /api/account/second-factors/:id',                Y,    Y,   Y,     Y,      L],
   ['POST /api/account/backup-codes',                        Y,    Y,   Y,     Y,      L],
+  // One's own passkeys (everyone may add them; each only their own: object-checked)
+  ['POST /api/account/passkeys/registration/start',         Y,    Y,   Y,     Y,      L],
+  ['POST /api/account/passkeys/registration/finish',        Y,    Y,   Y,     Y,      L],
+  ['PUT /api/account/passkeys/:id/unlock',                  Y,    Y,   Y,     Y,      L],
+  ['DELETE /api/account/passkeys/:id/unlock',               Y,    Y,   Y,     Y,      L],
   // Invitations and people: staff (Team Members invite and manage clients only: object-checked)
   ['POST /api/invitations',                                 Y,    Y,   N,     N,      L],
   ['GET /api/invitations',                                  Y,    Y,   N,     N,      L],
@@ -128,6 +135,9 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
  */
 const objectChecked: Readonly<Record<string, readonly [file: string, test: string]>> = {
   'DELETE /api/auth/sessions/:id': ['server/routes/permissions.test.ts', 'ends only sessions of the caller'],
+  'POST /api/account/passkeys/registration/finish': ['server/services/second-factors/passkeys.test.ts', 'uses a ceremony once, for its own user'],
+  'PUT /api/account/passkeys/:id/unlock': ['server/services/second-factors/passkeys.test.ts', '(not_found for another person'],
+  'DELETE /api/account/passkeys/:id/unlock': ['server/services/second-factors/passkeys.test.ts', '(not_found for another person'],
   'POST /api/invitations': ['server/services/accounts.errors.test.ts', 'lets Team Members invite clients only'],
   'DELETE /api/invitations/:id': ['server/routes/permissions.test.ts', 'Team Members revoke invitations of clients only'],
   'GET /api/users': ['server/services/accounts.errors.test.ts', 'lets Team Members invite clients only'],

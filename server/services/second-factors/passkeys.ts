@@ -109,6 +109,7 @@ async function checkAssertion(
       expectedChallenge,
       expectedOrigin: origin,
       expectedRPID: rpID,
+      // The UV flag: possession plus PIN or biometrics, which is what lets a passkey alone sign in.
       requireUserVerification: true,
       credential: {
         id: row.credential_id,
@@ -124,7 +125,7 @@ async function checkAssertion(
     // Wrong challenge, origin, RP ID or type, user not verified, malformed data: all the same to the caller.
     return { ok: false, code: 'passkey_rejected' };
   }
-  if (!verification.verified || !verification.authenticationInfo.userVerified) return { ok: false, code: 'passkey_rejected' };
+  if (!verification.verified) return { ok: false, code: 'passkey_rejected' };
   const received = verification.authenticationInfo.newCounter;
   if (await advancePasskeyCounter(deps.db, row.id, received, deps.now().toISOString())) return { ok: true, factorId: row.id };
   // A counter that did not move forward on an authenticator that counts: a cloned authenticator or
@@ -258,7 +259,7 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       } catch {
         throw fail('passkey_rejected', 'The passkey\'s answer could not be verified. Try again.');
       }
-      if (!verification.verified || !verification.registrationInfo.userVerified) {
+      if (!verification.verified) {
         throw fail('passkey_rejected', 'The passkey\'s answer could not be verified. Try again.');
       }
       const { credential } = verification.registrationInfo;
