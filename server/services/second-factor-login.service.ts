@@ -73,7 +73,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
     await relaxedTransaction(db, (trx) => recordAuditEvent(trx, { action, actorId: userId, targetType: 'user', targetId: userId, ip, details }).then(() => undefined));
   }
 
-  function check(answer: SecondFactorAnswer, userId: string, challenge: LoginChallenge): Promise<FactorCheck> {
+  function check(answer: SecondFactorAnswer, userId: string, challenge: LoginChallenge, ip: string | null): Promise<FactorCheck> {
     switch (answer.method) {
       case 'totp':
         return factors.codes.verifyTotp(userId, answer.code);
@@ -84,7 +84,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       case 'passkey':
         // The challenge was made with the methods; a passkey method always has its WebAuthn challenge.
         if (challenge.expectedChallenge === null) return Promise.resolve({ ok: false, code: 'second_factor_unavailable' });
-        return factors.passkeys.verifyAssertion(userId, answer.response, challenge.expectedChallenge);
+        return factors.passkeys.verifyAssertion(userId, answer.response, challenge.expectedChallenge, ip);
     }
   }
 
@@ -144,7 +144,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
         throw lockedError();
       }
 
-      const result = await check(answer, user.id, challenge);
+      const result = await check(answer, user.id, challenge, ip);
       if (!result.ok) {
         // Nothing was guessed when the factor went away meanwhile: that attempt is not a failure.
         if (result.code === 'second_factor_unavailable') {
