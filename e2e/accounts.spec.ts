@@ -132,8 +132,22 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await expect(
       page.getByRole('listitem').filter({ hasText: 'At least 8 characters' }),
     ).toContainText('(met)');
+    // The initial second-factor policy: staff and auditors by default, not clients.
+    const policy = page.getByRole('group', { name: 'Roles that must use a second factor' });
+    await expect(policy.getByRole('checkbox', { checked: true })).toHaveCount(3);
+    for (const role of ['Administrator', 'Team Member', 'Auditor']) {
+      await expect(policy.getByRole('checkbox', { name: role })).toBeChecked();
+    }
+    await expect(policy.getByRole('checkbox', { name: 'Client' })).not.toBeChecked();
+    await expect(policy).toContainText('This includes you');
     await expectNoSeriousA11yViolations(page, 'the setup form');
     await snapshot(page, 'setup-form');
+    // This journey is about passwords, invitations and keys: its organisation requires no second
+    // factor (e2e/second-factors.spec.ts walks through those). The choice reaches the settings below.
+    for (const role of ['Administrator', 'Team Member', 'Auditor']) {
+      await policy.getByRole('checkbox', { name: role }).uncheck();
+    }
+    await expect(policy).not.toContainText('This includes you');
 
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await expect(page.getByRole('heading', { name: 'Creating your organisation' })).toBeVisible();
@@ -283,6 +297,10 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     const strength = page.getByLabel('Require a minimum strength');
     await expect(strength).not.toBeChecked();
     await expect(page.getByLabel('Wrong passwords before lockout')).toHaveValue('3');
+    // The policy chosen at setup: nobody must use a second factor, and the page says what ticking a role does.
+    const secondFactor = page.getByRole('group', { name: 'Roles that must use a second factor' });
+    await expect(secondFactor.getByRole('checkbox', { checked: true })).toHaveCount(0);
+    await expect(secondFactor).toHaveAccessibleDescription(/led through setting one up .* at their next sign-in/);
     await strength.check();
     await expect(page.getByLabel('Minimum strength', { exact: true })).toHaveValue('3');
     await expectNoSeriousA11yViolations(page, 'the settings page');

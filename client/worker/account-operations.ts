@@ -11,6 +11,7 @@ import {
   type EndpointInput,
   type Language,
   type Role,
+  type SecondFactorKind,
   type sessionInfoSchema,
   getSession,
   listEscrowHolders,
@@ -31,6 +32,7 @@ import {
   signup as signupFlow,
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { SecondFactorNeededError, type SecondFactorPrompt } from '../../shared/flows/second-factor';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
 import type { ApiCallOptions, CallApi } from '../../shared/api/client';
 import { type StateStorage, checkKeySafeMark, createKeySafeKeeper, type KeySafeKeeper } from './key-safe-keeper';
@@ -64,6 +66,8 @@ export interface SetupRequest {
   readonly name: string;
   readonly password: string;
   readonly language: Language;
+  /** The roles that must use a second factor, as the founding Administrator chose them. */
+  readonly secondFactorRoles: readonly Role[];
 }
 
 export interface SetupOutcome extends SignedIn {
@@ -122,6 +126,8 @@ export interface Person {
    * Members for clients). Never for a person whose invitation binding failed.
    */
   readonly mayVerifyKeys: boolean;
+  /** The kinds of second factor the person has set up, as the server lists them (no names, no secrets). */
+  readonly secondFactors: readonly SecondFactorKind[];
 }
 
 export interface EscrowHolderView {
@@ -199,10 +205,15 @@ export function createAccountOperations(
     };
   }
 
-  async function signIn(email: string, password: string): Promise<SignedIn> {
+  /**
+   * `secondFactor` is the page's prompt for the second sign-in step (a comlink proxy: it runs on the
+   * page, where the person types the code or touches the passkey); without it an account that needs
+   * one ends in SecondFactorNeededError.
+   */
+  async function signIn(email: string, password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
     // Drop the old keys first: a failed login must not leave a previous vault usable.
     await dropHeld();
-    const { vault, bundle } = await loginFlow(api, email, password);
+    const { vault, bundle } = await loginFlow(api, email, password, secondFactor ? { secondFactor } : {});
     // A key safe older than this device saw before is a replay: refuse it (SECURITY.md §7).
     await checkKeySafeMark(storage, vault, vault.keySafe);
     const keySafe = createKeySafeKeeper({ api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage });
@@ -261,7 +272,8 @@ export function createAccountOperations(
       };
     },
 
-    login: (email: string, password: string): Promise<SignedIn> => signIn(email, password),
+    /** Signs in; `secondFactor` (passed with comlink's proxy()) asks the person for the second step when the account has one. */
+    login: (email: string, password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> => signIn(email, password, secondFactor),
 
     /** Accepts an invitation, then signs the new user in. */
     async signup(request: SignupRequest, onProgress?: ProgressListener): Promise<SignedIn> {
@@ -275,8 +287,8 @@ export function createAccountOperations(
       return signIn(email, request.password);
     },
 
-    /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in. */
-    async recover(request: RecoverRequest, onProgress?: ProgressListener): Promise<SignedIn> {
+    /** Recovery mode: opens the escrow key with the kit, registers a new password, signs in (with the second step when the account has one). */
+    async recover(request: RecoverRequest, onProgress?: ProgressListener, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
       held.current = null;
       const calls = reporting(onProgress, {
         before: { startRecovery: 'link', finishRecovery: 'store' },
@@ -284,20 +296,23 @@ export function createAccountOperations(
       });
       await recoverWithKit(calls, request);
       onProgress?.('signin');
-      return signIn(request.email, request.newPassword);
+      return signIn(request.email, request.newPassword, secondFactor);
     },
 
     /**
      * Signs in again with the current password: the "ask for the password again" step before a
      * sensitive action. A fresh login refreshes the server's 15-minute recent-authentication window.
+     * The server does not ask this signed-in browser for the second factor again; should it ask
+     * anyway, `secondFactor` answers (the dialog shows the same step as the login page).
      */
-    async reauthenticate(password: string): Promise<SignedIn> {
+    async reauthenticate(password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
       const before = requireSignedIn();
       try {
-        return await signIn(before.session.user.email, password);
+        return await signIn(before.session.user.email, password, secondFactor);
       } catch (error) {
-        // A mistyped password leaves the unlocked vault as it was; a key mismatch does not.
-        if (error instanceof LoginRejectedError) held.current = before;
+        // A mistyped password or an unanswered second step leaves the unlocked vault as it was (no
+        // new key safe was handed out); a key mismatch does not.
+        if (error instanceof LoginRejectedError || error instanceof SecondFactorNeededError) held.current = before;
         throw error;
       }
     },
@@ -412,6 +427,7 @@ export function createAccountOperations(
             keys,
             profileUnverified,
             mayVerifyKeys,
+            secondFactors: user.secondFactors,
           };
         }),
       );

@@ -512,6 +512,8 @@ export const confirmRecoveryKit = defineEndpoint({
   status: 204,
   response: z.null(),
   errors: ['forbidden', 'csrf_rejected'],
+  /** Part of setting up: the kit is shown before the founding Administrator sets up a required second factor. */
+  allowMissingSecondFactor: true,
 });
 
 // ---------------------------------------------------------------------------------------------

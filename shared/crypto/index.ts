@@ -32,7 +32,16 @@ export {
   deriveArgon2id,
   normalizeSecret,
 } from './kdf';
-export { type KeyPurpose, SecretKey, SECRET_KEY_BYTES, generateSecretKey, importSecretKey, deriveKeySafeKey } from './keys';
+export {
+  type KeyPurpose,
+  SecretKey,
+  SECRET_KEY_BYTES,
+  PRF_OUTPUT_BYTES,
+  generateSecretKey,
+  importSecretKey,
+  deriveKeySafeKey,
+  derivePasskeyUnlockKey,
+} from './keys';
 export { type RecordContext, RECORD_VERSION, RECORD_OVERHEAD_BYTES } from './envelope';
 export { encryptRecord, decryptRecord, decryptRecordText } from './record';
 export { type KeyContext, wrapSecretKey, unwrapSecretKey, deriveRecoveryKey } from './wrap';

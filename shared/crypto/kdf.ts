@@ -110,6 +110,8 @@ export const HKDF_LABEL = Object.freeze({
   fileCommit: 'kluis/v1/file-commit',
   /** Escrow key -> one invitation's binding key; the invitation id is appended. */
   invitationBinding: 'kluis/v1/invitation-binding/',
+  /** A passkey's PRF output -> the key that wraps the user key; length-prefixed user id and credential id follow. */
+  passkeyUnlock: 'kluis/v1/passkey-unlock',
 } as const);
 
 /** Imports key material as a non-extractable HKDF base key. */

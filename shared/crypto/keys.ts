@@ -1,5 +1,5 @@
 // Symmetric keys of the key hierarchy: branded by purpose, derived subkeys cached, raw bytes kept only when needed.
-import { type Bytes, copyBytes, randomBytes, utf8, wipe } from './bytes';
+import { type Bytes, concatBytes, copyBytes, lengthPrefixed, randomBytes, utf8, wipe } from './bytes';
 import { HKDF_LABEL, hkdfAesGcmKey, hkdfBytes, importHkdfKey } from './kdf';
 
 /**
@@ -9,6 +9,7 @@ import { HKDF_LABEL, hkdfAesGcmKey, hkdfBytes, importHkdfKey } from './kdf';
 export type KeyPurpose =
   | 'user' // the user's key safe: wraps the private key and the user's own records
   | 'keysafe' // derived from the OPAQUE export key: wraps the user key
+  | 'passkey' // derived from a passkey's PRF output: wraps the user key ("unlock with passkey")
   | 'recovery' // derived from the organisation recovery secret: wraps the escrow key E (which wraps the escrow private key)
   | 'escrow' // wraps the organisation escrow private key for its holders
   | 'space' // a client space: wraps file keys, encrypts names and messages
@@ -100,4 +101,26 @@ export async function deriveKeySafeKey(exportKey: Uint8Array): Promise<SecretKey
   const base = await importHkdfKey(copyBytes(exportKey));
   const raw = await hkdfBytes(base, emptySalt, utf8(HKDF_LABEL.keySafeWrap), SECRET_KEY_BYTES);
   return importSecretKey('keysafe', raw);
+}
+
+/** A WebAuthn PRF output is 32 bytes (the hmac-secret output, W3C WebAuthn Level 3, 10.1.4). */
+export const PRF_OUTPUT_BYTES = 32;
+
+/**
+ * The key that wraps the user key for "unlock with passkey", from the passkey's PRF output:
+ * HKDF-SHA-256(ikm = prfOutput, salt = empty,
+ *              info = "kluis/v1/passkey-unlock" || lp(userId) || lp(credentialId), L = 32),
+ * where lp(x) is the 32-bit big-endian byte length of x's UTF-8 followed by those bytes.
+ * WARNING: the user id and credential id are bound into the key, so a wrapping made for another
+ * account or another passkey never opens under this one (it fails as a wrong key).
+ * @param prfOutput the 32-byte PRF output ("first") of this credential for the unlock salt
+ * @param userId the account's id (as in the session)
+ * @param credentialId the WebAuthn credential id, base64url, as the browser reported it
+ */
+export async function derivePasskeyUnlockKey(prfOutput: Uint8Array, userId: string, credentialId: string): Promise<SecretKey<'passkey'>> {
+  if (prfOutput.length !== PRF_OUTPUT_BYTES) throw new TypeError(`a PRF output has ${PRF_OUTPUT_BYTES} bytes`);
+  const base = await importHkdfKey(copyBytes(prfOutput));
+  const info = concatBytes(utf8(HKDF_LABEL.passkeyUnlock), lengthPrefixed(userId), lengthPrefixed(credentialId));
+  const raw = await hkdfBytes(base, emptySalt, info, SECRET_KEY_BYTES);
+  return importSecretKey('passkey', raw);
 }

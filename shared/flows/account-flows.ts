@@ -296,14 +296,23 @@ export async function login(
   }
   const outcome = await api(finishLogin, { body: { loginId: start.loginId, finishLoginRequest: finished.finishRequest } });
   const bundle = 'secondFactor' in outcome ? await passSecondFactor(api, outcome.secondFactor, options.secondFactor) : outcome;
-  let vault = await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey);
-  vault = await completeAccountKeys(api, vault, bundle);
+  const vault = await settleSignIn(api, await openVault(bundle, finished.exportKey, finished.serverStaticPublicKey), bundle);
+  return { vault, bundle };
+}
+
+/**
+ * What every sign-in does once the vault is open (password or passkey): completes the account's
+ * keys, and accepts a sealed escrow grant by re-wrapping it under the user key (its opening was
+ * already checked against the pinned escrow key).
+ */
+export async function settleSignIn(api: CallApi, opened: UnlockedVault, bundle: AccountBundle): Promise<UnlockedVault> {
+  const vault = await completeAccountKeys(api, opened, bundle);
   if (vault.escrow && vault.escrowGrantNeedsAccept) {
     const wrapped = await wrapSecretKey(vault.userKey, vault.escrow.escrowKey, escrowGrantContext(vault.userId));
     await api(acceptEscrowGrant, { body: { wrappedEscrowKey: toBase64Url(wrapped) } });
-    return { vault: { ...vault, escrowGrantNeedsAccept: false }, bundle };
+    return { ...vault, escrowGrantNeedsAccept: false };
   }
-  return { vault, bundle };
+  return vault;
 }
 
 /**

@@ -77,8 +77,27 @@ export async function openVault(bundle: AccountBundle, exportKey: Uint8Array, se
   const userKey = await unwrapSecretKey(keySafeKey, fromBase64Url(bundle.keys.wrappedUserKey), 'user', keyContext(userId), {
     extractable: true,
   });
+  return openVaultContents(bundle, userKey, serverStaticPublicKey);
+}
+
+/**
+ * Opens an account bundle with a user key the browser unwrapped itself from a wrapping it could
+ * authenticate (a passkey's PRF wrapping: shared/flows/passkey-unlock.ts), instead of the OPAQUE
+ * export key. WARNING: the user key must never come from the server's word; `userKey` is bound to
+ * `bundle.session.user.id` by the key safe's context, so a bundle of another account fails here.
+ * No OPAQUE ran, so there is no server key to compare with the pin; every other pin is checked.
+ * @throws PinMismatchError when the escrow key differs from the pin
+ */
+export async function openVaultWithUserKey(bundle: AccountBundle, userKey: SecretKey<'user'>): Promise<UnlockedVault> {
+  if (!userKey.extractable) throw new TypeError('the vault needs an extractable user key (a password change re-wraps it)');
+  return openVaultContents(bundle, userKey, null);
+}
+
+/** Everything after the user key: key safe (and its OPAQUE pin, unless null), private keys, escrow. */
+async function openVaultContents(bundle: AccountBundle, userKey: SecretKey<'user'>, serverStaticPublicKey: string | null): Promise<UnlockedVault> {
+  const userId = bundle.session.user.id;
   const keySafe = await openKeySafe(userKey, userId, fromBase64Url(bundle.keys.keySafe));
-  if (keySafe.opaqueServerPublicKey !== serverStaticPublicKey) throw new PinMismatchError('opaque-server-key');
+  if (serverStaticPublicKey !== null && keySafe.opaqueServerPublicKey !== serverStaticPublicKey) throw new PinMismatchError('opaque-server-key');
   const privateKey = await unwrapPrivateKey(userKey, fromBase64Url(bundle.keys.wrappedPrivateKey), keyContext(userId));
   const signingKey = bundle.keys.signing
     ? await unwrapSigningKey(userKey, fromBase64Url(bundle.keys.signing.wrappedPrivateKey), keyContext(userId))

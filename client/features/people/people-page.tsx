@@ -13,6 +13,7 @@ import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import type { PeopleList, Person, TrustWarning } from '../../worker';
 import { GrantEscrowDialog } from './grant-escrow-dialog';
+import { factorKinds, SecurityDialog } from './security-dialog';
 import { VerifyKeysDialog } from './verify-keys-dialog';
 
 export function PeoplePage() {
@@ -31,6 +32,7 @@ export function PeoplePage() {
   const [granting, setGranting] = useState<Person | null>(null);
   // `thenGrant`: opened from the grant dialog, which comes back once the keys are verified.
   const [verifying, setVerifying] = useState<{ person: Person; thenGrant: boolean } | null>(null);
+  const [securityOf, setSecurityOf] = useState<Person | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { guard, dialog } = useReauthenticated();
 
@@ -62,6 +64,11 @@ export function PeoplePage() {
 
   const mayLift = (person: Person) =>
     viewerRole === 'admin' || (viewerRole === 'team' && person.role === 'client');
+  // The role hierarchy of second factors and trusted browsers (the server checks it again):
+  // Administrators for everyone else, Team Members for clients, nobody for themselves.
+  const mayManageSecurity = (person: Person) =>
+    person.id !== session.user.id &&
+    (viewerRole === 'admin' || (viewerRole === 'team' && person.role === 'client'));
   const showEscrow = viewerRole === 'admin';
 
   let body;
@@ -114,6 +121,7 @@ export function PeoplePage() {
                 <th scope="col">{t('people.role')}</th>
                 <th scope="col">{t('people.lastLogin')}</th>
                 <th scope="col">{t('people.status')}</th>
+                <th scope="col">{t('peopleSecurity.column')}</th>
                 {showEscrow && <th scope="col">{t('people.escrow')}</th>}
                 <th scope="col">{t('people.actions')}</th>
               </tr>
@@ -151,6 +159,9 @@ export function PeoplePage() {
                       ) : (
                         <span className="badge badge-ok">{t('people.active')}</span>
                       )}
+                    </td>
+                    <td>
+                      <SecondFactorBadges person={person} />
                     </td>
                     {showEscrow && (
                       <td>
@@ -207,6 +218,18 @@ export function PeoplePage() {
                               {t('people.grant')}
                             </button>
                           )}
+                        {mayManageSecurity(person) && (
+                          <button
+                            type="button"
+                            className="button button-small button-secondary"
+                            aria-label={t('peopleSecurity.openFor', {
+                              who: person.name ?? person.email,
+                            })}
+                            onClick={() => setSecurityOf(person)}
+                          >
+                            {t('peopleSecurity.open')}
+                          </button>
+                        )}
                         {!self && person.lastLoginAt && (
                           <button
                             type="button"
@@ -281,8 +304,32 @@ export function PeoplePage() {
           onVerified={() => void verified(verifying)}
         />
       )}
+      {securityOf && (
+        <SecurityDialog
+          person={securityOf}
+          guard={guard}
+          onClose={() => setSecurityOf(null)}
+          onChanged={() => void queryClient.invalidateQueries({ queryKey: peopleKey })}
+        />
+      )}
       {dialog}
     </div>
+  );
+}
+
+/** Which kinds of second factor a person has set up (from the server's list; names are in the security view). */
+function SecondFactorBadges({ person }: { person: Person }) {
+  const { t } = useTranslation();
+  const kinds = factorKinds.filter((kind) => person.secondFactors.includes(kind));
+  if (kinds.length === 0) return <span className="muted">{t('peopleSecurity.none')}</span>;
+  return (
+    <ul className="badge-list">
+      {kinds.map((kind) => (
+        <li key={kind} className="badge badge-ok">
+          {t(`peopleSecurity.kind.${kind}`)}
+        </li>
+      ))}
+    </ul>
   );
 }
 

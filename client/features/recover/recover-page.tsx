@@ -8,12 +8,15 @@ import {
   type PasswordCheck,
 } from '../../../shared/accounts/password-rules';
 import { useAccount } from '../../account';
+import { isApiError } from '../../api';
 import { Alert } from '../../components/alert';
 import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { ProgressSteps } from '../../components/progress-steps';
 import type { ProgressStep } from '../../worker';
 import { fragmentToken, useLocationHash } from '../fragment';
+import { SecondFactorStep } from '../login/second-factor-step';
+import { useSecondFactorPrompt } from '../login/use-second-factor-prompt';
 import { NewPasswordField } from '../new-password-field';
 
 /** Keyed on the #fragment: a different link starts afresh. */
@@ -34,6 +37,7 @@ function RecoverPageForLink() {
   const [passwordError, setPasswordError] = useState<string | null>(null);
   const [working, setWorking] = useState(false);
   const [step, setStep] = useState<ProgressStep | null>(null);
+  const secondStep = useSecondFactorPrompt();
   const [error, setError] = useState<unknown>(null);
 
   const steps: { id: ProgressStep; label: string }[] = [
@@ -56,6 +60,7 @@ function RecoverPageForLink() {
     setError(null);
     setWorking(true);
     setStep(null);
+    const prompt = secondStep.begin();
     try {
       await account.unlockWith((api) =>
         api.recover(
@@ -66,10 +71,18 @@ function RecoverPageForLink() {
             newPassword: password,
           },
           proxy((next: ProgressStep) => setStep(next)),
+          prompt,
         ),
       );
+      secondStep.end();
       navigate('/app', { replace: true });
     } catch (failure) {
+      secondStep.end();
+      // The recovery is done; only the sign-in after it was not finished: sign in on the login page.
+      if (isApiError(failure) && failure.code === 'second_factor_needed') {
+        navigate('/login', { replace: true });
+        return;
+      }
       setError(failure);
       setWorking(false);
     }
@@ -81,6 +94,17 @@ function RecoverPageForLink() {
       <Alert tone="warning" title={t('recover.noTokenTitle')}>
         <p>{t('recover.noToken')}</p>
       </Alert>
+    );
+  } else if (secondStep.pending) {
+    body = (
+      <div className="card">
+        <SecondFactorStep
+          idPrefix="recover"
+          pending={secondStep.pending}
+          control={secondStep}
+          email={email.trim()}
+        />
+      </div>
     );
   } else if (working) {
     body = (

@@ -1,4 +1,4 @@
-// Organisation security settings (Administrators): lockout, password rules, sessions, auto-lock, allowlists.
+// Organisation security settings (Administrators): lockout, password rules, sessions, auto-lock, second-factor roles, allowlists.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -369,9 +369,16 @@ function SettingsForm({ initial }: { initial: OrganisationSettings }) {
         <Section
           id="second-factor"
           title={t('settings.secondFactor.title')}
-          note={<p className="card-help">{t('settings.secondFactor.note')}</p>}
+          note={
+            <>
+              <p className="card-help" id="second-factor-note">
+                {t('settings.secondFactor.note')}
+              </p>
+              <p className="card-help">{t('settings.secondFactor.everyone')}</p>
+            </>
+          }
         >
-          <fieldset className="fieldset">
+          <fieldset className="fieldset" aria-describedby="second-factor-note">
             <legend className="field-label">{t('settings.secondFactor.roles')}</legend>
             {allRoles.map((role) => (
               <div className="checkbox-field" key={role}>

@@ -8,7 +8,7 @@ import {
   DEFAULT_PASSWORD_RULES,
   type PasswordCheck,
 } from '../../../shared/accounts/password-rules';
-import { getSetupStatus } from '../../../shared/api';
+import { getSetupStatus, type Role } from '../../../shared/api';
 import { useAccount } from '../../account';
 import { callApi } from '../../api';
 import { Alert } from '../../components/alert';
@@ -29,6 +29,10 @@ export function SetupPage() {
   return <SetupPageForLink key={hash} />;
 }
 
+const allRoles: readonly Role[] = ['admin', 'team', 'auditor', 'client'];
+/** The product's default policy: everyone who works with client data, not the clients themselves. */
+const defaultSecondFactorRoles: readonly Role[] = ['admin', 'team', 'auditor'];
+
 function SetupPageForLink() {
   const { t, i18n } = useTranslation();
   const account = useAccount();
@@ -48,6 +52,8 @@ function SetupPageForLink() {
     const current = i18n.resolvedLanguage ?? 'en';
     return isLanguage(current) ? current : 'en';
   });
+  const [secondFactorRoles, setSecondFactorRoles] =
+    useState<readonly Role[]>(defaultSecondFactorRoles);
   const [check, setCheck] = useState<PasswordCheck | null>(null);
   const [passwordError, setPasswordError] = useState<string | null>(null);
   const [step, setStep] = useState<ProgressStep | null>(null);
@@ -85,6 +91,7 @@ function SetupPageForLink() {
             name: name.trim(),
             password,
             language,
+            secondFactorRoles,
           },
           proxy((next: ProgressStep) => setStep(next)),
         ),
@@ -190,6 +197,32 @@ function SetupPageForLink() {
           error={passwordError}
         />
         <LanguageSelect id="setup-language" value={language} onChange={setLanguage} />
+        <fieldset className="fieldset" aria-describedby="setup-second-factor-hint">
+          <legend className="field-label">{t('setup.secondFactorRoles')}</legend>
+          <p className="field-hint" id="setup-second-factor-hint">
+            {t('setup.secondFactorHint')}
+          </p>
+          {allRoles.map((role) => (
+            <div className="checkbox-field" key={role}>
+              <input
+                id={`setup-second-factor-${role}`}
+                type="checkbox"
+                checked={secondFactorRoles.includes(role)}
+                onChange={(event) =>
+                  setSecondFactorRoles((current) =>
+                    event.target.checked
+                      ? allRoles.filter((r) => r === role || current.includes(r))
+                      : current.filter((r) => r !== role),
+                  )
+                }
+              />
+              <label htmlFor={`setup-second-factor-${role}`}>{t(`roles.${role}`)}</label>
+            </div>
+          ))}
+          {secondFactorRoles.includes('admin') && (
+            <p className="field-hint">{t('setup.secondFactorYou')}</p>
+          )}
+        </fieldset>
         <div className="form-actions">
           <button type="submit" className="button">
             {t('setup.submit')}

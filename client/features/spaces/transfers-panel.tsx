@@ -1,4 +1,5 @@
 // The transfers queue: every upload and download with progress, speed, time left, errors and cancel.
+import type { TFunction } from 'i18next';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { codeText } from '../../components/error-alert';
@@ -169,7 +170,7 @@ function TransferItem({ row, onCancel }: { row: TransferRow; onCancel: () => voi
   );
 }
 
-function timeLeft(t: ReturnType<typeof useTranslation>['t'], seconds: number): string {
+function timeLeft(t: TFunction, seconds: number): string {
   const { hours, minutes, seconds: rest } = splitDuration(seconds);
   if (hours > 0) return t('transfers.leftHours', { hours, minutes });
   if (minutes > 0) return t('transfers.leftMinutes', { minutes, seconds: rest });
