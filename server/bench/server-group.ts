@@ -1,4 +1,5 @@
 // Bench group "server" (issue 12): raw OPAQUE server work, the auth service in process, and full logins over HTTP against the real server.
+import { measureSecondFactors } from './factors-measure';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -264,6 +265,7 @@ function reportLoad(
 async function run(context: BenchContext): Promise<void> {
   if (context.runs('throughput')) await measureThroughput(context);
   if (context.runs('timing')) await measureLoginTiming(context);
+  if (context.runs('factors')) await measureSecondFactors(context);
 }
 
 async function measureThroughput({
@@ -431,10 +433,11 @@ async function measureThroughput({
 
 export const serverGroup: BenchGroup = {
   name: 'server',
-  title: 'server (issues 12, 19): OPAQUE login throughput, raw and through the real server over HTTP; login timing',
+  title: 'server (issues 12, 19, 20): OPAQUE login throughput, raw and through the real server over HTTP; login timing; second factors',
   parts: {
     throughput: 'OPAQUE logins: bare loop, auth service, real server over HTTP (issue 12)',
     timing: 'login probes of real, locked and unknown addresses: median time gaps (issue 19)',
+    factors: 'sign-in requests with a TOTP code, a passkey or a backup code as second factor, and passkey-only, against a password alone (issue 20)',
   },
   run,
 };
