@@ -16,7 +16,6 @@ import { accountRoutes } from './routes/accounts.routes';
 import { systemRoutes } from './routes/system.routes';
 import { passkeyRoutes } from './routes/passkeys.routes';
 import { createPasskeyFactors, createPasskeysService } from './services/second-factors/passkeys';
-import { createCodeFactors } from './services/second-factors/verifiers';
 import { secondFactorLoginRoutes } from './routes/second-factor-login.routes';
 import type { AccountDeps } from './services/account-deps';
 import { createAuthService } from './services/auth.service';
@@ -27,6 +26,7 @@ import { createSystemService } from './services/system.service';
 // Second factors (issue 20)
 import { secondFactorRoutes } from './routes/second-factors.routes';
 import { createSecondFactorsService } from './services/second-factors/factors.service';
+import { createCodeFactors } from './services/second-factors/verifiers';
 // Uploads and blobs (issue 4)
 import { endpoints } from '../shared/api';
 import type { BlobStore } from './blobs/blob-store';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listUsers } from '../shared/api';
+import { confirmEmailFactorSetup, confirmTotpSetup, createBackupCodes, listUsers, startEmailFactorSetup, startTotpSetup } from '../shared/api';
 import { escrowCopyProof, login, LoginRejectedError, openProfile, RecoverySecretRejectedError, recoverWithKit } from '../shared/flows/account-flows';
 import { createApp, createServices } from './app';
 import { createOpaqueServer, generateOpaqueServerSetup } from './auth/opaque-server';
@@ -19,6 +19,7 @@ import { browserLikeClient, listen } from './lib/node-api-client';
 import { createTestOrganisation, fast, type TestOrganisation } from './test/org-fixture';
 import { makeTestDatabase, testServerSetup, type TestDatabase } from './test/make-test-app';
 import { budget } from './test/budget';
+import { decodeBase32, totp } from './test/rfc6238';
 
 const silent = pino({ level: 'silent' });
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -156,12 +157,28 @@ describe('with accounts', () => {
   });
 
   it('restores the escrow key with the recovery kit after the secret was lost', async () => {
+    // The client has an authenticator app, e-mail codes and backup codes, set up under the old secret.
+    const client = await org.relogin(org.members.client!);
+    const totpSetup = await client.client.api(startTotpSetup, { body: {} });
+    await client.client.api(confirmTotpSetup, { body: { setupId: totpSetup.setupId, code: totp(decodeBase32(totpSetup.secret), Date.now()), name: 'Telefoon' } });
+    const { setupId } = await client.client.api(startEmailFactorSetup, { body: {} });
+    const sent = (org.testApp.notifier as ReturnType<typeof createRecordingNotifier>).sent.filter((m) => m.to === client.email).at(-1)!.notification;
+    await client.client.api(confirmEmailFactorSetup, { body: { setupId, code: sent.kind === 'second_factor_code' ? sent.code : '' } });
+    await client.client.api(createBackupCodes, { body: {} });
+    const factorKinds = () => org.testApp.db.selectFrom('second_factors').select('kind').where('user_id', '=', client.userId).orderBy('kind').execute();
+    expect(await factorKinds()).toEqual([{ kind: 'email' }, { kind: 'totp' }]);
+
     // The secret is lost: recovery mode makes a new one and prints a one-time link.
     await rm(secretFilePath(org.testApp.secretsDir));
     const config = configFor({ KLUIS_RECOVERY_MODE: 'true' });
     const prepared = await prepareInstance(config, org.testApp.db, silent);
     const { link, server, newClient } = await serve(config, org.testApp.db, prepared);
     const token = new URLSearchParams(new URL(link!).hash.slice(1)).get('token')!;
+    // What only the old secret's keys could check is gone (the TOTP secret and the backup codes); e-mail codes stay.
+    expect(await factorKinds()).toEqual([{ kind: 'email' }]);
+    expect(await org.testApp.db.selectFrom('backup_codes').select('code_hash').execute()).toEqual([]);
+    const entered = await org.testApp.db.selectFrom('audit_events').select('details').where('action', '=', 'recovery.mode_entered').executeTakeFirstOrThrow();
+    expect(JSON.parse(entered.details)).toMatchObject({ totpFactorsRemoved: 1, backupCodesRemoved: 10 });
     try {
       // Old passwords are dead with the old secret.
       await expect(login(newClient().api, org.admin.email, org.admin.password, fast)).rejects.toBeInstanceOf(LoginRejectedError);

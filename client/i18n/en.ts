@@ -857,7 +857,8 @@ export const en = {
       lead: 'Your organisation requires a second factor for your role ({{role}}). Set one up to continue: from now on, signing in asks for it after your password.',
       choose: 'Choose one of these ways. You can add more later under Account.',
       doneTitle: 'Your second factor is set up',
-      doneBody: 'We recommend making backup codes now, for when you lose your phone.',
+      doneBody:
+        'Below are your first backup codes: with one of them you can still sign in if you lose your phone.',
       continue: 'Continue to Kluis',
       signOut: 'Sign out',
     },

@@ -857,7 +857,8 @@ export const nl = {
       lead: 'Uw organisatie vereist een tweede factor voor uw rol ({{role}}). Stel er een in om verder te gaan: voortaan wordt er bij het aanmelden na uw wachtwoord om gevraagd.',
       choose: 'Kies een van deze manieren. Later kunt u er onder Account meer toevoegen.',
       doneTitle: 'Uw tweede factor is ingesteld',
-      doneBody: 'Maak nu ook back-upcodes, voor als u uw telefoon kwijtraakt.',
+      doneBody:
+        'Hieronder staan uw eerste back-upcodes: daarmee kunt u zich nog aanmelden als u uw telefoon kwijtraakt.',
       continue: 'Verder naar Kluis',
       signOut: 'Afmelden',
     },

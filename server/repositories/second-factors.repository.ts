@@ -169,3 +169,13 @@ export async function setPasskeyWrapping(db: Executor, userId: string, factorId:
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/**
+ * Deletes what only the server secret can check: every TOTP factor (sealed under its key) and every
+ * backup code (HMAC'd under its key). For recovery mode, which starts with a new secret.
+ */
+export async function deleteSecretBoundFactors(trx: Trx): Promise<{ totpFactors: number; backupCodes: number }> {
+  const factors = await trx.deleteFrom('second_factors').where('kind', '=', 'totp').executeTakeFirst();
+  const codes = await trx.deleteFrom('backup_codes').executeTakeFirst();
+  return { totpFactors: Number(factors.numDeletedRows), backupCodes: Number(codes.numDeletedRows) };
+}

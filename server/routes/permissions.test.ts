@@ -40,6 +40,9 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['POST /api/recovery/finish',                             Y,    Y,   Y,     Y,      Y],
   ['POST /api/auth/passkey/start',                          Y,    Y,   Y,     Y,      Y],
   ['POST /api/auth/passkey/finish',                         Y,    Y,   Y,     Y,      Y],
+  // The second sign-in step: reached with a step id from the password step, never with a session
+  ['POST /api/auth/login/second-factor',                    Y,    Y,   Y,     Y,      Y],
+  ['POST /api/auth/login/second-factor/email',              Y,    Y,   Y,     Y,      Y],
   // One's own account and sessions: everyone signed in
   ['GET /api/auth/session',                                 Y,    Y,   Y,     Y,      L],
   ['POST /api/auth/logout',                                 Y,    Y,   Y,     Y,      L],
@@ -53,6 +56,10 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['PUT /api/account/escrow-copy-statement',                Y,    Y,   Y,     Y,      L],
   ['GET /api/account/key-safe',                             Y,    Y,   Y,     Y,      L],
   ['PUT /api/account/key-safe',                             Y,    Y,   Y,     Y,      L],
+  // Trusted devices: one's own browsers (object-checked); managers for the people they manage (object-checked)
+  ['GET /api/account/trusted-devices',                      Y,    Y,   Y,     Y,      L],
+  ['DELETE /api/account/trusted-devices/:id',               Y,    Y,   Y,     Y,      L],
+  ['DELETE /api/users/:id/trusted-devices',                 Y,    Y,   N,     N,      L],
   // One's own second factors and backup codes: everyone signed in (each only their own: object-checked)
   ['GET /api/account/second-factors',                       Y,    Y,   Y,     Y,      L],
   ['POST /api/account/second-factors/totp',                 Y,    Y,   Y,     Y,      L],
@@ -137,6 +144,8 @@ const objectChecked: Readonly<Record<string, readonly [file: string, test: strin
   'POST /api/users/:id/unlock': ['server/services/accounts.errors.test.ts', 'lift locks of clients only'],
   'POST /api/users/:id/sessions/end': ['server/routes/permissions.test.ts', 'Team Members end sessions of clients only'],
   'POST /api/users/:userId/certificates': ['server/services/directory.service.test.ts', 'lets Team Members certify clients only'],
+  'DELETE /api/account/trusted-devices/:id': ['server/services/second-factor-login.test.ts', 'revokes only one\'s own trusted devices'],
+  'DELETE /api/users/:id/trusted-devices': ['server/services/second-factor-login.test.ts', 'as the role hierarchy allows, with a recent login, never for oneself'],
   'PATCH /api/account/second-factors/:id': ['server/services/second-factors/second-factors.test.ts', 'renames and removes only one'],
   'DELETE /api/account/second-factors/:id': ['server/services/second-factors/second-factors.test.ts', 'renames and removes only one'],
   'POST /api/account/second-factors/totp/confirm': ['server/services/second-factors/second-factors.test.ts', 'refuses someone else'],

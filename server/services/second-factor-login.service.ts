@@ -17,9 +17,8 @@ import type { TrustedDeviceProblem, TrustedDevicesService } from './trusted-devi
 export const LOGIN_CHALLENGE_TTL_MS = 5 * 60_000;
 /** Second-step answers per client IP per window (the same size as the login throttle's, its own count). */
 const ANSWER_IP_WINDOW_MS = 5 * 60_000;
-/** Sign-in e-mail codes: per pending step, and per account across steps. */
+/** Sign-in e-mail codes per pending step (per person across steps: sendEmailCode's own limit). */
 const EMAIL_PER_CHALLENGE = { max: 3, windowMs: LOGIN_CHALLENGE_TTL_MS } as const;
-const EMAIL_PER_USER = { max: 6, windowMs: 30 * 60_000 } as const;
 
 /** The verifiers the step dispatches to: codes (second-factors/verifiers.ts) and passkeys (second-factors/passkeys.ts). */
 export interface LoginFactors {
@@ -74,7 +73,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
     await relaxedTransaction(db, (trx) => recordAuditEvent(trx, { action, actorId: userId, targetType: 'user', targetId: userId, ip, details }).then(() => undefined));
   }
 
-  function check(answer: SecondFactorAnswer, userId: string, challenge: LoginChallenge): Promise<FactorCheck> {
+  function check(answer: SecondFactorAnswer, userId: string, challenge: LoginChallenge, ip: string | null): Promise<FactorCheck> {
     switch (answer.method) {
       case 'totp':
         return factors.codes.verifyTotp(userId, answer.code);
@@ -85,7 +84,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       case 'passkey':
         // The challenge was made with the methods; a passkey method always has its WebAuthn challenge.
         if (challenge.expectedChallenge === null) return Promise.resolve({ ok: false, code: 'second_factor_unavailable' });
-        return factors.passkeys.verifyAssertion(userId, answer.response, challenge.expectedChallenge);
+        return factors.passkeys.verifyAssertion(userId, answer.response, challenge.expectedChallenge, ip);
     }
   }
 
@@ -145,7 +144,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
         throw lockedError();
       }
 
-      const result = await check(answer, user.id, challenge);
+      const result = await check(answer, user.id, challenge, ip);
       if (!result.ok) {
         // Nothing was guessed when the factor went away meanwhile: that attempt is not a failure.
         if (result.code === 'second_factor_unavailable') {
@@ -169,14 +168,13 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       return { ...opened, trusted };
     },
 
-    /** E-mails a sign-in code for a pending step (rate-limited per step and per account). */
+    /** E-mails a sign-in code for a pending step (rate-limited per step here, per person in sendEmailCode). */
     async sendEmailCode(challengeId: string): Promise<void> {
       const now = deps.now();
       const challenge = await deps.store.getEntry<LoginChallenge>('login-challenge', challengeId, now.getTime());
       if (!challenge) throw expiredError();
       if (!challenge.methods.includes('email')) throw fail('second_factor_unavailable', 'E-mail codes are not set up for this account.');
-      await throttle(deps, `login-email-code:step:${challengeId}`, EMAIL_PER_CHALLENGE);
-      await throttle(deps, `login-email-code:user:${challenge.userId}`, EMAIL_PER_USER);
+      await throttle(deps, `login-email-code:${challengeId}`, EMAIL_PER_CHALLENGE, 'Three codes were sent for this sign-in already. Use the newest one, or wait a few minutes.');
       const user = await findUserById(db, challenge.userId);
       if (!user || user.needs_reset) throw expiredError();
       await factors.codes.sendEmailCode(user, 'login');

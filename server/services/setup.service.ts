@@ -25,6 +25,7 @@ import {
 } from '../repositories/accounts.repository';
 import { revokeAllSessions } from '../repositories/sessions.repository';
 import { revokeAllTrustedDevices, revokeEveryTrustedDevice } from '../repositories/trusted-devices.repository';
+import { deleteSecretBoundFactors } from '../repositories/second-factors.repository';
 import { recordAuditEvent } from './audit.service';
 import { checkCertificate, checkEscrowCopyStatement, spkiFingerprint } from './key-checks';
 import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation, takeRegistration } from './account-deps';
@@ -179,7 +180,8 @@ export function createSetupService(deps: AccountDeps) {
     /**
      * Recovery mode, run once at start with a NEW server secret: every account's OPAQUE record is
      * now useless, so all are marked for reset and a one-time recovery token is issued for an
-     * Administrator holding the recovery kit.
+     * Administrator holding the recovery kit. TOTP factors and backup codes, which only the old
+     * secret's keys can check, are deleted (people set them up again, SECURITY.md 5.6).
      */
     async enterRecoveryMode(newServerPublicKey: string): Promise<string> {
       const token = newToken();
@@ -187,12 +189,18 @@ export function createSetupService(deps: AccountDeps) {
       await db.transaction().execute(async (trx) => {
         await updateOrganisation(trx, { opaque_server_public_key: newServerPublicKey });
         await markEveryUserForReset(trx);
+        const removed = await deleteSecretBoundFactors(trx);
         await revokeAllSessions(trx, now.toISOString());
         // Every password is reset: no browser keeps skipping the second factor on its old trust.
         const trustedDevices = await revokeEveryTrustedDevice(trx, now.toISOString());
         await deleteUnusedOneTimeTokens(trx, 'recovery');
         await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'recovery', created_at: now.toISOString(), expires_at: plusMs(now, RECOVERY_TOKEN_TTL_MS) });
-        await recordAuditEvent(trx, { action: 'recovery.mode_entered', targetType: 'organisation', targetId: '1', details: { users: await countUsers(trx), trustedDevicesRevoked: trustedDevices } });
+        await recordAuditEvent(trx, {
+          action: 'recovery.mode_entered',
+          targetType: 'organisation',
+          targetId: '1',
+          details: { users: await countUsers(trx), totpFactorsRemoved: removed.totpFactors, backupCodesRemoved: removed.backupCodes, trustedDevicesRevoked: trustedDevices },
+        });
       });
       return token;
     },

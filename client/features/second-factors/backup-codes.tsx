@@ -21,6 +21,10 @@ export interface BackupCodesProps {
   readonly onCreated: () => void;
   /** Heading level: h2 on the security page, h3 inside the set-up page. */
   readonly level?: 2 | 3;
+  /** A set made just before (the set-up page makes one with the first factor): shown at once. */
+  readonly initial?: { readonly codes: readonly string[]; readonly createdAt: string } | null;
+  /** "I saved them" was chosen (the set-up page then opens the portal). */
+  readonly onSaved?: () => void;
 }
 
 /**
@@ -33,6 +37,8 @@ export function BackupCodes({
   createdAt,
   onCreated,
   level = 2,
+  initial = null,
+  onSaved,
 }: BackupCodesProps) {
   const { t, i18n } = useTranslation();
   const { session } = useSignedIn();
@@ -41,10 +47,14 @@ export function BackupCodes({
   const [confirming, setConfirming] = useState(false);
   const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [shown, setShown] = useState<{ codes: readonly string[]; createdAt: string } | null>(null);
+  const [shown, setShown] = useState<{ codes: readonly string[]; createdAt: string } | null>(
+    initial,
+  );
   const shownHeading = useRef<HTMLHeadingElement>(null);
   const createButton = useRef<HTMLButtonElement>(null);
-  const [focus, setFocus] = useState<{ target: 'shown' | 'create'; seq: number } | null>(null);
+  const [focus, setFocus] = useState<{ target: 'shown' | 'create'; seq: number } | null>(
+    initial ? { target: 'shown', seq: 0 } : null,
+  );
   const Heading = level === 2 ? 'h2' : 'h3';
   const SubHeading = level === 2 ? 'h3' : 'h4';
 
@@ -124,6 +134,10 @@ export function BackupCodes({
               type="button"
               className="button"
               onClick={() => {
+                if (onSaved) {
+                  onSaved();
+                  return;
+                }
                 setShown(null);
                 moveFocus('create');
               }}

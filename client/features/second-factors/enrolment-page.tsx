@@ -1,20 +1,25 @@
-// The only page of a session whose role must use a second factor and has none: set one up (or sign out); then the portal opens.
+// The only page of a session whose role must use a second factor and has none: set one up (or sign out); then backup codes, and the portal opens.
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { getSession, type SecondFactor } from '../../../shared/api';
+import { createBackupCodes, getSession, type SecondFactor } from '../../../shared/api';
 import { useAccount, useSignedIn } from '../../account';
 import { callApi } from '../../api';
 import { Alert } from '../../components/alert';
+import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { BackupCodes } from './backup-codes';
 import { EmailSetup } from './email-setup';
 import { ownFactorsKey, useOwnFactors } from './own-factors';
 import { TotpSetup } from './totp-setup';
 
+type FirstCodes = { readonly codes: readonly string[]; readonly createdAt: string };
+
 /**
  * The server refuses every other endpoint to this session (second_factor_required) until a factor
- * exists; this page only offers what it allows (allowMissingSecondFactor in shared/api).
+ * exists; this page only offers what it allows (allowMissingSecondFactor in shared/api). With the
+ * first factor comes a first set of backup codes, so that nobody leaves set-up without a way back
+ * in when the phone is lost.
  */
 export function EnrolmentPage() {
   const { t } = useTranslation();
@@ -23,19 +28,32 @@ export function EnrolmentPage() {
   const queryClient = useQueryClient();
   const factors = useOwnFactors();
   const [added, setAdded] = useState<SecondFactor | null>(null);
+  const [firstCodes, setFirstCodes] = useState<FirstCodes | null>(null);
+  const [makingCodes, setMakingCodes] = useState(false);
   const [continuing, setContinuing] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const doneHeading = useRef<HTMLParagraphElement>(null);
+  const doneTitle = useRef<HTMLParagraphElement>(null);
   const existing = factors.data?.factors ?? [];
   const ready = added !== null || existing.length > 0;
+  const reloadFactors = () =>
+    queryClient.invalidateQueries({ queryKey: ownFactorsKey(session.user.id) });
 
   useEffect(() => {
-    if (added) doneHeading.current?.focus();
-  }, [added]);
+    if (added && !firstCodes && !makingCodes) doneTitle.current?.focus();
+  }, [added, firstCodes, makingCodes]);
 
-  const onAdded = (factor: SecondFactor) => {
+  const onAdded = async (factor: SecondFactor) => {
     setAdded(factor);
-    void queryClient.invalidateQueries({ queryKey: ownFactorsKey(session.user.id) });
+    setMakingCodes(true);
+    try {
+      setFirstCodes(await callApi(createBackupCodes, { body: {} }));
+    } catch (failure) {
+      // The factor is set up all the same; the codes can be made below or later under Account.
+      setError(failure);
+    } finally {
+      setMakingCodes(false);
+      void reloadFactors();
+    }
   };
 
   const enter = async () => {
@@ -63,37 +81,43 @@ export function EnrolmentPage() {
       {ready ? (
         <div className="stack">
           <Alert tone="success" live={false}>
-            <p className="alert-title" ref={doneHeading} tabIndex={-1}>
+            <p className="alert-title" ref={doneTitle} tabIndex={-1}>
               {t('secondFactors.enrol.doneTitle')}
             </p>
             <p>{t('secondFactors.enrol.doneBody')}</p>
           </Alert>
-          <BackupCodes
-            hasFactor
-            left={factors.data?.backupCodesLeft ?? 0}
-            createdAt={factors.data?.backupCodesCreatedAt ?? null}
-            onCreated={() =>
-              void queryClient.invalidateQueries({ queryKey: ownFactorsKey(session.user.id) })
-            }
-          />
-          <div className="form-actions">
-            <button
-              type="button"
-              className="button"
-              disabled={continuing}
-              onClick={() => void enter()}
-            >
-              {t('secondFactors.enrol.continue')}
-            </button>
-          </div>
+          {makingCodes ? (
+            <Busy label={t('secondFactors.backup.creating')} />
+          ) : (
+            <BackupCodes
+              hasFactor
+              left={factors.data?.backupCodesLeft ?? 0}
+              createdAt={factors.data?.backupCodesCreatedAt ?? null}
+              onCreated={() => void reloadFactors()}
+              initial={firstCodes}
+              onSaved={() => void enter()}
+            />
+          )}
+          {!firstCodes && (
+            <div className="form-actions">
+              <button
+                type="button"
+                className="button"
+                disabled={continuing || makingCodes}
+                onClick={() => void enter()}
+              >
+                {t('secondFactors.enrol.continue')}
+              </button>
+            </div>
+          )}
         </div>
       ) : (
         <section className="section" aria-labelledby="enrol-choose-title">
           <h2 id="enrol-choose-title">{t('secondFactors.add.title')}</h2>
           <p>{t('secondFactors.enrol.choose')}</p>
           <div className="stack">
-            <TotpSetup onAdded={onAdded} />
-            <EmailSetup active={false} onAdded={onAdded} />
+            <TotpSetup onAdded={(factor) => void onAdded(factor)} />
+            <EmailSetup active={false} onAdded={(factor) => void onAdded(factor)} />
           </div>
         </section>
       )}

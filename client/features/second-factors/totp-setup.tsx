@@ -155,7 +155,7 @@ export function TotpSetup({ onAdded }: { readonly onAdded: (factor: SecondFactor
               {groupSecret(started.secret).join(' ')}
             </code>
           </p>
-          <div className="form-actions">
+          <div className="form-actions totp-key-actions">
             <button
               type="button"
               className="button button-secondary button-small"

@@ -380,6 +380,17 @@ describe('e-mail codes', () => {
     await codes().sendEmailCode(user, 'setup');
     const setupCode = codeIn(await setupBox.next(admin.email));
     expect(await codes().verifyEmailCode(admin.userId, setupCode)).toEqual({ ok: false, code: setupCode === code ? 'second_factor_reused' : 'second_factor_invalid' });
+
+    // Codes for the two purposes live side by side: a set-up code sent later does not replace a pending sign-in code.
+    const loginBox = mailbox();
+    await codes().sendEmailCode(user, 'login');
+    const loginCode = codeIn(await loginBox.next(admin.email));
+    const laterSetupBox = mailbox();
+    await codes().sendEmailCode(user, 'setup');
+    const laterSetupCode = codeIn(await laterSetupBox.next(admin.email));
+    if (laterSetupCode !== loginCode) expect(await codes().verifyEmailCode(admin.userId, laterSetupCode)).toEqual({ ok: false, code: 'second_factor_invalid' });
+    expect(await codes().verifyEmailCode(admin.userId, loginCode)).toEqual({ ok: true, factorId: factor.id });
+    expect(await codes().checkEmailCode(admin.userId, 'setup', laterSetupCode)).toEqual({ ok: true, factorId: null });
   });
 
   it('two parallel uses of one code: exactly one passes', async () => {
@@ -391,6 +402,14 @@ describe('e-mail codes', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => codes().verifyEmailCode(team.userId, code)));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual(Array.from({ length: 4 }, () => ({ ok: false, code: 'second_factor_reused' })));
+
+    // The store step alone, as calls interleave when nothing slower comes first (a shared store over the network).
+    const again = mailbox();
+    await codes().sendEmailCode(await userRow(team), 'login');
+    const next = codeIn(await again.next(team.email));
+    const checks = await Promise.all(Array.from({ length: 5 }, () => codes().checkEmailCode(team.userId, 'login', next)));
+    expect(checks.filter((r) => r.ok)).toEqual([{ ok: true, factorId: null }]);
+    expect(checks.filter((r) => !r.ok)).toEqual(Array.from({ length: 4 }, () => ({ ok: false, code: 'second_factor_reused' })));
   });
 
   it('expire after 10 minutes (the clock moved on)', async () => {
