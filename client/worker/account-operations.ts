@@ -7,6 +7,7 @@ import {
   type PasswordRules,
 } from '../../shared/accounts/password-rules';
 import {
+  type AccountBundle,
   type Endpoint,
   type EndpointInput,
   type Language,
@@ -32,6 +33,7 @@ import {
   signup as signupFlow,
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { type PasskeyAssertion, enablePasskeyUnlock as enablePasskeyUnlockFlow, passkeyLogin } from '../../shared/flows/passkey-unlock';
 import { SecondFactorNeededError, type SecondFactorPrompt } from '../../shared/flows/second-factor';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
 import type { ApiCallOptions, CallApi } from '../../shared/api/client';
@@ -214,6 +216,11 @@ export function createAccountOperations(
     // Drop the old keys first: a failed login must not leave a previous vault usable.
     await dropHeld();
     const { vault, bundle } = await loginFlow(api, email, password, secondFactor ? { secondFactor } : {});
+    return hold(vault, bundle);
+  }
+
+  /** Keeps a vault that a sign-in (password or passkey) opened, after the key safe's replay check. */
+  async function hold(vault: UnlockedVault, bundle: AccountBundle): Promise<SignedIn> {
     // A key safe older than this device saw before is a replay: refuse it (SECURITY.md §7).
     await checkKeySafeMark(storage, vault, vault.keySafe);
     const keySafe = createKeySafeKeeper({ api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage });
@@ -493,6 +500,38 @@ export function createAccountOperations(
     ): Promise<PasswordCheck> {
       const { strengthEstimator } = await import('../../shared/accounts/password-strength');
       return checkPasswordRules(password, context, rules, await strengthEstimator([language]));
+    },
+
+    /**
+     * Signs in with a passkey alone. The page ran the ceremony (startPasskeyLogin, then the
+     * authenticator with the fixed PRF salt) and hands over the assertion and its PRF output.
+     * WARNING: `prfOutput` is key material: the page transfers its buffer (comlink transfer), it is
+     * used here only to open the wrapping, never sent, and wiped afterwards.
+     */
+    async signInWithPasskey(ceremonyId: string, response: PasskeyAssertion['response'], prfOutput: ArrayBuffer): Promise<SignedIn> {
+      await dropHeld();
+      const prf = new Uint8Array(prfOutput);
+      try {
+        const { vault, bundle } = await passkeyLogin(api, ceremonyId, { response, prfOutput: prf });
+        return await hold(vault, bundle);
+      } finally {
+        prf.fill(0);
+      }
+    },
+
+    /**
+     * Turns on "unlock with passkey": wraps the user key under the key derived from this passkey's
+     * PRF output (the page asked the authenticator for the credential `credentialId`).
+     * WARNING: `prfOutput` as for signInWithPasskey: transferred, used here, wiped.
+     */
+    async enablePasskeyUnlock(factorId: string, credentialId: string, prfOutput: ArrayBuffer): Promise<void> {
+      const { vault } = requireSignedIn();
+      const prf = new Uint8Array(prfOutput);
+      try {
+        await enablePasskeyUnlockFlow(api, vault, { factorId, credentialId }, prf);
+      } finally {
+        prf.fill(0);
+      }
     },
 
     /** Forgets the vault. The page also terminates this worker, which is what really drops the keys. */

@@ -134,6 +134,8 @@ function guard<K extends keyof Operations>(name: K): GuardedOperations[K] {
 const guardedOperations: GuardedOperations = {
   setup: guard('setup'),
   login: guard('login'),
+  signInWithPasskey: guard('signInWithPasskey'),
+  enablePasskeyUnlock: guard('enablePasskeyUnlock'),
   signup: guard('signup'),
   recover: guard('recover'),
   reauthenticate: guard('reauthenticate'),

@@ -33,6 +33,7 @@ const PUBLIC_FIXED_LENGTH_FIELDS: Readonly<Record<string, string>> = {
   setupToken: 'one-time 256-bit token the server issued',
   token: 'one-time 256-bit invitation token the server issued',
   recoveryToken: 'one-time 256-bit token the server issued',
+  challengeId: 'the pending second sign-in step: a 256-bit token the server issued after the password step',
   registrationRequest:
     'OPAQUE RegistrationRequest: the blinded password element (RFC 9807 5.1), 32 bytes',
   finishLoginRequest: 'OPAQUE KE3: the client key-confirmation MAC (RFC 9807 6.3), 64 bytes',
@@ -40,6 +41,15 @@ const PUBLIC_FIXED_LENGTH_FIELDS: Readonly<Record<string, string>> = {
   recoverySalt: 'random Argon2id salt, public by design',
   binding:
     'HMAC-SHA-256 invitation binding over public fingerprints (SECURITY.md 4.10), 32 bytes: a MAC, not a key',
+};
+
+/**
+ * JSON paths (not field names: `id` is everywhere) that legitimately hold 32- or 64-byte values.
+ * WebAuthn responses name their credential: Chromium's credential ids are 32 bytes.
+ */
+const PUBLIC_FIXED_LENGTH_PATHS: Readonly<Record<string, string>> = {
+  '$.response.id': 'WebAuthn credential id (public: names a passkey, W3C WebAuthn 5.1), base64url',
+  '$.response.rawId': 'WebAuthn credential id again (rawId), base64url',
 };
 
 const RAW_KEY_LENGTHS = new Set([32, 64]);
@@ -79,7 +89,7 @@ export function rawKeyLengthFindings(requests: readonly CapturedRequest[]): Find
     walk(json, '$', (path, key, text) => {
       if (!/^[A-Za-z0-9_-]{40,}$/.test(text)) return;
       const bytes = Buffer.from(text, 'base64url').length;
-      if (RAW_KEY_LENGTHS.has(bytes) && !(key in PUBLIC_FIXED_LENGTH_FIELDS))
+      if (RAW_KEY_LENGTHS.has(bytes) && !(key in PUBLIC_FIXED_LENGTH_FIELDS) && !(path in PUBLIC_FIXED_LENGTH_PATHS))
         findings.push({ url: request.url, path, bytes });
     });
   }

@@ -7,7 +7,6 @@ import {
   IntegrityError,
   derivePasskeyUnlockKey,
   fromBase64Url,
-  fromHex,
   fromUtf8,
   toBase64Url,
   unwrapSecretKey,
@@ -18,13 +17,7 @@ import type { CallApi } from '../api/client';
 import { settleSignIn } from './account-flows';
 import { type UnlockedVault, openVaultWithUserKey } from './vault';
 
-/**
- * The PRF evaluation input ("salt") of "unlock with passkey": SHA-256("kluis/v1/passkey-unlock"),
- * 32 bytes. WARNING: fixed by this client for this one purpose and never taken from the server, so
- * a server cannot choose what the authenticator derives; a new purpose gets a new salt.
- * (W3C WebAuthn Level 3, 10.1.4: the browser hashes it again with "WebAuthn PRF" before the authenticator sees it.)
- */
-export const PASSKEY_UNLOCK_PRF_SALT: Bytes = fromHex('5fd8a449a0427d94d66c8f1c9d720038e736e983661bcdbbd9a69b2f9c60f7e7');
+export { PASSKEY_UNLOCK_PRF_SALT } from './passkey-prf-salt';
 
 /** Where a passkey's wrapping of the user key belongs (bound into its associated data). */
 export const passkeyUnlockContext = (userId: string, credentialId: string): KeyContext => ({ id: `passkey/${credentialId}`, owner: userId });

@@ -16,6 +16,7 @@ import { PasswordInput } from '../../components/password-input';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import { NewPasswordField } from '../new-password-field';
+import { PasskeysSection } from '../second-factors/passkeys-section';
 import { SecurityCard } from '../second-factors/security-card';
 import { ProfileForm } from './profile-form';
 
@@ -43,6 +44,7 @@ export function AccountPage() {
         </div>
         <div className="stack">
           <SecurityCard />
+          <PasskeysSection />
           <Sessions />
           <Keys />
         </div>

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useLocation, useSearchParams } from 'wouter';
 import { useAccount } from '../../account';
 import { Alert } from '../../components/alert';
+import { PasskeySignIn } from '../second-factors/passkey-sign-in';
 import { returnPath } from './return-path';
 import { SignInForm } from './sign-in-form';
 
@@ -31,6 +32,7 @@ export function LoginPage() {
           onSignedIn={() => navigate(returnPath(params.get('next')), { replace: true })}
         />
       </div>
+      <PasskeySignIn onSignedIn={() => navigate(returnPath(params.get('next')), { replace: true })} />
       <p className="card-help">{t('login.lockedHint')}</p>
     </div>
   );

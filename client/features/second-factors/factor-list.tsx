@@ -174,7 +174,7 @@ export function FactorList({ factors }: { readonly factors: readonly SecondFacto
   );
 }
 
-function RenameForm({
+export function RenameForm({
   factor,
   busy,
   onSave,

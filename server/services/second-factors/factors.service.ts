@@ -22,6 +22,7 @@ import { recordAuditEvent } from '../audit.service';
 import { assertMayManage } from '../authorization';
 import { notifyQuietly } from '../notifications';
 import { type CodeFactors, EMAIL_CODE_MAX_TRIES, createCodeFactors } from './verifiers';
+import { toSecondFactor } from './passkeys';
 
 /** A set-up waits this long for its first code (the e-mail code lives as long). */
 export const FACTOR_SETUP_TTL_MS = 10 * 60_000;
@@ -47,17 +48,6 @@ interface EmailSetup {
   readonly userId: string;
   readonly tries: number;
   readonly expiresAt: number;
-}
-
-function factorView(row: SecondFactorRow): SecondFactor {
-  return {
-    id: row.id,
-    kind: row.kind,
-    name: row.name,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    unlocks: row.kind === 'passkey' && row.prf_wrapped_user_key !== null,
-  };
 }
 
 function deviceView(row: TrustedDeviceRow): TrustedDevice {
@@ -93,7 +83,7 @@ export function createSecondFactorsService(deps: AccountDeps, codes: CodeFactors
       await insertSecondFactor(trx, row);
       await recordAuditEvent(trx, { action: 'second_factor.added', actorId: actor.userId, targetType: 'user', targetId: row.user_id, ip: actor.ip, details: { kind: row.kind, factorId: row.id } });
     });
-    return factorView(row);
+    return toSecondFactor(row);
   }
 
   return {
@@ -103,7 +93,7 @@ export function createSecondFactorsService(deps: AccountDeps, codes: CodeFactors
         countUnusedBackupCodes(db, actor.userId),
         findBackupCodesCreatedAt(db, actor.userId),
       ]);
-      return { factors: rows.map(factorView), backupCodesLeft, backupCodesCreatedAt };
+      return { factors: rows.map(toSecondFactor), backupCodesLeft, backupCodesCreatedAt };
     },
 
     /**
@@ -213,7 +203,7 @@ export function createSecondFactorsService(deps: AccountDeps, codes: CodeFactors
         const row = await findSecondFactor(trx, actor.userId, id);
         if (!row) throw fail('not_found', 'You have no such second factor.');
         await recordAuditEvent(trx, { action: 'second_factor.renamed', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { kind: row.kind, factorId: id } });
-        return factorView(row);
+        return toSecondFactor(row);
       });
     },
 
@@ -248,7 +238,7 @@ export function createSecondFactorsService(deps: AccountDeps, codes: CodeFactors
         countUnusedBackupCodes(db, target.id),
         listLiveTrustedDevices(db, target.id, deps.now().toISOString()),
       ]);
-      return { factors: rows.map(factorView), backupCodesLeft, devices: devices.map(deviceView) };
+      return { factors: rows.map(toSecondFactor), backupCodesLeft, devices: devices.map(deviceView) };
     },
 
     /** Removes a managed person's factor (role hierarchy, never one's own, recent login) and tells them by e-mail. */

@@ -285,10 +285,10 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
         await recordAuditEvent(trx, {
           action: 'second_factor.added',
           actorId: actor.userId,
-          targetType: 'second_factor',
-          targetId: row.id,
+          targetType: 'user',
+          targetId: actor.userId,
           ip: actor.ip,
-          details: { kind: 'passkey' },
+          details: { kind: 'passkey', factorId: row.id },
         });
       });
       return toSecondFactor(row);
@@ -302,7 +302,7 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       assertRecentAuth(actor, deps.now());
       await db.transaction().execute(async (trx) => {
         if (!(await setPasskeyWrapping(trx, actor.userId, factorId, wrappedUserKey))) throw fail('not_found', 'There is no such passkey.');
-        await recordAuditEvent(trx, { action: 'passkey.unlock_set', actorId: actor.userId, targetType: 'second_factor', targetId: factorId, ip: actor.ip });
+        await recordAuditEvent(trx, { action: 'passkey.unlock_set', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { factorId } });
       });
     },
 
@@ -311,7 +311,7 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       assertRecentAuth(actor, deps.now());
       await db.transaction().execute(async (trx) => {
         if (!(await setPasskeyWrapping(trx, actor.userId, factorId, null))) throw fail('not_found', 'There is no such passkey.');
-        await recordAuditEvent(trx, { action: 'passkey.unlock_removed', actorId: actor.userId, targetType: 'second_factor', targetId: factorId, ip: actor.ip });
+        await recordAuditEvent(trx, { action: 'passkey.unlock_removed', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { factorId } });
       });
     },
 
