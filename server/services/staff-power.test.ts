@@ -170,7 +170,7 @@ describe('the team IP allowlist cannot lock out the Administrator saving it (ite
         await login(client.api, org.admin.email, org.admin.password, fast);
         expect(rescue.warnings()[1]).toMatchObject({ level: 40, userId: org.admin.userId, ip: '127.0.0.1', msg: expect.stringContaining('let in a staff login from outside the team IP allowlist') as string });
         const audited = await org.testApp.db.selectFrom('audit_events').select('details').where('action', '=', 'auth.login_succeeded').where('actor_id', '=', org.admin.userId).orderBy('seq', 'desc').executeTakeFirstOrThrow();
-        expect(JSON.parse(audited.details)).toEqual({ ipAllowlistIgnored: true });
+        expect(JSON.parse(audited.details)).toEqual({ method: 'password', ipAllowlistIgnored: true });
         // The flag does not let the Administrator save another list without their own address.
         await expect(client.api(updateSettings, { body: { ...locked, teamIpAllowlist: ['10.0.0.0/8', '192.0.2.0/24'] } })).rejects.toMatchObject({ code: 'allowlist_excludes_you' });
         await client.api(updateSettings, { body: { ...locked, teamIpAllowlist: ['10.0.0.0/8', '127.0.0.1'] } });

@@ -42,6 +42,11 @@ export async function startLegacyServer(): Promise<LegacyServer> {
   const config = loadConfig({ KLUIS_DATA_DIR: join(dir, 'data'), KLUIS_SECRETS_DIR: join(dir, 'secrets'), PUBLIC_ORIGIN: manifest.publicOrigin, LOG_LEVEL: 'silent' });
   const db = openSqliteDatabase(join(dir, 'data', 'kluis.db'));
   await migrateToLatest(db);
+  // The fixture predates enforced second factors: its stored policy (the default, staff and
+  // auditors) would now lead its staff through set-up at sign-in. Upgrade tests sign in with the
+  // password alone; the policy itself is tested with new organisations.
+  const { settings } = (await db.selectFrom('organisation').select('settings').executeTakeFirstOrThrow());
+  await db.updateTable('organisation').set({ settings: JSON.stringify({ ...(JSON.parse(settings) as object), secondFactorRoles: [] }) }).execute();
   const deps = { config, db, logger: pino({ level: 'silent' }), opaque: await createOpaqueServer(secret), notifier: createRecordingNotifier(), clientDir: join(dir, 'no-client') };
   const server = await listen({ app: createApp(deps, createServices(deps)) });
   return {
