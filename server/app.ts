@@ -20,6 +20,10 @@ import type { Notifier } from './services/notifications';
 import { createPeopleService } from './services/people.service';
 import { createSetupService } from './services/setup.service';
 import { createSystemService } from './services/system.service';
+// Second factors (issue 20)
+import { secondFactorRoutes } from './routes/second-factors.routes';
+import { createSecondFactorsService } from './services/second-factors/factors.service';
+import { createCodeFactors } from './services/second-factors/verifiers';
 // Uploads and blobs (issue 4)
 import { endpoints } from '../shared/api';
 import type { BlobStore } from './blobs/blob-store';
@@ -70,11 +74,15 @@ export function createServices(deps: AppDeps) {
   const blobs = deps.blobs ?? createLocalDiskBlobStore({ root: deps.config.blobDir, capacityBytes: deps.config.blobCapacityBytes });
   const spaceDeps = { db: deps.db, config: deps.config, logger: deps.logger, notifier: deps.notifier, now: accountDeps.now };
   const spaceNotifier = createSpaceNotifier(spaceDeps);
+  const codeFactors = createCodeFactors(accountDeps);
   return {
     system: createSystemService({ db: deps.db, version: KLUIS_VERSION }),
     auth: createAuthService(accountDeps),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
+    /** TOTP, e-mail and backup code checks (the sign-in step calls them). */
+    codeFactors,
+    secondFactors: createSecondFactorsService(accountDeps, codeFactors),
     directory: createDirectoryService(accountDeps),
     uploads: createUploadsService({ db: deps.db, config: deps.config, logger: deps.logger, blobs, now: accountDeps.now }),
     spaces: createSpacesService(spaceDeps),
@@ -92,6 +100,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(`${API_PREFIX}/*`, sessionMiddleware(deps.config, services.auth));
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
+  app.route('/', secondFactorRoutes(services.secondFactors));
   app.route('/', uploadRoutes(services.uploads));
   app.route('/', spaceRoutes(services));
   app.route('/', directoryRoutes(services.directory));

@@ -142,7 +142,7 @@ export const sendLoginEmailCode = defineEndpoint({
   status: 204,
   body: z.strictObject({ challengeId: token }),
   response: z.null(),
-  errors: ['second_factor_expired', 'second_factor_unavailable', 'rate_limited'],
+  errors: ['second_factor_expired', 'second_factor_unavailable', 'rate_limited', 'service_unavailable'],
 });
 
 export const startPasskeyLogin = defineEndpoint({
@@ -227,7 +227,7 @@ export const startEmailFactorSetup = defineEndpoint({
   access: { roles: ALL_ROLES },
   body: z.strictObject({}),
   response: z.strictObject({ setupId: idSchema }),
-  errors: ['reauthentication_required', 'rate_limited', 'conflict'],
+  errors: ['reauthentication_required', 'rate_limited', 'conflict', 'service_unavailable'],
   allowMissingSecondFactor: true,
 });
 
@@ -241,7 +241,7 @@ export const confirmEmailFactorSetup = defineEndpoint({
   status: 201,
   body: z.strictObject({ setupId: idSchema, code: sixDigitCode }),
   response: secondFactorSchema,
-  errors: ['factor_setup_expired', 'second_factor_invalid', 'reauthentication_required', 'rate_limited'],
+  errors: ['factor_setup_expired', 'second_factor_invalid', 'reauthentication_required', 'rate_limited', 'conflict'],
   allowMissingSecondFactor: true,
 });
 
