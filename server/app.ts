@@ -14,6 +14,10 @@ import { API_PREFIX } from './http/paths';
 import { sessionMiddleware } from './http/session';
 import { accountRoutes } from './routes/accounts.routes';
 import { systemRoutes } from './routes/system.routes';
+import { passkeyRoutes } from './routes/passkeys.routes';
+import { createPasskeyFactors, createPasskeysService } from './services/second-factors/passkeys';
+import { createCodeFactors } from './services/second-factors/verifiers';
+import { secondFactorLoginRoutes } from './routes/second-factor-login.routes';
 import type { AccountDeps } from './services/account-deps';
 import { createAuthService } from './services/auth.service';
 import type { Notifier } from './services/notifications';
@@ -75,9 +79,11 @@ export function createServices(deps: AppDeps) {
   const spaceDeps = { db: deps.db, config: deps.config, logger: deps.logger, notifier: deps.notifier, now: accountDeps.now };
   const spaceNotifier = createSpaceNotifier(spaceDeps);
   const codeFactors = createCodeFactors(accountDeps);
+  const auth = createAuthService(accountDeps, { codes: codeFactors, passkeys: createPasskeyFactors(accountDeps) });
   return {
     system: createSystemService({ db: deps.db, version: KLUIS_VERSION }),
-    auth: createAuthService(accountDeps),
+    auth,
+    passkeys: createPasskeysService(accountDeps, auth),
     setup: createSetupService(accountDeps),
     people: createPeopleService(accountDeps),
     /** TOTP, e-mail and backup code checks (the sign-in step calls them). */
@@ -101,6 +107,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
   app.route('/', secondFactorRoutes(services.secondFactors));
+  app.route('/', passkeyRoutes(deps.config, services));
+  app.route('/', secondFactorLoginRoutes(deps.config, services));
   app.route('/', uploadRoutes(services.uploads));
   app.route('/', spaceRoutes(services));
   app.route('/', directoryRoutes(services.directory));

@@ -19,6 +19,11 @@ export interface PendingLogin {
   /** OPAQUE ServerLoginState: secret. */
   readonly state: string;
   readonly expiresAt: number;
+  /**
+   * The locked_until this attempt's own count wrote, when that count locked the account: a right
+   * password followed by a second step takes the count back, and may lift only this lock (auth.service).
+   */
+  readonly ownLock?: string | null;
 }
 
 export interface PendingRegistration {

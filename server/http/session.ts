@@ -50,3 +50,27 @@ export function sessionMiddleware(config: Config, auth: AuthService): Middleware
     await next();
   };
 }
+
+/** The trusted-device cookie ("trust this browser for 30 days"); `__Host-` under HTTPS, as the session cookie. */
+export function trustedDeviceCookieName(config: Config): string {
+  return config.publicOrigin.startsWith('https:') ? '__Host-kluis_trusted' : 'kluis_trusted';
+}
+
+/**
+ * WARNING: HttpOnly (no script reads it, so cross-site scripting cannot carry it off), SameSite=Strict,
+ * Path=/ and, under HTTPS, Secure with the `__Host-` prefix (no Domain: no sibling host can set or read it).
+ */
+export function setTrustedDeviceCookie(c: Context<AppEnv>, config: Config, token: string, expiresAt: string): void {
+  setCookie(c, trustedDeviceCookieName(config), token, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/',
+    secure: config.publicOrigin.startsWith('https:'),
+    expires: new Date(expiresAt),
+  });
+}
+
+/** The trusted-device token this browser sent, if any (its format is checked where it is used). */
+export function readTrustedDeviceCookie(c: Context<AppEnv>, config: Config): string | null {
+  return getCookie(c, trustedDeviceCookieName(config)) ?? null;
+}

@@ -12,6 +12,7 @@ export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
   account_locked: { kind: 'account_locked', organisationName: 'Jansen & de Vries Accountants', failures: 5, lockedUntil: '2025-07-15T13:05:00Z' },
   login_second_step_abandoned: { kind: 'login_second_step_abandoned', organisationName: 'Jansen & de Vries Accountants', at: '2025-03-30T00:59:59Z' },
   password_changed: { kind: 'password_changed', organisationName: 'Jansen & de Vries Accountants', at: '2025-10-26T01:00:00Z' },
+  trusted_devices_revoked: { kind: 'trusted_devices_revoked', organisationName: 'Jansen & de Vries Accountants', at: '2025-06-02T08:15:00Z' },
   new_document: { kind: 'new_document', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/documents' },
   new_message: { kind: 'new_message', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/messages' },
   request_reminder: { kind: 'request_reminder', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/spaces/AAAAAAAAAAAAAAAAAAAAAA', dueDate: '2025-01-17' },

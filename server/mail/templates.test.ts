@@ -102,6 +102,11 @@ describe('renderMail', () => {
     expect(renderMail('nl', samples.account_locked).text).toMatch(/Iemand \(misschien uzelf\)[\s\S]*tot dinsdag 15 juli 2025[\s\S]*laat het dan uw beheerder weten/);
     expect(renderMail('en', samples.login_second_step_abandoned).text).toMatch(/your correct password was used[\s\S]*second step[\s\S]*failed or was abandoned/);
     expect(renderMail('nl', samples.login_second_step_abandoned).text).toMatch(/uw juiste wachtwoord[\s\S]*tweede stap[\s\S]*mislukt of afgebroken/);
+    // Wrong second-factor codes count on the same counter, and lock with the same e-mail.
+    expect(renderMail('en', samples.account_locked).text).toContain('a wrong password or sign-in code');
+    expect(renderMail('nl', samples.account_locked).text).toContain('een verkeerd wachtwoord of een verkeerde aanmeldcode');
+    expect(renderMail('en', samples.trusted_devices_revoked).text).toMatch(/On Monday, 2 June 2025 at 10:15 \(CEST\), someone who manages your Kluis account[\s\S]*asks for your second factor again/);
+    expect(renderMail('nl', samples.trusted_devices_revoked).text).toMatch(/Op maandag 2 juni 2025 om 10:15 \(CEST\) heeft iemand die uw Kluis-account[\s\S]*weer om uw tweede factor/);
   });
 
   it('tells an existing account holder of an invitation to their address, with a sign-in link and no invitation link', () => {

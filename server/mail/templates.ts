@@ -14,6 +14,8 @@ export interface MailTemplateData {
   readonly account_locked: { readonly organisationName: string; readonly failures: number; readonly lockedUntil: string };
   readonly login_second_step_abandoned: { readonly organisationName: string; readonly at: string };
   readonly password_changed: { readonly organisationName: string; readonly at: string };
+  /** A manager stopped trusting every browser of this person (second factors, issue 20). */
+  readonly trusted_devices_revoked: { readonly organisationName: string; readonly at: string };
   readonly new_document: { readonly organisationName: string; readonly link: string };
   readonly new_message: { readonly organisationName: string; readonly link: string };
   /** `dueDate`: a calendar date, YYYY-MM-DD. */
@@ -90,7 +92,7 @@ const en: Texts = {
   account_locked: ({ failures, lockedUntil }, f) => ({
     subject: `Your Kluis account at ${f.organisation} is temporarily locked`,
     blocks: [
-      { paragraph: `Someone (maybe you) entered a wrong password for your Kluis account at ${f.organisation} ${f.times(failures)} in a row. To protect your account, signing in is blocked until ${f.time(lockedUntil)}.` },
+      { paragraph: `Someone (maybe you) entered a wrong password or sign-in code for your Kluis account at ${f.organisation} ${f.times(failures)} in a row. To protect your account, signing in is blocked until ${f.time(lockedUntil)}.` },
       { paragraph: 'If this was you, try again after that time, or ask your administrator to unlock your account sooner.' },
       { paragraph: 'If this was not you, tell your administrator.' },
     ],
@@ -109,6 +111,13 @@ const en: Texts = {
       { paragraph: `The password of your Kluis account at ${f.organisation} was changed on ${f.time(at)}.` },
       { paragraph: 'If you did this, there is nothing to do.' },
       { paragraph: 'If you did not, tell your administrator at once: someone else may have access to your account.' },
+    ],
+  }),
+  trusted_devices_revoked: ({ at }, f) => ({
+    subject: `Your browsers are no longer trusted for Kluis at ${f.organisation}`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, someone who manages your Kluis account at ${f.organisation} stopped trusting every browser you had chosen to trust. The next time you sign in, Kluis asks for your second factor again on each of them.` },
+      { paragraph: 'If you did not expect this, ask your administrator why.' },
     ],
   }),
   new_document: ({ link }, f) => ({
@@ -188,7 +197,7 @@ const nl: Texts = {
   account_locked: ({ failures, lockedUntil }, f) => ({
     subject: `Uw Kluis-account bij ${f.organisation} is tijdelijk geblokkeerd`,
     blocks: [
-      { paragraph: `Iemand (misschien uzelf) heeft ${f.times(failures)} achter elkaar een verkeerd wachtwoord ingevoerd voor uw Kluis-account bij ${f.organisation}. Om uw account te beschermen is aanmelden geblokkeerd tot ${f.time(lockedUntil)}.` },
+      { paragraph: `Iemand (misschien uzelf) heeft ${f.times(failures)} achter elkaar een verkeerd wachtwoord of een verkeerde aanmeldcode ingevoerd voor uw Kluis-account bij ${f.organisation}. Om uw account te beschermen is aanmelden geblokkeerd tot ${f.time(lockedUntil)}.` },
       { paragraph: 'Was u dit zelf, probeer het dan na dat tijdstip opnieuw of vraag uw beheerder om uw account eerder te ontgrendelen.' },
       { paragraph: 'Was u dit niet, laat het dan uw beheerder weten.' },
     ],
@@ -207,6 +216,13 @@ const nl: Texts = {
       { paragraph: `Het wachtwoord van uw Kluis-account bij ${f.organisation} is gewijzigd op ${f.time(at)}.` },
       { paragraph: 'Heeft u dit zelf gedaan, dan hoeft u niets te doen.' },
       { paragraph: 'Heeft u dit niet gedaan, laat het dan direct uw beheerder weten: iemand anders heeft mogelijk toegang tot uw account.' },
+    ],
+  }),
+  trusted_devices_revoked: ({ at }, f) => ({
+    subject: `Uw browsers worden niet meer vertrouwd voor Kluis bij ${f.organisation}`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} heeft iemand die uw Kluis-account bij ${f.organisation} beheert het vertrouwen ingetrokken van alle browsers die u had laten onthouden. Bij de volgende keer aanmelden vraagt Kluis op elk daarvan weer om uw tweede factor.` },
+      { paragraph: 'Verwachtte u dit niet, vraag dan uw beheerder waarom.' },
     ],
   }),
   new_document: ({ link }, f) => ({

@@ -66,7 +66,21 @@ export function listUsersByRoles(db: Executor, roles: readonly RoleColumn[]) {
  * first in the same transaction, so an expired lock starts a fresh count.
  */
 export async function countLoginFailure(db: Executor, userId: string, now: string, maxFailures: number, lockedUntil: string): Promise<boolean> {
-  const result = await db
+  return (await chargeLoginAttempt(db, userId, now, maxFailures, lockedUntil)).counted;
+}
+
+/**
+ * countLoginFailure, also saying whether this very count set the lock (`locked`): the only lock a
+ * later refund of this attempt may lift (refundLoginCharge). One statement, like countLoginFailure.
+ */
+export async function chargeLoginAttempt(
+  db: Executor,
+  userId: string,
+  now: string,
+  maxFailures: number,
+  lockedUntil: string,
+): Promise<{ readonly counted: boolean; readonly locked: boolean }> {
+  const row = await db
     .updateTable('users')
     .set((eb) => ({
       failed_logins: eb('failed_logins', '+', 1),
@@ -75,8 +89,9 @@ export async function countLoginFailure(db: Executor, userId: string, now: strin
     }))
     .where('id', '=', userId)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .returning('failed_logins')
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return { counted: row !== undefined, locked: row !== undefined && row.failed_logins >= maxFailures };
 }
 
 /** Resets the failure counter of an account whose lock has run out (before counting anew). */
@@ -164,4 +179,26 @@ export async function isOneTimeTokenValid(db: Executor, tokenHash: string, purpo
     .where('expires_at', '>', now)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * Takes back one counted attempt whose password turned out right (the second factor is asked next):
+ * the counter goes down by one, never below 0. WARNING: the lock is lifted only when this attempt's
+ * own count set it (`ownLock`, the locked_until it wrote) and it is still that lock; a lock set by
+ * anyone else's attempts stays. One statement: no read-modify-write race with parallel attempts.
+ */
+export async function refundLoginCharge(db: Executor, userId: string, ownLock: string | null): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({
+      failed_logins: eb.case().when('failed_logins', '>', 0).then(eb('failed_logins', '-', 1)).else(0).end(),
+      ...(ownLock === null
+        ? {}
+        : {
+            locked_until: eb.case().when('locked_until', '=', ownLock).then(null).else(eb.ref('locked_until')).end(),
+            lock_notified: eb.case().when('locked_until', '=', ownLock).then(0).else(eb.ref('lock_notified')).end(),
+          }),
+    }))
+    .where('id', '=', userId)
+    .execute();
 }

@@ -46,3 +46,9 @@ export async function revokeAllTrustedDevices(db: Executor, userId: string, now:
   const result = await db.updateTable('trusted_devices').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Revokes every live trusted device of everyone (recovery mode: every password is reset); returns how many. */
+export async function revokeEveryTrustedDevice(db: Executor, now: string): Promise<number> {
+  const result = await db.updateTable('trusted_devices').set({ revoked_at: now }).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,16 +1,17 @@
-// Login with OPAQUE, lockout, throttling and sessions (SECURITY.md 5.1 and 5.5).
+// Login with OPAQUE, the second factor, lockout, throttling and sessions (SECURITY.md 5.1, 5.1.1 and 5.5).
 import { isPasswordExpired } from '../../shared/accounts/password-rules';
-import type { AccountBundle, OrganisationSettings, Role } from '../../shared/api';
+import type { AccountBundle, OrganisationSettings, Role, SecondFactorChallenge } from '../../shared/api';
 import { fail } from '../errors';
 import { hashToken, newId, newToken } from '../lib/ids';
 import type { PendingLogin } from '../auth/ephemeral-store';
 import {
-  countLoginFailure,
+  chargeLoginAttempt,
   findEscrowGrant,
   findUnnotifiedLocks,
   claimLockNotice,
   findUserByEmail,
   findUserById,
+  refundLoginCharge,
   resetExpiredLock,
   updateUser,
 } from '../repositories/accounts.repository';
@@ -32,6 +33,8 @@ import { type AccountDeps, type Actor, LOGIN_TTL_MS, assertRecentAuth, plusMs, r
 import { mayHoldEscrow } from './authorization';
 import { isIpAllowed } from './ip-allowlist';
 import { notifyQuietly } from './notifications';
+import { type LoginFactors, type OpenedSession, type SecondFactorAnswer, createSecondFactorStep } from './second-factor-login.service';
+import { createTrustedDevicesService } from './trusted-devices.service';
 
 /** The window of the per-IP login throttle (its size is the setting KLUIS_LOGIN_LIMIT_PER_IP). */
 export const LOGIN_IP_WINDOW_MS = 5 * 60_000;
@@ -57,13 +60,26 @@ export interface SessionContext {
   readonly ipBlocked: boolean;
 }
 
+/** What finishLogin knows of the browser besides the OPAQUE message. */
+export interface LoginContext {
+  readonly ip: string | null;
+  /** The browser's live session, if it has one (signing in again to confirm a sensitive action). */
+  readonly session: SessionContext | null;
+  /** The browser's trusted-device cookie, if it sent one. */
+  readonly trustedDeviceToken: string | null;
+}
+
+/** A finished login: a full session, or the second step it must pass first. */
+export type LoginOutcome = { readonly session: OpenedSession } | { readonly secondFactor: SecondFactorChallenge };
+
 /** Staff (who may hold the escrow key) outside the organisation's team IP allowlist. */
 function outsideTeamAllowlist(role: Role, ip: string | null, settings: OrganisationSettings): boolean {
   return mayHoldEscrow(role) && !isIpAllowed(ip, settings.teamIpAllowlist);
 }
 
-export function createAuthService(deps: AccountDeps) {
+export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
   const { db, opaque, logger } = deps;
+  const trustedDevices = createTrustedDevicesService(deps);
 
   async function buildBundle(user: UserRow, session: SessionContext): Promise<AccountBundle> {
     const { organisation, settings } = await requireOrganisation(db);
@@ -117,7 +133,7 @@ export function createAuthService(deps: AccountDeps) {
     user: UserRow,
     ip: string | null,
     details: { readonly method: 'password' | 'second_factor' | 'passkey' | 'trusted_device'; readonly [key: string]: string | number | boolean },
-  ): Promise<{ token: string; bundle: AccountBundle; expiresAt: string }> {
+  ): Promise<OpenedSession> {
     const now = deps.now();
     const { settings } = await requireOrganisation(db);
     const token = newToken();
@@ -153,6 +169,54 @@ export function createAuthService(deps: AccountDeps) {
     };
     return { token, bundle: await buildBundle(user, session), expiresAt };
   }
+
+  /** Tells newly locked users (once per lock, after their last attempt ended) and audits the lock. */
+  async function notifyLocks(): Promise<void> {
+    const now = deps.now();
+    await deps.store.sweep(now.getTime());
+    const candidates = await findUnnotifiedLocks(db, now.toISOString());
+    const locked = [];
+    // Told only once the last attempt is over: the attempt that set the lock may still succeed.
+    for (const user of candidates) if (!(await deps.store.hasOpenLogin(user.id, now.getTime()))) locked.push(user);
+    if (locked.length === 0) return;
+    const { organisation } = await requireOrganisation(db);
+    for (const user of locked) {
+      // WARNING: sweeps run after every failed attempt, in parallel: only the one that claims the lock tells the user.
+      const claimed = await db.transaction().execute(async (trx) => {
+        if (!(await claimLockNotice(trx, user.id))) return false;
+        await recordAuditEvent(trx, {
+          action: 'auth.account_locked',
+          targetType: 'user',
+          targetId: user.id,
+          details: { failures: user.failed_logins, lockedUntil: user.locked_until ?? '' },
+        });
+        return true;
+      });
+      if (!claimed) continue;
+      await notifyQuietly(deps.notifier, logger, user.email, user.language, {
+        kind: 'account_locked',
+        organisationName: organisation.name,
+        failures: user.failed_logins,
+        lockedUntil: user.locked_until ?? '',
+      });
+    }
+  }
+
+  /** Refuses staff outside the team IP allowlist (audited), unless the operator lifted it (KLUIS_IGNORE_IP_ALLOWLIST). */
+  async function assertIpAllowed(user: UserRow, ip: string | null): Promise<boolean> {
+    const { settings } = await requireOrganisation(db);
+    const outsideAllowlist = outsideTeamAllowlist(user.role, ip, settings);
+    if (outsideAllowlist && !deps.config.ignoreIpAllowlist) {
+      await db.transaction().execute((trx) =>
+        recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'ip_not_allowed' } }),
+      );
+      throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
+    }
+    if (outsideAllowlist) logger.warn({ userId: user.id, ip }, 'KLUIS_IGNORE_IP_ALLOWLIST is set: let in a staff login from outside the team IP allowlist');
+    return outsideAllowlist;
+  }
+
+  const secondStep = createSecondFactorStep(deps, factors, trustedDevices, { openSession, notifyLocks, assertIpAllowed });
 
   function sessionInfo(session: SessionContext, organisationName: string, settings: OrganisationSettings) {
     return {
@@ -191,22 +255,32 @@ export function createAuthService(deps: AccountDeps) {
       let evaluated = evaluate(expectReal);
       const lockedUntil = plusMs(now, settings.lockout.durationMinutes * 60_000);
       // Relaxed commit: a counter nobody is told is saved (SECURITY.md 5.5); atomic all the same.
-      const counted = await relaxedTransaction(db, async (trx) => {
+      const charge = await relaxedTransaction(db, async (trx) => {
         await resetExpiredLock(trx, subject, now.toISOString());
-        return countLoginFailure(trx, subject, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
+        return chargeLoginAttempt(trx, subject, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
       });
       // A real answer leaves only after its count committed: a parallel guess that lost the race to
       // the lock gets a fake one instead (and a guess that won it after all, a real one).
-      const real = account !== undefined && counted;
+      const real = account !== undefined && charge.counted;
       if (real !== expectReal) evaluated = evaluate(real);
       const { state, response } = evaluated;
       const loginId = newId();
-      await deps.store.putLogin(loginId, { userId: real ? subject : null, subject, state, expiresAt: now.getTime() + LOGIN_TTL_MS });
+      await deps.store.putLogin(loginId, {
+        userId: real ? subject : null,
+        subject,
+        state,
+        expiresAt: now.getTime() + LOGIN_TTL_MS,
+        ownLock: real && charge.locked ? lockedUntil : null,
+      });
       return { loginId, loginResponse: response };
     },
 
-    /** OPAQUE login step 3: verify, open a session, hand out the key safe. */
-    async finishLogin(loginId: string, finishLoginRequest: string, ip: string | null) {
+    /**
+     * OPAQUE login step 3: verify; then open a session and hand out the key safe, or ask for the
+     * second factor first (SECURITY.md 5.1.1).
+     */
+    async finishLogin(loginId: string, finishLoginRequest: string, context: LoginContext): Promise<LoginOutcome> {
+      const { ip } = context;
       const now = deps.now();
       const attempt = await deps.store.takeLogin(loginId);
       if (!attempt) throw fail('login_expired', 'This sign-in attempt is not valid any more. Start again.');
@@ -217,60 +291,55 @@ export function createAuthService(deps: AccountDeps) {
       const user = attempt.userId ? row : undefined;
       if (!verified || !user) {
         await recordLoginFailure(attempt, ip, 'finish');
-        await this.notifyLocks();
+        await notifyLocks();
         throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
       }
-      const { settings } = await requireOrganisation(db);
-      const outsideAllowlist = outsideTeamAllowlist(user.role, ip, settings);
-      if (outsideAllowlist && !deps.config.ignoreIpAllowlist) {
-        await db.transaction().execute((trx) =>
-          recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'ip_not_allowed' } }),
-        );
-        throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
+      const ipAllowlistIgnored = await assertIpAllowed(user, ip);
+      const flags: Readonly<Record<string, boolean>> = ipAllowlistIgnored ? { ipAllowlistIgnored: true } : {};
+
+      // WARNING: re-authentication. A browser that holds a live full session of this same user
+      // passed the second factor (or needed none) when that session opened; asking again to confirm
+      // a sensitive action would add nothing an attacker in that browser does not already have.
+      // Another user's session, or none, gets no such pass.
+      if (context.session && context.session.userId === user.id) {
+        return { session: await openSession(user, ip, { method: 'password', reauthentication: true, ...flags }) };
       }
-      if (outsideAllowlist) logger.warn({ userId: user.id, ip }, 'KLUIS_IGNORE_IP_ALLOWLIST is set: let in a staff login from outside the team IP allowlist');
-      return openSession(user, ip, { method: 'password', ...(outsideAllowlist ? { ipAllowlistIgnored: true } : {}) });
+      if (!(await hasSecondFactor(db, user.id))) return { session: await openSession(user, ip, { method: 'password', ...flags }) };
+
+      const trusted = context.trustedDeviceToken === null ? null : await trustedDevices.check(context.trustedDeviceToken, user.id);
+      if (trusted?.ok) {
+        await trustedDevices.touch(trusted.deviceId);
+        return { session: await openSession(user, ip, { method: 'trusted_device', deviceId: trusted.deviceId, ...flags }) };
+      }
+      // The password was right: take its count back (startLogin counted it before answering), so
+      // that only wrong answers count and three wrong codes lock, as three wrong passwords do.
+      await refundLoginCharge(db, user.id, attempt.ownLock ?? null);
+      // A lock that stands after the refund was set by other attempts: tell the user now (it waited for this one).
+      await notifyLocks();
+      return { secondFactor: await secondStep.challenge(user, trusted && !trusted.ok ? trusted.problem : null) };
     },
+
+    /** The second sign-in step: a factor's answer opens the session (and may trust this browser). */
+    verifySecondFactor(answer: SecondFactorAnswer, ip: string | null, userAgent: string | null) {
+      return secondStep.verify(answer, ip, userAgent);
+    },
+
+    /** E-mails a sign-in code for a pending second step. */
+    sendLoginEmailCode(challengeId: string): Promise<void> {
+      return secondStep.sendEmailCode(challengeId);
+    },
+
+    trustedDevices,
 
     /** The browser found the password wrong: close the attempt (it was already counted) and tell a locked user. */
     async abortLogin(loginId: string, ip: string | null): Promise<void> {
       const attempt = await deps.store.takeLogin(loginId);
       if (!attempt) return;
       await recordLoginFailure(attempt, ip, 'password');
-      await this.notifyLocks();
+      await notifyLocks();
     },
 
-    /** Tells newly locked users (once per lock, after their last attempt ended) and audits the lock. */
-    async notifyLocks(): Promise<void> {
-      const now = deps.now();
-      await deps.store.sweep(now.getTime());
-      const candidates = await findUnnotifiedLocks(db, now.toISOString());
-      const locked = [];
-      // Told only once the last attempt is over: the attempt that set the lock may still succeed.
-      for (const user of candidates) if (!(await deps.store.hasOpenLogin(user.id, now.getTime()))) locked.push(user);
-      if (locked.length === 0) return;
-      const { organisation } = await requireOrganisation(db);
-      for (const user of locked) {
-        // WARNING: sweeps run after every failed attempt, in parallel: only the one that claims the lock tells the user.
-        const claimed = await db.transaction().execute(async (trx) => {
-          if (!(await claimLockNotice(trx, user.id))) return false;
-          await recordAuditEvent(trx, {
-            action: 'auth.account_locked',
-            targetType: 'user',
-            targetId: user.id,
-            details: { failures: user.failed_logins, lockedUntil: user.locked_until ?? '' },
-          });
-          return true;
-        });
-        if (!claimed) continue;
-        await notifyQuietly(deps.notifier, logger, user.email, user.language, {
-          kind: 'account_locked',
-          organisationName: organisation.name,
-          failures: user.failed_logins,
-          lockedUntil: user.locked_until ?? '',
-        });
-      }
-    },
+    notifyLocks,
 
     /** The session behind a cookie token, or null. Applies the idle timeout and the staff IP allowlist. */
     async resolveSession(token: string, ip: string | null): Promise<SessionContext | null> {

@@ -27,6 +27,7 @@ import {
   revokeUserSessions,
   useInvitation,
 } from '../repositories/sessions.repository';
+import { revokeAllTrustedDevices } from '../repositories/trusted-devices.repository';
 import type { InvitationRow } from '../db/database';
 import { listSecondFactorKindsByUser } from '../repositories/second-factors.repository';
 import { recordAuditEvent } from './audit.service';
@@ -270,6 +271,11 @@ export function createPeopleService(deps: AccountDeps) {
         await updateUser(trx, actor.userId, { opaque_record: input.registrationRecord, wrapped_user_key: input.wrappedUserKey, password_changed_at: now.toISOString() });
         const ended = await revokeUserSessions(trx, actor.userId, now.toISOString(), actor.sessionId);
         await recordAuditEvent(trx, { action: 'account.password_changed', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { otherSessionsEnded: ended } });
+        // A new password starts over: no browser skips the second factor on the old one's trust.
+        const untrusted = await revokeAllTrustedDevices(trx, actor.userId, now.toISOString());
+        if (untrusted > 0) {
+          await recordAuditEvent(trx, { action: 'auth.trusted_device_revoked', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { by: 'password_change', devices: untrusted } });
+        }
       });
       const { organisation } = await requireOrganisation(db);
       await notifyQuietly(deps.notifier, logger, user.email, user.language, { kind: 'password_changed', organisationName: organisation.name, at: now.toISOString() });

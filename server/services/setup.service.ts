@@ -24,6 +24,7 @@ import {
   upsertEscrowGrant,
 } from '../repositories/accounts.repository';
 import { revokeAllSessions } from '../repositories/sessions.repository';
+import { revokeAllTrustedDevices, revokeEveryTrustedDevice } from '../repositories/trusted-devices.repository';
 import { recordAuditEvent } from './audit.service';
 import { checkCertificate, checkEscrowCopyStatement, spkiFingerprint } from './key-checks';
 import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, plusMs, requireOrganisation, takeRegistration } from './account-deps';
@@ -187,9 +188,11 @@ export function createSetupService(deps: AccountDeps) {
         await updateOrganisation(trx, { opaque_server_public_key: newServerPublicKey });
         await markEveryUserForReset(trx);
         await revokeAllSessions(trx, now.toISOString());
+        // Every password is reset: no browser keeps skipping the second factor on its old trust.
+        const trustedDevices = await revokeEveryTrustedDevice(trx, now.toISOString());
         await deleteUnusedOneTimeTokens(trx, 'recovery');
         await insertOneTimeToken(trx, { token_hash: hashToken(token), purpose: 'recovery', created_at: now.toISOString(), expires_at: plusMs(now, RECOVERY_TOKEN_TTL_MS) });
-        await recordAuditEvent(trx, { action: 'recovery.mode_entered', targetType: 'organisation', targetId: '1', details: { users: await countUsers(trx) } });
+        await recordAuditEvent(trx, { action: 'recovery.mode_entered', targetType: 'organisation', targetId: '1', details: { users: await countUsers(trx), trustedDevicesRevoked: trustedDevices } });
       });
       return token;
     },
@@ -239,7 +242,9 @@ export function createSetupService(deps: AccountDeps) {
           password_changed_at: now.toISOString(),
         });
         await updateEscrowGrant(trx, registration.userId, { kind: 'wrapped', value: body.escrowGrant });
-        await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.userId, targetType: 'user', targetId: registration.userId, ip });
+        // Recovery mode revoked them already; a device trusted since then does not outlive the reset either.
+        const untrusted = await revokeAllTrustedDevices(trx, registration.userId, now.toISOString());
+        await recordAuditEvent(trx, { action: 'recovery.completed', actorId: registration.userId, targetType: 'user', targetId: registration.userId, ip, details: { trustedDevicesRevoked: untrusted } });
       });
     },
   };

@@ -30,6 +30,8 @@ export const secondFactorSchema = z
     lastUsedAt: isoDateTime.nullable(),
     /** Passkeys only: whether it can unlock the account without the password (PRF). */
     unlocks: z.boolean(),
+    /** Passkeys only: the WebAuthn credential id (public), so the browser can ask for this passkey (turning on unlock). */
+    credentialId: base64url(1023).optional(),
   })
   .meta({ id: 'SecondFactor' });
 export type SecondFactor = z.infer<typeof secondFactorSchema>;
