@@ -136,6 +136,15 @@ export function AccountProvider({ children }: { children: ReactNode }) {
       ) {
         lock('session-ended');
       }
+      // The organisation now requires a second factor for this role and the account has none: the
+      // server refuses everything else, so the app shows only the set-up page (client/features/app).
+      if (isApiError(error) && error.code === 'second_factor_required') {
+        setState((previous) =>
+          previous.kind === 'signed-in' && !previous.session.secondFactorMissing
+            ? { ...previous, session: { ...previous.session, secondFactorMissing: true } }
+            : previous,
+        );
+      }
     },
     [lock],
   );

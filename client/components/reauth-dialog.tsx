@@ -1,8 +1,10 @@
 // "Enter your password again": re-authentication before a sensitive action (the server's 15-minute rule).
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useAccount } from '../account';
+import { useAccount, useSignedIn } from '../account';
 import { isApiError } from '../api';
+import { SecondFactorStep } from '../features/login/second-factor-step';
+import { useSecondFactorPrompt } from '../features/login/use-second-factor-prompt';
 import { Dialog } from './dialog';
 import { ErrorAlert } from './error-alert';
 import { Field } from './field';
@@ -21,19 +23,24 @@ export function ReauthDialog({ open, onDone, onCancel }: ReauthDialogProps) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const { session } = useSignedIn();
+  // The server does not ask a signed-in browser for the second factor again; if it does, the same step as at login.
+  const secondStep = useSecondFactorPrompt();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    const prompt = secondStep.begin();
     try {
-      const signedIn = await account.run((api) => api.reauthenticate(password));
+      const signedIn = await account.run((api) => api.reauthenticate(password, prompt));
       account.refresh(signedIn);
       setPassword('');
       onDone();
     } catch (failure) {
-      setError(failure);
+      setError(isApiError(failure) && failure.code === 'second_factor_needed' ? null : failure);
     } finally {
+      secondStep.end();
       setBusy(false);
     }
   };
@@ -44,43 +51,55 @@ export function ReauthDialog({ open, onDone, onCancel }: ReauthDialogProps) {
       open={open}
       title={t('reauth.title')}
       onClose={() => {
+        secondStep.end();
         setPassword('');
         setError(null);
         onCancel();
       }}
     >
-      <p>{t('reauth.body')}</p>
-      <form onSubmit={(event) => void submit(event)} className="form">
-        {error !== null && <ErrorAlert error={error} />}
-        <Field id="reauth-password" label={t('reauth.password')}>
-          {(describedBy) => (
-            <PasswordInput
-              id="reauth-password"
-              value={password}
-              onChange={setPassword}
-              autoComplete="current-password"
-              describedBy={describedBy}
-              autoFocus
-            />
-          )}
-        </Field>
-        <div className="form-actions">
-          <button type="submit" className="button" disabled={busy || password === ''}>
-            {busy ? t('reauth.checking') : t('reauth.confirm')}
-          </button>
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => {
-              setPassword('');
-              setError(null);
-              onCancel();
-            }}
-          >
-            {t('common.cancel')}
-          </button>
-        </div>
-      </form>
+      {secondStep.pending ? (
+        <SecondFactorStep
+          idPrefix="reauth"
+          pending={secondStep.pending}
+          control={secondStep}
+          email={session.user.email}
+        />
+      ) : (
+        <>
+          <p>{t('reauth.body')}</p>
+          <form onSubmit={(event) => void submit(event)} className="form">
+            {error !== null && <ErrorAlert error={error} />}
+            <Field id="reauth-password" label={t('reauth.password')}>
+              {(describedBy) => (
+                <PasswordInput
+                  id="reauth-password"
+                  value={password}
+                  onChange={setPassword}
+                  autoComplete="current-password"
+                  describedBy={describedBy}
+                  autoFocus
+                />
+              )}
+            </Field>
+            <div className="form-actions">
+              <button type="submit" className="button" disabled={busy || password === ''}>
+                {busy ? t('reauth.checking') : t('reauth.confirm')}
+              </button>
+              <button
+                type="button"
+                className="button button-secondary"
+                onClick={() => {
+                  setPassword('');
+                  setError(null);
+                  onCancel();
+                }}
+              >
+                {t('common.cancel')}
+              </button>
+            </div>
+          </form>
+        </>
+      )}
     </Dialog>
   );
 }

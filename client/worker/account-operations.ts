@@ -32,6 +32,7 @@ import {
   signup as signupFlow,
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { SecondFactorNeededError, type SecondFactorPrompt } from '../../shared/flows/second-factor';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
 import type { ApiCallOptions, CallApi } from '../../shared/api/client';
 import { type StateStorage, checkKeySafeMark, createKeySafeKeeper, type KeySafeKeeper } from './key-safe-keeper';
@@ -204,10 +205,15 @@ export function createAccountOperations(
     };
   }
 
-  async function signIn(email: string, password: string): Promise<SignedIn> {
+  /**
+   * `secondFactor` is the page's prompt for the second sign-in step (a comlink proxy: it runs on the
+   * page, where the person types the code or touches the passkey); without it an account that needs
+   * one ends in SecondFactorNeededError.
+   */
+  async function signIn(email: string, password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
     // Drop the old keys first: a failed login must not leave a previous vault usable.
     await dropHeld();
-    const { vault, bundle } = await loginFlow(api, email, password);
+    const { vault, bundle } = await loginFlow(api, email, password, secondFactor ? { secondFactor } : {});
     // A key safe older than this device saw before is a replay: refuse it (SECURITY.md §7).
     await checkKeySafeMark(storage, vault, vault.keySafe);
     const keySafe = createKeySafeKeeper({ api, owner: vault, initial: { safe: vault.keySafe, revision: vault.keySafeRevision }, storage });
@@ -266,7 +272,8 @@ export function createAccountOperations(
       };
     },
 
-    login: (email: string, password: string): Promise<SignedIn> => signIn(email, password),
+    /** Signs in; `secondFactor` (passed with comlink's proxy()) asks the person for the second step when the account has one. */
+    login: (email: string, password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> => signIn(email, password, secondFactor),
 
     /** Accepts an invitation, then signs the new user in. */
     async signup(request: SignupRequest, onProgress?: ProgressListener): Promise<SignedIn> {
@@ -295,14 +302,17 @@ export function createAccountOperations(
     /**
      * Signs in again with the current password: the "ask for the password again" step before a
      * sensitive action. A fresh login refreshes the server's 15-minute recent-authentication window.
+     * The server does not ask this signed-in browser for the second factor again; should it ask
+     * anyway, `secondFactor` answers (the dialog shows the same step as the login page).
      */
-    async reauthenticate(password: string): Promise<SignedIn> {
+    async reauthenticate(password: string, secondFactor?: SecondFactorPrompt): Promise<SignedIn> {
       const before = requireSignedIn();
       try {
-        return await signIn(before.session.user.email, password);
+        return await signIn(before.session.user.email, password, secondFactor);
       } catch (error) {
-        // A mistyped password leaves the unlocked vault as it was; a key mismatch does not.
-        if (error instanceof LoginRejectedError) held.current = before;
+        // A mistyped password or an unanswered second step leaves the unlocked vault as it was (no
+        // new key safe was handed out); a key mismatch does not.
+        if (error instanceof LoginRejectedError || error instanceof SecondFactorNeededError) held.current = before;
         throw error;
       }
     },

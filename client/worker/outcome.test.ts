@@ -20,6 +20,7 @@ import {
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
 import { openFileKey, prepareVersion } from '../../shared/flows/spaces';
+import { SecondFactorNeededError } from '../../shared/flows/second-factor';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError } from '../../shared/api/client';
 import { KeyChangedError, NotSignedInError, outcomeOf, toFailure } from './outcome';
@@ -56,6 +57,7 @@ describe('toFailure', () => {
     [new UnsupportedVersionError('record', 9), 'integrity_failed'],
     [new WeakParametersError('memory'), 'integrity_failed'],
     [new NotSignedInError(), 'not_signed_in'],
+    [new SecondFactorNeededError({ challengeId: 'A'.repeat(43), expiresAt: '2030-01-01T00:00:00.000Z', methods: ['totp'] }), 'second_factor_needed'],
   ] as const)('maps %s to %s with status 0', (error, code) => {
     expect(toFailure(error)).toMatchObject({ status: 0, code });
   });

@@ -10,6 +10,7 @@ import {
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
+import { SecondFactorNeededError } from '../../shared/flows/second-factor';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError, type ApiErrorInit } from '../../shared/api/client';
@@ -42,6 +43,9 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof LoginRejectedError) {
     return { status: 0, code: 'login_rejected', message: error.message };
+  }
+  if (error instanceof SecondFactorNeededError) {
+    return { status: 0, code: 'second_factor_needed', message: error.message };
   }
   if (error instanceof PinMismatchError || error instanceof KeyChangedError) {
     return { status: 0, code: 'pin_mismatch', message: error.message };

@@ -52,6 +52,8 @@ export const clientErrorCodes = [
   'key_safe_rollback',
   /** A person's keys are not vouched for by a certificate chain to the pinned root: nothing is sealed to them. */
   'key_not_verified',
+  /** The sign-in needs the second factor and none was given (the person cancelled the second step). */
+  'second_factor_needed',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

@@ -16,6 +16,7 @@ import { PasswordInput } from '../../components/password-input';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import { NewPasswordField } from '../new-password-field';
+import { SecurityCard } from '../second-factors/security-card';
 import { ProfileForm } from './profile-form';
 
 export function AccountPage() {
@@ -41,6 +42,7 @@ export function AccountPage() {
           <ChangePassword />
         </div>
         <div className="stack">
+          <SecurityCard />
           <Sessions />
           <Keys />
         </div>

@@ -10,6 +10,8 @@ import { AccountPage } from '../account/account-page';
 import { InvitationsPage } from '../invitations/invitations-page';
 import { loginPathFor } from '../login/return-path';
 import { PeoplePage } from '../people/people-page';
+import { EnrolmentPage } from '../second-factors/enrolment-page';
+import { SecurityPage } from '../second-factors/security-page';
 import { SettingsPage } from '../settings/settings-page';
 import { ClientsPage } from '../spaces/clients-page';
 import { MySpacePage } from '../spaces/my-space-page';
@@ -79,6 +81,8 @@ function SignedInArea() {
   if (role === 'admin') items.push({ href: '/settings', label: t('nav.settings') });
   items.push({ href: '/account', label: t('nav.account') });
 
+  // A role that must use a second factor, without one: nothing else until one is set up (the server refuses the rest).
+  if (session.secondFactorMissing) return <EnrolmentPage />;
   if (session.passwordExpired && location !== '/account') return <Redirect to="/account" replace />;
 
   return (
@@ -124,6 +128,7 @@ function SignedInArea() {
         {staff && <Route path="/invite" component={InvitationsPage} />}
         {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
         <Route path="/account" component={AccountPage} />
+        <Route path="/account/security" component={SecurityPage} />
         <Route>
           <Redirect to="/" replace />
         </Route>

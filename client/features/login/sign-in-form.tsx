@@ -1,5 +1,5 @@
-// The e-mail + password form of the login page and the unlock screen; OPAQUE runs in the crypto worker.
-import { useState, type FormEvent, type ReactNode } from 'react';
+// The e-mail + password form of the login page and the unlock screen, then the second step when the account has one; OPAQUE runs in the crypto worker.
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAccount } from '../../account';
 import { isApiError } from '../../api';
@@ -8,6 +8,8 @@ import { ErrorAlert } from '../../components/error-alert';
 import { Field } from '../../components/field';
 import { PasswordInput } from '../../components/password-input';
 import type { SignedIn } from '../../worker';
+import { SecondFactorStep } from './second-factor-step';
+import { useSecondFactorPrompt } from './use-second-factor-prompt';
 
 export interface SignInFormProps {
   readonly idPrefix: string;
@@ -33,18 +35,37 @@ export function SignInForm({
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const secondStep = useSecondFactorPrompt();
+  const wasInSecondStep = useRef(false);
+  const [focusPassword, setFocusPassword] = useState(0);
+
+  // Back from the second step (cancelled, expired, locked): the password field, empty, has the focus.
+  useEffect(() => {
+    if (focusPassword > 0) document.getElementById(`${idPrefix}-password`)?.focus();
+  }, [focusPassword, idPrefix]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    try {
-      const signedIn = await account.unlockWith((api) => api.login(email.trim(), password));
+    // The password has done its part once the second step shows (OPAQUE is finished): forget it.
+    const prompt = secondStep.begin(() => {
+      wasInSecondStep.current = true;
       setPassword('');
+    });
+    try {
+      const signedIn = await account.unlockWith((api) => api.login(email.trim(), password, prompt));
+      setPassword('');
+      secondStep.end();
       onSignedIn(signedIn);
     } catch (failure) {
-      setError(failure);
+      secondStep.end();
+      // Going back from the second step is no error; anything else (a lock, an expired step) is shown here.
+      setError(isApiError(failure) && failure.code === 'second_factor_needed' ? null : failure);
       setBusy(false);
+      if (wasInSecondStep.current) setFocusPassword((count) => count + 1);
+    } finally {
+      wasInSecondStep.current = false;
     }
   };
 
@@ -52,9 +73,25 @@ export function SignInForm({
     // WARNING: the server is not the one this account trusts: stop, do not offer the form again.
     return <ErrorAlert error={error} id={`${idPrefix}-error`} />;
   }
+  if (secondStep.pending) {
+    return (
+      <SecondFactorStep
+        idPrefix={idPrefix}
+        pending={secondStep.pending}
+        control={secondStep}
+        email={email.trim()}
+      />
+    );
+  }
   return (
     <form className="form" onSubmit={(event) => void submit(event)}>
-      {error !== null && <ErrorAlert error={error} id={`${idPrefix}-error`} />}
+      {error !== null && (
+        <ErrorAlert
+          error={error}
+          id={`${idPrefix}-error`}
+          overrides={{ second_factor_expired: t('secondFactors.step.expired') }}
+        />
+      )}
       <Field id={`${idPrefix}-email`} label={t('form.email')}>
         {(describedBy) => (
           <input
