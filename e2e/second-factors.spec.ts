@@ -49,7 +49,7 @@ async function answerWith(
   });
   await field.fill(code);
   if (options.trust) await stepRegion.getByRole('checkbox', { name: 'Trust this browser for 30 days' }).check();
-  await stepRegion.getByRole('button', { name: 'Confirm' }).click();
+  await stepRegion.getByRole('button', { name: 'Confirm', exact: true }).click();
 }
 
 async function expectClientHome(page: Page): Promise<void> {
@@ -211,15 +211,15 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     expect(totpSecret).toMatch(/^[A-Z2-7]{32}$/);
     app = authenticator(totpSecret);
     await expectNoSeriousA11yViolations(page, 'the authenticator app set-up');
-    await page.getByLabel('Code', { exact: true }).fill(await app.nextCode());
+    await page.getByLabel('Code from your authenticator app').fill(await app.nextCode());
     await page.getByLabel('Name', { exact: true }).fill('Phone');
     await page.getByRole('button', { name: 'Confirm and turn on' }).click();
     await expect(page.getByText('Phone was added.')).toBeVisible();
-    await page.getByRole('button', { name: 'Create backup codes' }).click();
+    await page.getByRole('button', { name: 'Make backup codes' }).click();
     backupCodes = await readBackupCodes(page);
     await expectNoSeriousA11yViolations(page, 'the backup codes');
-    await page.getByRole('checkbox', { name: 'I have stored these codes safely' }).check();
-    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await expect(page.getByText('You have 10 unused backup codes')).toBeVisible();
     await expectNoSeriousA11yViolations(page, 'the sign-in security page');
   });
 
@@ -305,7 +305,7 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await expect(devices).toHaveCount(0);
     await expect(dialog).toContainText(`${client.name} trusts no browser.`);
     await teamPage.unroute(/\/api\/users\/[^/]+\/trusted-devices$/);
-    await mailTo(smtp, client.email, /trust|browser/i, before);
+    await mailTo(smtp, client.email, /browsers are no longer trusted/i, before);
   });
 
   await step('the client is asked for a code again; three wrong codes lock the account and say so by e-mail', async () => {
@@ -386,14 +386,17 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await expect(setup).toBeVisible();
 
     const before = smtp.messages().length;
-    await otherPage.getByRole('button', { name: 'Set up codes by e-mail' }).click();
+    await otherPage.getByRole('button', { name: 'Set up e-mail codes' }).click();
     const mail = await mailTo(smtp, other.email, /turn on e-mail codes/i, before);
     emailCodes.push(codeIn(mail));
     await otherPage.getByLabel('Code from the e-mail').fill(emailCodes.at(-1) ?? '');
     await otherPage.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await expect(otherPage.getByText('Your second factor is set up')).toBeVisible();
+    await otherPage.getByRole('button', { name: 'Make backup codes' }).click();
     await readBackupCodes(otherPage);
-    await otherPage.getByRole('checkbox', { name: 'I have stored these codes safely' }).check();
-    await otherPage.getByRole('button', { name: 'Done' }).click();
+    await otherPage.getByRole('button', { name: 'I saved them' }).click();
+    await expectNoSeriousA11yViolations(otherPage, 'the required set-up, done');
+    await otherPage.getByRole('button', { name: 'Continue to Kluis' }).click();
     await expectClientHome(otherPage);
   });
 

@@ -16,7 +16,7 @@ import { Dialog } from '../../components/dialog';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatDateTime } from '../../i18n/format';
 import type { Person } from '../../worker';
-import { describeBrowser } from './browser-label';
+import { deviceName } from '../second-factors/trusted-devices';
 
 /** The order kinds are listed in, here and in the People column. */
 export const factorKinds: readonly SecondFactorKind[] = ['totp', 'email', 'passkey'];
@@ -149,14 +149,10 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
             <>
               <ul className="item-list" aria-labelledby="person-security-devices">
                 {devices.map((device) => {
-                  const { browser, system } = describeBrowser(device.userAgent);
-                  let title = t('peopleSecurity.unknownBrowser');
-                  if (browser && system) title = t('peopleSecurity.browserOn', { browser, system });
-                  else if (browser ?? system) title = browser ?? system ?? title;
                   return (
                     <li key={device.id} className="item">
                       <div>
-                        <p className="item-title">{title}</p>
+                        <p className="item-title">{deviceName(t, device.userAgent)}</p>
                         <p className="item-meta">
                           {t('peopleSecurity.trustedSince', {
                             time: formatDateTime(device.createdAt, language),
@@ -209,7 +205,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
             {pending.kind === 'factor'
               ? t('peopleSecurity.confirmRemove', {
                   name: pending.factor.name,
-                  kind: t(`peopleSecurity.kind.${pending.factor.kind}`),
+                  kind: t(`secondFactors.kind.${pending.factor.kind}`),
                   who,
                 })
               : t('peopleSecurity.confirmRevoke', { who })}
