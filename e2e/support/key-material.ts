@@ -33,6 +33,7 @@ const PUBLIC_FIXED_LENGTH_FIELDS: Readonly<Record<string, string>> = {
   setupToken: 'one-time 256-bit token the server issued',
   token: 'one-time 256-bit invitation token the server issued',
   recoveryToken: 'one-time 256-bit token the server issued',
+  challengeId: 'the pending second sign-in step: a 256-bit token the server issued after the password step',
   registrationRequest:
     'OPAQUE RegistrationRequest: the blinded password element (RFC 9807 5.1), 32 bytes',
   finishLoginRequest: 'OPAQUE KE3: the client key-confirmation MAC (RFC 9807 6.3), 64 bytes',
