@@ -295,9 +295,20 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     const before = smtp.messages().length;
     consoleErrors.allow(/status of 401 \(Unauthorized\)/);
     await refuseOnceAsStale(teamPage, /\/api\/users\/[^/]+\/trusted-devices$/, 'DELETE');
-    await dialog.getByRole('button', { name: 'Stop trusting their browsers' }).click();
+    // By keyboard: the confirmation takes the focus, "Keep it" gives it back, and nothing happened.
+    const revoke = dialog.getByRole('button', { name: 'Stop trusting their browsers' });
+    await revoke.focus();
+    await teamPage.keyboard.press('Enter');
     await expect(dialog).toContainText(`${client.name} will get an e-mail about it.`);
-    await dialog.getByRole('button', { name: 'Stop trusting them' }).click();
+    await expect(dialog.getByRole('button', { name: 'Stop trusting them' })).toBeFocused();
+    await teamPage.keyboard.press('Tab');
+    await expect(dialog.getByRole('button', { name: 'Keep it' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
+    await expect(revoke).toBeFocused();
+    await expect(devices.getByRole('listitem')).toHaveCount(1);
+    await teamPage.keyboard.press('Enter');
+    await expect(dialog.getByRole('button', { name: 'Stop trusting them' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
     const reauth = teamPage.getByRole('dialog', { name: 'Enter your password again' });
     await expect(reauth).toBeVisible();
     await reauth.getByLabel('Password', { exact: true }).fill(team.password);
@@ -347,7 +358,8 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await dialog.getByRole('button', { name: `Remove “Phone” of ${client.name}` }).click();
     await expect(dialog).toContainText(`Remove the Authenticator app “Phone” of ${client.name}? It stops working at once.`);
     await expect(dialog).toContainText(`${client.name} will get an e-mail about it.`);
-    await dialog.getByRole('button', { name: 'Remove this factor' }).click();
+    await expect(dialog.getByRole('button', { name: 'Remove this factor' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
     await expect(dialog).toContainText(`“Phone” was removed. ${client.name} was sent an e-mail about it.`);
     await expect(dialog).toContainText(`${client.name} has no second factor.`);
     const mail = await mailTo(smtp, client.email, /second factor was removed/i, before);

@@ -1,6 +1,6 @@
 // A managed person's second factors and trusted browsers (issue 20), with removal by role hierarchy, a recent login and an e-mail to the person.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   getUserSecurity,
@@ -45,6 +45,24 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
   // What the manager is about to do, waiting for their confirmation (the person will be e-mailed).
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Keyboard users land on the confirmation when it opens (it is above the button that opened it),
+  // back on that button when they keep things as they are, and on the outcome when it is done.
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const noticeText = useRef<HTMLParagraphElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    if (pending) confirmButton.current?.focus();
+  }, [pending]);
+  useEffect(() => {
+    if (notice) noticeText.current?.focus();
+  }, [notice]);
+  const ask = (next: Pending) => {
+    opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setNotice(null);
+    removeFactor.reset();
+    revokeDevices.reset();
+    setPending(next);
+  };
 
   const changed = async (text: string) => {
     setPending(null);
@@ -119,11 +137,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
                               name: factor.name,
                               who,
                             })}
-                            onClick={() => {
-                              setNotice(null);
-                              removeFactor.reset();
-                              setPending({ kind: 'factor', factor });
-                            }}
+                            onClick={() => ask({ kind: 'factor', factor })}
                           >
                             {t('peopleSecurity.removeFactor')}
                           </button>
@@ -174,11 +188,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
                 type="button"
                 className="button button-secondary"
                 disabled={working}
-                onClick={() => {
-                  setNotice(null);
-                  revokeDevices.reset();
-                  setPending({ kind: 'devices' });
-                }}
+                onClick={() => ask({ kind: 'devices' })}
               >
                 {t('peopleSecurity.revokeDevices')}
               </button>
@@ -194,7 +204,9 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
       <p className="card-help">{t('peopleSecurity.lead', { who })}</p>
       {notice && (
         <Alert tone="success">
-          <p>{notice}</p>
+          <p ref={noticeText} tabIndex={-1}>
+            {notice}
+          </p>
         </Alert>
       )}
       {removeFactor.isError && <ErrorAlert error={removeFactor.error} />}
@@ -213,6 +225,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
           <p>{t('peopleSecurity.emailed', { who })}</p>
           <div className="form-actions">
             <button
+              ref={confirmButton}
               type="button"
               className="button button-danger"
               disabled={working}
@@ -232,7 +245,10 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
               type="button"
               className="button button-secondary"
               disabled={working}
-              onClick={() => setPending(null)}
+              onClick={() => {
+                setPending(null);
+                opener.current?.focus();
+              }}
             >
               {t('peopleSecurity.keep')}
             </button>
