@@ -49,7 +49,7 @@ async function answerWith(
   });
   await field.fill(code);
   if (options.trust) await stepRegion.getByRole('checkbox', { name: 'Trust this browser for 30 days' }).check();
-  await stepRegion.getByRole('button', { name: 'Confirm' }).click();
+  await stepRegion.getByRole('button', { name: 'Confirm', exact: true }).click();
 }
 
 async function expectClientHome(page: Page): Promise<void> {
@@ -211,15 +211,15 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     expect(totpSecret).toMatch(/^[A-Z2-7]{32}$/);
     app = authenticator(totpSecret);
     await expectNoSeriousA11yViolations(page, 'the authenticator app set-up');
-    await page.getByLabel('Code', { exact: true }).fill(await app.nextCode());
+    await page.getByLabel('Code from your authenticator app').fill(await app.nextCode());
     await page.getByLabel('Name', { exact: true }).fill('Phone');
     await page.getByRole('button', { name: 'Confirm and turn on' }).click();
     await expect(page.getByText('Phone was added.')).toBeVisible();
-    await page.getByRole('button', { name: 'Create backup codes' }).click();
+    await page.getByRole('button', { name: 'Make backup codes' }).click();
     backupCodes = await readBackupCodes(page);
     await expectNoSeriousA11yViolations(page, 'the backup codes');
-    await page.getByRole('checkbox', { name: 'I have stored these codes safely' }).check();
-    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'I saved them' }).click();
+    await expect(page.getByText('You have 10 unused backup codes')).toBeVisible();
     await expectNoSeriousA11yViolations(page, 'the sign-in security page');
   });
 
@@ -288,15 +288,27 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await expect(dialog).toContainText('8 unused backup codes left.');
     const devices = dialog.getByRole('list', { name: 'Trusted browsers' });
     await expect(devices.getByRole('listitem')).toHaveCount(1);
-    await expect(devices).toContainText('Chrome on Linux');
+    // Named from the User-Agent it was trusted with: Playwright's "Desktop Chrome" profile says Windows.
+    await expect(devices).toContainText('Chrome on Windows');
     await expectNoSeriousA11yViolations(teamPage, 'a person’s second factors');
 
     const before = smtp.messages().length;
     consoleErrors.allow(/status of 401 \(Unauthorized\)/);
     await refuseOnceAsStale(teamPage, /\/api\/users\/[^/]+\/trusted-devices$/, 'DELETE');
-    await dialog.getByRole('button', { name: 'Stop trusting their browsers' }).click();
+    // By keyboard: the confirmation takes the focus, "Keep it" gives it back, and nothing happened.
+    const revoke = dialog.getByRole('button', { name: 'Stop trusting their browsers' });
+    await revoke.focus();
+    await teamPage.keyboard.press('Enter');
     await expect(dialog).toContainText(`${client.name} will get an e-mail about it.`);
-    await dialog.getByRole('button', { name: 'Stop trusting them' }).click();
+    await expect(dialog.getByRole('button', { name: 'Stop trusting them' })).toBeFocused();
+    await teamPage.keyboard.press('Tab');
+    await expect(dialog.getByRole('button', { name: 'Keep it' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
+    await expect(revoke).toBeFocused();
+    await expect(devices.getByRole('listitem')).toHaveCount(1);
+    await teamPage.keyboard.press('Enter');
+    await expect(dialog.getByRole('button', { name: 'Stop trusting them' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
     const reauth = teamPage.getByRole('dialog', { name: 'Enter your password again' });
     await expect(reauth).toBeVisible();
     await reauth.getByLabel('Password', { exact: true }).fill(team.password);
@@ -305,7 +317,7 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await expect(devices).toHaveCount(0);
     await expect(dialog).toContainText(`${client.name} trusts no browser.`);
     await teamPage.unroute(/\/api\/users\/[^/]+\/trusted-devices$/);
-    await mailTo(smtp, client.email, /trust|browser/i, before);
+    await mailTo(smtp, client.email, /browsers are no longer trusted/i, before);
   });
 
   await step('the client is asked for a code again; three wrong codes lock the account and say so by e-mail', async () => {
@@ -346,7 +358,8 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await dialog.getByRole('button', { name: `Remove “Phone” of ${client.name}` }).click();
     await expect(dialog).toContainText(`Remove the Authenticator app “Phone” of ${client.name}? It stops working at once.`);
     await expect(dialog).toContainText(`${client.name} will get an e-mail about it.`);
-    await dialog.getByRole('button', { name: 'Remove this factor' }).click();
+    await expect(dialog.getByRole('button', { name: 'Remove this factor' })).toBeFocused();
+    await teamPage.keyboard.press('Enter');
     await expect(dialog).toContainText(`“Phone” was removed. ${client.name} was sent an e-mail about it.`);
     await expect(dialog).toContainText(`${client.name} has no second factor.`);
     const mail = await mailTo(smtp, client.email, /second factor was removed/i, before);
@@ -386,14 +399,17 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await expect(setup).toBeVisible();
 
     const before = smtp.messages().length;
-    await otherPage.getByRole('button', { name: 'Set up codes by e-mail' }).click();
+    await otherPage.getByRole('button', { name: 'Set up e-mail codes' }).click();
     const mail = await mailTo(smtp, other.email, /turn on e-mail codes/i, before);
     emailCodes.push(codeIn(mail));
     await otherPage.getByLabel('Code from the e-mail').fill(emailCodes.at(-1) ?? '');
     await otherPage.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await expect(otherPage.getByText('Your second factor is set up')).toBeVisible();
+    await otherPage.getByRole('button', { name: 'Make backup codes' }).click();
     await readBackupCodes(otherPage);
-    await otherPage.getByRole('checkbox', { name: 'I have stored these codes safely' }).check();
-    await otherPage.getByRole('button', { name: 'Done' }).click();
+    await otherPage.getByRole('button', { name: 'I saved them' }).click();
+    await expectNoSeriousA11yViolations(otherPage, 'the required set-up, done');
+    await otherPage.getByRole('button', { name: 'Continue to Kluis' }).click();
     await expectClientHome(otherPage);
   });
 

@@ -616,7 +616,7 @@ export const en = {
       title: 'Second factor',
       note: 'People in the roles you tick who have no second factor yet are led through setting one up (an authenticator app, codes by e-mail or a passkey) at their next sign-in, before they see anything else.',
       everyone:
-        'Everyone else may add one under Account → Security. Under People you see who has which kind, and you can remove a lost one for the people you manage.',
+        'Everyone else may add one under Account → Sign-in security. Under People you see who has which kind, and you can remove a lost one for the people you manage.',
       roles: 'Roles that must use a second factor',
     },
     allowlists: {
@@ -1103,11 +1103,6 @@ export const en = {
   peopleSecurity: {
     column: 'Second factor',
     none: 'None',
-    kind: {
-      totp: 'Authenticator app',
-      email: 'E-mail codes',
-      passkey: 'Passkey',
-    },
     kindPlural: {
       totp: 'Authenticator apps',
       email: 'Codes by e-mail',
@@ -1131,8 +1126,6 @@ export const en = {
     devicesTitle: 'Trusted browsers',
     devicesHelp: 'Browsers where {{who}} chose “trust this browser for 30 days”: they skip the second factor there.',
     noDevices: '{{who}} trusts no browser.',
-    unknownBrowser: 'Unknown browser',
-    browserOn: '{{browser}} on {{system}}',
     trustedSince: 'Trusted since {{time}}',
     trustedUntil: 'until {{time}}',
     revokeDevices: 'Stop trusting their browsers',

@@ -617,7 +617,7 @@ export const nl = {
       title: 'Tweede factor',
       note: 'Mensen in de rollen die u aanvinkt en nog geen tweede factor hebben, worden bij hun volgende aanmelding door het instellen ervan geleid (een authenticator-app, codes per e-mail of een passkey), voordat ze iets anders zien.',
       everyone:
-        'Alle anderen kunnen er een toevoegen onder Account → Beveiliging. Onder Mensen ziet u wie welke soort heeft, en kunt u een verloren factor verwijderen voor de mensen die u beheert.',
+        'Alle anderen kunnen er een toevoegen onder Account → Beveiliging van het aanmelden. Onder Mensen ziet u wie welke soort heeft, en kunt u een verloren factor verwijderen voor de mensen die u beheert.',
       roles: 'Rollen die een tweede factor moeten gebruiken',
     },
     allowlists: {
@@ -1104,11 +1104,6 @@ export const nl = {
   peopleSecurity: {
     column: 'Tweede factor',
     none: 'Geen',
-    kind: {
-      totp: 'Authenticator-app',
-      email: 'Codes per e-mail',
-      passkey: 'Passkey',
-    },
     kindPlural: {
       totp: 'Authenticator-apps',
       email: 'Codes per e-mail',
@@ -1132,8 +1127,6 @@ export const nl = {
     devicesTitle: 'Vertrouwde browsers',
     devicesHelp: 'Browsers waarin {{who}} koos voor “deze browser 30 dagen vertrouwen”: daar wordt de tweede factor overgeslagen.',
     noDevices: '{{who}} vertrouwt geen enkele browser.',
-    unknownBrowser: 'Onbekende browser',
-    browserOn: '{{browser}} op {{system}}',
     trustedSince: 'Vertrouwd sinds {{time}}',
     trustedUntil: 'tot {{time}}',
     revokeDevices: 'Hun browsers niet meer vertrouwen',

@@ -326,7 +326,7 @@ function SecondFactorBadges({ person }: { person: Person }) {
     <ul className="badge-list">
       {kinds.map((kind) => (
         <li key={kind} className="badge badge-ok">
-          {t(`peopleSecurity.kind.${kind}`)}
+          {t(`secondFactors.kind.${kind}`)}
         </li>
       ))}
     </ul>

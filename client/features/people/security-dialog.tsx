@@ -1,6 +1,6 @@
 // A managed person's second factors and trusted browsers (issue 20), with removal by role hierarchy, a recent login and an e-mail to the person.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   getUserSecurity,
@@ -16,7 +16,7 @@ import { Dialog } from '../../components/dialog';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatDateTime } from '../../i18n/format';
 import type { Person } from '../../worker';
-import { describeBrowser } from './browser-label';
+import { deviceName } from '../second-factors/trusted-devices';
 
 /** The order kinds are listed in, here and in the People column. */
 export const factorKinds: readonly SecondFactorKind[] = ['totp', 'email', 'passkey'];
@@ -45,6 +45,24 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
   // What the manager is about to do, waiting for their confirmation (the person will be e-mailed).
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Keyboard users land on the confirmation when it opens (it is above the button that opened it),
+  // back on that button when they keep things as they are, and on the outcome when it is done.
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const noticeText = useRef<HTMLParagraphElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    if (pending) confirmButton.current?.focus();
+  }, [pending]);
+  useEffect(() => {
+    if (notice) noticeText.current?.focus();
+  }, [notice]);
+  const ask = (next: Pending) => {
+    opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setNotice(null);
+    removeFactor.reset();
+    revokeDevices.reset();
+    setPending(next);
+  };
 
   const changed = async (text: string) => {
     setPending(null);
@@ -119,11 +137,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
                               name: factor.name,
                               who,
                             })}
-                            onClick={() => {
-                              setNotice(null);
-                              removeFactor.reset();
-                              setPending({ kind: 'factor', factor });
-                            }}
+                            onClick={() => ask({ kind: 'factor', factor })}
                           >
                             {t('peopleSecurity.removeFactor')}
                           </button>
@@ -149,14 +163,10 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
             <>
               <ul className="item-list" aria-labelledby="person-security-devices">
                 {devices.map((device) => {
-                  const { browser, system } = describeBrowser(device.userAgent);
-                  let title = t('peopleSecurity.unknownBrowser');
-                  if (browser && system) title = t('peopleSecurity.browserOn', { browser, system });
-                  else if (browser ?? system) title = browser ?? system ?? title;
                   return (
                     <li key={device.id} className="item">
                       <div>
-                        <p className="item-title">{title}</p>
+                        <p className="item-title">{deviceName(t, device.userAgent)}</p>
                         <p className="item-meta">
                           {t('peopleSecurity.trustedSince', {
                             time: formatDateTime(device.createdAt, language),
@@ -178,11 +188,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
                 type="button"
                 className="button button-secondary"
                 disabled={working}
-                onClick={() => {
-                  setNotice(null);
-                  revokeDevices.reset();
-                  setPending({ kind: 'devices' });
-                }}
+                onClick={() => ask({ kind: 'devices' })}
               >
                 {t('peopleSecurity.revokeDevices')}
               </button>
@@ -198,7 +204,9 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
       <p className="card-help">{t('peopleSecurity.lead', { who })}</p>
       {notice && (
         <Alert tone="success">
-          <p>{notice}</p>
+          <p ref={noticeText} tabIndex={-1}>
+            {notice}
+          </p>
         </Alert>
       )}
       {removeFactor.isError && <ErrorAlert error={removeFactor.error} />}
@@ -209,7 +217,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
             {pending.kind === 'factor'
               ? t('peopleSecurity.confirmRemove', {
                   name: pending.factor.name,
-                  kind: t(`peopleSecurity.kind.${pending.factor.kind}`),
+                  kind: t(`secondFactors.kind.${pending.factor.kind}`),
                   who,
                 })
               : t('peopleSecurity.confirmRevoke', { who })}
@@ -217,6 +225,7 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
           <p>{t('peopleSecurity.emailed', { who })}</p>
           <div className="form-actions">
             <button
+              ref={confirmButton}
               type="button"
               className="button button-danger"
               disabled={working}
@@ -236,7 +245,10 @@ export function SecurityDialog({ person, guard, onClose, onChanged }: SecurityDi
               type="button"
               className="button button-secondary"
               disabled={working}
-              onClick={() => setPending(null)}
+              onClick={() => {
+                setPending(null);
+                opener.current?.focus();
+              }}
             >
               {t('peopleSecurity.keep')}
             </button>
