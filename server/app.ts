@@ -26,6 +26,7 @@ import { createSystemService } from './services/system.service';
 // Second factors (issue 20)
 import { secondFactorRoutes } from './routes/second-factors.routes';
 import { createSecondFactorsService } from './services/second-factors/factors.service';
+import { createCodeFactors } from './services/second-factors/verifiers';
 // Uploads and blobs (issue 4)
 import { endpoints } from '../shared/api';
 import type { BlobStore } from './blobs/blob-store';
