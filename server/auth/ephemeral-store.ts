@@ -49,6 +49,12 @@ export interface EphemeralStore {
   /** Removes and returns the value (it works once), or undefined when unknown or expired at `now`. */
   takeEntry<T>(kind: EphemeralKind, id: string, now: number): Promise<T | undefined>;
   deleteEntry(kind: EphemeralKind, id: string): Promise<void>;
+  /**
+   * Removes and returns the values of `kind` that expired by `now` and were never taken or
+   * deleted: what their owner still acts on (a sign-in's second step left unanswered). Expired
+   * entries stay until this or `sweep` removes them; reading one answers undefined.
+   */
+  takeExpiredEntries<T>(kind: EphemeralKind, now: number): Promise<T[]>;
   putLogin(id: string, login: PendingLogin): Promise<void>;
   /** Removes and returns a pending login (a login id works once); undefined if unknown. */
   takeLogin(id: string): Promise<PendingLogin | undefined>;
@@ -71,9 +77,9 @@ export function createMemoryStore(): EphemeralStore {
   const windows = new Map<string, { start: number; count: number }>();
   const entries = new Map<string, { value: unknown; expiresAt: number }>();
   const entryKey = (kind: EphemeralKind, id: string) => `${kind}:${id}`;
+  // An expired entry stays for takeExpiredEntries: reading it late must not hide it from its owner.
   const liveEntry = (kind: EphemeralKind, id: string, now: number) => {
     const entry = entries.get(entryKey(kind, id));
-    if (entry && entry.expiresAt <= now) entries.delete(entryKey(kind, id));
     return entry && entry.expiresAt > now ? entry : undefined;
   };
 
@@ -92,8 +98,17 @@ export function createMemoryStore(): EphemeralStore {
     },
     takeEntry<T>(kind: EphemeralKind, id: string, now: number) {
       const entry = liveEntry(kind, id, now);
-      entries.delete(entryKey(kind, id));
+      if (entry) entries.delete(entryKey(kind, id));
       return Promise.resolve(entry?.value as T | undefined);
+    },
+    takeExpiredEntries<T>(kind: EphemeralKind, now: number) {
+      const expired: T[] = [];
+      for (const [key, entry] of entries) {
+        if (!key.startsWith(`${kind}:`) || entry.expiresAt > now) continue;
+        entries.delete(key);
+        expired.push(entry.value as T);
+      }
+      return Promise.resolve(expired);
     },
     deleteEntry(kind, id) {
       entries.delete(entryKey(kind, id));

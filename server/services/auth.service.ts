@@ -173,6 +173,8 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
   /** Tells newly locked users (once per lock, after their last attempt ended) and audits the lock. */
   async function notifyLocks(): Promise<void> {
     const now = deps.now();
+    // Before the sweep drops expired entries: second steps left unanswered are told about first.
+    await secondStep.notifyAbandoned();
     await deps.store.sweep(now.getTime());
     const candidates = await findUnnotifiedLocks(db, now.toISOString());
     const locked = [];

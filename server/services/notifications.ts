@@ -7,6 +7,7 @@ export type Notification =
   | { readonly kind: 'invitation_existing_account'; readonly organisationName: string; readonly link: string; readonly at: string }
   | { readonly kind: 'account_locked'; readonly organisationName: string; readonly failures: number; readonly lockedUntil: string }
   | { readonly kind: 'password_changed'; readonly organisationName: string; readonly at: string }
+  | { readonly kind: 'login_second_step_abandoned'; readonly organisationName: string; readonly at: string }
   | { readonly kind: 'trusted_devices_revoked'; readonly organisationName: string; readonly at: string }
   | { readonly kind: 'new_document'; readonly organisationName: string; readonly link: string }
   | { readonly kind: 'new_message'; readonly organisationName: string; readonly link: string }

@@ -8,6 +8,7 @@ import { chargeLoginAttempt, findUserById, refundLoginCharge, resetExpiredLock }
 import { countUnusedBackupCodes, listSecondFactorRows } from '../repositories/second-factors.repository';
 import { relaxedTransaction } from '../db/relaxed';
 import { recordAuditEvent } from './audit.service';
+import { notifyQuietly } from './notifications';
 import { type AccountDeps, plusMs, requireOrganisation, throttle } from './account-deps';
 import type { PasskeyFactors } from './second-factors/passkeys';
 import type { CodeFactors, FactorCheck } from './second-factors/verifiers';
@@ -32,6 +33,8 @@ interface LoginChallenge {
   readonly methods: readonly SecondFactorMethod[];
   /** The WebAuthn challenge the passkey assertion must sign (when the account has passkeys). */
   readonly expectedChallenge: string | null;
+  /** When the right password made it (ISO): the time the abandoned-step e-mail names. */
+  readonly startedAt: string;
 }
 
 export type SecondFactorAnswer =
@@ -101,7 +104,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       const passkey = kinds.has('passkey') ? await factors.passkeys.requestOptions(user.id) : null;
       const challengeId = newToken();
       const expiresAt = now.getTime() + LOGIN_CHALLENGE_TTL_MS;
-      const entry: LoginChallenge = { userId: user.id, methods, expectedChallenge: passkey?.expectedChallenge ?? null };
+      const entry: LoginChallenge = { userId: user.id, methods, expectedChallenge: passkey?.expectedChallenge ?? null, startedAt: now.toISOString() };
       await deps.store.putEntry('login-challenge', challengeId, entry, expiresAt);
       return {
         challengeId,
@@ -166,6 +169,27 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       const trusted = answer.trustDevice ? await trustedDevices.trust(user.id, ip, userAgent) : null;
       const opened = await opener.openSession(user, ip, { method: 'second_factor', factor: answer.method, ...(ipAllowlistIgnored ? { ipAllowlistIgnored } : {}) });
       return { ...opened, trusted };
+    },
+
+    /**
+     * Tells the people whose second step expired unanswered or after wrong answers (never taken by
+     * a right answer, never dropped at a lock, which has its own e-mail) that their right password
+     * was used: someone may know it (template login_second_step_abandoned). Runs with the lock sweep.
+     */
+    async notifyAbandoned(): Promise<void> {
+      const abandoned = await deps.store.takeExpiredEntries<LoginChallenge>('login-challenge', deps.now().getTime());
+      if (abandoned.length === 0) return;
+      const { organisation } = await requireOrganisation(db);
+      for (const challenge of abandoned) {
+        const user = await findUserById(db, challenge.userId);
+        if (!user) continue;
+        await audit('auth.second_factor_abandoned', user.id, null, { startedAt: challenge.startedAt });
+        await notifyQuietly(deps.notifier, deps.logger, user.email, user.language, {
+          kind: 'login_second_step_abandoned',
+          organisationName: organisation.name,
+          at: challenge.startedAt,
+        });
+      }
     },
 
     /** E-mails a sign-in code for a pending step (rate-limited per step here, per person in sendEmailCode). */

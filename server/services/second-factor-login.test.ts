@@ -913,3 +913,54 @@ describe('re-authentication in a signed-in browser', () => {
     await passwordStep(client, ended);
   });
 });
+
+describe('a second step left unanswered', () => {
+  /** The abandoned-step e-mails to `member` about the step the password made at `challenge` (its start: five minutes before it expires). */
+  const abandonedMails = (member: Member, challenge: SecondFactorChallenge) => {
+    const startedAt = new Date(Date.parse(challenge.expiresAt) - 5 * 60_000).toISOString();
+    return sent().filter(
+      (m) => m.to === member.email && m.notification.kind === 'login_second_step_abandoned' && m.notification.at === startedAt,
+    );
+  };
+
+  it('tells the person once, when it expires, that their right password was used; not after a right answer or a lock', async () => {
+    const { team } = members;
+    await resetAccount(team);
+    // Left after a wrong answer.
+    const leftBrowser = org.newClient();
+    const left = await passwordStep(team, leftBrowser);
+    nextTotpStep();
+    await expect(answer(leftBrowser, left.challengeId, wrongCodeOf(team))).rejects.toMatchObject({ code: 'second_factor_invalid' });
+    // Answered right.
+    nextTotpStep();
+    const rightBrowser = org.newClient();
+    const right = await passwordStep(team, rightBrowser);
+    await answer(rightBrowser, right.challengeId, totpOf(team));
+    // Ended by a lock (its own e-mail).
+    nextTotpStep();
+    await resetAccount(team);
+    const lockedBrowser = org.newClient();
+    const locked = await passwordStep(team, lockedBrowser);
+    for (const expected of ['second_factor_invalid', 'second_factor_invalid', 'account_locked']) {
+      expect(await codeOf(answer(lockedBrowser, locked.challengeId, wrongCodeOf(team)))).toBe(expected);
+    }
+
+    await org.testApp.services.auth.notifyLocks();
+    expect(abandonedMails(team, left)).toEqual([]);
+    clock.offsetMs += 5 * 60_000 + 1000;
+    // Reading the expired step (a late answer) does not hide it from the notice.
+    expect(await codeOf(answer(leftBrowser, left.challengeId, totpOf(team)))).toBe('second_factor_expired');
+    await Promise.all([org.testApp.services.auth.notifyLocks(), org.testApp.services.auth.notifyLocks()]);
+    await org.testApp.services.auth.notifyLocks();
+
+    expect(abandonedMails(team, left).map((m) => m.notification)).toEqual([
+      { kind: 'login_second_step_abandoned', organisationName: 'Kantoor De Vries', at: new Date(Date.parse(left.expiresAt) - 5 * 60_000).toISOString() },
+    ]);
+    expect(abandonedMails(team, right)).toEqual([]);
+    expect(abandonedMails(team, locked)).toEqual([]);
+    expect((await auditOf('auth.second_factor_abandoned', team.userId)).map((e) => e.details)).toContainEqual({
+      startedAt: new Date(Date.parse(left.expiresAt) - 5 * 60_000).toISOString(),
+    });
+    await resetAccount(team);
+  });
+});
