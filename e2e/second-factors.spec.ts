@@ -27,7 +27,7 @@ async function signInWithPassword(page: Page, email: string, password: string): 
   await page.goto('/login');
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The second sign-in step, once the password was right. */
