@@ -122,7 +122,7 @@ async function signIn(page: Page, member: SeededMember): Promise<void> {
   await page.goto('/login');
   await page.getByLabel('E-mail address').fill(member.email);
   await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('tab', { name: 'Documents' }).or(page.getByRole('link', { name: 'Clients' })).first().waitFor({ timeout: 120_000 });
 }
 
