@@ -46,7 +46,7 @@ async function signIn(page: Page, member: SeededMember): Promise<void> {
   await page.goto('/login');
   await page.getByLabel('E-mail address').fill(member.email);
   await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toHaveCount(0, {
     timeout: budget(90_000),
   });
