@@ -15,8 +15,10 @@ import { browserLikeClient } from '../server/lib/node-api-client';
 import type { EvilProxy, RuleContext } from './support/evil-proxy';
 import type { EvilStack } from './support/evil-fixture';
 import {
+  type PasskeyBundle,
   alteredEntry,
   entryPayload,
+  forgedPasskeyBundle,
   forgedSpaceCreate,
   recordUnder,
   sealTo,
@@ -26,6 +28,8 @@ import {
   serverSigningKey,
 } from './support/evil-forgery';
 import { expectNoKeyMaterial } from './support/key-material';
+import { addVirtualAuthenticator, type VirtualAuthenticator } from './support/webauthn';
+import { pinsOf } from '../shared/flows/key-safe';
 import { findSecretLeaks, type Secret } from './support/requests';
 import {
   seedOrganisation,
@@ -1212,4 +1216,208 @@ test.describe('a malicious server', () => {
       });
     });
   }
+});
+
+// --- issue 20: passkeys ("unlock with passkey") and the second sign-in step -----------------------
+
+/** What the browser says when it refuses a sign-in the server tampered with (client/i18n/en.ts). */
+const SIGN_IN_SAYS = {
+  /** A passkey sign-in whose answer does not open with the passkey: `passkeys.signIn.tampered`. */
+  passkeyTampered: /does not open with your passkey.*tampered with/i,
+  /** Options naming another site than this page's: `passkeys.errors.foreignSite`. */
+  foreignSite: /asked for a passkey of another website/i,
+  /** A password sign-in whose keys do not open: `login.tampered`. */
+  passwordTampered: /do not open with your password.*tampered with/i,
+} as const;
+
+const passkeysSection = (page: Page) => page.getByRole('region', { name: 'Passkeys and security keys' });
+const passkeySignIn = (page: Page) => page.getByRole('region', { name: 'Sign in with a passkey' });
+const portalHeading = (page: Page) => page.getByRole('heading', { level: 1, name: 'My documents' });
+
+async function openAccount(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Account' }).click();
+  await expect(page.getByRole('heading', { level: 2, name: 'Passkeys and security keys' })).toBeVisible();
+}
+
+async function logOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /Account menu/ }).click();
+  await page.getByRole('list', { name: 'Account menu' }).getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+}
+
+/** The password step alone (the second step, if the account has one, is the caller's). */
+async function submitPassword(page: Page, member: SeededMember): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('E-mail address').fill(member.email);
+  await page.getByLabel('Password', { exact: true }).fill(member.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+interface UnlockingPasskey {
+  readonly authenticator: VirtualAuthenticator;
+  /** base64url, as the browser reports it. */
+  readonly credentialId: string;
+  readonly factorId: string;
+  /** The wrapping of the user key the browser uploaded (base64url), as the server stores it. */
+  readonly wrappedUserKey: string;
+}
+
+/**
+ * A passkey added under Account by a signed-in person, with "unlock with passkey" turned on, as
+ * e2e/passkeys.spec.ts does it; the credential comes from the authenticator, the factor id and the
+ * wrapping from the request the server received.
+ */
+async function addUnlockingPasskey(
+  page: Page,
+  proxy: EvilProxy,
+  authenticator: VirtualAuthenticator,
+  name: string,
+): Promise<UnlockingPasskey> {
+  const known = new Set((await authenticator.credentials()).map((c) => c.credentialId));
+  await openAccount(page);
+  await passkeysSection(page).getByRole('button', { name: 'Add passkey' }).click();
+  await passkeysSection(page).getByLabel('Name', { exact: true }).fill(name);
+  await passkeysSection(page).getByRole('button', { name: 'Add passkey' }).click();
+  await expect(passkeysSection(page)).toContainText(`“${name}” was added. It can also unlock Kluis`);
+  const credential = (await authenticator.credentials()).find((c) => !known.has(c.credentialId));
+  expect(credential, 'the new credential in the authenticator').toBeDefined();
+  const since = proxy.mark();
+  await passkeysSection(page)
+    .getByRole('button', { name: `Use “${name}” to unlock Kluis without the password` })
+    .click();
+  await expect(passkeysSection(page)).toContainText(`“${name}” now unlocks Kluis`);
+  const put = proxy
+    .received(since)
+    .find((r) => r.method === 'PUT' && /\/api\/account\/passkeys\/[A-Za-z0-9_-]{22}\/unlock$/.test(r.url));
+  expect(put, 'the request that turned unlock on').toBeDefined();
+  return {
+    authenticator,
+    credentialId: Buffer.from(credential!.credentialId, 'base64').toString('base64url'),
+    factorId: /passkeys\/([A-Za-z0-9_-]{22})\/unlock$/.exec(put!.url)![1]!,
+    wrappedUserKey: (JSON.parse(put!.body.toString('utf8')) as { wrappedUserKey: string }).wrappedUserKey,
+  };
+}
+
+/** A person with a browser (a context of its own) and an unlocking passkey there, signed out again. */
+async function personWithUnlockingPasskey(
+  page: Page,
+  proxy: EvilProxy,
+  member: SeededMember,
+  name: string,
+): Promise<UnlockingPasskey> {
+  const authenticator = await addVirtualAuthenticator(page.context(), page, { prf: true });
+  await signIn(page, member);
+  await expect(portalHeading(page)).toBeVisible(WARNING_BUDGET);
+  const passkey = await addUnlockingPasskey(page, proxy, authenticator, name);
+  await logOut(page);
+  return passkey;
+}
+
+/** Requests after `since` that would change anything on the server (all but reads). */
+function writesAfter(proxy: EvilProxy, since: number): string[] {
+  return proxy
+    .received(since)
+    .filter((request) => request.method !== 'GET' && request.method !== 'HEAD')
+    .map((request) => `${request.method} ${new URL(request.url).pathname}`);
+}
+
+/**
+ * Clicks "Sign in with a passkey" while `rewrite` changes the server's answer to the passkey sign-in,
+ * and checks the refusal: an alert that says what happened, no portal, no name of whoever the forged
+ * answer names, and nothing sent after the answer but the request that asked for it.
+ */
+async function expectPasskeySignInRefused(
+  page: Page,
+  proxy: EvilProxy,
+  attack: { readonly rewrite: (bundle: PasskeyBundle) => unknown; readonly mustNotShow: readonly string[] },
+): Promise<void> {
+  const rule = proxy.rule({
+    method: 'POST',
+    path: '/api/auth/passkey/finish',
+    times: 1,
+    rewriteJson: (body) => attack.rewrite(body as PasskeyBundle),
+  });
+  const since = proxy.mark();
+  await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await expect(
+    passkeySignIn(page).getByRole('alert').filter({ hasText: SIGN_IN_SAYS.passkeyTampered }),
+  ).toBeVisible(WARNING_BUDGET);
+  expect(rule.hits(), 'the forged answer was served').toBe(1);
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+  await expect(portalHeading(page)).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Account menu/ })).toHaveCount(0);
+  for (const text of attack.mustNotShow) await expect(page.getByText(text)).toHaveCount(0);
+  // The browser wrote nothing with what it was handed: only the ceremony itself reached the server.
+  expect(writesAfter(proxy, since)).toEqual(['POST /api/auth/passkey/start', 'POST /api/auth/passkey/finish']);
+  rule.remove();
+}
+
+test.describe('a malicious server, at passkey sign-in and the second step (issue 20)', () => {
+  test('cannot make a passkey sign-in open another wrapping: another passkey’s, another account’s, the password’s, or one of a user key it chose', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client', 'Bram Buiten']);
+    const [carla, bram] = org.clients as [SeededMember, SeededMember];
+    const start = proxy.mark();
+    // Carla's laptop (this page) and phone (a browser of its own), both unlocking; Bram's laptop.
+    const laptopAuthenticator = await addVirtualAuthenticator(page.context(), page, { prf: true });
+    await signIn(page, carla);
+    await expect(portalHeading(page)).toBeVisible(WARNING_BUDGET);
+    const phone = await personWithUnlockingPasskey(await newPage(), proxy, carla, 'Phone');
+    // Still signed in on the laptop from before the phone was a factor; the login is recent.
+    const laptop = await addUnlockingPasskey(page, proxy, laptopAuthenticator, 'Laptop');
+    await logOut(page);
+    const bramsPasskey = await personWithUnlockingPasskey(await newPage(), proxy, bram, 'Bram’s laptop');
+    expect(new Set([laptop.credentialId, phone.credentialId, bramsPasskey.credentialId]).size).toBe(3);
+
+    const forgedName = `Mallory ${marker('PASSKEY')}`;
+    const attacks: { what: string; rewrite: (bundle: PasskeyBundle) => unknown }[] = [
+      {
+        what: 'the phone’s wrapping, served as the laptop’s',
+        rewrite: (b) => ({ ...b, unlock: { ...b.unlock, wrappedUserKey: phone.wrappedUserKey } }),
+      },
+      {
+        what: 'the phone’s unlock entry whole (its credential and factor)',
+        rewrite: (b) => ({
+          ...b,
+          unlock: { credentialId: phone.credentialId, factorId: phone.factorId, wrappedUserKey: phone.wrappedUserKey },
+        }),
+      },
+      {
+        what: 'Bram’s wrapping',
+        rewrite: (b) => ({ ...b, unlock: { ...b.unlock, wrappedUserKey: bramsPasskey.wrappedUserKey } }),
+      },
+      {
+        what: 'the password’s wrapping of the user key',
+        rewrite: (b) => ({ ...b, unlock: { ...b.unlock, wrappedUserKey: b.keys.wrappedUserKey } }),
+      },
+    ];
+    for (const attack of attacks) {
+      await test.step(attack.what, async () => {
+        await expectPasskeySignInRefused(page, proxy, { rewrite: attack.rewrite, mustNotShow: ['Carla Client', 'Bram Buiten'] });
+      });
+    }
+    await test.step('a whole bundle under a user key the server chose, with the wrapping it can make', async () => {
+      const like = (await proxy.waitForAnswer('POST', '/api/auth/passkey/finish', start)).body as PasskeyBundle;
+      const { bundle } = await forgedPasskeyBundle({
+        like,
+        userId: carla.userId,
+        pins: pinsOf(carla.vault.keySafe),
+        name: forgedName,
+        credentialId: laptop.credentialId,
+        factorId: laptop.factorId,
+      });
+      await expectPasskeySignInRefused(page, proxy, { rewrite: () => bundle, mustNotShow: [forgedName, 'Carla Client'] });
+    });
+
+    await test.step('with the server honest again, the laptop signs in and unlocks', async () => {
+      await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expect(portalHeading(page)).toBeVisible(WARNING_BUDGET);
+      await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client');
+    });
+    expectServerReceivedNothing(proxy, start, [carla.password, bram.password, forgedName]);
+  });
 });

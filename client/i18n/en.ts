@@ -331,6 +331,8 @@ export const en = {
     lead: 'Your password never leaves this browser: Kluis proves you know it without sending it.',
     submit: 'Sign in',
     checking: 'Checking your password and opening your keys…',
+    tampered:
+      'Kluis refused this sign-in: the keys the server sent back do not open with your password (they were altered, or belong to another account). Nothing was opened. Tell your organisation — the server may have been tampered with.',
     lockedHint:
       'After too many wrong passwords an account is locked for a while, and its owner gets an e-mail. An administrator or team member can lift the lock sooner.',
     notice: {
@@ -1179,6 +1181,7 @@ export const en = {
       ceremony: 'The passkey did not answer: it was cancelled, took too long, or this device has no passkey for Kluis. Try again.',
       noPrf: 'This passkey or this browser cannot unlock Kluis (it does not support the PRF extension). It still works as a second factor; sign in with your password.',
       otherPasskey: 'Another passkey answered than the one you chose. Try again and choose that passkey.',
+      foreignSite: 'Kluis did not use your passkey: the server asked for a passkey of another website. That should never happen. Tell your organisation — the server may have been tampered with.',
     },
     signIn: {
       title: 'Sign in with a passkey',
@@ -1186,6 +1189,7 @@ export const en = {
       button: 'Sign in with a passkey',
       checking: 'Checking your passkey…',
       unavailable: 'This passkey cannot unlock Kluis yet. Sign in with your e-mail address and password, then choose “Use to unlock” under Account.',
+      tampered: 'Kluis refused this sign-in: what the server sent back does not open with your passkey (it was altered, or belongs to another passkey or another account). Your keys were not opened. Tell your organisation — the server may have been tampered with.',
     },
   },
   reauth: {

@@ -330,6 +330,8 @@ export const nl = {
     lead: 'Uw wachtwoord verlaat deze browser nooit: Kluis bewijst dat u het kent zonder het te versturen.',
     submit: 'Aanmelden',
     checking: 'Uw wachtwoord wordt gecontroleerd en uw sleutels worden geopend…',
+    tampered:
+      'Kluis heeft deze aanmelding geweigerd: de sleutels die de server terugstuurde, openen niet met uw wachtwoord (ze zijn gewijzigd, of horen bij een ander account). Er is niets geopend. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     lockedHint:
       'Na te veel verkeerde wachtwoorden wordt een account een tijdje geblokkeerd en krijgt de eigenaar een e-mail. Een beheerder of teamlid kan de blokkering eerder opheffen.',
     notice: {
@@ -1180,6 +1182,7 @@ export const nl = {
       ceremony: 'De passkey gaf geen antwoord: u hebt geannuleerd, het duurde te lang, of dit apparaat heeft geen passkey voor Kluis. Probeer het opnieuw.',
       noPrf: 'Deze passkey of deze browser kan Kluis niet ontgrendelen (hij ondersteunt de PRF-extensie niet). Hij werkt nog wel als tweede factor; meld u aan met uw wachtwoord.',
       otherPasskey: 'Er antwoordde een andere passkey dan de gekozen. Probeer het opnieuw en kies die passkey.',
+      foreignSite: 'Kluis heeft uw passkey niet gebruikt: de server vroeg om een passkey van een andere website. Dat hoort nooit te gebeuren. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     },
     signIn: {
       title: 'Aanmelden met een passkey',
@@ -1187,6 +1190,7 @@ export const nl = {
       button: 'Aanmelden met een passkey',
       checking: 'Uw passkey wordt gecontroleerd…',
       unavailable: 'Deze passkey kan Kluis nog niet ontgrendelen. Meld u aan met uw e-mailadres en wachtwoord en kies daarna onder Account “Gebruiken om te ontgrendelen”.',
+      tampered: 'Kluis heeft deze aanmelding geweigerd: wat de server terugstuurde, opent niet met uw passkey (het is gewijzigd, of hoort bij een andere passkey of een ander account). Uw sleutels zijn niet geopend. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     },
   },
   reauth: {

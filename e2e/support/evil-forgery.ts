@@ -7,6 +7,7 @@ import {
   fromBase64Url,
   fromUtf8,
   generateKeyPair,
+  randomBytes,
   generateSecretKey,
   generateSigningKeyPair,
   importPublicKey,
@@ -16,7 +17,12 @@ import {
   toHex,
   utf8,
 } from '../../shared/crypto';
+import type { AccountBundle, EndpointResponse, finishPasskeyLogin } from '../../shared/api';
 import type { SignedPayload } from '../../shared/api/wire';
+import { profileContext } from '../../shared/flows/account-flows';
+import { type Pins, newKeySafe, sealKeySafe } from '../../shared/flows/key-safe';
+import { wrapUserKeyForPasskey } from '../../shared/flows/passkey-unlock';
+import { keyContext } from '../../shared/flows/vault';
 import {
   type EntryPayload,
   entryHash,
@@ -109,6 +115,69 @@ export async function forgedSpaceCreate(args: {
       key: await keyCommitment(args.spaceKey),
     },
   });
+}
+
+/** What a passkey sign-in answers: an account bundle and the passkey's wrapping of the user key. */
+export type PasskeyBundle = EndpointResponse<typeof finishPasskeyLogin>;
+
+/**
+ * The unlock wrapping a server can make for a passkey: `userKey` wrapped exactly as the browser wraps
+ * it (shared/flows/passkey-unlock.ts), but under a key derived from a PRF output the server made up,
+ * since the real one never leaves the browser.
+ */
+export async function wrappingUnderMadeUpPrf(
+  userKey: SecretKey<'user'>,
+  userId: string,
+  credentialId: string,
+): Promise<string> {
+  return toBase64Url(await wrapUserKeyForPasskey(userKey, randomBytes(32), userId, credentialId));
+}
+
+/**
+ * A whole account bundle for `userId` under a user key the server chose: a key safe with the
+ * organisation's pins (public values: the escrow and root fingerprints, the OPAQUE server key) and a
+ * revision above anything the browser saw, fresh key pairs, a profile with `name`, and as unlock the
+ * wrapping of that key for the passkey `credentialId` that it can make (under a made-up PRF output).
+ * Everything the browser would open with it, the server could read. `like` gives the session and
+ * the fields the server has no reason to change (the password wrapping, the escrow copy).
+ */
+export async function forgedPasskeyBundle(args: {
+  like: PasskeyBundle | AccountBundle;
+  userId: string;
+  pins: Pins;
+  name: string;
+  credentialId: string;
+  factorId: string;
+}): Promise<{ bundle: PasskeyBundle; userKey: SecretKey<'user'> }> {
+  const { userId } = args;
+  const userKey = await serverChosenUserKey();
+  const pair = await generateKeyPair(userKey, keyContext(userId));
+  const signing = await generateSigningKeyPair(userKey, keyContext(userId));
+  const keySafe = { ...newKeySafe(args.pins), rev: 1_000_000 };
+  return {
+    userKey,
+    bundle: {
+      session: args.like.session,
+      keys: {
+        ...args.like.keys,
+        keySafe: toBase64Url(await sealKeySafe(userKey, userId, keySafe)),
+        keySafeRevision: keySafe.rev,
+        publicKey: toBase64Url(pair.publicKey.spki),
+        wrappedPrivateKey: toBase64Url(pair.wrappedPrivateKey),
+        signing: {
+          publicKey: toBase64Url(signing.publicKey.spki),
+          wrappedPrivateKey: toBase64Url(signing.wrappedPrivateKey),
+        },
+        profile: await recordUnder(userKey, { name: args.name }, profileContext(userId)),
+        escrowCopySigned: true,
+      },
+      unlock: {
+        credentialId: args.credentialId,
+        factorId: args.factorId,
+        wrappedUserKey: await wrappingUnderMadeUpPrf(userKey, userId, args.credentialId),
+      },
+    },
+  };
 }
 
 export { entryHash, recordDigest };

@@ -8,7 +8,7 @@ import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert, codeText } from '../../components/error-alert';
 import { normaliseBackupCode, normaliseOneTimeCode, secondsLeft } from '../second-factors/codes';
-import { assertPasskey } from '../second-factors/webauthn';
+import { ForeignRelyingPartyError, assertPasskey } from '../second-factors/webauthn';
 import type {
   PendingSecondFactor,
   SecondFactorMethodAnswered,
@@ -158,11 +158,14 @@ export function SecondFactorStep({ idPrefix, pending, control, email }: SecondFa
       const { response } = await assertPasskey(challenge.passkeyOptions);
       control.answer({ method: 'passkey', response, trustDevice: trust });
     } catch (failure) {
-      // WebAuthn says NotAllowedError for a cancelled or timed-out prompt, on purpose without detail.
+      // WebAuthn says NotAllowedError for a cancelled or timed-out prompt, on purpose without detail;
+      // options naming another site are the server's doing, and said so.
       setPasskeyProblem(
-        failure instanceof Error && failure.name === 'NotAllowedError'
-          ? t('secondFactors.step.passkeyCancelled')
-          : t('secondFactors.step.passkeyFailed'),
+        failure instanceof ForeignRelyingPartyError
+          ? t('passkeys.errors.foreignSite')
+          : failure instanceof Error && failure.name === 'NotAllowedError'
+            ? t('secondFactors.step.passkeyCancelled')
+            : t('secondFactors.step.passkeyFailed'),
       );
       requestFocus('passkey');
     }

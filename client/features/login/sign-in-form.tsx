@@ -89,7 +89,9 @@ export function SignInForm({
         <ErrorAlert
           error={error}
           id={`${idPrefix}-error`}
-          overrides={{ second_factor_expired: t('secondFactors.step.expired') }}
+          // WARNING: integrity_failed at sign-in means the keys the server handed out do not open with
+          // this password (altered, or another account's): a warning about the server, not a typo.
+          overrides={{ second_factor_expired: t('secondFactors.step.expired'), integrity_failed: t('login.tampered') }}
         />
       )}
       <Field id={`${idPrefix}-email`} label={t('form.email')}>

@@ -10,9 +10,9 @@ import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import type { SignedIn } from '../../worker';
-import { assertPasskey } from './webauthn';
+import { ForeignRelyingPartyError, assertPasskey } from './webauthn';
 
-type Problem = 'ceremony' | 'noPrf';
+type Problem = 'ceremony' | 'noPrf' | 'foreignSite';
 
 export function PasskeySignIn({ onSignedIn }: { readonly onSignedIn: (signedIn: SignedIn) => void }) {
   const { t } = useTranslation();
@@ -30,9 +30,10 @@ export function PasskeySignIn({ onSignedIn }: { readonly onSignedIn: (signedIn: 
       let assertion;
       try {
         assertion = await assertPasskey(options, PASSKEY_UNLOCK_PRF_SALT);
-      } catch {
-        // Cancelled, timed out, or no passkey for this site on this device: the browser says no more.
-        setProblem('ceremony');
+      } catch (failure) {
+        // Options naming another site are the server's doing; anything else is cancelled, timed out,
+        // or no passkey for this site on this device (the browser says no more).
+        setProblem(failure instanceof ForeignRelyingPartyError ? 'foreignSite' : 'ceremony');
         return;
       }
       const { response, prfOutput } = assertion;
@@ -56,11 +57,18 @@ export function PasskeySignIn({ onSignedIn }: { readonly onSignedIn: (signedIn: 
       <h2 id="passkey-sign-in-title">{t('passkeys.signIn.title')}</h2>
       <p className="card-help">{t('passkeys.signIn.help')}</p>
       {problem && (
-        <Alert tone="error">
+        <Alert tone={problem === 'foreignSite' ? 'security' : 'error'}>
           <p>{t(`passkeys.errors.${problem}`)}</p>
         </Alert>
       )}
-      {error !== null && <ErrorAlert error={error} overrides={{ passkey_unlock_unavailable: t('passkeys.signIn.unavailable') }} />}
+      {error !== null && (
+        <ErrorAlert
+          error={error}
+          // WARNING: integrity_failed here means the server's answer did not open with this passkey's
+          // PRF output (another passkey's or account's wrapping, or a key it chose): say so, not "try again".
+          overrides={{ passkey_unlock_unavailable: t('passkeys.signIn.unavailable'), integrity_failed: t('passkeys.signIn.tampered') }}
+        />
+      )}
       {busy && <Busy label={t('passkeys.signIn.checking')} />}
       <div className="form-actions">
         <button type="button" className="button button-secondary" disabled={busy} onClick={() => void signIn()}>

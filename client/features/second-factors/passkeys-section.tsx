@@ -23,22 +23,22 @@ import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import { RenameForm } from './factor-list';
 import { useFactorsChanged, useOwnFactors } from './own-factors';
-import { assertPasskey, createPasskey, localPasskeyOptions } from './webauthn';
+import { ForeignRelyingPartyError, assertPasskey, createPasskey, localPasskeyOptions } from './webauthn';
 
 /** What went wrong in the browser's own part (the authenticator), with its message key under passkeys.errors. */
 class PasskeyProblem extends Error {
-  constructor(readonly problem: 'ceremony' | 'noPrf' | 'otherPasskey') {
+  constructor(readonly problem: 'ceremony' | 'noPrf' | 'otherPasskey' | 'foreignSite') {
     super(problem);
     this.name = 'PasskeyProblem';
   }
 }
 
-/** Runs the browser's WebAuthn prompt; a refusal (cancelled, timed out, no such passkey) becomes a PasskeyProblem. */
+/** Runs the browser's WebAuthn prompt; a refusal (cancelled, timed out, no such passkey, options for another site) becomes a PasskeyProblem. */
 async function ceremony<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
-  } catch {
-    throw new PasskeyProblem('ceremony');
+  } catch (failure) {
+    throw new PasskeyProblem(failure instanceof ForeignRelyingPartyError ? 'foreignSite' : 'ceremony');
   }
 }
 
@@ -306,7 +306,7 @@ function PasskeyError({ error }: { readonly error: unknown }) {
   if (isApiError(error) && error.code === 'reauthentication_required') return null;
   if (error instanceof PasskeyProblem) {
     return (
-      <Alert tone="error">
+      <Alert tone={error.problem === 'foreignSite' ? 'security' : 'error'}>
         <p>{t(`passkeys.errors.${error.problem}`)}</p>
       </Alert>
     );
