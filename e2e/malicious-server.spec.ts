@@ -1591,8 +1591,7 @@ test.describe('a malicious server, at passkey sign-in and the second step (issue
     });
     const since = proxy.mark();
     await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
-    // It signs in and unlocks: the wrapping opens only with the PRF output for the page's own salt.
-    await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
+    await proxy.waitForAnswer('POST', '/api/auth/passkey/finish', since);
     expect(rule.hits()).toBe(1);
     const finish = proxy
       .received(since)
@@ -1614,6 +1613,9 @@ test.describe('a malicious server, at passkey sign-in and the second step (issue
     expect(() => openPasskeyWrapping(serverOutput, carla.userId, laptop.credentialId, wrapped)).toThrow();
     expectServerReceivedNothing(proxy, 0, [ownOutput, serverOutput, userKey, carla.password]);
     await requests.expectNoSecrets([ownOutput, serverOutput, userKey]);
+
+    // And it signed in and unlocked: the wrapping opens only with the PRF output for the page's own salt.
+    await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
   });
 
   test('cannot answer a password sign-in that needs a second factor with another account’s bundle', async ({
