@@ -1597,7 +1597,8 @@ test.describe('a malicious server, at passkey sign-in and the second step (issue
       .received(since)
       .find((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/auth/passkey/finish');
     const sent = JSON.parse(finish!.body.toString('utf8')) as { response: { clientExtensionResults: object } };
-    expect(Object.keys(sent.response.clientExtensionResults)).not.toContain('prf');
+    // Soft: the searches below must find a leaked output on their own too.
+    expect.soft(Object.keys(sent.response.clientExtensionResults)).not.toContain('prf');
 
     // Both PRF outputs, asked of the same authenticator by the test itself (outside Kluis's code).
     const ownOutput = await prfOutputOf(page, laptop.credentialId, DOCUMENTED_PRF_SALT);
