@@ -28,7 +28,10 @@ import {
   serverSigningKey,
 } from './support/evil-forgery';
 import { expectNoKeyMaterial } from './support/key-material';
+import { DOCUMENTED_PRF_SALT, openPasskeyWrapping, prfOutputOf } from './support/passkey-prf';
+import { authenticator } from './support/totp';
 import { addVirtualAuthenticator, type VirtualAuthenticator } from './support/webauthn';
+import { confirmTotpSetup, startTotpSetup } from '../shared/api';
 import { pinsOf } from '../shared/flows/key-safe';
 import { findSecretLeaks, type Secret } from './support/requests';
 import {
@@ -1267,7 +1270,6 @@ async function addUnlockingPasskey(
 ): Promise<UnlockingPasskey> {
   const known = new Set((await authenticator.credentials()).map((c) => c.credentialId));
   await openAccount(page);
-  await passkeysSection(page).getByRole('button', { name: 'Add passkey' }).click();
   await passkeysSection(page).getByLabel('Name', { exact: true }).fill(name);
   await passkeysSection(page).getByRole('button', { name: 'Add passkey' }).click();
   await expect(passkeysSection(page)).toContainText(`“${name}” was added. It can also unlock Kluis`);
@@ -1411,5 +1413,256 @@ test.describe('a malicious server, at passkey sign-in and the second step (issue
       await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client');
     });
     expectServerReceivedNothing(proxy, start, [carla.password, bram.password, forgedName]);
+  });
+
+  test('cannot answer a passkey sign-in with another account’s bundle', async ({
+    page,
+    newPage,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client', 'Bram Buiten']);
+    const [carla, bram] = org.clients as [SeededMember, SeededMember];
+    const start = proxy.mark();
+    const laptop = await personWithUnlockingPasskey(page, proxy, carla, 'Laptop');
+    // Bram signs in with his own passkey once: the server keeps what it answered him.
+    const bramsPage = await newPage();
+    await personWithUnlockingPasskey(bramsPage, proxy, bram, 'Bram’s laptop');
+    const beforeBram = proxy.mark();
+    await passkeySignIn(bramsPage).getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect(portalHeading(bramsPage)).toBeVisible(WARNING_BUDGET);
+    const bramsBundle = (await proxy.waitForAnswer('POST', '/api/auth/passkey/finish', beforeBram)).body as PasskeyBundle;
+    expect(bramsBundle.session.user.id).toBe(bram.userId);
+    const forgedName = `Mallory ${marker('BUNDEL')}`;
+    // A bundle for Bram under a user key the server chose, "unlocking" with Carla's passkey.
+    const forged = await forgedPasskeyBundle({
+      like: bramsBundle,
+      userId: bram.userId,
+      pins: pinsOf(bram.vault.keySafe),
+      name: forgedName,
+      credentialId: laptop.credentialId,
+      factorId: laptop.factorId,
+    });
+
+    const mustNotShow = ['Bram Buiten', bram.email, forgedName];
+    const attacks: { what: string; rewrite: (bundle: PasskeyBundle) => unknown }[] = [
+      { what: 'Bram’s answer to his own passkey sign-in, whole', rewrite: () => bramsBundle },
+      { what: 'Bram’s session and keys with Carla’s unlock entry', rewrite: (b) => ({ ...bramsBundle, unlock: b.unlock }) },
+      { what: 'Carla’s session and unlock entry with Bram’s keys', rewrite: (b) => ({ ...b, keys: bramsBundle.keys }) },
+      { what: 'a bundle for Bram under a user key the server chose, unlocking with Carla’s passkey', rewrite: () => forged.bundle },
+    ];
+    for (const attack of attacks) {
+      await test.step(attack.what, async () => {
+        await expectPasskeySignInRefused(page, proxy, { rewrite: attack.rewrite, mustNotShow });
+      });
+    }
+    await test.step('with the server honest again, Carla’s passkey signs her in as herself', async () => {
+      await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
+    });
+    expectServerReceivedNothing(proxy, start, [carla.password, bram.password, forgedName]);
+  });
+
+  test('cannot have the browser use a passkey for another site (options with a foreign RP ID)', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const FOREIGN = 'evil.example';
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const carla = org.clients[0]!;
+    const start = proxy.mark();
+    const authenticator = await addVirtualAuthenticator(page.context(), page, { prf: true });
+    await signIn(page, carla);
+    await expect(portalHeading(page)).toBeVisible(WARNING_BUDGET);
+    const sentAfter = (since: number, path: string) =>
+      proxy.received(since).filter((r) => r.method === 'POST' && new URL(r.url).pathname === path);
+
+    await test.step('adding a passkey: registration options for another site', async () => {
+      const rule = proxy.rule({
+        method: 'POST',
+        path: '/api/account/passkeys/registration/start',
+        times: 1,
+        rewriteJson: (body) => {
+          const answer = body as { options: { rp: Record<string, unknown> } };
+          return { ...answer, options: { ...answer.options, rp: { ...answer.options.rp, id: FOREIGN } } };
+        },
+      });
+      const since = proxy.mark();
+      await openAccount(page);
+      await passkeysSection(page).getByLabel('Name', { exact: true }).fill('Laptop');
+      await passkeysSection(page).getByRole('button', { name: 'Add passkey' }).click();
+      await expect(passkeysSection(page).getByRole('alert').filter({ hasText: SIGN_IN_SAYS.foreignSite })).toBeVisible(WARNING_BUDGET);
+      expect(rule.hits()).toBe(1);
+      expect(await authenticator.credentials(), 'no credential was made').toEqual([]);
+      expect(sentAfter(since, '/api/account/passkeys/registration/finish')).toEqual([]);
+    });
+
+    await test.step('the same passkey added with the honest options', async () => {
+      await addUnlockingPasskey(page, proxy, authenticator, 'Laptop');
+    });
+    await logOut(page);
+    const signCount = async () => (await authenticator.credentials())[0]?.signCount;
+    const countBefore = await signCount();
+
+    await test.step('signing in with a passkey: request options for another site', async () => {
+      const rule = proxy.rule({
+        method: 'POST',
+        path: '/api/auth/passkey/start',
+        times: 1,
+        rewriteJson: (body) => {
+          const answer = body as { options: Record<string, unknown> };
+          return { ...answer, options: { ...answer.options, rpId: FOREIGN } };
+        },
+      });
+      const since = proxy.mark();
+      await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expect(passkeySignIn(page).getByRole('alert').filter({ hasText: SIGN_IN_SAYS.foreignSite })).toBeVisible(WARNING_BUDGET);
+      expect(rule.hits()).toBe(1);
+      await expect(portalHeading(page)).toHaveCount(0);
+      expect(sentAfter(since, '/api/auth/passkey/finish'), 'no assertion reached the server').toEqual([]);
+      expect(await signCount(), 'the authenticator signed nothing').toBe(countBefore);
+    });
+
+    await test.step('the second sign-in step: passkey options for another site', async () => {
+      const rule = proxy.rule({
+        method: 'POST',
+        path: '/api/auth/login/finish',
+        times: 1,
+        rewriteJson: (body) => {
+          if (!(typeof body === 'object' && body !== null && 'secondFactor' in body)) return body;
+          const { secondFactor } = body as { secondFactor: { passkeyOptions: Record<string, unknown> } };
+          return { secondFactor: { ...secondFactor, passkeyOptions: { ...secondFactor.passkeyOptions, rpId: FOREIGN } } };
+        },
+      });
+      const since = proxy.mark();
+      await submitPassword(page, carla);
+      const secondStep = page.getByRole('region', { name: 'Confirm it is you' });
+      await secondStep.getByRole('button', { name: 'Use my passkey' }).click();
+      await expect(secondStep.getByRole('alert').filter({ hasText: SIGN_IN_SAYS.foreignSite })).toBeVisible(WARNING_BUDGET);
+      expect(rule.hits()).toBe(1);
+      await expect(portalHeading(page)).toHaveCount(0);
+      expect(sentAfter(since, '/api/auth/login/second-factor'), 'no assertion reached the server').toEqual([]);
+      expect(await signCount(), 'the authenticator signed nothing').toBe(countBefore);
+    });
+
+    await test.step('with the server honest again, the passkey signs in', async () => {
+      await page.goto('/login');
+      await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expect(portalHeading(page)).toBeVisible(WARNING_BUDGET);
+      expect(await signCount()).toBeGreaterThan(countBefore ?? 0);
+    });
+    expectServerReceivedNothing(proxy, start, [carla.password]);
+  });
+
+  test('cannot choose the PRF input of a passkey sign-in, nor learn a PRF output', async ({
+    page,
+    requests,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const carla = org.clients[0]!;
+    const laptop = await personWithUnlockingPasskey(page, proxy, carla, 'Laptop');
+    // The server asks for a PRF output for a salt of its choosing, for any credential and for this one.
+    const serverSalt = randomBytes(32);
+    const asked = { first: serverSalt.toString('base64url') };
+    const rule = proxy.rule({
+      method: 'POST',
+      path: '/api/auth/passkey/start',
+      rewriteJson: (body) => {
+        const answer = body as { options: { extensions?: Record<string, unknown> } };
+        return {
+          ...answer,
+          options: {
+            ...answer.options,
+            extensions: { ...answer.options.extensions, prf: { eval: asked, evalByCredential: { [laptop.credentialId]: asked } } },
+          },
+        };
+      },
+    });
+    const since = proxy.mark();
+    await passkeySignIn(page).getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await proxy.waitForAnswer('POST', '/api/auth/passkey/finish', since);
+    expect(rule.hits()).toBe(1);
+    const finish = proxy
+      .received(since)
+      .find((r) => r.method === 'POST' && new URL(r.url).pathname === '/api/auth/passkey/finish');
+    const sent = JSON.parse(finish!.body.toString('utf8')) as { response: { clientExtensionResults: object } };
+    // Soft: the searches below must find a leaked output on their own too.
+    expect.soft(Object.keys(sent.response.clientExtensionResults)).not.toContain('prf');
+
+    // Both PRF outputs, asked of the same authenticator by the test itself (outside Kluis's code).
+    const ownOutput = await prfOutputOf(page, laptop.credentialId, DOCUMENTED_PRF_SALT);
+    const serverOutput = await prfOutputOf(page, laptop.credentialId, serverSalt);
+    expect(ownOutput).toHaveLength(32);
+    expect(serverOutput).toHaveLength(32);
+    expect(ownOutput.equals(serverOutput)).toBe(false);
+    const wrapped = Buffer.from(laptop.wrappedUserKey, 'base64url');
+    // The stored wrapping opens with the output for the documented salt (so these are the right
+    // values to look for, and the search below can fail), and not with the server's.
+    const userKey = openPasskeyWrapping(ownOutput, carla.userId, laptop.credentialId, wrapped);
+    expect(userKey).toHaveLength(32);
+    expect(() => openPasskeyWrapping(serverOutput, carla.userId, laptop.credentialId, wrapped)).toThrow();
+    expectServerReceivedNothing(proxy, 0, [ownOutput, serverOutput, userKey, carla.password]);
+    await requests.expectNoSecrets([ownOutput, serverOutput, userKey]);
+
+    // And it signed in and unlocked: the wrapping opens only with the PRF output for the page's own salt.
+    await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
+  });
+
+  test('cannot answer a password sign-in that needs a second factor with another account’s bundle', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client', 'Bram Buiten']);
+    const [carla, bram] = org.clients as [SeededMember, SeededMember];
+    // What the server holds of both: their bundles (Carla's from before she had a second factor).
+    const carlasBundle = (await login(carla.client.api, carla.email, carla.password)).bundle;
+    const bramsBundle = (await login(bram.client.api, bram.email, bram.password)).bundle;
+    // Carla's authenticator app, set up over the API (the set-up screens are e2e/second-factors.spec.ts's).
+    const started = await carla.client.api(startTotpSetup, { body: {} });
+    const app = authenticator(started.secret);
+    await carla.client.api(confirmTotpSetup, { body: { setupId: started.setupId, code: await app.nextCode(), name: 'Phone' } });
+
+    const start = proxy.mark();
+    const secondStep = page.getByRole('region', { name: 'Confirm it is you' });
+    const attacks: { what: string; bundle: unknown }[] = [
+      { what: 'Bram’s bundle instead of Carla’s second step', bundle: bramsBundle },
+      { what: 'Carla’s session with Bram’s keys', bundle: { ...bramsBundle, session: carlasBundle.session } },
+    ];
+    for (const attack of attacks) {
+      await test.step(attack.what, async () => {
+        let skipped = 0;
+        const rule = proxy.rule({
+          method: 'POST',
+          path: '/api/auth/login/finish',
+          times: 1,
+          rewriteJson: (body) => {
+            if (typeof body === 'object' && body !== null && 'secondFactor' in body) skipped += 1;
+            return attack.bundle;
+          },
+        });
+        const since = proxy.mark();
+        await submitPassword(page, carla);
+        await expect(page.getByRole('alert').filter({ hasText: SIGN_IN_SAYS.passwordTampered })).toBeVisible(WARNING_BUDGET);
+        expect(rule.hits()).toBe(1);
+        expect(skipped, 'the server had asked for the second step').toBe(1);
+        await expect(secondStep).toHaveCount(0);
+        await expect(portalHeading(page)).toHaveCount(0);
+        await expect(page.getByRole('button', { name: /Account menu/ })).toHaveCount(0);
+        await expect(page.getByText('Bram Buiten')).toHaveCount(0);
+        expect(writesAfter(proxy, since)).toEqual(['POST /api/auth/login/start', 'POST /api/auth/login/finish']);
+        rule.remove();
+      });
+    }
+    await test.step('with the server honest again, the second step comes and the code signs Carla in', async () => {
+      await submitPassword(page, carla);
+      await secondStep.getByRole('textbox', { name: 'Code from your authenticator app' }).fill(await app.nextCode());
+      await secondStep.getByRole('button', { name: 'Confirm' }).click();
+      await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
+    });
+    expectServerReceivedNothing(proxy, start, [carla.password, bram.password, app.key]);
   });
 });
