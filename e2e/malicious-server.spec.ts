@@ -1248,6 +1248,14 @@ async function logOut(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
 }
 
+/** The password step alone (the second step, if the account has one, is the caller's). */
+async function submitPassword(page: Page, member: SeededMember): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('E-mail address').fill(member.email);
+  await page.getByLabel('Password', { exact: true }).fill(member.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
 interface UnlockingPasskey {
   readonly authenticator: VirtualAuthenticator;
   /** base64url, as the browser reports it. */
