@@ -19,11 +19,14 @@ const loginResponse = opaqueMessage(320);
 const finishLoginRequest = opaqueMessage(64);
 const opaqueRecord = base64url(512);
 const spki = base64url(1024);
+/** A symmetric key wrapped under another (record envelope of 32 bytes), base64url. */
 const wrappedKey = base64url(256);
 const sealedKey = base64url(600);
 const wrappedPrivateKey = base64url(4096);
 const recordEnvelope = base64url(8192);
+/** A 256-bit random token (setup, invitation, recovery links; the second sign-in step), base64url. */
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
+export { token as tokenSchema, wrappedKey as wrappedKeySchema };
 
 /** Argon2id parameters of the recovery key (stored with the organisation, returned in recovery). */
 export const recoveryParamsSchema = z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() });

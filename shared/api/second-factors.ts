@@ -2,11 +2,9 @@
 // (with PRF unlock), backup codes and trusted devices; managers' view and removal by role hierarchy.
 import { z } from 'zod';
 import { ALL_ROLES, STAFF_ROLES, defineEndpoint } from './contract';
-import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema } from './accounts';
+import { accountBundleSchema, publicKeyOptions, secondFactorKindSchema, tokenSchema as token, wrappedKeySchema as wrappedKey } from './accounts';
 import { base64url, idSchema, isoDateTime } from './wire';
 
-const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
-const wrappedKey = base64url(256);
 
 /** Six digits (TOTP and e-mail codes); spaces are not part of a code. */
 export const sixDigitCode = z.string().regex(/^[0-9]{6}$/, 'must be six digits');
