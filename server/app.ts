@@ -36,6 +36,12 @@ import { createUploadsService } from './services/uploads.service';
 // Spaces, documents, messages and requests (issue 4)
 import { spaceRoutes } from './routes/spaces.routes';
 import { directoryRoutes } from './routes/directory.routes';
+import { lifecycleRoutes } from './routes/lifecycle.routes';
+import { resetRoutes } from './routes/resets.routes';
+import { rotationRoutes } from './routes/rotation.routes';
+import { createLifecycleService } from './services/lifecycle.service';
+import { createResetsService } from './services/resets.service';
+import { createRotationService } from './services/rotation.service';
 import { createDirectoryService } from './services/directory.service';
 import { createDocumentsService } from './services/documents.service';
 import { createMessagesService } from './services/messages.service';
@@ -94,6 +100,9 @@ export function createServices(deps: AppDeps) {
     documents: createDocumentsService({ ...spaceDeps, blobs, spaceNotifier }),
     messages: createMessagesService({ ...spaceDeps, spaceNotifier }),
     requests: createRequestsService(spaceDeps),
+    resets: createResetsService(accountDeps),
+    lifecycle: createLifecycleService({ ...accountDeps, blobs }),
+    rotation: createRotationService(accountDeps),
   };
 }
 
@@ -111,6 +120,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', uploadRoutes(services.uploads));
   app.route('/', spaceRoutes(services));
   app.route('/', directoryRoutes(services.directory));
+  app.route('/', resetRoutes(services));
+  app.route('/', lifecycleRoutes(services));
+  app.route('/', rotationRoutes(services));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

@@ -239,6 +239,28 @@ export const en = {
     certificate_invalid: 'This key certificate was refused: it is malformed or does not name this person and their keys.',
     signing_key_exists: 'This account already has a signing key.',
     key_safe_conflict: 'Your key safe was changed in another window. Reload and try again.',
+    reset_not_allowed: 'Your role does not allow you to reset this person\'s password. Administrators reset Administrators and Team Members; Team Members reset clients; nobody resets their own.',
+    escrow_copy_unusable: 'This person\'s key safe copy for the office cannot be opened safely, so their password cannot be reset this way.',
+    account_inactive: 'This account is deactivated or deleted. Reactivate or restore it first.',
+    reset_approval_own: 'A second person must approve this reset: you cannot approve a reset you started, or one of your own account.',
+    reset_state: 'This reset is no longer open. Reload to see its current state.',
+    reset_invalid: 'This reset link is not valid. Ask your office for a new one.',
+    reset_expired: 'This reset link has expired. Ask your office for a new one.',
+    reset_used: 'This reset link was used already. Sign in with your new password, or ask your office for a new link.',
+    reset_code_invalid: 'That recovery code is not right. Check it with the person who gave it to you; after 5 wrong codes the link stops working.',
+    reset_failed: 'Too many wrong recovery codes: this reset link no longer works. Ask your office for a new one.',
+    rotation_in_progress: 'An escrow key rotation is already running. Continue that one instead of starting another.',
+    rotation_holders_changed: 'The list of people holding the organisation key changed while you prepared the rotation. Start it again.',
+    rotation_not_running: 'No escrow key rotation is running. Reload to see the current state.',
+    rotation_incomplete: 'Not every item is re-sealed to the new escrow key yet. Continue the rotation first.',
+    cannot_change_self: 'You cannot do this to your own account. Ask another Administrator.',
+    last_administrator: 'This is the last active Administrator. Make someone else an Administrator first.',
+    last_escrow_holder: 'This person is the last one holding the organisation key. Grant it to someone else first.',
+    account_state: 'This account is not in a state that allows this. Reload to see its current state.',
+    role_change_not_allowed: 'This role change is not possible. Administrators can only switch people between Administrator and Team Member.',
+    account_purged: 'This account was deleted more than 30 days ago and its keys are destroyed. It cannot be restored.',
+    account_deactivated: 'This account is deactivated. Ask your administrator to reactivate it.',
+    escrow_key_changed: 'The organisation\'s escrow key has changed. Reload the page and try again.',
     key_safe_rollback:
       'Security warning: the server gave this browser an older copy of your key safe than it saw before. Kluis stopped here. Tell your organisation — the server may have been tampered with.',
     key_not_verified:
@@ -390,6 +412,8 @@ export const en = {
       signin: 'Signing you in',
     },
   },
+  reset: {},
+
   nav: {
     label: 'Portal',
     home: 'Home',
@@ -511,6 +535,8 @@ export const en = {
       'Share nothing with these people for now. Call them (not by e-mail) and tell an Administrator: the server may have been tampered with.',
     someone: 'Someone',
   },
+  lifecycle: {},
+
   verifyKeys: {
     title: 'Verify the keys of {{who}}',
     body: 'Kluis shares the organisation key and client data only with people whose keys are verified. {{who}} was not invited with a verified link, so compare their keys by hand.',
@@ -546,6 +572,8 @@ export const en = {
     notGranted:
       'The keys of {{who}} are not verified, so the organisation key was not granted. Verify their keys first.',
   },
+  rotation: {},
+
   invite: {
     documentTitle: 'Invite: Kluis',
     title: 'Invite people',
@@ -668,6 +696,8 @@ export const en = {
     escrowKey: 'Organisation key fingerprint',
     escrowKeyHelp: 'The organisation key your account trusts.',
   },
+  escrowInfo: {},
+
   secondFactors: {
     method: {
       totp: 'Authenticator app',

@@ -238,6 +238,28 @@ export const nl = {
     certificate_invalid: 'Dit sleutelcertificaat is geweigerd: het is onjuist opgebouwd of noemt niet deze persoon en hun sleutels.',
     signing_key_exists: 'Dit account heeft al een ondertekeningssleutel.',
     key_safe_conflict: 'Uw sleutelkluis is in een ander venster gewijzigd. Laad de pagina opnieuw en probeer het nog eens.',
+    reset_not_allowed: 'Uw rol staat niet toe dat u het wachtwoord van deze persoon herstelt. Beheerders herstellen beheerders en teamleden; teamleden herstellen cliënten; niemand herstelt zijn eigen wachtwoord.',
+    escrow_copy_unusable: 'De kopie van de sleutelkluis van deze persoon voor het kantoor kan niet veilig worden geopend, dus het wachtwoord kan niet op deze manier worden hersteld.',
+    account_inactive: 'Dit account is gedeactiveerd of verwijderd. Activeer of herstel het eerst.',
+    reset_approval_own: 'Een tweede persoon moet dit herstel goedkeuren: u kunt geen herstel goedkeuren dat u zelf bent begonnen, of een herstel van uw eigen account.',
+    reset_state: 'Dit herstel is niet meer open. Laad de pagina opnieuw om de huidige stand te zien.',
+    reset_invalid: 'Deze herstellink is niet geldig. Vraag uw kantoor om een nieuwe.',
+    reset_expired: 'Deze herstellink is verlopen. Vraag uw kantoor om een nieuwe.',
+    reset_used: 'Deze herstellink is al gebruikt. Meld u aan met uw nieuwe wachtwoord, of vraag uw kantoor om een nieuwe link.',
+    reset_code_invalid: 'Die herstelcode klopt niet. Controleer hem met de persoon die hem u gaf; na 5 foute codes werkt de link niet meer.',
+    reset_failed: 'Te veel foute herstelcodes: deze herstellink werkt niet meer. Vraag uw kantoor om een nieuwe.',
+    rotation_in_progress: 'Er loopt al een vervanging van de kantoorsleutel. Ga daarmee verder in plaats van een nieuwe te beginnen.',
+    rotation_holders_changed: 'De lijst van mensen met de kantoorsleutel veranderde terwijl u de vervanging voorbereidde. Begin opnieuw.',
+    rotation_not_running: 'Er loopt geen vervanging van de kantoorsleutel. Laad de pagina opnieuw om de huidige stand te zien.',
+    rotation_incomplete: 'Nog niet alles is opnieuw verzegeld met de nieuwe kantoorsleutel. Zet de vervanging eerst voort.',
+    cannot_change_self: 'Dit kunt u niet met uw eigen account doen. Vraag een andere beheerder.',
+    last_administrator: 'Dit is de laatste actieve beheerder. Maak eerst iemand anders beheerder.',
+    last_escrow_holder: 'Deze persoon is de laatste die de kantoorsleutel heeft. Geef hem eerst aan iemand anders.',
+    account_state: 'Dit account is niet in een toestand die dit toelaat. Laad de pagina opnieuw om de huidige stand te zien.',
+    role_change_not_allowed: 'Deze rolwijziging is niet mogelijk. Beheerders kunnen mensen alleen wisselen tussen beheerder en teamlid.',
+    account_purged: 'Dit account is meer dan 30 dagen geleden verwijderd en de sleutels zijn vernietigd. Het kan niet worden hersteld.',
+    account_deactivated: 'Dit account is gedeactiveerd. Vraag uw beheerder om het weer te activeren.',
+    escrow_key_changed: 'De escrowsleutel van de organisatie is veranderd. Laad de pagina opnieuw en probeer het nog eens.',
     key_safe_rollback:
       'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     key_not_verified:
@@ -389,6 +411,8 @@ export const nl = {
       signin: 'U aanmelden',
     },
   },
+  reset: {},
+
   nav: {
     label: 'Portaal',
     home: 'Start',
@@ -512,6 +536,8 @@ export const nl = {
       'Deel voorlopig niets met deze mensen. Bel hen (niet per e-mail) en licht een beheerder in: er is mogelijk met de server geknoeid.',
     someone: 'Iemand',
   },
+  lifecycle: {},
+
   verifyKeys: {
     title: 'De sleutels van {{who}} verifiëren',
     body: 'Kluis deelt de organisatiesleutel en klantgegevens alleen met mensen van wie de sleutels geverifieerd zijn. {{who}} is niet uitgenodigd met een geverifieerde link, dus vergelijk de sleutels met de hand.',
@@ -547,6 +573,8 @@ export const nl = {
     notGranted:
       'De sleutels van {{who}} zijn niet geverifieerd, dus de organisatiesleutel is niet gegeven. Verifieer eerst de sleutels.',
   },
+  rotation: {},
+
   invite: {
     documentTitle: 'Uitnodigen: Kluis',
     title: 'Mensen uitnodigen',
@@ -668,6 +696,8 @@ export const nl = {
     escrowKey: 'Vingerafdruk van de organisatiesleutel',
     escrowKeyHelp: 'De organisatiesleutel die uw account vertrouwt.',
   },
+  escrowInfo: {},
+
   secondFactors: {
     method: {
       totp: 'Authenticator-app',

@@ -20,9 +20,10 @@ export interface OpaqueServer {
    * A 256-bit key for `label`, derived from the server secret (HMAC-SHA-256): kept with the OPAQUE
    * secret, outside the database, so a stolen database or backup cannot use it. Labels in use:
    * 'totp-secrets' (AES-256-GCM over TOTP secrets), 'backup-codes' (HMAC of backup codes),
-   * 'email-codes' (HMAC of the e-mailed codes while they wait in the ephemeral store).
+   * 'email-codes' (HMAC of the e-mailed codes while they wait in the ephemeral store),
+   * 'reset-links' (AES-256-GCM over an escrow reset's link secret until its e-mail went out).
    */
-  secretKey(label: 'totp-secrets' | 'backup-codes' | 'email-codes'): Buffer;
+  secretKey(label: 'totp-secrets' | 'backup-codes' | 'email-codes' | 'reset-links'): Buffer;
 }
 
 export class OpaqueProtocolError extends Error {

@@ -40,6 +40,10 @@ export interface OrganisationTable {
   recovery_params: string;
   recovery_confirmed_at: string | null;
   opaque_server_public_key: string;
+  /** While an escrow rotation runs: the old key pair (migrations/0009). */
+  previous_escrow_public_key: string | null;
+  previous_escrow_fingerprint: string | null;
+  previous_escrow_wrapped_private_key: string | null;
 }
 
 export interface OneTimeTokensTable {
@@ -82,6 +86,67 @@ export interface UsersTable {
   last_login_at: string | null;
   password_changed_at: string;
   needs_reset: Generated<number>;
+  /** The account life-cycle (migrations/0009). */
+  status: Generated<UserStatus>;
+  status_changed_at: string | null;
+  status_changed_by: string | null;
+  /** Fingerprint of the escrow key `escrow_user_key` is sealed to. */
+  escrow_fingerprint: string | null;
+}
+
+export type UserStatus = 'active' | 'deactivated' | 'deleted' | 'purged';
+
+/** The old escrow key's grants while a rotation runs (same shape as escrow_grants). */
+export type EscrowPreviousGrantsTable = EscrowGrantsTable;
+
+export interface EscrowRotationsTable {
+  id: string;
+  from_fingerprint: string;
+  to_fingerprint: string;
+  statement_payload: string;
+  statement_signature: string;
+  started_by: string;
+  started_at: string;
+  finished_at: string | null;
+  done: Generated<number>;
+  total: number;
+}
+
+export type PasswordResetStatus = 'awaiting_approval' | 'sent' | 'used' | 'cancelled' | 'failed';
+
+export interface PasswordResetsTable {
+  id: string;
+  user_id: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  status: PasswordResetStatus;
+  wrapped_user_key: string;
+  proof_hash: string;
+  link_secret_sealed: string | null;
+  statement_payload: string;
+  statement_signature: string;
+  lift_lockout: number;
+  remove_second_factors: number;
+  failed_attempts: Generated<number>;
+  approved_by: string | null;
+  approved_at: string | null;
+  sent_at: string | null;
+  finished_at: string | null;
+  finished_by: string | null;
+}
+
+export type EscrowUseKind = 'reset' | 'first-access' | 'rotation';
+
+export interface EscrowUsesTable {
+  id: string;
+  user_id: string;
+  kind: EscrowUseKind;
+  actor_id: string;
+  occurred_at: string;
+  subject_id: string | null;
+  statement_payload: string | null;
+  statement_signature: string | null;
 }
 
 export interface EscrowGrantsTable {
@@ -189,6 +254,8 @@ export interface SpacesTable {
   wrapped_for_client: string | null;
   /** 1: made before signed histories and not yet adopted (no entries); 0: entry 0 exists. */
   legacy: number;
+  /** Fingerprint of the escrow key `sealed_for_escrow` is sealed to (migrations/0009). */
+  escrow_fingerprint: string | null;
 }
 
 /** One signed history entry of a space. Append-only (triggers). */
@@ -391,7 +458,15 @@ export interface Database {
   second_factors: SecondFactorsTable;
   backup_codes: BackupCodesTable;
   trusted_devices: TrustedDevicesTable;
+  escrow_previous_grants: EscrowPreviousGrantsTable;
+  escrow_rotations: EscrowRotationsTable;
+  password_resets: PasswordResetsTable;
+  escrow_uses: EscrowUsesTable;
 }
+
+export type PasswordResetRow = Selectable<PasswordResetsTable>;
+export type EscrowRotationRow = Selectable<EscrowRotationsTable>;
+export type EscrowUseRow = Selectable<EscrowUsesTable>;
 
 export type UserRow = Selectable<UsersTable>;
 export type OrganisationRow = Selectable<OrganisationTable>;

@@ -18,4 +18,21 @@ export const samples: { readonly [K in MailTemplateKind]: MailTemplate<K> } = {
   request_reminder: { kind: 'request_reminder', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/spaces/AAAAAAAAAAAAAAAAAAAAAA', dueDate: '2025-01-17' },
   second_factor_code: { kind: 'second_factor_code', organisationName: 'Jansen & de Vries Accountants', code: '042917', purpose: 'login', expiresAt: '2025-03-04T08:40:00Z' },
   second_factor_removed: { kind: 'second_factor_removed', organisationName: 'Jansen & de Vries Accountants', factor: 'totp', at: '2025-03-04T08:30:00Z' },
+  password_reset: {
+    kind: 'password_reset',
+    organisationName: 'Jansen & de Vries Accountants',
+    link: 'https://kluis.example.com/reset#r=AAAAAAAAAAAAAAAAAAAAAA&s=Qm9vLWJhci1iYXotcXV4LXF1dXgtY29ycmdlLWdyYXVsdA',
+    expiresAt: '2025-03-07T08:30:00Z',
+  },
+  escrow_used: { kind: 'escrow_used', organisationName: 'Jansen & de Vries Accountants', use: 'reset', actorRole: 'team', at: '2025-03-04T08:30:00Z', link: 'https://kluis.example.com/account' },
+  reset_approval_requested: { kind: 'reset_approval_requested', organisationName: 'Jansen & de Vries Accountants', link: 'https://kluis.example.com/people', at: '2025-03-04T08:30:00Z' },
+  admin_security_event: {
+    kind: 'admin_security_event',
+    organisationName: 'Jansen & de Vries Accountants',
+    event: 'reset_started',
+    actorEmail: 'p.jansen@example.com',
+    targetEmail: 'client@example.org',
+    ip: '192.0.2.10',
+    at: '2025-03-04T08:30:00Z',
+  },
 };

@@ -24,7 +24,50 @@ export interface MailTemplateData {
   readonly second_factor_code: { readonly organisationName: string; readonly code: string; readonly purpose: 'login' | 'setup'; readonly expiresAt: string };
   /** Someone who manages the account removed one of its second factors. */
   readonly second_factor_removed: { readonly organisationName: string; readonly factor: SecondFactorKind; readonly at: string };
+  /**
+   * An escrow reset's link (issue 21): `link` carries the link secret in its #fragment; the recovery
+   * code is NOT in this mail (the resetter passes it on by phone or in person).
+   */
+  readonly password_reset: { readonly organisationName: string; readonly link: string; readonly expiresAt: string };
+  /** Someone at the office opened this person's key through escrow: a reset, a first access, or a rotation re-sealed it. */
+  readonly escrow_used: { readonly organisationName: string; readonly use: EscrowUseKind; readonly actorRole: Role; readonly at: string; readonly link: string };
+  /** Four eyes: a reset waits for a second person's approval; `link` is the People page. */
+  readonly reset_approval_requested: { readonly organisationName: string; readonly link: string; readonly at: string };
+  /**
+   * To every Administrator: a change to security settings, roles, escrow holders, a reset, a
+   * deactivation or a deletion. WARNING: the one template with people's e-mail addresses (the actor
+   * and the person concerned), which Administrators see under People anyway; never names or contents.
+   */
+  readonly admin_security_event: {
+    readonly organisationName: string;
+    readonly event: AdminSecurityEvent;
+    readonly actorEmail: string;
+    readonly targetEmail: string | null;
+    readonly ip: string | null;
+    readonly at: string;
+  };
 }
+
+/** What an Administrator is told about (admin_security_event). */
+export type AdminSecurityEvent =
+  | 'settings_changed'
+  | 'role_changed'
+  | 'escrow_granted'
+  | 'escrow_revoked'
+  | 'escrow_rotation_started'
+  | 'escrow_rotation_finished'
+  | 'reset_started'
+  | 'reset_approved'
+  | 'reset_completed'
+  | 'lock_lifted'
+  | 'second_factor_removed'
+  | 'account_deactivated'
+  | 'account_reactivated'
+  | 'account_deleted'
+  | 'account_restored'
+  | 'account_purged';
+
+export type EscrowUseKind = 'reset' | 'first-access' | 'rotation';
 
 export type MailTemplateKind = keyof MailTemplateData;
 
@@ -66,6 +109,46 @@ interface Format {
   /** What a second factor is called in a sentence: "your authenticator app". */
   factor(kind: SecondFactorKind): string;
 }
+
+/** How each admin_security_event reads in a sentence (lower case; the template capitalises). */
+const adminEventNames: { readonly [L in Language]: { readonly [E in AdminSecurityEvent]: string } } = {
+  en: {
+    settings_changed: 'the security settings were changed',
+    role_changed: "someone's role was changed",
+    escrow_granted: 'the office key was granted to someone',
+    escrow_revoked: 'someone lost the office key',
+    escrow_rotation_started: 'a renewal of the office key was started',
+    escrow_rotation_finished: 'the office key was renewed',
+    reset_started: 'a password reset through the office key was started',
+    reset_approved: 'a password reset was approved',
+    reset_completed: 'a password reset was completed',
+    lock_lifted: 'a locked account was unlocked',
+    second_factor_removed: "a second factor was removed from someone's account",
+    account_deactivated: 'an account was deactivated',
+    account_reactivated: 'an account was reactivated',
+    account_deleted: 'an account was deleted',
+    account_restored: 'a deleted account was restored',
+    account_purged: "a deleted account's keys were destroyed",
+  },
+  nl: {
+    settings_changed: 'de beveiligingsinstellingen zijn gewijzigd',
+    role_changed: 'de rol van iemand is gewijzigd',
+    escrow_granted: 'iemand heeft de kantoorsleutel gekregen',
+    escrow_revoked: 'iemand heeft de kantoorsleutel verloren',
+    escrow_rotation_started: 'een vernieuwing van de kantoorsleutel is begonnen',
+    escrow_rotation_finished: 'de kantoorsleutel is vernieuwd',
+    reset_started: 'een wachtwoordherstel met de kantoorsleutel is begonnen',
+    reset_approved: 'een wachtwoordherstel is goedgekeurd',
+    reset_completed: 'een wachtwoordherstel is voltooid',
+    lock_lifted: 'een vergrendeld account is ontgrendeld',
+    second_factor_removed: 'een tweede factor is van iemands account verwijderd',
+    account_deactivated: 'een account is gedeactiveerd',
+    account_reactivated: 'een account is weer geactiveerd',
+    account_deleted: 'een account is verwijderd',
+    account_restored: 'een verwijderd account is hersteld',
+    account_purged: 'de sleutels van een verwijderd account zijn vernietigd',
+  },
+};
 
 type Texts = { readonly [K in MailTemplateKind]: (data: MailTemplateData[K], f: Format) => Content };
 
@@ -172,6 +255,49 @@ const en: Texts = {
       { paragraph: 'If you did not, tell your administrator.' },
     ],
   }),
+  password_reset: ({ link, expiresAt }, f) => ({
+    subject: `Choose a new password for Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `Someone at ${f.organisation} started a password reset for your Kluis account. Your documents and messages are kept: only your password changes.` },
+      { paragraph: 'Open this link to choose a new password:' },
+      { link: f.link(link) },
+      { paragraph: `You also need the recovery code that your contact at ${f.organisation} gives you by phone or in person. It is not in this e-mail on purpose: someone who reads your mail cannot use the link alone.` },
+      { paragraph: `The link works once, until ${f.time(expiresAt)}. If clicking it does not work, copy the whole link into your browser, including the part after the # sign.` },
+      { paragraph: 'If you did not ask for this, tell your administrator and do not use the link.' },
+    ],
+  }),
+  escrow_used: ({ use, actorRole, at, link }, f) => ({
+    subject: `Your Kluis key safe at ${f.organisation} was opened by your office`,
+    blocks: [
+      {
+        paragraph:
+          use === 'reset'
+            ? `On ${f.time(at)}, ${f.role(actorRole)} at ${f.organisation} opened your key safe with the office key to reset your password.`
+            : use === 'first-access'
+              ? `On ${f.time(at)}, ${f.role(actorRole)} at ${f.organisation} opened your documents with the office key for the first time.`
+              : `On ${f.time(at)}, ${f.role(actorRole)} at ${f.organisation} renewed the office key and locked the office copy of your key safe under the new one.`,
+      },
+      { paragraph: 'You can see every use of the office key, and who holds it, under Account in Kluis:' },
+      { link: f.link(link) },
+      { paragraph: 'If you did not expect this, ask your office why.' },
+    ],
+  }),
+  reset_approval_requested: ({ link, at }, f) => ({
+    subject: `A password reset at ${f.organisation} waits for your approval`,
+    blocks: [
+      { paragraph: `On ${f.time(at)}, a colleague at ${f.organisation} started a password reset through the office key. Your organisation requires a second person to approve it before the reset link is sent.` },
+      { paragraph: 'Review it under People in Kluis:' },
+      { link: f.link(link) },
+    ],
+  }),
+  admin_security_event: ({ event, actorEmail, targetEmail, ip, at }, f) => ({
+    subject: `Security change in Kluis at ${f.organisation}`,
+    blocks: [
+      { paragraph: `${adminEventNames.en[event].charAt(0).toUpperCase()}${adminEventNames.en[event].slice(1)}${targetEmail ? ` (${oneLine(targetEmail)})` : ''}.` },
+      { paragraph: `By ${oneLine(actorEmail)} on ${f.time(at)}, from ${ip ? oneLine(ip) : 'an unknown address'}.` },
+      { paragraph: 'Every Administrator gets this message. If nobody at your office expected this change, check the account that made it at once.' },
+    ],
+  }),
 };
 
 const nl: Texts = {
@@ -275,6 +401,49 @@ const nl: Texts = {
       { paragraph: `Op ${f.time(at)} heeft iemand die uw Kluis-account bij ${f.organisation} beheert ${f.factor(factor)} verwijderd uit uw tweede factoren (de extra stap na uw wachtwoord bij het aanmelden).` },
       { paragraph: 'Heeft u hierom gevraagd, bijvoorbeeld omdat u uw telefoon kwijt bent, dan hoeft u niets te doen: stel onder Account een nieuwe tweede factor in.' },
       { paragraph: 'Heeft u dit niet gevraagd, laat het dan uw beheerder weten.' },
+    ],
+  }),
+  password_reset: ({ link, expiresAt }, f) => ({
+    subject: `Kies een nieuw wachtwoord voor Kluis (${f.organisation})`,
+    blocks: [
+      { paragraph: `Iemand van ${f.organisation} is een wachtwoordherstel begonnen voor uw Kluis-account. Uw documenten en berichten blijven bewaard: alleen uw wachtwoord verandert.` },
+      { paragraph: 'Open deze link om een nieuw wachtwoord te kiezen:' },
+      { link: f.link(link) },
+      { paragraph: `U hebt ook de herstelcode nodig die uw contactpersoon bij ${f.organisation} u telefonisch of persoonlijk geeft. Die staat met opzet niet in deze e-mail: wie uw e-mail leest, kan de link alleen niet gebruiken.` },
+      { paragraph: `De link werkt één keer, tot ${f.time(expiresAt)}. Werkt klikken niet, kopieer dan de hele link naar uw browser, ook het deel na het #-teken.` },
+      { paragraph: 'Hebt u hier niet om gevraagd? Meld het aan uw beheerder en gebruik de link niet.' },
+    ],
+  }),
+  escrow_used: ({ use, actorRole, at, link }, f) => ({
+    subject: `Uw Kluis-sleutelkluis bij ${f.organisation} is door uw kantoor geopend`,
+    blocks: [
+      {
+        paragraph:
+          use === 'reset'
+            ? `Op ${f.time(at)} heeft ${f.role(actorRole)} van ${f.organisation} uw sleutelkluis met de kantoorsleutel geopend om uw wachtwoord te herstellen.`
+            : use === 'first-access'
+              ? `Op ${f.time(at)} heeft ${f.role(actorRole)} van ${f.organisation} uw documenten voor het eerst met de kantoorsleutel geopend.`
+              : `Op ${f.time(at)} heeft ${f.role(actorRole)} van ${f.organisation} de kantoorsleutel vernieuwd en de kantoorkopie van uw sleutelkluis onder de nieuwe sleutel gelegd.`,
+      },
+      { paragraph: 'Elk gebruik van de kantoorsleutel, en wie hem heeft, ziet u onder Account in Kluis:' },
+      { link: f.link(link) },
+      { paragraph: 'Had u dit niet verwacht? Vraag uw kantoor waarom.' },
+    ],
+  }),
+  reset_approval_requested: ({ link, at }, f) => ({
+    subject: `Een wachtwoordherstel bij ${f.organisation} wacht op uw goedkeuring`,
+    blocks: [
+      { paragraph: `Op ${f.time(at)} is een collega bij ${f.organisation} een wachtwoordherstel met de kantoorsleutel begonnen. Uw organisatie eist dat een tweede persoon het goedkeurt voordat de herstellink wordt verstuurd.` },
+      { paragraph: 'Bekijk het onder Mensen in Kluis:' },
+      { link: f.link(link) },
+    ],
+  }),
+  admin_security_event: ({ event, actorEmail, targetEmail, ip, at }, f) => ({
+    subject: `Beveiligingswijziging in Kluis bij ${f.organisation}`,
+    blocks: [
+      { paragraph: `${adminEventNames.nl[event].charAt(0).toUpperCase()}${adminEventNames.nl[event].slice(1)}${targetEmail ? ` (${oneLine(targetEmail)})` : ''}.` },
+      { paragraph: `Door ${oneLine(actorEmail)} op ${f.time(at)}, vanaf ${ip ? oneLine(ip) : 'een onbekend adres'}.` },
+      { paragraph: 'Elke beheerder krijgt dit bericht. Verwachtte niemand op uw kantoor deze wijziging? Controleer dan meteen het account dat hem maakte.' },
     ],
   }),
 };

@@ -35,6 +35,8 @@ export const REGISTRATION_TTL_MS = 5 * 60_000;
 /** "A finish after its state expired (a few minutes)". */
 export const LOGIN_TTL_MS = 3 * 60_000;
 export const INVITATION_TTL_MS = 7 * 24 * 3_600_000;
+/** A deleted account is kept this long (restorable), then its keys are destroyed (issue 21). */
+export const PURGE_AFTER_MS = 30 * 24 * 3_600_000;
 export const RECENT_AUTH_MS = 15 * 60_000;
 
 export async function requireOrganisation(db: Db | Trx) {

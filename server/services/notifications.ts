@@ -1,6 +1,7 @@
 // What the server tells people by e-mail, in one place (the mailer renders and delivers it).
 import type { Logger } from 'pino';
 import type { Language, Role, SecondFactorKind } from '../../shared/api';
+import type { AdminSecurityEvent, EscrowUseKind } from '../mail/templates';
 
 export type Notification =
   | { readonly kind: 'invitation'; readonly organisationName: string; readonly role: Role; readonly link: string; readonly expiresAt: string }
@@ -13,7 +14,19 @@ export type Notification =
   | { readonly kind: 'new_message'; readonly organisationName: string; readonly link: string }
   | { readonly kind: 'request_reminder'; readonly organisationName: string; readonly link: string; readonly dueDate: string }
   | { readonly kind: 'second_factor_code'; readonly organisationName: string; readonly code: string; readonly purpose: 'login' | 'setup'; readonly expiresAt: string }
-  | { readonly kind: 'second_factor_removed'; readonly organisationName: string; readonly factor: SecondFactorKind; readonly at: string };
+  | { readonly kind: 'second_factor_removed'; readonly organisationName: string; readonly factor: SecondFactorKind; readonly at: string }
+  | { readonly kind: 'password_reset'; readonly organisationName: string; readonly link: string; readonly expiresAt: string }
+  | { readonly kind: 'escrow_used'; readonly organisationName: string; readonly use: EscrowUseKind; readonly actorRole: Role; readonly at: string; readonly link: string }
+  | { readonly kind: 'reset_approval_requested'; readonly organisationName: string; readonly link: string; readonly at: string }
+  | {
+      readonly kind: 'admin_security_event';
+      readonly organisationName: string;
+      readonly event: AdminSecurityEvent;
+      readonly actorEmail: string;
+      readonly targetEmail: string | null;
+      readonly ip: string | null;
+      readonly at: string;
+    };
 
 export interface Notifier {
   /** Delivers one message; rejects when it could not be delivered or written to the outbox. */

@@ -30,8 +30,9 @@ import {
 import { revokeAllTrustedDevices } from '../repositories/trusted-devices.repository';
 import type { InvitationRow } from '../db/database';
 import { listSecondFactorKindsByUser } from '../repositories/second-factors.repository';
+import { listOpenResetsByUser } from '../repositories/resets.repository';
 import { recordAuditEvent } from './audit.service';
-import { type AccountDeps, type Actor, INVITATION_TTL_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
+import { type AccountDeps, type Actor, INVITATION_TTL_MS, PURGE_AFTER_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
 import { assertMayInvite, assertMayManage, isStaffPower, mayHoldEscrow, rolesInvitableBy, rolesManagedBy } from './authorization';
 import { isIpAllowed, isValidCidr } from './ip-allowlist';
@@ -182,7 +183,7 @@ export function createPeopleService(deps: AccountDeps) {
       if (registration.subject !== invitation.id) throw fail('registration_expired', 'This sign-up belongs to another invitation. Open the invitation link again.');
       const { organisation } = await requireOrganisation(db);
       await checkNewAccountEscrowCopy(registration.userId, body.keys, organisation.escrow_fingerprint);
-      const keyColumns = await userKeyColumns(body.keys);
+      const keyColumns = await userKeyColumns(body.keys, organisation.escrow_fingerprint);
       await db.transaction().execute(async (trx) => {
         if (!(await useInvitation(trx, invitation.id, now.toISOString()))) throw fail('invitation_used', 'This invitation was used already.');
         if (await findUserByEmail(trx, invitation.email)) throw fail('conflict', 'Someone with this e-mail address already has an account.');
@@ -208,6 +209,8 @@ export function createPeopleService(deps: AccountDeps) {
     async listUsers(actor: Actor) {
       const rows = await listUsersByRoles(db, rolesManagedBy(actor.role));
       const factorKinds = await listSecondFactorKindsByUser(db);
+      const now = deps.now().toISOString();
+      const resets = await listOpenResetsByUser(db, now);
       return {
         users: rows.map((row) => ({
           id: row.id,
@@ -223,6 +226,9 @@ export function createPeopleService(deps: AccountDeps) {
           signingPublicKey: row.signing_public_key,
           escrowGrant: row.grant_kind ?? ('none' as const),
           secondFactors: SECOND_FACTOR_KINDS.filter((kind) => factorKinds.get(row.id)?.has(kind) ?? false),
+          status: row.status === 'purged' ? ('deleted' as const) : row.status,
+          purgeAfter: row.status === 'deleted' && row.status_changed_at ? plusMs(new Date(row.status_changed_at), PURGE_AFTER_MS) : null,
+          pendingReset: resets.get(row.id) ?? null,
         })),
       };
     },

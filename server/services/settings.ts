@@ -11,6 +11,8 @@ export const DEFAULT_SETTINGS: OrganisationSettings = {
   secondFactorRoles: ['admin', 'team', 'auditor'],
   teamIpAllowlist: [],
   invitationDomainAllowlist: [],
+  resetLinkHours: 72,
+  resetNeedsApproval: false,
 };
 
 export function parseSettings(json: string): OrganisationSettings {

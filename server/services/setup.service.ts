@@ -34,9 +34,10 @@ import { DEFAULT_SETTINGS } from './settings';
 const SETUP_TOKEN_TTL_MS = 24 * 3_600_000;
 const RECOVERY_TOKEN_TTL_MS = 24 * 3_600_000;
 
-/** Columns of a new user from the keys the browser made. */
-export async function userKeyColumns(keys: AccountKeysInput) {
+/** Columns of a new user from the keys the browser made; `escrowFingerprint`: the key its escrow copy is sealed to (checked). */
+export async function userKeyColumns(keys: AccountKeysInput, escrowFingerprint: string) {
   return {
+    escrow_fingerprint: escrowFingerprint,
     wrapped_user_key: keys.wrappedUserKey,
     key_safe: keys.keySafe,
     public_key: keys.publicKey,
@@ -117,7 +118,7 @@ export function createSetupService(deps: AccountDeps) {
       if (root.basis !== 'root' || root.role !== 'admin') throw fail('validation_failed', 'The founding certificate must be an Administrator root certificate.');
       const escrowFingerprint = await spkiFingerprint(body.escrow.publicKey);
       await checkNewAccountEscrowCopy(userId, body.keys, escrowFingerprint);
-      const keyColumns = await userKeyColumns(body.keys);
+      const keyColumns = await userKeyColumns(body.keys, escrowFingerprint);
       await db.transaction().execute(async (trx) => {
         if (!(await consumeOneTimeToken(trx, hashToken(body.setupToken), 'setup', now.toISOString()))) {
           throw fail('setup_token_invalid', 'This setup link was used already.');

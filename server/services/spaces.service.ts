@@ -2,7 +2,7 @@
 import { MAX_HISTORY_PAGE, type CreateSpaceBody, type HistoryPage, type Space, type SpaceKind } from '../../shared/api';
 import { spaceCreateDraft } from '../../shared/flows/space-entries';
 import { recordDigest, type SignedEntry } from '../../shared/flows/space-history';
-import type { Db, SpaceRow } from '../db/database';
+import type { Db, SpaceRow, Trx } from '../db/database';
 import { fail } from '../errors';
 import { listSpaceEntries } from '../repositories/space-entries.repository';
 import { findSpace, findSpaceOf, insertSpace, listSpaceSummaries, updateSpace, type SpaceSummaryRow } from '../repositories/spaces.repository';
@@ -74,6 +74,18 @@ function genesisDraft(space: { id: string; kind: SpaceKind; sealedForEscrow: str
   return spaceCreateDraft(space, clientId, '');
 }
 
+/**
+ * The organisation's current escrow fingerprint, which a new seal must be made to: a browser that
+ * names another (an escrow rotation happened since it read the chain) gets `escrow_key_changed`.
+ */
+async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string> {
+  const { organisation } = await requireOrganisation(trx);
+  if (claimed !== undefined && claimed !== organisation.escrow_fingerprint) {
+    throw fail('escrow_key_changed', "The organisation's escrow key has changed since this page read it. Reload and try again.");
+  }
+  return organisation.escrow_fingerprint;
+}
+
 export function createSpacesService(deps: SpacesDeps) {
   const { db } = deps;
 
@@ -114,6 +126,7 @@ export function createSpacesService(deps: SpacesDeps) {
       const checked = await checkEntry(db, actor, body.id, body.entry, genesisDraft(body, clientId), { ignore: ['key'], genesis: true });
       const now = deps.now().toISOString();
       await db.transaction().execute(async (trx) => {
+        const escrowFingerprint = await currentEscrowFingerprint(trx, body.escrowFingerprint);
         if (await findSpaceOf(trx, clientId)) {
           throw fail('space_exists', clientId ? 'You have a space already.' : 'The team space exists already.');
         }
@@ -126,6 +139,7 @@ export function createSpacesService(deps: SpacesDeps) {
           wrapped_for_client: body.wrappedForClient ?? null,
           sealed_for_escrow: body.sealedForEscrow,
           legacy: 0,
+          escrow_fingerprint: escrowFingerprint,
           created_by: actor.userId,
           created_at: now,
           last_activity_at: now,
@@ -147,7 +161,7 @@ export function createSpacesService(deps: SpacesDeps) {
     async adoptSpace(
       actor: Actor,
       spaceId: string,
-      body: { wrappedForClient?: string | undefined; sealedForEscrow?: string | undefined; entry: SignedEntry },
+      body: { wrappedForClient?: string | undefined; sealedForEscrow?: string | undefined; escrowFingerprint?: string | undefined; entry: SignedEntry },
     ): Promise<Space> {
       const space = await requireSpace(db, actor, spaceId);
       if (!space.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
@@ -161,7 +175,10 @@ export function createSpacesService(deps: SpacesDeps) {
       await db.transaction().execute(async (trx) => {
         const current: SpaceRow | undefined = await findSpace(trx, space.id);
         if (!current?.legacy) throw fail('space_adopted', 'This space has its signed history already; reload it.');
-        await updateSpace(trx, space.id, { legacy: 0, wrapped_for_client: body.wrappedForClient ?? null, sealed_for_escrow: sealedForEscrow });
+        const changes: Parameters<typeof updateSpace>[2] = { legacy: 0, wrapped_for_client: body.wrappedForClient ?? null, sealed_for_escrow: sealedForEscrow };
+        // A fresh seal is to the key the browser names, which must be the current one (issue 21).
+        if (body.sealedForEscrow !== undefined) changes.escrow_fingerprint = await currentEscrowFingerprint(trx, body.escrowFingerprint);
+        await updateSpace(trx, space.id, changes);
         await appendEntry(trx, checked, now);
         const details: Record<string, string> = { kind: space.kind };
         if (body.sealedForEscrow !== undefined) details.replacedEscrowSeal = await recordDigest(current.sealed_for_escrow);

@@ -26,7 +26,17 @@ const wrappedPrivateKey = base64url(4096);
 const recordEnvelope = base64url(8192);
 /** A 256-bit random token (setup, invitation, recovery links; the second sign-in step), base64url. */
 const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a 256-bit token');
-export { token as tokenSchema, wrappedKey as wrappedKeySchema };
+export {
+  token as tokenSchema,
+  wrappedKey as wrappedKeySchema,
+  sealedKey as sealedKeySchema,
+  spki as spkiSchema,
+  wrappedPrivateKey as wrappedPrivateKeySchema,
+  recordEnvelope as recordEnvelopeSchema,
+  opaqueRecord as opaqueRecordSchema,
+  registrationRequest as registrationRequestSchema,
+  registrationStartResponse as registrationStartResponseSchema,
+};
 
 /** Argon2id parameters of the recovery key (stored with the organisation, returned in recovery). */
 export const recoveryParamsSchema = z.strictObject({ memoryKiB: z.number().int(), iterations: z.number().int(), parallelism: z.number().int() });
@@ -69,6 +79,10 @@ export const organisationSettingsSchema = z
     teamIpAllowlist: z.array(z.string().max(64)).max(100),
     /** E-mail domains invitations may go to; empty = any. */
     invitationDomainAllowlist: z.array(z.string().max(253)).max(100),
+    /** How long an escrow reset link works, in hours (issue 21; default 72). */
+    resetLinkHours: z.number().int().min(1).max(720).default(72),
+    /** Four eyes: an escrow reset is e-mailed only after a second Team Member or Administrator approved it. */
+    resetNeedsApproval: z.boolean().default(false),
   })
   .strict()
   .meta({ id: 'OrganisationSettings' });
@@ -122,6 +136,20 @@ export const accountBundleSchema = z
           z.strictObject({ kind: z.literal('wrapped'), value: wrappedKey }),
           z.strictObject({ kind: z.literal('sealed'), value: sealedKey }),
         ]),
+        /**
+         * While an escrow rotation runs (issue 21): the old key pair and this holder's grant for it,
+         * to open items not re-sealed yet. Its fingerprint must be the `from` of a verified rotation.
+         */
+        previous: z
+          .strictObject({
+            publicKey: spki,
+            wrappedPrivateKey,
+            grant: z.discriminatedUnion('kind', [
+              z.strictObject({ kind: z.literal('wrapped'), value: wrappedKey }),
+              z.strictObject({ kind: z.literal('sealed'), value: sealedKey }),
+            ]),
+          })
+          .optional(),
       })
       .optional(),
   })
@@ -540,6 +568,11 @@ export const userListItemSchema = z
     escrowGrant: z.enum(['none', 'sealed', 'wrapped']),
     /** The kinds of second factor this person has set up (empty: none). */
     secondFactors: z.array(secondFactorKindSchema),
+    /** The account life-cycle (issue 21); `purgeAfter`: when a deleted account's keys are destroyed. */
+    status: z.enum(['active', 'deactivated', 'deleted']),
+    purgeAfter: isoDateTime.nullable(),
+    /** An open escrow reset of this person, if any. */
+    pendingReset: z.strictObject({ id: idSchema, status: z.enum(['awaiting_approval', 'sent']), expiresAt: isoDateTime }).nullable(),
   })
   .meta({ id: 'UserListItem' });
 

@@ -73,6 +73,11 @@ export const createSpaceBodySchema = z
     wrappedForClient: wrappedKey.optional(),
     /** The space key sealed to the organisation escrow public key. */
     sealedForEscrow: sealedKey,
+    /**
+     * Fingerprint (hex) of the escrow key the browser sealed to, after following the signed rotation
+     * chain from its pin (issue 21). Must be the organisation's current key: else `escrow_key_changed`.
+     */
+    escrowFingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     /** History entry 0 ("space.create"), signed by the creator: names the digests of both and the key commitment. */
     entry: signedPayloadSchema,
   })
@@ -89,6 +94,8 @@ export const adoptSpaceBodySchema = z
      * escrow seal. Absent for the team space (staff name the stored escrow seal, which they can open).
      */
     sealedForEscrow: sealedKey.optional(),
+    /** With `sealedForEscrow`: the escrow key it is sealed to, which must be the current one (as createSpace). */
+    escrowFingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     /** History entry 0 ("space.create"), signed by the client (or staff for the team space), naming the digests of the escrow seal and the wrap. */
     entry: signedPayloadSchema,
   })
@@ -352,7 +359,7 @@ export const createSpace = defineEndpoint({
   body: createSpaceBodySchema,
   status: 201,
   response: spaceSchema,
-  errors: ['space_exists', 'id_taken', 'entry_invalid'],
+  errors: ['space_exists', 'id_taken', 'entry_invalid', 'escrow_key_changed'],
 });
 
 export const adoptSpace = defineEndpoint({
@@ -366,7 +373,7 @@ export const adoptSpace = defineEndpoint({
   params: spaceParams,
   body: adoptSpaceBodySchema,
   response: spaceSchema,
-  errors: ['space_not_found', 'space_adopted', 'entry_invalid'],
+  errors: ['space_not_found', 'space_adopted', 'entry_invalid', 'escrow_key_changed'],
 });
 
 export const getHistory = defineEndpoint({

@@ -4,6 +4,7 @@ import { accountEndpoints, recoveryEndpoints } from './accounts';
 import { defineEndpoint } from './contract';
 import { spaceEndpoints } from './documents';
 import { directoryEndpoints } from './directory';
+import { escrowEndpoints } from './escrow';
 import { secondFactorEndpoints } from './second-factors';
 import { uploadEndpoints } from './uploads';
 
@@ -46,4 +47,4 @@ export const openApiDocument = defineEndpoint({
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...secondFactorEndpoints, ...uploadEndpoints, ...spaceEndpoints, ...directoryEndpoints } as const;
+export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...secondFactorEndpoints, ...uploadEndpoints, ...spaceEndpoints, ...directoryEndpoints, ...escrowEndpoints } as const;

@@ -9,3 +9,4 @@ export * from './second-factors';
 export * from './uploads';
 export * from './documents';
 export * from './directory';
+export * from './escrow';

@@ -44,7 +44,7 @@ export {
 } from './keys';
 export { type RecordContext, RECORD_VERSION, RECORD_OVERHEAD_BYTES } from './envelope';
 export { encryptRecord, decryptRecord, decryptRecordText } from './record';
-export { type KeyContext, wrapSecretKey, unwrapSecretKey, deriveRecoveryKey } from './wrap';
+export { type KeyContext, wrapSecretKey, unwrapSecretKey, deriveRecoveryKey, deriveResetKeys, RESET_LINK_SECRET_BYTES } from './wrap';
 export {
   type PublicKey,
   type PrivateKey,

@@ -112,6 +112,12 @@ export const HKDF_LABEL = Object.freeze({
   invitationBinding: 'kluis/v1/invitation-binding/',
   /** A passkey's PRF output -> the key that wraps the user key; length-prefixed user id and credential id follow. */
   passkeyUnlock: 'kluis/v1/passkey-unlock',
+  /** Escrow reset: SHA-256 over this, the reset id and the link secret gives the Argon2id salt of the recovery code. */
+  resetSalt: 'kluis/v1/reset-salt',
+  /** Escrow reset: Argon2id(code) || link secret -> the one-time key that wraps the user key. */
+  resetWrap: 'kluis/v1/reset-wrap',
+  /** Escrow reset: the same input -> the proof the server compares (its SHA-256); the reset id follows, length-prefixed. */
+  resetProof: 'kluis/v1/reset-proof',
 } as const);
 
 /** Imports key material as a non-extractable HKDF base key. */

@@ -11,6 +11,7 @@ export type KeyPurpose =
   | 'keysafe' // derived from the OPAQUE export key: wraps the user key
   | 'passkey' // derived from a passkey's PRF output: wraps the user key ("unlock with passkey")
   | 'recovery' // derived from the organisation recovery secret: wraps the escrow key E (which wraps the escrow private key)
+  | 'reset' // derived from an escrow reset's link secret and recovery code: wraps one person's user key (issue 21)
   | 'escrow' // wraps the organisation escrow private key for its holders
   | 'space' // a client space: wraps file keys, encrypts names and messages
   | 'file' // one document version's content
