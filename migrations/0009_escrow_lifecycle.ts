@@ -58,6 +58,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // WARNING: at most one rotation runs at a time, enforced by the database, not by a read-then-write.
   await sql`CREATE UNIQUE INDEX escrow_rotations_one_running ON escrow_rotations ((finished_at IS NULL)) WHERE finished_at IS NULL`.execute(db);
 
+  // Who lost the escrow key (removed, demoted, deactivated, deleted) and when: a rotation is due
+  // while any loss is newer than the last finished rotation's start.
+  await db.schema
+    .createTable('escrow_revocations')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('user_id', 'text', (col) => col.notNull().references('users.id'))
+    .addColumn('revoked_at', 'text', (col) => col.notNull())
+    .addColumn('revoked_by', 'text', (col) => col.notNull().references('users.id'))
+    // 'demoted' | 'deactivated' | 'deleted'
+    .addColumn('reason', 'text', (col) => col.notNull())
+    .execute();
+
   // --- password resets through escrow -------------------------------------------------------------
   await db.schema
     .createTable('password_resets')

@@ -112,6 +112,14 @@ export interface EscrowRotationsTable {
   total: number;
 }
 
+export interface EscrowRevocationsTable {
+  id: string;
+  user_id: string;
+  revoked_at: string;
+  revoked_by: string;
+  reason: 'demoted' | 'deactivated' | 'deleted';
+}
+
 export type PasswordResetStatus = 'awaiting_approval' | 'sent' | 'used' | 'cancelled' | 'failed';
 
 export interface PasswordResetsTable {
@@ -462,6 +470,7 @@ export interface Database {
   escrow_rotations: EscrowRotationsTable;
   password_resets: PasswordResetsTable;
   escrow_uses: EscrowUsesTable;
+  escrow_revocations: EscrowRevocationsTable;
 }
 
 export type PasswordResetRow = Selectable<PasswordResetsTable>;
