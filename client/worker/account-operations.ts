@@ -13,6 +13,7 @@ import {
   type Language,
   type Role,
   type SecondFactorKind,
+  type UserListItem,
   type sessionInfoSchema,
   getSession,
   listEscrowHolders,
@@ -130,6 +131,12 @@ export interface Person {
   readonly mayVerifyKeys: boolean;
   /** The kinds of second factor the person has set up, as the server lists them (no names, no secrets). */
   readonly secondFactors: readonly SecondFactorKind[];
+  /** The account life-cycle (issue 21), as the server states it. */
+  readonly status: UserListItem['status'];
+  /** A deleted account: when its keys are destroyed (restorable until then). */
+  readonly purgeAfter: string | null;
+  /** An open escrow reset of this person. */
+  readonly pendingReset: UserListItem['pendingReset'];
 }
 
 export interface EscrowHolderView {
@@ -435,6 +442,9 @@ export function createAccountOperations(
             profileUnverified,
             mayVerifyKeys,
             secondFactors: user.secondFactors,
+            status: user.status,
+            purgeAfter: user.purgeAfter,
+            pendingReset: user.pendingReset,
           };
         }),
       );

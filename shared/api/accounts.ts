@@ -575,6 +575,7 @@ export const userListItemSchema = z
     pendingReset: z.strictObject({ id: idSchema, status: z.enum(['awaiting_approval', 'sent']), expiresAt: isoDateTime }).nullable(),
   })
   .meta({ id: 'UserListItem' });
+export type UserListItem = z.infer<typeof userListItemSchema>;
 
 export const listUsers = defineEndpoint({
   method: 'get',
