@@ -1,4 +1,5 @@
-// People (staff): who has an account, whether their keys are verified, lock status, lifting locks, and (Administrators) escrow grants.
+// People (staff): who has an account, whether their keys are verified, lock and account status, escrow grants, and a menu of
+// actions per person (reset password, lift lock, second factors, role, deactivate, delete, restore; issue 21).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,11 +9,16 @@ import { useAccount, useSignedIn } from '../../account';
 import { callApi } from '../../api';
 import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
+import { Dialog } from '../../components/dialog';
 import { ErrorAlert } from '../../components/error-alert';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import type { PeopleList, Person, TrustWarning } from '../../worker';
 import { GrantEscrowDialog } from './grant-escrow-dialog';
+import { type LifecycleAction, LifecycleDialog } from './lifecycle-dialog';
+import { ResetApprovals, resetsKey } from './reset-approvals';
+import { RoleDialog } from './role-dialog';
+import { type RowMenuItem, RowMenu } from './row-menu';
 import { factorKinds, SecurityDialog } from './security-dialog';
 import { VerifyKeysDialog } from './verify-keys-dialog';
 
@@ -33,6 +39,9 @@ export function PeoplePage() {
   // `thenGrant`: opened from the grant dialog, which comes back once the keys are verified.
   const [verifying, setVerifying] = useState<{ person: Person; thenGrant: boolean } | null>(null);
   const [securityOf, setSecurityOf] = useState<Person | null>(null);
+  const [lifecycle, setLifecycle] = useState<{ action: LifecycleAction; person: Person } | null>(null);
+  const [roleOf, setRoleOf] = useState<Person | null>(null);
+  const [resetting, setResetting] = useState<Person | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { guard, dialog } = useReauthenticated();
 
@@ -70,6 +79,88 @@ export function PeoplePage() {
     person.id !== session.user.id &&
     (viewerRole === 'admin' || (viewerRole === 'team' && person.role === 'client'));
   const showEscrow = viewerRole === 'admin';
+  // The life-cycle hierarchy (the server checks it again): Administrators for everyone else, Team
+  // Members for clients; restoring a deletion and changing roles are for Administrators only.
+  const mayManageAccount = mayManageSecurity;
+  // Escrow resets: Administrators reset staff, auditors and clients; Team Members reset clients; nobody themselves.
+  const mayReset = mayManageSecurity;
+  const refreshPeople = () => {
+    void queryClient.invalidateQueries({ queryKey: peopleKey });
+    void queryClient.invalidateQueries({ queryKey: resetsKey(session.user.id) });
+  };
+  const done = (text: string) => {
+    setLifecycle(null);
+    setRoleOf(null);
+    setNotice(text);
+    refreshPeople();
+  };
+
+  /** The row menu: only what this viewer may do to this person in their current state. */
+  const menuItems = (person: Person): RowMenuItem[] => {
+    const who = person.name ?? person.email;
+    const items: RowMenuItem[] = [];
+    const active = person.status === 'active';
+    if (active && mayReset(person)) {
+      items.push({
+        key: 'reset',
+        label: t('lifecycle.resetPassword'),
+        ariaLabel: t('lifecycle.resetPasswordFor', { who }),
+        onSelect: () => setResetting(person),
+      });
+    }
+    if (person.lockedUntil && mayLift(person)) {
+      items.push({
+        key: 'unlock',
+        label: t('people.liftLock'),
+        ariaLabel: t('people.liftLockFor', { who }),
+        onSelect: () => unlock.mutate(person),
+      });
+    }
+    if (person.status !== 'deleted' && mayManageSecurity(person)) {
+      items.push({
+        key: 'security',
+        label: t('peopleSecurity.open'),
+        ariaLabel: t('peopleSecurity.openFor', { who }),
+        onSelect: () => setSecurityOf(person),
+      });
+    }
+    if (active && person.id !== session.user.id && person.lastLoginAt) {
+      items.push({
+        key: 'sessions',
+        label: t('people.endSessions'),
+        ariaLabel: t('people.endSessionsFor', { who }),
+        onSelect: () => endSessions.mutate(person),
+      });
+    }
+    if (
+      viewerRole === 'admin' &&
+      person.status !== 'deleted' &&
+      person.id !== session.user.id &&
+      (person.role === 'admin' || person.role === 'team')
+    ) {
+      items.push({
+        key: 'role',
+        label: person.role === 'team' ? t('lifecycle.promote') : t('lifecycle.demote'),
+        ariaLabel: t(person.role === 'team' ? 'lifecycle.promoteFor' : 'lifecycle.demoteFor', { who }),
+        onSelect: () => setRoleOf(person),
+      });
+    }
+    if (mayManageAccount(person)) {
+      const step = (action: LifecycleAction, danger = false) =>
+        items.push({
+          key: action,
+          label: t(`lifecycle.${action}`),
+          ariaLabel: t(`lifecycle.${action}For`, { who }),
+          danger,
+          onSelect: () => setLifecycle({ action, person }),
+        });
+      if (person.status === 'active') step('deactivate', true);
+      if (person.status === 'deactivated') step('reactivate');
+      if (person.status !== 'deleted') step('delete', true);
+      if (person.status === 'deleted' && viewerRole === 'admin') step('restore');
+    }
+    return items;
+  };
 
   let body;
   if (people.isPending) {
@@ -150,15 +241,7 @@ export function PeoplePage() {
                         : t('people.never')}
                     </td>
                     <td>
-                      {person.lockedUntil ? (
-                        <span className="badge badge-error">
-                          {t('people.lockedUntil', {
-                            time: formatDateTime(person.lockedUntil, language),
-                          })}
-                        </span>
-                      ) : (
-                        <span className="badge badge-ok">{t('people.active')}</span>
-                      )}
+                      <AccountStatus person={person} />
                     </td>
                     <td>
                       <SecondFactorBadges person={person} />
@@ -190,19 +273,6 @@ export function PeoplePage() {
                             {t('people.verifyKeys')}
                           </button>
                         )}
-                        {person.lockedUntil && mayLift(person) && (
-                          <button
-                            type="button"
-                            className="button button-small"
-                            disabled={unlock.isPending}
-                            aria-label={t('people.liftLockFor', {
-                              who: person.name ?? person.email,
-                            })}
-                            onClick={() => unlock.mutate(person)}
-                          >
-                            {t('people.liftLock')}
-                          </button>
-                        )}
                         {people.data.canGrantEscrow &&
                           person.escrow === 'none' &&
                           !self &&
@@ -218,31 +288,11 @@ export function PeoplePage() {
                               {t('people.grant')}
                             </button>
                           )}
-                        {mayManageSecurity(person) && (
-                          <button
-                            type="button"
-                            className="button button-small button-secondary"
-                            aria-label={t('peopleSecurity.openFor', {
-                              who: person.name ?? person.email,
-                            })}
-                            onClick={() => setSecurityOf(person)}
-                          >
-                            {t('peopleSecurity.open')}
-                          </button>
-                        )}
-                        {!self && person.lastLoginAt && (
-                          <button
-                            type="button"
-                            className="button button-small button-secondary"
-                            disabled={endSessions.isPending}
-                            aria-label={t('people.endSessionsFor', {
-                              who: person.name ?? person.email,
-                            })}
-                            onClick={() => endSessions.mutate(person)}
-                          >
-                            {t('people.endSessions')}
-                          </button>
-                        )}
+                        <RowMenu
+                          label={t('lifecycle.menu')}
+                          name={t('lifecycle.menuFor', { who: person.name ?? person.email })}
+                          items={menuItems(person)}
+                        />
                       </div>
                     </td>
                   </tr>
@@ -274,6 +324,11 @@ export function PeoplePage() {
       )}
       {unlock.isError && <ErrorAlert error={unlock.error} />}
       {endSessions.isError && <ErrorAlert error={endSessions.error} />}
+      <ResetApprovals
+        guard={guard}
+        nameOf={(userId) => people.data?.people.find((p) => p.id === userId)?.name ?? null}
+        onChanged={() => void queryClient.invalidateQueries({ queryKey: peopleKey })}
+      />
       {body}
       {granting && (
         <GrantEscrowDialog
@@ -312,8 +367,74 @@ export function PeoplePage() {
           onChanged={() => void queryClient.invalidateQueries({ queryKey: peopleKey })}
         />
       )}
+      {lifecycle && (
+        <LifecycleDialog
+          action={lifecycle.action}
+          person={lifecycle.person}
+          guard={guard}
+          onClose={() => setLifecycle(null)}
+          onDone={done}
+        />
+      )}
+      {roleOf && <RoleDialog person={roleOf} guard={guard} onClose={() => setRoleOf(null)} onDone={done} />}
+      {resetting && (
+        // Placeholder until cli-reset's ResetDialog (./reset-dialog.tsx) is merged.
+        <ResetPlaceholder
+          person={resetting}
+          onClose={() => {
+            setResetting(null);
+            refreshPeople();
+          }}
+        />
+      )}
       {dialog}
     </div>
+  );
+}
+
+function ResetPlaceholder({ person, onClose }: { person: Person; onClose: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <Dialog id="reset" open title={t('lifecycle.resetPasswordFor', { who: person.name ?? person.email })} onClose={onClose}>
+      <div className="form-actions">
+        <button type="button" className="button button-secondary" onClick={onClose}>
+          {t('common.close')}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Account status, lock and open reset of a person, as badges. */
+function AccountStatus({ person }: { person: Person }) {
+  const { t, i18n } = useTranslation();
+  const language = i18n.resolvedLanguage ?? 'en';
+  return (
+    <ul className="badge-list">
+      {person.status === 'active' && !person.lockedUntil && (
+        <li className="badge badge-ok">{t('people.active')}</li>
+      )}
+      {person.status === 'deactivated' && <li className="badge badge-error">{t('lifecycle.status.deactivated')}</li>}
+      {person.status === 'deleted' && (
+        <li className="badge badge-error">
+          {person.purgeAfter
+            ? t('lifecycle.status.deleted', { time: formatDateTime(person.purgeAfter, language) })
+            : t('lifecycle.status.deletedNoDate')}
+        </li>
+      )}
+      {person.lockedUntil && (
+        <li className="badge badge-error">
+          {t('people.lockedUntil', { time: formatDateTime(person.lockedUntil, language) })}
+        </li>
+      )}
+      {person.pendingReset && (
+        <li className="badge badge-attention">
+          {person.pendingReset.status === 'awaiting_approval'
+            ? t('lifecycle.resetAwaiting')
+            : t('lifecycle.resetSent', { time: formatDateTime(person.pendingReset.expiresAt, language) })}
+        </li>
+      )}
+    </ul>
   );
 }
 

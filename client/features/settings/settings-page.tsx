@@ -1,4 +1,5 @@
-// Organisation security settings (Administrators): lockout, password rules, sessions, auto-lock, second-factor roles, allowlists.
+// Organisation security settings (Administrators): lockout, password rules, sessions, auto-lock, second-factor roles, escrow
+// resets (link lifetime, four eyes), allowlists.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -399,6 +400,36 @@ function SettingsForm({ initial }: { initial: OrganisationSettings }) {
               </div>
             ))}
           </fieldset>
+        </Section>
+
+        <Section
+          id="resets"
+          title={t('lifecycle.settings.title')}
+          note={<p className="card-help">{t('lifecycle.settings.note')}</p>}
+        >
+          <Field
+            id="reset-link-hours"
+            label={t('lifecycle.settings.linkHours')}
+            hint={t('lifecycle.settings.linkHoursHint')}
+          >
+            {(describedBy) => (
+              <NumberInput
+                id="reset-link-hours"
+                value={draft.resetLinkHours}
+                min={1}
+                max={720}
+                describedBy={describedBy}
+                onChange={(resetLinkHours) => update((c) => ({ ...c, resetLinkHours }))}
+              />
+            )}
+          </Field>
+          <Toggle
+            id="reset-four-eyes"
+            label={t('lifecycle.settings.fourEyes')}
+            hint={t('lifecycle.settings.fourEyesHint')}
+            checked={draft.resetNeedsApproval}
+            onChange={(resetNeedsApproval) => update((c) => ({ ...c, resetNeedsApproval }))}
+          />
         </Section>
 
         <Section id="allowlists" title={t('settings.allowlists.title')}>
