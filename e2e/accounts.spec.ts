@@ -426,6 +426,7 @@ test('setup, invitations, lockout, password change and auto-lock, without a pass
     await expect(row).toContainText('Locked until');
     await expectNoSeriousA11yViolations(teamPage, 'the people page of a Team Member');
     await snapshot(teamPage, 'people-team-locked');
+    await row.getByRole('button', { name: `Actions for ${client.name}` }).click();
     await row.getByRole('button', { name: `Lift lock for ${client.name}` }).click();
     await expect(teamPage.getByText(`The lock of ${client.name} was lifted.`)).toBeVisible();
     await expect(row).toContainText('Active');

@@ -281,6 +281,7 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await openNav(teamPage, 'People');
     const row = teamPage.getByRole('row', { name: new RegExp(client.name) });
     await expect(row.getByRole('cell').nth(3)).toHaveText('Authenticator app');
+    await row.getByRole('button', { name: `Actions for ${client.name}` }).click();
     await row.getByRole('button', { name: `Second factors and trusted browsers of ${client.name}` }).click();
     const dialog = teamPage.getByRole('dialog', { name: `Second factors of ${client.name}` });
     await expect(dialog.getByRole('list', { name: 'Authenticator apps' }).getByRole('listitem')).toHaveCount(1);
@@ -349,10 +350,12 @@ test('a client with an authenticator app, backup codes and a trusted browser; a 
     await openNav(teamPage, 'People');
     const row = teamPage.getByRole('row', { name: new RegExp(client.name) });
     await expect(row).toContainText('Locked until');
+    await row.getByRole('button', { name: `Actions for ${client.name}` }).click();
     await row.getByRole('button', { name: `Lift lock for ${client.name}` }).click();
     await expect(row).toContainText('Active');
 
     const before = smtp.messages().length;
+    await row.getByRole('button', { name: `Actions for ${client.name}` }).click();
     await row.getByRole('button', { name: `Second factors and trusted browsers of ${client.name}` }).click();
     const dialog = teamPage.getByRole('dialog', { name: `Second factors of ${client.name}` });
     await dialog.getByRole('button', { name: `Remove “Phone” of ${client.name}` }).click();
