@@ -17,6 +17,7 @@ import {
 import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
 import { opfsStateStorage } from './key-safe-keeper';
+import { createResetOperations } from './reset-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
@@ -114,9 +115,10 @@ export const trust = createTrust({ api: callApi, account: slot });
 const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStorage(), trust });
 const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
+const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations;
-const operations: Operations = { ...accounts, ...spaces, ...transfers };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof resets;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...resets };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -172,6 +174,10 @@ const guardedOperations: GuardedOperations = {
   cancelTransfer: guard('cancelTransfer'),
   prepareStreamedDownload: guard('prepareStreamedDownload'),
   decryptToBlob: guard('decryptToBlob'),
+  startReset: guard('startReset'),
+  checkReset: guard('checkReset'),
+  completeReset: guard('completeReset'),
+  myEscrow: guard('myEscrow'),
 };
 
 const api = { selfTest, ...guardedOperations };
