@@ -447,7 +447,7 @@ export const nl = {
     dialog: {
       title: 'Wachtwoord van {{who}} herstellen',
       lead: 'Gebruik dit als {{who}} het wachtwoord vergeten is. Uw browser opent de sleutel via de escrowsleutel van het kantoor en sluit hem af onder een eenmalige herstelsleutel: documenten en berichten blijven zoals ze zijn.',
-      how: '{{who}} krijgt een e-mail met een herstellink. U krijgt hier een herstelcode, die u telefonisch of persoonlijk doorgeeft: de link alleen is niet genoeg, zodat een gestolen mailbox het account niet kan overnemen. {{who}} krijgt een e-mail over dit gebruik van escrow, en de beheerders ook.',
+      how: '{{who}} krijgt een e-mail met een herstellink. U krijgt hier een herstelcode, die u telefonisch of persoonlijk doorgeeft: de link alleen is niet genoeg, zodat een gestolen mailbox het account niet kan overnemen. De persoon krijgt een e-mail over dit gebruik van escrow, en de beheerders ook.',
       liftLockout: 'De blokkering opheffen',
       lockedUntil: 'Het account is geblokkeerd tot {{time}} na te veel foute wachtwoorden.',
       notLocked: 'Het account is nu niet geblokkeerd.',
@@ -465,7 +465,7 @@ export const nl = {
       copied: 'De code is gekopieerd. Plak hem niet in een e-mail.',
       copyFailed: 'Kopiëren lukte hier niet. Lees de code voor.',
       done: 'Ik heb de code doorgegeven',
-      copyUnverified: 'De kopie van de sleutel van {{who}} bij het kantoor is niet de kopie die {{who}} heeft ondertekend: Kluis weigerde hem te gebruiken en er is niets hersteld. Meld het een beheerder: er is mogelijk met de server geknoeid.',
+      copyUnverified: 'De kopie van de sleutel van {{who}} bij het kantoor is niet de kopie die deze persoon heeft ondertekend: Kluis weigerde hem te gebruiken en er is niets hersteld. Meld het een beheerder: er is mogelijk met de server geknoeid.',
       noEscrow: 'U heeft de escrowsleutel van de organisatie (nog) niet en kunt daarom geen wachtwoorden herstellen. Meld u opnieuw aan nadat een beheerder hem heeft toegekend.',
     },
   },

@@ -13,7 +13,6 @@ import { Field } from '../../components/field';
 import { ProgressSteps } from '../../components/progress-steps';
 import { formatDateTime } from '../../i18n/format';
 import type { CheckedReset, ResetStep } from '../../worker';
-import { useLocationHash } from '../fragment';
 import { SecondFactorStep } from '../login/second-factor-step';
 import { useSecondFactorPrompt } from '../login/use-second-factor-prompt';
 import { NewPasswordField } from '../new-password-field';
@@ -27,24 +26,24 @@ const DEAD_LINK = new Set(['reset_invalid', 'reset_expired', 'reset_used', 'rese
  * same tab (a new #fragment) starts afresh.
  */
 export function ResetPage() {
-  const hash = useLocationHash();
-  const [link, setLink] = useState<{ fragment: ResetFragment | null; seen: boolean }>(() => ({
-    fragment: resetFragment(window.location.hash),
-    seen: window.location.hash !== '',
-  }));
+  const [link, setLink] = useState(() => readLink(window.location.hash));
   useEffect(() => {
-    if (hash !== '') {
-      const next = resetFragment(hash);
-      setLink((previous) =>
-        previous.fragment?.resetId === next?.resetId && previous.fragment?.linkSecret === next?.linkSecret
-          ? previous
-          : { fragment: next, seen: true },
-      );
-    }
     clearFragment();
-  }, [hash]);
+    // A second link opened in this tab changes only the fragment (no page load): read it, then clear it too.
+    const onHashChange = () => {
+      if (window.location.hash === '') return;
+      setLink(readLink(window.location.hash));
+      clearFragment();
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
   const key = link.fragment ? `${link.fragment.resetId}.${link.fragment.linkSecret}` : 'none';
   return <ResetForLink key={key} link={link.fragment} hadFragment={link.seen} />;
+}
+
+function readLink(hash: string): { fragment: ResetFragment | null; seen: boolean } {
+  return { fragment: resetFragment(hash), seen: hash !== '' };
 }
 
 function ResetForLink({ link, hadFragment }: { link: ResetFragment | null; hadFragment: boolean }) {
