@@ -4,6 +4,7 @@ import { AppArea } from './features/app/app-area';
 import { LoginPage } from './features/login/login-page';
 import { NotFoundPage } from './features/not-found/not-found-page';
 import { RecoverPage } from './features/recover/recover-page';
+import { ResetPage } from './features/reset/reset-page';
 import { SetupPage } from './features/setup/setup-page';
 import { InvitePage } from './features/signup/invite-page';
 import { WelcomePage } from './features/welcome/welcome-page';
@@ -15,6 +16,8 @@ export const paths = {
   login: '/login',
   invite: '/invite',
   recover: '/recover',
+  /** The escrow reset link e-mailed to a person (shared/flows/escrow-reset.ts `resetLink`). */
+  reset: '/reset',
   app: '/app',
   /** The address e-mails link to (server/services/space-notifications.ts); it opens inside /app. */
   space: '/spaces/:spaceId',
@@ -28,6 +31,7 @@ export function AppRoutes() {
       <Route path={paths.login} component={LoginPage} />
       <Route path={paths.invite} component={InvitePage} />
       <Route path={paths.recover} component={RecoverPage} />
+      <Route path={paths.reset} component={ResetPage} />
       <Route path={paths.space}>
         {(params) => (
           <Redirect to={`${paths.app}/spaces/${encodeURIComponent(params.spaceId)}`} replace />

@@ -18,6 +18,7 @@ import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
 import { opfsStateStorage } from './key-safe-keeper';
 import { createLifecycleOperations } from './lifecycle-operations';
+import { createResetOperations } from './reset-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
@@ -116,9 +117,10 @@ const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStor
 const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
 const lifecycle = createLifecycleOperations({ api: callApi, account: slot, trust });
+const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle;
-const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -175,6 +177,10 @@ const guardedOperations: GuardedOperations = {
   prepareStreamedDownload: guard('prepareStreamedDownload'),
   decryptToBlob: guard('decryptToBlob'),
   changeRole: guard('changeRole'),
+  startReset: guard('startReset'),
+  checkReset: guard('checkReset'),
+  completeReset: guard('completeReset'),
+  myEscrow: guard('myEscrow'),
 };
 
 const api = { selfTest, ...guardedOperations };

@@ -13,6 +13,7 @@ import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { SecondFactorNeededError } from '../../shared/flows/second-factor';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
 import { PinMismatchError } from '../../shared/flows/vault';
+import { EscrowNotHeldError, ResetCodeFormatError, ResetWrapRejectedError } from '../../shared/flows/escrow-reset';
 import { ApiError, type ApiErrorInit } from '../../shared/api/client';
 import type { SecurityWarning } from './space-types';
 
@@ -61,6 +62,15 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof PasswordRejectedError) {
     return { status: 0, code: 'password_rejected', message: error.message };
+  }
+  if (error instanceof ResetWrapRejectedError) {
+    return { status: 0, code: 'reset_wrap_rejected', message: error.message };
+  }
+  if (error instanceof ResetCodeFormatError) {
+    return { status: 0, code: 'reset_code_format', message: error.message };
+  }
+  if (error instanceof EscrowNotHeldError) {
+    return { status: 0, code: 'no_escrow_access', message: error.message };
   }
   if (error instanceof RecoverySecretFormatError) {
     return { status: 0, code: 'recovery_secret_invalid', message: error.message };

@@ -54,6 +54,13 @@ export const clientErrorCodes = [
   'key_not_verified',
   /** The sign-in needs the second factor and none was given (the person cancelled the second step). */
   'second_factor_needed',
+  /**
+   * A reset link's wrapped user key does not open with the key from link and code (another reset's
+   * or person's, or made under a key the server chose): nothing was registered (issue 21).
+   */
+  'reset_wrap_rejected',
+  /** What was typed cannot be a recovery code (12 characters in groups of four). */
+  'reset_code_format',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

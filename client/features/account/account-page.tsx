@@ -18,6 +18,7 @@ import { formatDateTime } from '../../i18n/format';
 import { NewPasswordField } from '../new-password-field';
 import { PasskeysSection } from '../second-factors/passkeys-section';
 import { SecurityCard } from '../second-factors/security-card';
+import { EscrowSection } from './escrow-section';
 import { ProfileForm } from './profile-form';
 
 export function AccountPage() {
@@ -47,6 +48,7 @@ export function AccountPage() {
           <PasskeysSection />
           <Sessions />
           <Keys />
+          <EscrowSection />
         </div>
       </div>
     </div>

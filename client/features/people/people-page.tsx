@@ -9,7 +9,6 @@ import { useAccount, useSignedIn } from '../../account';
 import { callApi } from '../../api';
 import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
-import { Dialog } from '../../components/dialog';
 import { ErrorAlert } from '../../components/error-alert';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
@@ -17,6 +16,7 @@ import type { PeopleList, Person, TrustWarning } from '../../worker';
 import { GrantEscrowDialog } from './grant-escrow-dialog';
 import { type LifecycleAction, LifecycleDialog } from './lifecycle-dialog';
 import { ResetApprovals, resetsKey } from './reset-approvals';
+import { ResetDialog } from './reset-dialog';
 import { RoleDialog } from './role-dialog';
 import { type RowMenuItem, RowMenu } from './row-menu';
 import { factorKinds, SecurityDialog } from './security-dialog';
@@ -378,30 +378,15 @@ export function PeoplePage() {
       )}
       {roleOf && <RoleDialog person={roleOf} guard={guard} onClose={() => setRoleOf(null)} onDone={done} />}
       {resetting && (
-        // Placeholder until cli-reset's ResetDialog (./reset-dialog.tsx) is merged.
-        <ResetPlaceholder
+        <ResetDialog
           person={resetting}
-          onClose={() => {
-            setResetting(null);
-            refreshPeople();
-          }}
+          guard={guard}
+          onClose={() => setResetting(null)}
+          onStarted={refreshPeople}
         />
       )}
       {dialog}
     </div>
-  );
-}
-
-function ResetPlaceholder({ person, onClose }: { person: Person; onClose: () => void }) {
-  const { t } = useTranslation();
-  return (
-    <Dialog id="reset" open title={t('lifecycle.resetPasswordFor', { who: person.name ?? person.email })} onClose={onClose}>
-      <div className="form-actions">
-        <button type="button" className="button button-secondary" onClick={onClose}>
-          {t('common.close')}
-        </button>
-      </div>
-    </Dialog>
   );
 }
 
