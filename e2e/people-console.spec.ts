@@ -5,6 +5,7 @@
 // the Settings fields for reset links and four eyes; axe on each new screen.
 import type { Page } from '@playwright/test';
 import { getSession } from '../shared/api';
+import { loadDirectory } from '../shared/flows/account-flows';
 import { budgetedStep, expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { seedOrganisation, type SeededMember } from '../server/test/seed-organisation';
@@ -174,6 +175,9 @@ test('an Administrator deactivates, reactivates, deletes and restores clients, p
     await reauth.getByLabel('Password', { exact: true }).fill(admin.password);
     await reauth.getByRole('button', { name: 'Confirm' }).click();
     await expect(page.getByText(/is now: Administrator\./)).toBeVisible({ timeout: budget(30_000) });
+    // What every browser concludes from the directory (never the server's role column): an Administrator now.
+    const directory = await loadDirectory(admin.client.api, admin.vault);
+    expect(directory.identities.get(team.userId)?.role).toBe('admin');
     // After a reload (a fresh directory), the new role stands and the keys still verify under the new certificate.
     await page.reload();
     await page.getByLabel('Password', { exact: true }).fill(admin.password);
