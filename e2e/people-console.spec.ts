@@ -4,8 +4,9 @@
 // certificate signed in the browser (after the password is asked again); the last-Administrator refusal shown;
 // the Settings fields for reset links and four eyes; axe on each new screen.
 import type { Page } from '@playwright/test';
-import { getSession } from '../shared/api';
-import { loadDirectory } from '../shared/flows/account-flows';
+import { getSession, listUsers } from '../shared/api';
+import { certifiedIdentity, loadDirectory, login } from '../shared/flows/account-flows';
+import { startEscrowReset } from '../shared/flows/escrow-reset';
 import { budgetedStep, expect, testWithMail } from './fixtures';
 import { expectNoSeriousA11yViolations } from './support/axe';
 import { seedOrganisation, type SeededMember } from '../server/test/seed-organisation';
@@ -219,5 +220,32 @@ test('an Administrator deactivates, reactivates, deletes and restores clients, p
     await page.getByRole('button', { name: 'Unlock' }).click();
     await expect(page.getByLabel('Reset link valid for (hours)')).toHaveValue('24', { timeout: budget(30_000) });
     await expect(page.getByLabel(/^Four eyes:/)).toBeChecked();
+  });
+
+  await step('four eyes: a reset started by the other Administrator waits; this one approves it and the link is e-mailed', async () => {
+    // The other Administrator's browser, run from Node with the real flows (a fresh sign-in: a recent login).
+    const { vault } = await login(team.client.api, team.email, team.password);
+    const { users } = await team.client.api(listUsers, {});
+    const target = users.find((user) => user.id === carla.userId);
+    if (!target) throw new Error('the client is not listed');
+    expect(await certifiedIdentity(team.client.api, vault, carla.userId)).not.toBeNull();
+    const mailsBefore = smtp.messages().length;
+    await startEscrowReset(team.client.api, vault, target, { liftLockout: false, removeSecondFactors: false });
+
+    await openPeople(page);
+    await expect(rowOf(page, carla)).toContainText('Reset awaiting approval');
+    const resets = page.getByRole('region', { name: 'Password resets in progress' });
+    await expect(resets).toContainText(`Started by ${team.email}`);
+    await expectNoSeriousA11yViolations(page, 'the people page with a reset awaiting approval');
+    await resets.getByRole('button', { name: /^Approve the password reset of / }).click();
+    await expect(resets).toContainText('The reset link is e-mailed to them at once.');
+    await resets.getByRole('button', { name: 'Yes, go ahead' }).click();
+    await expect(resets.getByText(/was approved, and the link e-mailed to them\./)).toBeVisible();
+    await expect(rowOf(page, carla)).toContainText('Reset link sent, valid until');
+    const mail = await smtp.waitForMessage(
+      (m) => smtp.messages().indexOf(m) >= mailsBefore && m.envelope.to.includes(carla.email) && /Choose a new password/.test(m.subject ?? ''),
+      budget(15_000),
+    );
+    expect(mail.text ?? '').toMatch(/\/reset#r=/);
   });
 });
