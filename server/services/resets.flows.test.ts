@@ -10,6 +10,8 @@ import {
   getMyEscrow,
   getSession,
   listResets,
+  listSpaces,
+  getSpace,
   listUsers,
   updateSettings,
   getSettings,
@@ -42,6 +44,7 @@ import { createRecordingNotifier, type Notification, type Notifier } from './not
 import { verifyAuditChain } from './audit.service';
 import { PROOF_IP_LIMIT } from './resets.service';
 import { budget } from '../test/budget';
+import { openSpace } from '../test/space-fixture';
 import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, type Member, type TestOrganisation } from '../test/org-fixture';
 
 const recording = createRecordingNotifier();
@@ -105,6 +108,13 @@ async function credentialColumns(org: TestOrganisation, userId: string) {
   return org.testApp.db.selectFrom('users').select(['opaque_record', 'wrapped_user_key', 'password_changed_at', 'locked_until']).where('id', '=', userId).executeTakeFirstOrThrow();
 }
 
+/** A space's stored keys and signed history, which a reset must not touch. */
+async function spaceRows(org: TestOrganisation, spaceId: string) {
+  const space = await org.testApp.db.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
+  const entries = await org.testApp.db.selectFrom('space_entries').selectAll().where('space_id', '=', spaceId).orderBy('seq').execute();
+  return { space, entries };
+}
+
 async function resetRow(org: TestOrganisation, id: string) {
   return org.testApp.db.selectFrom('password_resets').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
@@ -153,6 +163,8 @@ describe('password reset through escrow', () => {
   afterAll(() => org?.close());
 
   it('lets a Team Member reset a client: link by e-mail, code by phone, same keys, new password', async () => {
+    const spaceId = await openSpace(client);
+    const spaceBefore = await spaceRows(org, spaceId);
     const keysBefore = await keyColumns(org, client.userId);
     const credentialsBefore = await credentialColumns(org, client.userId);
     const commitmentBefore = await keyCommitment(client.vault.userKey);
@@ -184,6 +196,7 @@ describe('password reset through escrow', () => {
 
     // Every key byte-identical; only the password's OPAQUE record and its wrap of the user key changed.
     expect(await keyColumns(org, client.userId)).toEqual(keysBefore);
+    expect(await spaceRows(org, spaceId)).toEqual(spaceBefore);
     const credentialsAfter = await credentialColumns(org, client.userId);
     expect(credentialsAfter.opaque_record).not.toBe(credentialsBefore.opaque_record);
     expect(credentialsAfter.wrapped_user_key).not.toBe(credentialsBefore.wrapped_user_key);
@@ -375,6 +388,10 @@ describe('password reset through escrow', () => {
     const keysBefore = await keyColumns(org, team2.userId);
 
     const { reset, code } = await startReset(admin, team2, { liftLockout: true, removeSecondFactors: true });
+    // lists open resets only to those who may reset the person: Administrators, not Team Members, for staff.
+    expect((await admin2.client.api(listResets, {})).resets.map((r) => r.id)).toContain(reset.id);
+    expect((await team.client.api(listResets, {})).resets.map((r) => r.id)).not.toContain(reset.id);
+    expect((await team2.client.api(listResets, {})).resets.map((r) => r.id)).not.toContain(reset.id);
     // The lock is lifted as the link goes out; the factors stay until the person completes.
     expect(await credentialColumns(org, team2.userId)).toMatchObject({ locked_until: null });
     expect(await org.testApp.db.selectFrom('second_factors').select('id').where('user_id', '=', team2.userId).execute()).toHaveLength(1);
@@ -438,6 +455,36 @@ describe('password reset through escrow', () => {
     }
   }, budget(60_000));
 
+  it('records a staff member\'s first access to a client\'s space once, audits it and tells the client', async () => {
+    await org.relogin(team2);
+    const firstAccesses = () => org.testApp.db.selectFrom('escrow_uses').selectAll().where('kind', '=', 'first-access').where('user_id', '=', client.userId).execute();
+    const mailsBefore = mailsTo(client.email, 'escrow_used').length;
+    expect(await firstAccesses()).toEqual([]);
+    // The listing serves every client space's escrow seal to staff.
+    const { spaces } = await team2.client.api(listSpaces, {});
+    const space = spaces.find((s) => s.clientId === client.userId)!;
+    expect(space.sealedKey).not.toBeNull();
+    expect((await firstAccesses()).map((u) => u.actor_id)).toEqual([team2.userId]);
+    expect(mailsTo(client.email, 'escrow_used').slice(mailsBefore)).toMatchObject([{ use: 'first-access', actorRole: 'team' }]);
+    // Once: listing again and opening the space record nothing new.
+    await team2.client.api(listSpaces, {});
+    await team2.client.api(getSpace, { params: { spaceId: space.id } });
+    expect(await firstAccesses()).toHaveLength(1);
+    expect(mailsTo(client.email, 'escrow_used')).toHaveLength(mailsBefore + 1);
+    // Another holder's first look is theirs to record; a client's own look is no escrow use.
+    await org.relogin(admin);
+    await admin.client.api(getSpace, { params: { spaceId: space.id } });
+    expect((await firstAccesses()).map((u) => u.actor_id).sort()).toEqual([team2.userId, admin.userId].sort());
+    await client.client.api(listSpaces, {});
+    expect(await firstAccesses()).toHaveLength(2);
+    const audited = await org.testApp.db.selectFrom('audit_events').select(['actor_id']).where('action', '=', 'escrow.first_access').where('target_id', '=', client.userId).execute();
+    expect(audited.map((a) => a.actor_id).sort()).toEqual([team2.userId, admin.userId].sort());
+    const mine = await client.client.api(getMyEscrow, {});
+    expect(mine.uses.filter((u) => u.kind === 'first-access').map((u) => [u.actorId, u.statement, u.subjectId])).toEqual(
+      expect.arrayContaining([[team2.userId, null, null], [admin.userId, null, null]]),
+    );
+  }, budget(60_000));
+
   it('shows the person every use of escrow, with a statement that verifies under the resetter\'s key', async () => {
     await org.relogin(client);
     const mine = await client.client.api(getMyEscrow, {});
@@ -453,7 +500,6 @@ describe('password reset through escrow', () => {
     const verified = await verifyEscrowUse(use.statement!, signer, { user: client.userId, reset: use.subjectId!, wrap: await recordDigest(stored.wrapped_user_key) });
     expect(verified).toMatchObject({ by: team.userId, user: client.userId, byKey: toHex(signer.fingerprint) });
     // Nobody else's uses.
-    expect(mine.uses.every((u) => u.kind !== 'reset' || u.subjectId !== null)).toBe(true);
     const theirs = await client2.client.api(getMyEscrow, {});
     expect(theirs.uses.map((u) => u.id)).not.toEqual(expect.arrayContaining(mine.uses.map((u) => u.id)));
   }, budget(60_000));
