@@ -8,10 +8,11 @@ import { listSpaceEntries } from '../repositories/space-entries.repository';
 import { findSpace, findSpaceOf, insertSpace, listSpaceSummaries, updateSpace, type SpaceSummaryRow } from '../repositories/spaces.repository';
 import { requireOrganisation, type Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
+import { type FirstAccessDeps, recordFirstAccess } from './escrow-first-access';
 import { appendEntry, checkEntry } from './space-history';
 import { isStaff, requireSpace, spaceListFilter } from './space-access';
 
-export interface SpacesDeps {
+export interface SpacesDeps extends FirstAccessDeps {
   readonly db: Db;
   readonly now: () => Date;
 }
@@ -99,13 +100,17 @@ export function createSpacesService(deps: SpacesDeps) {
     async listSpaces(actor: Actor) {
       const filter = spaceListFilter(actor);
       const rows = filter ? await listSpaceSummaries(db, actor.userId, filter) : [];
+      // Staff are served every client space's escrow seal here: a first access for each such client (issue 21).
+      if (isStaff(actor)) await recordFirstAccess(deps, actor, rows.flatMap((row) => (row.kind === 'client' && row.client_id ? [row.client_id] : [])));
       const { organisation } = await requireOrganisation(db);
       return { spaces: rows.map((row) => spaceView(actor, row)), escrowPublicKey: organisation.escrow_public_key };
     },
 
     async getSpace(actor: Actor, spaceId: string): Promise<Space> {
       await requireSpace(db, actor, spaceId);
-      return summaryOf(actor, spaceId);
+      const space = await summaryOf(actor, spaceId);
+      if (isStaff(actor) && space.kind === 'client' && space.clientId) await recordFirstAccess(deps, actor, [space.clientId]);
+      return space;
     },
 
     /**
