@@ -54,6 +54,19 @@ export function isStaffPower(role: Role): boolean {
 }
 
 /**
+ * The account life-cycle (issue 21): whose account an actor may deactivate, reactivate or delete.
+ * Administrators act on everyone (Team Members, auditors, clients, other Administrators); Team
+ * Members on clients only; nobody on themselves (checked by the caller: `cannot_change_self`).
+ * Restoring a deleted account and changing roles are for Administrators only (the contract's gate).
+ */
+const lifecycleManaged: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'team', 'auditor', 'client'],
+  team: ['client'],
+  client: [],
+  auditor: [],
+};
+
+/**
  * Whose password an actor may reset through escrow (issue 21, SECURITY.md 5.8): Administrators reset
  * Administrators, Team Members and auditors; Team Members reset Clients, and Administrators may reset
  * Clients too (they are Team Members as well). Nobody resets themselves (assertMayReset); deny by default.
@@ -65,6 +78,15 @@ const resettable: Readonly<Record<Role, readonly Role[]>> = {
   client: [],
   auditor: [],
 };
+
+export function assertMayManageLifecycle(actor: Role, target: Role): void {
+  if (!lifecycleManaged[actor].includes(target)) throw fail('forbidden', `A ${actor} cannot deactivate, reactivate or delete a ${target} account.`);
+}
+
+/** Role changes: only between Administrator and Team Member, in either direction. */
+export function isAllowedRoleChange(from: Role, to: Role): boolean {
+  return (from === 'admin' && to === 'team') || (from === 'team' && to === 'admin');
+}
 
 export function rolesResettableBy(actor: Role): readonly Role[] {
   return resettable[actor];
