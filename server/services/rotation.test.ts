@@ -262,7 +262,17 @@ describe('escrow rotation', () => {
     const { bundle } = await login(org.newClient().api, admin.email, admin.password, fast);
     expect(bundle.escrow?.previous?.grant.kind).toBe('wrapped');
     expect(bundle.escrow?.previous?.publicKey).toBe((await org.testApp.db.selectFrom('organisation').select('previous_escrow_public_key').executeTakeFirstOrThrow()).previous_escrow_public_key);
-    const run = await continueRotation(admin.client.api, admin.vault, await loadDirectory(admin.client.api, admin.vault), () => {}, { batchSize: 2 });
+    const directory = await loadDirectory(admin.client.api, admin.vault);
+    // The server swaps the client's escrow copy for a seal (to the old key) of a key of its choosing:
+    // the browser refuses to carry it over to the new key, and the item stays pending.
+    const original = (await org.testApp.db.selectFrom('users').select('escrow_user_key').where('id', '=', client.userId).executeTakeFirstOrThrow()).escrow_user_key;
+    const forged = toBase64Url(await sealSecretKey(removed.privateKey.publicKey, await generateSecretKey('user', { extractable: true }), escrowUserKeyContext(client.userId)));
+    await org.testApp.db.updateTable('users').set({ escrow_user_key: forged }).where('id', '=', client.userId).execute();
+    const refused = await continueRotation(admin.client.api, admin.vault, directory, () => {}, { batchSize: 2 });
+    expect(refused.refusedItems).toEqual([{ kind: 'user', id: client.userId, problem: 'key-commitment' }]);
+    expect(refused.rotation.remaining).toBe(1);
+    await org.testApp.db.updateTable('users').set({ escrow_user_key: original }).where('id', '=', client.userId).execute();
+    const run = await continueRotation(admin.client.api, admin.vault, directory, () => {}, { batchSize: 2 });
     expect(run.refusedItems).toEqual([]);
     expect(run.uncheckedItems).toEqual([]);
     expect(run.rotation).toMatchObject({ done: itemCount(), remaining: 0 });
