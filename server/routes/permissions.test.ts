@@ -92,6 +92,13 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['GET /api/escrow/holders',                               Y,    Y,   N,     N,      L],
   ['POST /api/escrow/grants',                               Y,    N,   N,     N,      L],
   ['POST /api/escrow/grants/accept',                        Y,    Y,   N,     N,      L],
+  // Escrow rotation (issue 21): everyone follows the signed chain; only Administrators rotate
+  ['GET /api/escrow/chain',                                 Y,    Y,   Y,     Y,      L],
+  ['GET /api/escrow/rotation',                              Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation',                             Y,    N,   N,     N,      L],
+  ['GET /api/escrow/rotation/items',                        Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/items',                       Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/finish',                      Y,    N,   N,     N,      L],
   // The key directory: whoever works in spaces (clients see only staff and themselves: object-checked)
   ['GET /api/directory',                                    Y,    Y,   Y,     N,      L],
   // Uploads and blobs: whoever works in spaces, each only their own (object-checked)
