@@ -109,6 +109,13 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['POST /api/reset/password/finish',                       Y,    Y,   Y,     Y,      Y],
   // Escrow transparency: everyone signed in sees the holders and the uses on their own account
   ['GET /api/account/escrow',                               Y,    Y,   Y,     Y,      L],
+  // Escrow rotation (issue 21): everyone follows the signed chain; only Administrators rotate
+  ['GET /api/escrow/chain',                                 Y,    Y,   Y,     Y,      L],
+  ['GET /api/escrow/rotation',                              Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation',                             Y,    N,   N,     N,      L],
+  ['GET /api/escrow/rotation/items',                        Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/items',                       Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/finish',                      Y,    N,   N,     N,      L],
   // The key directory: whoever works in spaces (clients see only staff and themselves: object-checked)
   ['GET /api/directory',                                    Y,    Y,   Y,     N,      L],
   // Uploads and blobs: whoever works in spaces, each only their own (object-checked)

@@ -78,13 +78,15 @@ function genesisDraft(space: { id: string; kind: SpaceKind; sealedForEscrow: str
 /**
  * The organisation's current escrow fingerprint, which a new seal must be made to: a browser that
  * names another (an escrow rotation happened since it read the chain) gets `escrow_key_changed`.
+ * A browser that names none may have sealed to an older pinned key: the seal's fingerprint is then
+ * stored as unknown (null), so the next escrow rotation re-seals it instead of taking it as current.
  */
-async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string> {
+async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string | null> {
   const { organisation } = await requireOrganisation(trx);
   if (claimed !== undefined && claimed !== organisation.escrow_fingerprint) {
     throw fail('escrow_key_changed', "The organisation's escrow key has changed since this page read it. Reload and try again.");
   }
-  return organisation.escrow_fingerprint;
+  return claimed === undefined ? null : organisation.escrow_fingerprint;
 }
 
 export function createSpacesService(deps: SpacesDeps) {
