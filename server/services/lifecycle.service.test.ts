@@ -15,6 +15,7 @@ import {
   reactivateUser,
   removeUserSecondFactor,
   restoreUser,
+  sendLoginEmailCode,
   unlockUser,
   updateSettings,
   type Role,
@@ -190,6 +191,36 @@ describe('signing in', () => {
       await setStatus('active');
     }
     await expect(client.client.api(getSession, {})).resolves.toMatchObject({ user: { id: client.userId } });
+  });
+
+  it('an account deactivated between the password and the second factor gets no session: the step is over', async () => {
+    await fresh(admin);
+    const factorId = 'CCCCCCCCCCCCCCCCCCCCCC';
+    await org.testApp.db.insertInto('second_factors').values({ id: factorId, user_id: client.userId, kind: 'email', name: 'e-mail', created_at: clock().toISOString(), last_used_at: null, totp_secret: null, totp_last_step: null, credential_id: null, public_key: null, sign_count: null, transports: null, prf_wrapped_user_key: null }).execute();
+    const browser = org.newClient();
+    let asked = 0;
+    try {
+      const outcome = codeOf(
+        login(browser.api, client.email, client.password, {
+          ...fast,
+          secondFactor: async (challenge) => {
+            asked += 1;
+            if (asked > 1) return null;
+            await browser.api(sendLoginEmailCode, { body: { challengeId: challenge.challengeId } });
+            const mail = sent().filter((m) => m.to === client.email && m.notification.kind === 'second_factor_code').at(-1)!;
+            // The right code, but the account was deactivated meanwhile.
+            await admin.client.api(deactivateUser, { params: { id: client.userId } });
+            return { method: 'email', code: (mail.notification as { code: string }).code, trustDevice: false };
+          },
+        }),
+      );
+      expect(await outcome).toBe('second_factor_expired');
+      expect(browser.cookies.size).toBe(0);
+    } finally {
+      await org.testApp.db.deleteFrom('second_factors').where('id', '=', factorId).execute();
+      if ((await statusOf(client.userId)) === 'deactivated') await admin.client.api(reactivateUser, { params: { id: client.userId } });
+    }
+    await fresh(client);
   });
 
   it('a deleted account answers like an unknown address, even with the right password', async () => {
