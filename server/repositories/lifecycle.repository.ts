@@ -1,5 +1,6 @@
 // The account life-cycle (migrations/0009): status changes, escrow-grant removal with its revocation
 // row, and the purge that destroys a deleted account's key material (crypto-shredding).
+import { sql } from 'kysely';
 import type { Db, RoleColumn, Trx, UserStatus } from '../db/database';
 
 type Executor = Db | Trx;
@@ -149,11 +150,14 @@ export async function shredAccount(trx: Trx, userId: string): Promise<ShredCount
     n(await trx.deleteFrom('escrow_grants').where('user_id', '=', userId).executeTakeFirst()) +
     n(await trx.deleteFrom('escrow_previous_grants').where('user_id', '=', userId).executeTakeFirst());
   const resets = n(await trx.deleteFrom('password_resets').where('user_id', '=', userId).executeTakeFirst());
-  // sealed_for_escrow is NOT NULL: '' is "destroyed"; a null fingerprint keeps it out of rotations.
+  // '' is "destroyed" (sealed_for_escrow is NOT NULL, and the spaces_kind_client check wants the
+  // client's form of the key present): a present form becomes '', an absent one stays NULL. A null
+  // fingerprint keeps the space out of rotations.
+  const destroyed = (column: 'wrapped_for_client' | 'sealed_for_client') => sql<string | null>`case when ${sql.ref(column)} is null then null else '' end`;
   const spaceKeys = n(
     await trx
       .updateTable('spaces')
-      .set({ wrapped_for_client: null, sealed_for_client: null, sealed_for_escrow: '', escrow_fingerprint: null })
+      .set({ wrapped_for_client: destroyed('wrapped_for_client'), sealed_for_client: destroyed('sealed_for_client'), sealed_for_escrow: '', escrow_fingerprint: null })
       .where('client_id', '=', userId)
       .executeTakeFirst(),
   );

@@ -101,8 +101,9 @@ export function createLifecycleService(deps: AccountDeps & { readonly blobs: Blo
     const at = now.toISOString();
     const reason: RevocationReason = how === 'deactivate' ? 'deactivated' : 'deleted';
     const revoked = await db.transaction().execute(async (trx) => {
-      await assertActorActive(trx, actor);
+      // The last-one checks first: of two Administrators removing each other, the loser is told why.
       await assertNotLast(trx, target, true, true);
+      await assertActorActive(trx, actor);
       if (!(await changeUserStatus(trx, target.id, from, how === 'deactivate' ? 'deactivated' : 'deleted', at, actor.userId))) {
         throw fail('account_state', 'This account changed meanwhile. Reload and try again.');
       }
@@ -154,8 +155,8 @@ export function createLifecycleService(deps: AccountDeps & { readonly blobs: Blo
       const demotion = input.role === 'team';
       const at = now.toISOString();
       const { revoked } = await db.transaction().execute(async (trx) => {
-        await assertActorActive(trx, actor);
         await assertNotLast(trx, target, demotion, demotion);
+        await assertActorActive(trx, actor);
         if (!(await swapUserRole(trx, target.id, target.role, input.role))) throw fail('account_state', 'This person\'s role changed meanwhile. Reload and try again.');
         const certificateId = newId();
         await insertCertificate(trx, { id: certificateId, user_id: target.id, issuer_id: actor.userId, payload: input.certificate.payload, signature: input.certificate.signature, created_at: at });

@@ -34,8 +34,11 @@ import { assertRecord } from './setup.service';
 
 /** The fifth wrong recovery code voids the reset: 60 bits of code, five guesses. */
 export const MAX_RESET_ATTEMPTS = 5;
-/** Proofs per address (any reset): a guesser spreading over many links is slowed down too. */
-const PROOF_IP_LIMIT = { max: 20, windowMs: 15 * 60_000 } as const;
+/**
+ * Proofs per address, right or wrong, over any reset: the count per reset is what bounds guessing a
+ * code (five); this slows a flood over many links. A person needs about four per attempt.
+ */
+export const PROOF_IP_LIMIT = { max: 60, windowMs: 15 * 60_000 } as const;
 const HOUR_MS = 3_600_000;
 
 type ResetRow = Selectable<PasswordResetsTable>;
