@@ -16,6 +16,7 @@ import {
   updateSettings,
   getSettings,
   openReset,
+  startResetPassword,
 } from '../../shared/api';
 import { type CallApi, isApiError } from '../../shared/api/client';
 import { fromBase64Url, importSigningPublicKey, keyCommitment, toHex } from '../../shared/crypto';
@@ -40,11 +41,14 @@ import {
 } from '../../shared/flows/escrow-reset';
 import { recordDigest } from '../../shared/flows/space-history';
 import type { Role } from '../../shared/api';
+import { createOpaqueServer, generateOpaqueServerSetup } from '../auth/opaque-server';
 import { createRecordingNotifier, type Notification, type Notifier } from './notifications';
 import { verifyAuditChain } from './audit.service';
 import { PROOF_IP_LIMIT } from './resets.service';
 import { budget } from '../test/budget';
 import { openSpace } from '../test/space-fixture';
+import { newId } from '../lib/ids';
+import { insertFirstAccessOnce } from '../repositories/escrow-uses.repository';
 import { createTestOrganisation, fast, invitationLinkFor, parseInvitationLink, type Member, type TestOrganisation } from '../test/org-fixture';
 
 const recording = createRecordingNotifier();
@@ -347,6 +351,24 @@ describe('password reset through escrow', () => {
     expect(ResetWrapRejectedError).toBeDefined();
   }, budget(60_000));
 
+  it('refuses a new registration under another OPAQUE server key than the key safe pins (a malicious server)', async () => {
+    const { code } = await startReset(team, client2);
+    const link = resetLinkOf(client2.email);
+    const credentialsBefore = await credentialColumns(org, client2.userId);
+    // The server answers the registration from an OPAQUE key of its own choosing.
+    const impostor = await createOpaqueServer(await generateOpaqueServerSetup());
+    const honest = org.newClient();
+    const evil = (async (endpoint: unknown, input: unknown) => {
+      const answer = await honest.api(endpoint as never, input as never);
+      if (endpoint !== startResetPassword) return answer;
+      const { registrationRequest } = (input as { body: { registrationRequest: string } }).body;
+      return { ...(answer as object), registrationResponse: impostor.createRegistrationResponse(client2.userId, registrationRequest) };
+    }) as CallApi;
+    expect(await errorCode(completeEscrowReset(evil, { ...link, code, newPassword: 'valse-sleutel-van-de-server' }, fast))).toBe('PinMismatchError');
+    expect(honest.sent.map((r) => new URL(r.url).pathname)).toEqual(['/api/reset/open', '/api/reset/password/start']);
+    expect(await credentialColumns(org, client2.userId)).toEqual(credentialsBefore);
+  }, budget(60_000));
+
   it('leaves nothing half-done when the last step fails, or when the e-mail cannot be sent', async () => {
     const { reset, code } = await startReset(team, client2);
     const link = resetLinkOf(client2.email);
@@ -456,6 +478,7 @@ describe('password reset through escrow', () => {
   }, budget(60_000));
 
   it('records a staff member\'s first access to a client\'s space once, audits it and tells the client', async () => {
+    await openSpace(client);
     await org.relogin(team2);
     const firstAccesses = () => org.testApp.db.selectFrom('escrow_uses').selectAll().where('kind', '=', 'first-access').where('user_id', '=', client.userId).execute();
     const mailsBefore = mailsTo(client.email, 'escrow_used').length;
@@ -471,6 +494,10 @@ describe('password reset through escrow', () => {
     await team2.client.api(getSpace, { params: { spaceId: space.id } });
     expect(await firstAccesses()).toHaveLength(1);
     expect(mailsTo(client.email, 'escrow_used')).toHaveLength(mailsBefore + 1);
+    // Two requests at once both pass the "known already" read: the unique index decides, and says so.
+    const again = { id: newId(), user_id: client.userId, kind: 'first-access' as const, actor_id: team2.userId, occurred_at: new Date().toISOString(), subject_id: null };
+    expect(await insertFirstAccessOnce(org.testApp.db, again)).toBe(false);
+    expect(await firstAccesses()).toHaveLength(1);
     // Another holder's first look is theirs to record; a client's own look is no escrow use.
     await org.relogin(admin);
     await admin.client.api(getSpace, { params: { spaceId: space.id } });
