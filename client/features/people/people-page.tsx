@@ -13,6 +13,7 @@ import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import type { PeopleList, Person, TrustWarning } from '../../worker';
 import { GrantEscrowDialog } from './grant-escrow-dialog';
+import { mayResetPassword, ResetDialog } from './reset-dialog';
 import { factorKinds, SecurityDialog } from './security-dialog';
 import { VerifyKeysDialog } from './verify-keys-dialog';
 
@@ -33,6 +34,8 @@ export function PeoplePage() {
   // `thenGrant`: opened from the grant dialog, which comes back once the keys are verified.
   const [verifying, setVerifying] = useState<{ person: Person; thenGrant: boolean } | null>(null);
   const [securityOf, setSecurityOf] = useState<Person | null>(null);
+  // cli-reset's minimal entry point; cli-admin's row menu replaces this button.
+  const [resetting, setResetting] = useState<Person | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { guard, dialog } = useReauthenticated();
 
@@ -230,6 +233,18 @@ export function PeoplePage() {
                             {t('peopleSecurity.open')}
                           </button>
                         )}
+                        {mayResetPassword(session.user, person) && (
+                          <button
+                            type="button"
+                            className="button button-small button-secondary"
+                            aria-label={t('reset.dialog.title', {
+                              who: person.name ?? person.email,
+                            })}
+                            onClick={() => setResetting(person)}
+                          >
+                            {t('reset.dialog.open')}
+                          </button>
+                        )}
                         {!self && person.lastLoginAt && (
                           <button
                             type="button"
@@ -310,6 +325,14 @@ export function PeoplePage() {
           guard={guard}
           onClose={() => setSecurityOf(null)}
           onChanged={() => void queryClient.invalidateQueries({ queryKey: peopleKey })}
+        />
+      )}
+      {resetting && (
+        <ResetDialog
+          person={resetting}
+          guard={guard}
+          onClose={() => setResetting(null)}
+          onStarted={() => void queryClient.invalidateQueries({ queryKey: peopleKey })}
         />
       )}
       {dialog}
