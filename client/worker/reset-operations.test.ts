@@ -32,7 +32,7 @@ async function setting() {
     [CARL, identity(CARL, 'client', carlKeys.publicKey)],
   ]);
   const listed = (useId: string, fields: Partial<EscrowUse>): EscrowUse => ({
-    id,
+    id: useId,
     kind: 'reset',
     actorId: TOM,
     actorEmail: 'tom@kluis.test',
