@@ -163,7 +163,8 @@ async function completeResetInBrowser(page: Page, mail: ResetMail, code: string,
 
 /** The escrow use listed under Account, signed by the resetter (verified in the browser). */
 async function expectEscrowUseListed(page: Page, resetter: SeededMember): Promise<void> {
-  await page.goto('/app/account');
+  // Through the menu: a page load would drop the keys (they live only in the crypto worker).
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Account' }).click();
   const section = page.getByRole('region', { name: 'Escrow: who can open your key safe' });
   await expect(section).toBeVisible({ timeout: budget(60_000) });
   const use = section.getByRole('listitem').filter({ hasText: `Password reset by ${resetter.email}` });
