@@ -446,6 +446,7 @@ export const en = {
     wrapRejectedAction: 'Do not try again with this link. Tell your office: the server may have been tampered with.',
     toLogin: 'To the sign-in page',
     dialog: {
+      open: 'Reset password',
       title: 'Reset the password of {{who}}',
       lead: 'Use this when {{who}} forgot their password. Your browser opens their key through the office escrow key and locks it under a one-time reset key: their documents and messages stay as they are.',
       how: '{{who}} gets an e-mail with a reset link. You get a recovery code here, which you pass on by phone or in person: the link alone is not enough, so a stolen mailbox cannot take over the account. They are e-mailed about this use of escrow, and so are the Administrators.',

@@ -445,6 +445,7 @@ export const nl = {
     wrapRejectedAction: 'Probeer het niet opnieuw met deze link. Meld het uw kantoor: er is mogelijk met de server geknoeid.',
     toLogin: 'Naar de aanmeldpagina',
     dialog: {
+      open: 'Wachtwoord herstellen',
       title: 'Wachtwoord van {{who}} herstellen',
       lead: 'Gebruik dit als {{who}} het wachtwoord vergeten is. Uw browser opent de sleutel via de escrowsleutel van het kantoor en sluit hem af onder een eenmalige herstelsleutel: documenten en berichten blijven zoals ze zijn.',
       how: '{{who}} krijgt een e-mail met een herstellink. U krijgt hier een herstelcode, die u telefonisch of persoonlijk doorgeeft: de link alleen is niet genoeg, zodat een gestolen mailbox het account niet kan overnemen. De persoon krijgt een e-mail over dit gebruik van escrow, en de beheerders ook.',

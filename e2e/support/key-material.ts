@@ -41,6 +41,10 @@ const PUBLIC_FIXED_LENGTH_FIELDS: Readonly<Record<string, string>> = {
   recoverySalt: 'random Argon2id salt, public by design',
   binding:
     'HMAC-SHA-256 invitation binding over public fingerprints (SECURITY.md 4.10), 32 bytes: a MAC, not a key',
+  linkSecret:
+    'the escrow reset link secret (SECURITY.md 5.8): the server gets it once to e-mail the link, like an invitation token; without the recovery code it opens nothing',
+  proof:
+    'escrow reset proof: an HKDF output (info kluis/v1/reset-proof) of link secret and stretched code, compared by its SHA-256; the reset key is a separate HKDF output it does not reveal',
 };
 
 /**

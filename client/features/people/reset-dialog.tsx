@@ -3,6 +3,7 @@
 // the staff member a recovery code to pass on by phone or in person.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Role } from '../../../shared/api';
 import { useAccount } from '../../account';
 import { isApiError } from '../../api';
 import { Alert } from '../../components/alert';
@@ -12,6 +13,17 @@ import { ErrorAlert } from '../../components/error-alert';
 import { useReauthenticated } from '../../components/reauth-dialog';
 import { formatDateTime } from '../../i18n/format';
 import type { Person, StartedReset } from '../../worker';
+
+/**
+ * Whether the viewer may start a reset for this person (the hierarchy of SECURITY.md 5.8, which the
+ * server enforces with `reset_not_allowed`): Administrators reset everyone but themselves; Team
+ * Members reset clients. Holding the escrow key is checked by the worker.
+ */
+export function mayResetPassword(viewer: { id: string; role: Role }, person: { id: string; role: Role }): boolean {
+  if (viewer.id === person.id) return false;
+  if (viewer.role === 'admin') return true;
+  return viewer.role === 'team' && person.role === 'client';
+}
 
 export interface ResetDialogProps {
   /** The person whose password is reset (a row of the People list). */
