@@ -82,11 +82,12 @@ function genesisDraft(space: { id: string; kind: SpaceKind; sealedForEscrow: str
  * stored as unknown (null), so the next escrow rotation re-seals it instead of taking it as current.
  */
 async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string | null> {
+  if (claimed === undefined) return null;
   const { organisation } = await requireOrganisation(trx);
-  if (claimed !== undefined && claimed !== organisation.escrow_fingerprint) {
+  if (claimed !== organisation.escrow_fingerprint) {
     throw fail('escrow_key_changed', "The organisation's escrow key has changed since this page read it. Reload and try again.");
   }
-  return claimed === undefined ? null : organisation.escrow_fingerprint;
+  return claimed;
 }
 
 export function createSpacesService(deps: SpacesDeps) {
