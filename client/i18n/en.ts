@@ -266,6 +266,8 @@ export const en = {
     key_not_verified:
       'The keys of this person are not verified yet, so nothing was shared with them. Verify their keys on the People page first.',
     second_factor_needed: 'Signing in needs your second factor. Sign in again and confirm with it.',
+    escrow_chain_invalid:
+      'The server offered a new organisation escrow key that no Administrator signed. Kluis kept the key your account trusts and sealed nothing to the new one. Tell your administrator — the server may have been tampered with.',
     // The API's own codes that mostly mean a bug or a stale page; still one sentence each.
     bad_request: 'The server could not understand this request. Reload the page and try again.',
     malformed_json: 'The server could not read this request. Reload the page and try again.',

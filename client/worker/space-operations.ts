@@ -67,9 +67,10 @@ import {
   sealRequestItem,
   sealThreadSubject,
 } from '../../shared/flows/spaces';
-import { importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
+import type { UnlockedVault } from '../../shared/flows/vault';
 import { ApiError, isApiError, type CallApi } from '../../shared/api/client';
 import type { AccountSlot, HeldAccount } from './account-operations';
+import { escrowKeyForSealing } from './escrow-pin';
 import { NotSignedInError, SpaceUntrustedError, UnsignedItemError } from './outcome';
 import { type SpaceVerifier, createSpaceVerifier } from './space-verification';
 import { type Verification, documentViewOf, versionViewOf } from './space-views';
@@ -196,10 +197,11 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
 
   /** Creates the space this user is missing (a client's own, or the team space) and keeps its key. */
   async function createMissingSpace(vault: UnlockedVault, kind: 'client' | 'team', escrowPublicKey: string): Promise<void> {
-    const escrowKey = await importPinnedEscrowKey(escrowPublicKey, vault.keySafe.escrowFingerprint);
-    const { body, spaceKey } = await createSpaceKey(vault, kind, escrowKey);
+    // The pinned escrow key, or the one the signed rotation chain leads to (never the server's word alone).
+    const escrowKey = await escrowKeyForSealing(api, held().keySafe, escrowPublicKey, () => trust.directory());
+    const { body, spaceKey } = await createSpaceKey(vault, kind, escrowKey.publicKey);
     try {
-      verifier.created(await api(createSpace, { body }), spaceKey);
+      verifier.created(await api(createSpace, { body: { ...body, escrowFingerprint: escrowKey.fingerprint } }), spaceKey);
     } catch (error) {
       // Another tab or a colleague created it first: theirs is the one, listed on the next read.
       if (!(isApiError(error) && error.code === 'space_exists')) throw error;

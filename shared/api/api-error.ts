@@ -54,6 +54,11 @@ export const clientErrorCodes = [
   'key_not_verified',
   /** The sign-in needs the second factor and none was given (the person cancelled the second step). */
   'second_factor_needed',
+  /**
+   * The server offered a new organisation escrow key that no chain of rotations signed by certified
+   * Administrators leads to from the pinned one (issue 21): the pin stays, nothing is sealed to it.
+   */
+  'escrow_chain_invalid',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

@@ -11,6 +11,7 @@ import {
   DecryptionError,
   decryptRecordText,
   encryptRecord,
+  KluisCryptoError,
   fromBase64Url,
   generateSecretKey,
   keyCommitment,
@@ -23,7 +24,7 @@ import {
 } from '../crypto';
 import { spaceCreateDraft } from './space-entries';
 import { type EntryBody, recordDigest, signEntry } from './space-history';
-import type { UnlockedVault } from './vault';
+import { type UnlockedVault, openEscrowSealed } from './vault';
 
 /** 128 random bits as 22 base64url characters: ids the browser makes (shared/api/documents.ts). */
 export function newClientId(): string {
@@ -216,9 +217,18 @@ export async function openSpaceKey(
       ? genesis.body.spaceKind === 'client' && genesis.body.client === space.clientId && genesis.author === space.clientId && genesis.authorRole === 'client'
       : genesis.body.spaceKind === 'team' && genesis.body.client === null && STAFF_ROLES.has(genesis.authorRole);
   if (!creatorOk) throw new SpaceKeyRejectedError('creator');
-  if ((await recordDigest(space.sealedKey)) !== genesis.body.escrowSeal) throw new SpaceKeyRejectedError('seal-not-signed');
-  const key = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(space.sealedKey), 'space', spaceKeyContext(space.id, ESCROW_HOLDER));
-  if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError('key-commitment');
+  // An escrow rotation (issue 21) re-seals the key to the new escrow key, so the seal is then not the
+  // one entry 0 names; the opened key must still have entry 0's commitment, which is what
+  // authenticates it (a seal anyone could make of another key fails there).
+  const signedSeal = (await recordDigest(space.sealedKey)) === genesis.body.escrowSeal;
+  let key: SecretKey<'space'>;
+  try {
+    key = await openEscrowSealed(vault, fromBase64Url(space.sealedKey), 'space', spaceKeyContext(space.id, ESCROW_HOLDER));
+  } catch (error) {
+    if (!signedSeal && error instanceof KluisCryptoError) throw new SpaceKeyRejectedError('seal-not-signed');
+    throw error;
+  }
+  if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError(signedSeal ? 'key-commitment' : 'seal-not-signed');
   return key;
 }
 
@@ -236,7 +246,7 @@ export async function openLegacySpaceKey(vault: UnlockedVault, space: Pick<Space
   }
   if (space.kind !== 'team') throw new SpaceKeyRejectedError('no-history');
   if (!vault.escrow) throw new NoEscrowAccessError();
-  return openSealedSecretKey(vault.escrow.privateKey, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER), { extractable: true });
+  return openEscrowSealed(vault, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER), { extractable: true });
 }
 
 /**
