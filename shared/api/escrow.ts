@@ -340,7 +340,7 @@ export const listRotationItems = defineEndpoint({
   access: { roles: ['admin'] },
   query: z.strictObject({
     which: z.enum(['pending', 'all']),
-    /** `all` only: continue after this item (kind:id). */
+    /** Continue after this item (kind:id; items come in kind, id order). */
     after: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   }),

@@ -51,6 +51,15 @@ export async function verifyHolderStatements(
   statements: readonly { payload: string; signature: string; signerId: string }[],
   signingKeys: readonly { userId: string; publicKey: string }[],
   pins: { escrowFingerprint: string; adminRootFingerprint: string },
+  options: {
+    /**
+     * Signing-key fingerprints of the certified Administrators who signed a VERIFIED rotation into
+     * `pins.escrowFingerprint` (rotationSignersInto, shared/flows/escrow-rotation.ts): after a
+     * rotation the holder statements are theirs, and they need not be the root.
+     * WARNING: only from verified rotation statements, never from a server field.
+     */
+    readonly rotationSigners?: readonly string[];
+  } = {},
 ): Promise<VerifiedHolder[]> {
   const keys = new Map<string, Awaited<ReturnType<typeof importSigningPublicKey>>>();
   for (const { userId, publicKey } of signingKeys) {
@@ -60,7 +69,7 @@ export async function verifyHolderStatements(
       // An unusable key verifies nothing.
     }
   }
-  const trusted = new Set<string>([pins.adminRootFingerprint]);
+  const trusted = new Set<string>([pins.adminRootFingerprint, ...(options.rotationSigners ?? [])]);
   const parsed = statements.map((s) => {
     try {
       return { ...s, statement: holderStatementSchema.parse(JSON.parse(fromUtf8(fromBase64Url(s.payload)))) };
