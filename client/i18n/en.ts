@@ -266,6 +266,8 @@ export const en = {
     key_not_verified:
       'The keys of this person are not verified yet, so nothing was shared with them. Verify their keys on the People page first.',
     second_factor_needed: 'Signing in needs your second factor. Sign in again and confirm with it.',
+    rotation_refused:
+      'This browser cannot run the escrow key rotation: you need to hold the organisation key, and every remaining holder must have verified keys. Sign in again and check the People page.',
     escrow_chain_invalid:
       'The server offered a new organisation escrow key that no Administrator signed. Kluis kept the key your account trusts and sealed nothing to the new one. Tell your administrator — the server may have been tampered with.',
     // The API's own codes that mostly mean a bug or a stale page; still one sentence each.

@@ -265,6 +265,8 @@ export const nl = {
     key_not_verified:
       'De sleutels van deze persoon zijn nog niet geverifieerd, dus er is niets met hen gedeeld. Verifieer eerst hun sleutels op de pagina Mensen.',
     second_factor_needed: 'Voor het aanmelden is uw tweede factor nodig. Meld u opnieuw aan en bevestig met uw tweede factor.',
+    rotation_refused:
+      'Deze browser kan de vervanging van de escrowsleutel niet uitvoeren: u moet de organisatiesleutel hebben en elke overgebleven houder moet geverifieerde sleutels hebben. Meld u opnieuw aan en kijk op de pagina Mensen.',
     escrow_chain_invalid:
       'De server bood een nieuwe escrowsleutel van de organisatie aan die geen beheerder heeft ondertekend. Kluis hield de sleutel die uw account vertrouwt en versleutelde niets voor de nieuwe. Meld het aan uw beheerder — mogelijk is er met de server geknoeid.',
     // De eigen codes van de API die meestal op een fout of een verouderde pagina wijzen; toch elk een zin.

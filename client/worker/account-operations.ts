@@ -14,6 +14,7 @@ import {
   type Role,
   type SecondFactorKind,
   type sessionInfoSchema,
+  getEscrowChain,
   getSession,
   listEscrowHolders,
   listUsers,
@@ -33,6 +34,7 @@ import {
   signup as signupFlow,
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { rotationSignersInto } from '../../shared/flows/escrow-rotation';
 import { type PasskeyAssertion, enablePasskeyUnlock as enablePasskeyUnlockFlow, passkeyLogin } from '../../shared/flows/passkey-unlock';
 import { SecondFactorNeededError, type SecondFactorPrompt } from '../../shared/flows/second-factor';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
@@ -251,7 +253,10 @@ export function createAccountOperations(
 
   async function verifiedHolders(vault: UnlockedVault): Promise<EscrowHolderView[]> {
     const { statements, signingKeys } = await api(listEscrowHolders, {});
-    const verified = await verifyHolderStatements(statements, signingKeys, vault.keySafe);
+    // After a rotation the holder statements for the new key are signed by the rotating Administrator,
+    // trusted only as the signer of a verified rotation into the pinned key (issue 21).
+    const rotationSigners = await rotationSignersInto(await api(getEscrowChain, {}), vault.keySafe.escrowFingerprint, await trust.directory());
+    const verified = await verifyHolderStatements(statements, signingKeys, vault.keySafe, { rotationSigners });
     return verified.map(({ statement, verified: ok }) => ({
       holderId: statement.holderId,
       holderKeyFingerprint: statement.holderKeyFingerprint,

@@ -18,6 +18,7 @@ import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
 import { opfsStateStorage } from './key-safe-keeper';
 import { outcomeOf, type WorkerOutcome } from './outcome';
+import { createRotationOperations } from './rotation-operations';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
 import { createTransferOperations } from './transfers';
@@ -114,9 +115,10 @@ export const trust = createTrust({ api: callApi, account: slot });
 const accounts = createAccountOperations(callApi, slot, { storage: opfsStateStorage(), trust });
 const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
+const rotation = createRotationOperations({ api: callApi, account: slot, trust });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations;
-const operations: Operations = { ...accounts, ...spaces, ...transfers };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof rotation;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...rotation };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -172,6 +174,11 @@ const guardedOperations: GuardedOperations = {
   cancelTransfer: guard('cancelTransfer'),
   prepareStreamedDownload: guard('prepareStreamedDownload'),
   decryptToBlob: guard('decryptToBlob'),
+  rotationStatus: guard('rotationStatus'),
+  startEscrowRotation: guard('startEscrowRotation'),
+  continueEscrowRotation: guard('continueEscrowRotation'),
+  finishEscrowRotation: guard('finishEscrowRotation'),
+  escrowKeyFingerprint: guard('escrowKeyFingerprint'),
 };
 
 const api = { selfTest, ...guardedOperations };

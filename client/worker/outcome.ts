@@ -9,7 +9,7 @@ import {
   RecoverySecretFormatError,
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
-import { EscrowChainError } from '../../shared/flows/escrow-rotation';
+import { EscrowChainError, RotationRefusedError } from '../../shared/flows/escrow-rotation';
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { SecondFactorNeededError } from '../../shared/flows/second-factor';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
@@ -50,6 +50,9 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof PinMismatchError || error instanceof KeyChangedError) {
     return { status: 0, code: 'pin_mismatch', message: error.message };
+  }
+  if (error instanceof RotationRefusedError) {
+    return { status: 0, code: 'rotation_refused', message: error.message };
   }
   if (error instanceof EscrowChainError) {
     // WARNING: a security warning: the pin did not move and nothing was sealed to the offered key.

@@ -59,6 +59,8 @@ export const clientErrorCodes = [
    * Administrators leads to from the pinned one (issue 21): the pin stays, nothing is sealed to it.
    */
   'escrow_chain_invalid',
+  /** This browser will not start or go on with an escrow rotation (shared/flows/escrow-rotation.ts RotationRefusedError). */
+  'rotation_refused',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 
