@@ -28,6 +28,7 @@ import {
 } from '../repositories/sessions.repository';
 import type { UserRow } from '../db/database';
 import { hasSecondFactor } from '../repositories/second-factors.repository';
+import { findPreviousGrant } from '../repositories/rotation.repository';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, LOGIN_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, throttle } from './account-deps';
 import { mayHoldEscrow } from './authorization';
@@ -84,6 +85,9 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
   async function buildBundle(user: UserRow, session: SessionContext): Promise<AccountBundle> {
     const { organisation, settings } = await requireOrganisation(db);
     const grant = mayHoldEscrow(user.role) ? await findEscrowGrant(db, user.id) : undefined;
+    // While an escrow rotation runs: the old key pair and this holder's grant for it (issue 21).
+    const previousGrant =
+      grant && organisation.previous_escrow_public_key && organisation.previous_escrow_wrapped_private_key ? await findPreviousGrant(db, user.id) : undefined;
     return {
       session: sessionInfo(session, organisation.name, settings),
       keys: {
@@ -105,6 +109,15 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
               publicKey: organisation.escrow_public_key,
               wrappedPrivateKey: organisation.escrow_wrapped_private_key,
               grant: { kind: grant.kind, value: grant.value },
+              ...(previousGrant && organisation.previous_escrow_public_key && organisation.previous_escrow_wrapped_private_key
+                ? {
+                    previous: {
+                      publicKey: organisation.previous_escrow_public_key,
+                      wrappedPrivateKey: organisation.previous_escrow_wrapped_private_key,
+                      grant: { kind: previousGrant.kind, value: previousGrant.value },
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

@@ -86,3 +86,17 @@ export async function checkEscrowCopyStatement(
     throw fail(code, 'The escrow-copy statement signature does not verify.');
   }
 }
+
+/**
+ * Checks a signed statement under a stored signing key (base64url SPKI) and `context`: true when the
+ * signature verifies over the exact payload bytes. For statements whose fields the caller checks itself.
+ */
+export function signedBy(signerSpki: string, context: string, statement: SignedPayload): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(statement.payload);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return signatureVerifies(signerSpki, context, bytes, statement.signature);
+}

@@ -691,12 +691,14 @@ export class EscrowCopyUnverifiedError extends Error {
 export async function openProfile(
   vault: UnlockedVault,
   user: { id: string; profile: string; escrowUserKey: string },
-  proof?: { owner: VerifiedIdentity | null; statement: SignedPayload | null },
+  proof?: { owner: VerifiedIdentity | null; statement: SignedPayload | null; previousFingerprints?: readonly string[] },
 ): Promise<Profile> {
   let userKey: SecretKey<'user'>;
   if (user.id === vault.userId) userKey = vault.userKey;
   else if (vault.escrow) {
-    const commitment = proof?.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, user.escrowUserKey, proof.statement) : null;
+    const commitment = proof?.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, user.escrowUserKey, proof.statement, {
+          previousFingerprints: proof.previousFingerprints ?? [],
+        }) : null;
     if (!commitment) throw new EscrowCopyUnverifiedError();
     // During a rotation the copy may still be sealed to the previous escrow key: the commitment decides.
     userKey = await openEscrowSealed(vault, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));

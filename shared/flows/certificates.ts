@@ -300,6 +300,12 @@ export async function checkBinding(escrowKey: SecretKey<'escrow'>, person: Unver
 
 /**
  * Checks the owner's signed statement about a user-key escrow copy before anyone opens the copy.
+ * After an escrow rotation the copy was re-sealed to the new key, so the statement names an older
+ * escrow fingerprint and another seal: it is accepted when that fingerprint is in
+ * `options.previousFingerprints` (the `from` of every step of a VERIFIED rotation chain leading to
+ * the pinned key: previousFingerprintsOf in shared/flows/escrow-rotation.ts).
+ * WARNING: the caller must compare the opened user key's commitment with the returned value; for a
+ * re-sealed copy that commitment is the only thing that authenticates the key.
  * @returns the key commitment the opened user key must have, or null when nothing vouches for the copy
  */
 export async function checkEscrowCopy(
@@ -307,12 +313,16 @@ export async function checkEscrowCopy(
   escrowFingerprint: string,
   sealedCopy: string,
   statement: SignedPayload | null,
+  options: { readonly previousFingerprints?: readonly string[] } = {},
 ): Promise<string | null> {
   if (!statement) return null;
   const parsed = parseSigned(statement, escrowCopyPayloadSchema);
   if (!parsed) return null;
   const { value } = parsed;
-  if (value.user !== owner.userId || value.escrow !== escrowFingerprint || value.seal !== (await recordDigest(sealedCopy))) return null;
+  if (value.user !== owner.userId) return null;
+  const asSigned = value.escrow === escrowFingerprint && value.seal === (await recordDigest(sealedCopy));
+  const resealed = value.escrow !== escrowFingerprint && (options.previousFingerprints ?? []).includes(value.escrow);
+  if (!asSigned && !resealed) return null;
   if (!(await verifyStatement(owner.signingKey, ESCROW_COPY_CONTEXT, parsed.bytes, fromBase64Url(statement.signature)))) return null;
   return value.key;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CreateSpaceBody, DocumentVersion, Space, SpaceKind, adoptSpaceBodySchema } from '../api';
 import {
   type FileContext,
+  type PrivateKey,
   type PublicKey,
   type RecordContext,
   type SecretKey,
@@ -197,6 +198,7 @@ export async function openSpaceKey(
   vault: UnlockedVault,
   space: Pick<Space, 'id' | 'kind' | 'clientId' | 'sealedKey' | 'wrappedKey'>,
   genesis: VerifiedGenesis | null,
+  options: RotatedSealOptions = {},
 ): Promise<SecretKey<'space'>> {
   if (space.kind === 'client' && space.clientId === vault.userId) {
     if (space.wrappedKey === null) throw new SpaceKeyRejectedError('no-wrap');
@@ -217,19 +219,34 @@ export async function openSpaceKey(
       ? genesis.body.spaceKind === 'client' && genesis.body.client === space.clientId && genesis.author === space.clientId && genesis.authorRole === 'client'
       : genesis.body.spaceKind === 'team' && genesis.body.client === null && STAFF_ROLES.has(genesis.authorRole);
   if (!creatorOk) throw new SpaceKeyRejectedError('creator');
-  // An escrow rotation (issue 21) re-seals the key to the new escrow key, so the seal is then not the
-  // one entry 0 names; the opened key must still have entry 0's commitment, which is what
-  // authenticates it (a seal anyone could make of another key fails there).
-  const signedSeal = (await recordDigest(space.sealedKey)) === genesis.body.escrowSeal;
+  // After an escrow rotation the seal is not the one entry 0 names (it was re-sealed to the new key):
+  // then only the signed key commitment below authenticates the key.
+  if ((await recordDigest(space.sealedKey)) !== genesis.body.escrowSeal && !options.rotated) throw new SpaceKeyRejectedError('seal-not-signed');
+  const sealed = fromBase64Url(space.sealedKey);
+  const context = spaceKeyContext(space.id, ESCROW_HOLDER);
   let key: SecretKey<'space'>;
   try {
-    key = await openEscrowSealed(vault, fromBase64Url(space.sealedKey), 'space', spaceKeyContext(space.id, ESCROW_HOLDER));
+    // The current escrow key, or the vault's verified previous one (escrowPrevious) while a rotation runs.
+    key = await openEscrowSealed(vault, sealed, 'space', context);
   } catch (error) {
-    if (!signedSeal && error instanceof KluisCryptoError) throw new SpaceKeyRejectedError('seal-not-signed');
-    throw error;
+    // While a rotation runs, a seal not re-sealed yet opens only with the previous escrow key.
+    if (!(error instanceof KluisCryptoError) || !options.previousEscrowKey) throw error;
+    key = await openSealedSecretKey(options.previousEscrowKey, sealed, 'space', context);
   }
-  if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError(signedSeal ? 'key-commitment' : 'seal-not-signed');
+  if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError('key-commitment');
   return key;
+}
+
+/** How staff open escrow seals once the organisation has rotated its escrow key (issue 21, SECURITY.md 5.10). */
+export interface RotatedSealOptions {
+  /**
+   * This vault verified at least one rotation step (verifyEscrowChain): a seal whose digest differs
+   * from the one entry 0 names is accepted when the opened key has entry 0's key commitment.
+   * WARNING: set it only from a verified chain, never from a server field.
+   */
+  readonly rotated?: boolean;
+  /** While a rotation runs: the previous escrow private key (its fingerprint the `from` of a verified step). */
+  readonly previousEscrowKey?: PrivateKey;
 }
 
 /**
