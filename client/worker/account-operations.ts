@@ -386,12 +386,15 @@ export function createAccountOperations(
         vault.signingKey !== undefined &&
         (issuerRole === 'admin' || (issuerRole === 'team' && role === 'client'));
       const escrowCopyWarnings: TrustWarning[] = [];
+      // Escrow copies signed for an escrow key a verified rotation replaced (issue 21).
+      const previousFingerprints = vault.escrow ? (await trust.escrowHistory()).previousFingerprints : [];
       const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
           // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
           const proof = {
             owner: directory.identities.get(user.id) ?? null,
             statement: directory.entries.find((e) => e.id === user.id)?.escrowCopyStatement ?? null,
+            previousFingerprints,
           };
           let profileUnverified = false;
           let escrowCopyFailed = false;

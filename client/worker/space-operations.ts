@@ -139,7 +139,7 @@ export interface SpaceOperationsDeps {
    * What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for
    * whoever is signed in now; its verified directory vouches for the escrow copies staff open profiles with.
    */
-  readonly trust: Trust & Pick<DirectoryTrust, 'directory'>;
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory' | 'escrowHistory'>;
 }
 
 export interface WorkerSpaceOperations extends SpaceOperations {
@@ -240,6 +240,8 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
     if (staff) {
       const { users } = await api(listUsers, {});
       const verified = vault.escrow ? await trust.directory() : null;
+      // Escrow copies signed for an escrow key a verified rotation replaced (issue 21).
+      const previousFingerprints = vault.escrow ? (await trust.escrowHistory()).previousFingerprints : [];
       await Promise.all(
         users
           .filter((user) => user.role === 'client')
@@ -248,6 +250,7 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
             const proof = verified && {
               owner: verified.identities.get(user.id) ?? null,
               statement: verified.entries.find((entry) => entry.id === user.id)?.escrowCopyStatement ?? null,
+              previousFingerprints,
             };
             const profile = proof ? await orNull(openProfile(vault, user, proof)) : null;
             people.set(user.id, { name: profile?.name ?? null, email: user.email });

@@ -73,7 +73,7 @@ export interface SpaceVerifierDeps {
   readonly api: CallApi;
   readonly account: AccountSlot;
   /** What this worker trusts (client/worker/trust.ts): answers for whoever is signed in now; its verified directory checks escrow rotations. */
-  readonly trust: Trust & Pick<DirectoryTrust, 'directory'>;
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory' | 'escrowHistory'>;
 }
 
 const warningOf = (error: HistoryError): SecurityWarning => ({ problem: error.problem, entry: error.seq, item: null, detail: error.message });
@@ -242,7 +242,9 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
       }
     }
     try {
-      return await openSpaceKey(vault, space, genesisOf(record));
+      // After a verified escrow rotation the seal is a re-sealed one: entry 0's key commitment vouches for it.
+      const rotated = vault.escrow ? (await trust.escrowHistory()).previousFingerprints.length > 0 : false;
+      return await openSpaceKey(vault, space, genesisOf(record), { rotated });
     } catch (error) {
       if (error instanceof SpaceKeyRejectedError) {
         // Without a verified history the history's own warning says why.

@@ -3,8 +3,8 @@
 import { type EscrowChain, acceptEscrowGrant, getEscrowChain } from '../api';
 import type { CallApi } from '../api/client';
 import { type PublicKey, fromBase64Url, importPublicKey, toBase64Url, toHex, wrapSecretKey } from '../crypto';
-import type { VerifiedDirectory } from './certificates';
-import { EscrowChainError, type VerifiedEscrowKey, verifyEscrowChain } from './escrow-rotation';
+import { type VerifiedDirectory, parseSigned } from './certificates';
+import { EscrowChainError, type VerifiedEscrowKey, rotationPayloadSchema, verifyEscrowChain } from './escrow-rotation';
 import { type KeySafe, updateKeySafe } from './key-safe';
 import { type EscrowAccess, type UnlockedVault, escrowGrantContext } from './vault';
 
@@ -98,4 +98,29 @@ export async function followEscrowChain(api: CallApi, vault: UnlockedVault, dire
     settled = { ...settled, escrowGrantNeedsAccept: false };
   }
   return settled;
+}
+
+/**
+ * The escrow fingerprints from which a chain of Administrator-signed rotations leads to the pinned
+ * one (each verified with verifyEscrowChain): an item sealed or signed for one of them before a
+ * rotation is still vouched for by its key commitment (checkEscrowCopy's `previousFingerprints`,
+ * openSpaceKey's `rotated`). Empty when the server's current key is not the pin (follow it first).
+ */
+export async function verifiedPreviousFingerprints(chain: EscrowChain, pinnedFingerprint: string, directory: VerifiedDirectory): Promise<string[]> {
+  if (chain.fingerprint !== pinnedFingerprint) return [];
+  const candidates = new Set<string>();
+  for (const statement of chain.rotations) {
+    const parsed = parseSigned(statement, rotationPayloadSchema);
+    if (parsed && parsed.value.from !== pinnedFingerprint) candidates.add(parsed.value.from);
+  }
+  const verified: string[] = [];
+  for (const from of candidates) {
+    try {
+      await verifyEscrowChain(chain, from, directory);
+      verified.push(from);
+    } catch (error) {
+      if (!(error instanceof EscrowChainError)) throw error;
+    }
+  }
+  return verified;
 }
