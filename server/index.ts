@@ -66,8 +66,9 @@ const app = createApp(deps, services);
 await services.uploads.recoverAfterRestart();
 const announcement = await prepared.announce(services.setup);
 // Lock notices go out once a locked account's last attempt is over; abandoned attempts expire;
-// clients are reminded of document requests falling due.
+// clients are reminded of document requests falling due; accounts deleted 30 days ago are purged.
 const sweeper = setInterval(() => {
+  services.lifecycle.purgeDueAccounts().catch((error: unknown) => logger.error({ err: error }, 'purge sweep failed'));
   services.auth.notifyLocks().catch((error: unknown) => logger.error({ err: error }, 'lock notification sweep failed'));
   services.uploads.sweepExpiredUploads().catch((error: unknown) => logger.error({ err: error }, 'upload sweep failed'));
   services.requests.sendDueReminders().catch((error: unknown) => logger.error({ err: error }, 'request reminder sweep failed'));

@@ -27,6 +27,9 @@ export function findLiveSession(db: Executor, tokenHash: string, now: string) {
     ])
     .where('sessions.token_hash', '=', tokenHash)
     .where('sessions.revoked_at', 'is', null)
+    // WARNING: a session opened while its account was being deactivated or deleted (a sign-in in
+    // flight) must not outlive it: only active accounts have sessions.
+    .where('users.status', '=', 'active')
     .where('sessions.expires_at', '>', now)
     .executeTakeFirst();
 }

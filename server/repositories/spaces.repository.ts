@@ -89,6 +89,9 @@ export function listSpaceSummaries(
         .as('open_request_items'),
       eb.selectFrom('space_entries as e').select(eb.fn.countAll<number>().as('n')).whereRef('e.space_id', '=', 's.id').as('history_length'),
     ]);
+  // A purged client's space: its keys were destroyed (sealed_for_escrow '', server/repositories/
+  // lifecycle.repository.ts); nobody can open it, so nobody is shown it.
+  query = query.where('s.sealed_for_escrow', '!=', '');
   if (filter.onlyClientId !== undefined) query = query.where('s.client_id', '=', filter.onlyClientId);
   if (filter.onlySpaceId !== undefined) query = query.where('s.id', '=', filter.onlySpaceId);
   return query

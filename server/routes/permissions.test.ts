@@ -84,6 +84,12 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['POST /api/users/:userId/certificates',                  Y,    Y,   N,     N,      L],
   ['GET /api/users/:id/security',                           Y,    Y,   N,     N,      L],
   ['DELETE /api/users/:id/second-factors/:factorId',        Y,    Y,   N,     N,      L],
+  // The account life-cycle (issue 21): Team Members act on clients only (object-checked); roles and restores are for Administrators
+  ['PUT /api/users/:id/role',                               Y,    N,   N,     N,      L],
+  ['POST /api/users/:id/deactivate',                        Y,    Y,   N,     N,      L],
+  ['POST /api/users/:id/reactivate',                        Y,    Y,   N,     N,      L],
+  ['POST /api/users/:id/delete',                            Y,    Y,   N,     N,      L],
+  ['POST /api/users/:id/restore',                           Y,    N,   N,     N,      L],
   // The organisation: Administrators only
   ['POST /api/organisation/recovery-kit/confirm',           Y,    N,   N,     N,      L],
   ['GET /api/organisation/settings',                        Y,    N,   N,     N,      L],
@@ -152,6 +158,9 @@ const objectChecked: Readonly<Record<string, readonly [file: string, test: strin
   'POST /api/account/second-factors/email/confirm': ['server/services/second-factors/second-factors.test.ts', 'Someone else'],
   'GET /api/users/:id/security': ['server/services/second-factors/second-factors.test.ts', 'who may see and remove whose second factors'],
   'DELETE /api/users/:id/second-factors/:factorId': ['server/services/second-factors/second-factors.test.ts', 'who may see and remove whose second factors'],
+  'POST /api/users/:id/deactivate': ['server/services/lifecycle.service.test.ts', 'who may deactivate, reactivate, delete and restore whom'],
+  'POST /api/users/:id/reactivate': ['server/services/lifecycle.service.test.ts', 'who may deactivate, reactivate, delete and restore whom'],
+  'POST /api/users/:id/delete': ['server/services/lifecycle.service.test.ts', 'who may deactivate, reactivate, delete and restore whom'],
   'POST /api/escrow/grants': ['server/routes/permissions.test.ts', 'refuses to give the organisation key to a Client or an Auditor'],
   'GET /api/directory': ['server/services/directory.service.test.ts', 'shows staff everyone, and clients only staff and themselves'],
   'POST /api/uploads': ['server/services/space-access.test.ts', 'createUpload'],

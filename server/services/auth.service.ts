@@ -231,6 +231,19 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
     return outsideAllowlist;
   }
 
+  /**
+   * Refuses a sign-in of an account that is not active (its password or passkey was right): audited;
+   * a password attempt's count is taken back (`charged`: a right answer is not a guess). Deleted
+   * accounts never get here from the password step: they answer like unknown addresses.
+   */
+  async function refuseInactive(user: UserRow, ip: string | null, charged: { readonly ownLock: string | null } | null): Promise<never> {
+    if (charged) await refundLoginCharge(db, user.id, charged.ownLock);
+    await db.transaction().execute((trx) =>
+      recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'account_deactivated' } }),
+    );
+    throw fail('account_deactivated', 'This account is deactivated. Ask your office to reactivate it.');
+  }
+
   const secondStep = createSecondFactorStep(deps, factors, trustedDevices, { openSession, notifyLocks, assertIpAllowed });
 
   function sessionInfo(session: SessionContext, organisationName: string, settings: OrganisationSettings) {
@@ -258,8 +271,9 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
       const now = deps.now();
       const { settings } = await requireOrganisation(db);
       const user = await findUserByEmail(db, email);
-      // Unknown and reset-pending addresses are counted against their pseudonym, which has no row.
-      const account = user && !user.needs_reset ? user : undefined;
+      // Unknown, reset-pending and deleted addresses are counted against their pseudonym, which has
+      // no row. WARNING: a deleted (or purged) account answers exactly like an unknown address.
+      const account = user && !user.needs_reset && (user.status === 'active' || user.status === 'deactivated') ? user : undefined;
       const subject = account?.id ?? opaque.fakeUserId(email);
       // WARNING: a locked account must not get a real OPRF evaluation: OPAQUE lets the browser tell
       // locally whether its password was right, so a real answer would keep the guessing oracle open.
@@ -309,6 +323,9 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
         await notifyLocks();
         throw fail('invalid_credentials', 'The e-mail address or password is not correct.');
       }
+      // WARNING: a deactivated account learns so only after a correct password (no enumeration),
+      // and before any second step, trusted browser or re-authentication pass.
+      if (user.status !== 'active') await refuseInactive(user, ip, { ownLock: attempt.ownLock ?? null });
       const ipAllowlistIgnored = await assertIpAllowed(user, ip);
       const flags: Readonly<Record<string, boolean>> = ipAllowlistIgnored ? { ipAllowlistIgnored: true } : {};
 
@@ -420,6 +437,8 @@ export function createAuthService(deps: AccountDeps, factors: LoginFactors) {
 
     /** Ends a session without an audit event (replaced by a new login in the same browser). */
     openSession,
+
+    refuseInactive,
 
     async revokeQuietly(sessionId: string): Promise<void> {
       await revokeSession(db, sessionId, deps.now().toISOString());

@@ -52,3 +52,25 @@ export function mayHoldEscrow(role: Role): boolean {
 export function isStaffPower(role: Role): boolean {
   return role !== 'client';
 }
+
+/**
+ * The account life-cycle (issue 21): whose account an actor may deactivate, reactivate or delete.
+ * Administrators act on everyone (Team Members, auditors, clients, other Administrators); Team
+ * Members on clients only; nobody on themselves (checked by the caller: `cannot_change_self`).
+ * Restoring a deleted account and changing roles are for Administrators only (the contract's gate).
+ */
+const lifecycleManaged: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'team', 'auditor', 'client'],
+  team: ['client'],
+  client: [],
+  auditor: [],
+};
+
+export function assertMayManageLifecycle(actor: Role, target: Role): void {
+  if (!lifecycleManaged[actor].includes(target)) throw fail('forbidden', `A ${actor} cannot deactivate, reactivate or delete a ${target} account.`);
+}
+
+/** Role changes: only between Administrator and Team Member, in either direction. */
+export function isAllowedRoleChange(from: Role, to: Role): boolean {
+  return (from === 'admin' && to === 'team') || (from === 'team' && to === 'admin');
+}

@@ -31,6 +31,7 @@ import { revokeAllTrustedDevices } from '../repositories/trusted-devices.reposit
 import type { InvitationRow } from '../db/database';
 import { listSecondFactorKindsByUser } from '../repositories/second-factors.repository';
 import { listOpenResetsByUser } from '../repositories/resets.repository';
+import { notifyAdministrators } from './admin-notices';
 import { recordAuditEvent } from './audit.service';
 import { type AccountDeps, type Actor, INVITATION_TTL_MS, PURGE_AFTER_MS, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import type { FinishSignupBody, SettingsBody } from './account-types';
@@ -207,7 +208,8 @@ export function createPeopleService(deps: AccountDeps) {
     },
 
     async listUsers(actor: Actor) {
-      const rows = await listUsersByRoles(db, rolesManagedBy(actor.role));
+      // Purged accounts leave the people list (their rows stay for the audit log's history).
+      const rows = (await listUsersByRoles(db, rolesManagedBy(actor.role))).filter((row) => row.status !== 'purged');
       const factorKinds = await listSecondFactorKindsByUser(db);
       const now = deps.now().toISOString();
       const resets = await listOpenResetsByUser(db, now);
@@ -243,6 +245,7 @@ export function createPeopleService(deps: AccountDeps) {
         await updateUser(trx, userId, { failed_logins: 0, locked_until: null, lock_notified: 0 });
         await recordAuditEvent(trx, { action: 'auth.account_unlocked', actorId: actor.userId, targetType: 'user', targetId: userId, ip: actor.ip });
       });
+      await notifyAdministrators(deps, 'lock_lifted', actor, userId);
     },
 
     async endUserSessions(actor: Actor, userId: string): Promise<void> {
@@ -316,6 +319,8 @@ export function createPeopleService(deps: AccountDeps) {
         await updateOrganisation(trx, { settings: JSON.stringify(settings) });
         await recordAuditEvent(trx, { action: 'settings.changed', actorId: actor.userId, targetType: 'organisation', targetId: '1', ip: actor.ip, details: { changed, settings } });
       });
+      // Saving unchanged settings changes nothing to tell about.
+      if (changed.length > 0) await notifyAdministrators(deps, 'settings_changed', actor);
       return settings;
     },
 
@@ -352,6 +357,7 @@ export function createPeopleService(deps: AccountDeps) {
         });
         await recordAuditEvent(trx, { action: 'escrow.granted', actorId: actor.userId, targetType: 'user', targetId: target.id, ip: actor.ip });
       });
+      await notifyAdministrators(deps, 'escrow_granted', actor, target.id);
     },
 
     async acceptEscrowGrant(actor: Actor, wrappedEscrowKey: string): Promise<void> {

@@ -127,7 +127,8 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       const challenge = await deps.store.getEntry<LoginChallenge>('login-challenge', answer.challengeId, now.getTime());
       if (!challenge) throw expiredError();
       const user = await findUserById(db, challenge.userId);
-      if (!user || user.needs_reset) {
+      // An account deactivated or deleted since the password step: the step is over.
+      if (!user || user.needs_reset || user.status !== 'active') {
         await deps.store.deleteEntry('login-challenge', answer.challengeId);
         throw expiredError();
       }

@@ -292,7 +292,7 @@ export const finishLogin = defineEndpoint({
   access: 'public',
   body: z.strictObject({ loginId: idSchema, finishLoginRequest }).strict(),
   response: loginOutcomeSchema,
-  errors: ['invalid_credentials', 'login_expired', 'ip_not_allowed', 'rate_limited'],
+  errors: ['invalid_credentials', 'login_expired', 'ip_not_allowed', 'account_deactivated', 'rate_limited'],
 });
 
 export const abortLogin = defineEndpoint({

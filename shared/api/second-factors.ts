@@ -166,7 +166,7 @@ export const finishPasskeyLogin = defineEndpoint({
   access: 'public',
   body: z.strictObject({ ceremonyId: idSchema, response: authenticationResponseSchema }),
   response: passkeyBundleSchema,
-  errors: ['second_factor_expired', 'passkey_rejected', 'passkey_counter_regressed', 'passkey_unlock_unavailable', 'account_locked', 'ip_not_allowed', 'rate_limited'],
+  errors: ['second_factor_expired', 'passkey_rejected', 'passkey_counter_regressed', 'passkey_unlock_unavailable', 'account_locked', 'ip_not_allowed', 'account_deactivated', 'rate_limited'],
 });
 
 // ---------------------------------------------------------------------------------------------

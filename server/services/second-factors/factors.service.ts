@@ -18,6 +18,7 @@ import {
 } from '../../repositories/second-factors.repository';
 import { listLiveTrustedDevices } from '../../repositories/trusted-devices.repository';
 import { type AccountDeps, type Actor, assertRecentAuth, requireOrganisation, throttle } from '../account-deps';
+import { notifyAdministrators } from '../admin-notices';
 import { recordAuditEvent } from '../audit.service';
 import { assertMayManage } from '../authorization';
 import { notifyQuietly } from '../notifications';
@@ -254,6 +255,7 @@ export function createSecondFactorsService(deps: AccountDeps, codes: CodeFactors
       });
       const { organisation } = await requireOrganisation(db);
       await notifyQuietly(deps.notifier, logger, target.email, target.language, { kind: 'second_factor_removed', organisationName: organisation.name, factor: kind, at: now.toISOString() });
+      await notifyAdministrators(deps, 'second_factor_removed', actor, target.id);
     },
   };
 }

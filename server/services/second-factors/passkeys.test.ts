@@ -340,6 +340,28 @@ describe('unlock with passkey, and signing in with a passkey alone', () => {
     expect(JSON.parse(failed.at(-1)!.details)).toEqual({ step: 'passkey', reason: 'passkey_rejected' });
   });
 
+  it('refuses a deactivated account\'s genuine passkey (account_deactivated) only after it verified, and a deleted account\'s like an unknown one (issue 21)', async () => {
+    const member = client();
+    const authenticator = new SoftwareAuthenticator(origin);
+    await turnOnUnlock(member, authenticator, await addPasskey(member, authenticator));
+    const setStatus = (status: 'active' | 'deactivated' | 'deleted') => org.testApp.db.updateTable('users').set({ status }).where('id', '=', member.userId).execute();
+    try {
+      await setStatus('deactivated');
+      // A bad answer is refused as such: the account's state is not revealed before the passkey verified.
+      const forged = await passkeyAssertion(authenticator, { userVerified: false });
+      await expect(passkeyLogin(forged.browser.api, forged.ceremonyId, forged)).rejects.toMatchObject({ code: 'passkey_rejected' });
+      const genuine = await passkeyAssertion(authenticator);
+      await expect(passkeyLogin(genuine.browser.api, genuine.ceremonyId, genuine)).rejects.toMatchObject({ status: 403, code: 'account_deactivated' });
+      expect(genuine.browser.cookies.size).toBe(0);
+      await setStatus('deleted');
+      const deleted = await passkeyAssertion(authenticator);
+      await expect(passkeyLogin(deleted.browser.api, deleted.ceremonyId, deleted)).rejects.toMatchObject({ code: 'passkey_rejected' });
+      expect(deleted.browser.cookies.size).toBe(0);
+    } finally {
+      await setStatus('active');
+    }
+  });
+
   it('refuses a replayed answer: its ceremony is gone (second_factor_expired), and under a new ceremony its challenge is wrong', async () => {
     const member = client();
     const authenticator = new SoftwareAuthenticator(origin);

@@ -181,7 +181,7 @@ export interface PasskeySignIn {
 }
 
 /** Registration, "unlock with passkey", and signing in with a passkey alone. */
-export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService, 'openSession' | 'notifyLocks'>) {
+export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService, 'openSession' | 'notifyLocks' | 'refuseInactive'>) {
   const { db } = deps;
   const factors = createPasskeyFactors(deps);
 
@@ -340,7 +340,8 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       const handleUserId = userIdFromHandle(response.response.userHandle);
       // The user handle names the account; the credential must be one of its passkeys.
       const user = row && handleUserId === row.user_id ? await findUserById(db, row.user_id) : undefined;
-      if (!row || !user) throw fail('passkey_rejected', 'This passkey is not registered with this Kluis.');
+      // A deleted account's passkeys are unknown, like its address at the password step.
+      if (!row || !user || user.status === 'deleted' || user.status === 'purged') throw fail('passkey_rejected', 'This passkey is not registered with this Kluis.');
       if (user.needs_reset) throw fail('passkey_unlock_unavailable', 'This account must set a new password first. Sign in with your e-mail address and password.');
       if (user.locked_until !== null && user.locked_until > now.toISOString()) {
         throw fail('account_locked', 'This account is locked after too many failed sign-ins. Try again later or ask your office.');
@@ -352,6 +353,8 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
           ? fail('passkey_counter_regressed', 'This passkey\'s answer looks copied or replayed. Sign in with your password and check your passkeys.')
           : fail('passkey_rejected', 'The passkey\'s answer could not be verified. Try again.');
       }
+      // WARNING: only after the assertion verified: a deactivated account is not told apart before.
+      if (user.status !== 'active') await auth.refuseInactive(user, ip, null);
       if (!row.prf_wrapped_user_key) {
         throw fail('passkey_unlock_unavailable', 'This passkey cannot unlock your account. Sign in with your password, then turn on "unlock with passkey".');
       }
