@@ -197,9 +197,10 @@ async function realSpace(member: SeededMember, kind: 'client' | 'team'): Promise
 
 const test = testWithMail;
 
+test.use({ mailServerFor: 'escrow-rotation' });
+test.describe.configure({ timeout: budget(300_000) });
+
 test.describe('escrow rotation', () => {
-  test.use({ mailServerFor: 'escrow-rotation' });
-  test.describe.configure({ timeout: budget(300_000) });
 
   test('journey 3: a Team Member leaves, the escrow key is rotated (interrupted once, resumed), everyone left reads everything and the kept key opens nothing', async ({
     page,
