@@ -27,9 +27,9 @@ export interface PendingLogin {
 }
 
 export interface PendingRegistration {
-  readonly purpose: 'setup' | 'signup' | 'password' | 'recovery';
+  readonly purpose: 'setup' | 'signup' | 'password' | 'recovery' | 'reset';
   readonly userId: string;
-  /** What it is for: e-mail (setup), invitation id (signup), session id (password), user id (recovery). */
+  /** What it is for: e-mail (setup), invitation id (signup), session id (password), user id (recovery), reset id (reset). */
   readonly subject: string;
   readonly expiresAt: number;
 }

@@ -1,5 +1,6 @@
 // Bench group "server" (issue 12): raw OPAQUE server work, the auth service in process, and full logins over HTTP against the real server.
 import { measureSecondFactors } from './factors-measure';
+import { measureRotation } from './rotation-measure';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -266,6 +267,7 @@ async function run(context: BenchContext): Promise<void> {
   if (context.runs('throughput')) await measureThroughput(context);
   if (context.runs('timing')) await measureLoginTiming(context);
   if (context.runs('factors')) await measureSecondFactors(context);
+  if (context.runs('rotation')) await measureRotation(context);
 }
 
 async function measureThroughput({
@@ -433,11 +435,12 @@ async function measureThroughput({
 
 export const serverGroup: BenchGroup = {
   name: 'server',
-  title: 'server (issues 12, 19, 20): OPAQUE login throughput, raw and through the real server over HTTP; login timing; second factors',
+  title: 'server (issues 12, 19, 20, 21): OPAQUE login throughput, raw and through the real server over HTTP; login timing; second factors; escrow rotation',
   parts: {
     throughput: 'OPAQUE logins: bare loop, auth service, real server over HTTP (issue 12)',
     timing: 'login probes of real, locked and unknown addresses: median time gaps (issue 19)',
     factors: 'sign-in requests with a TOTP code, a passkey or a backup code as second factor, and passkey-only, against a password alone (issue 20)',
+    rotation: 'a whole escrow rotation of 200 clients and 200 client spaces: items re-sealed per second, start, check (issue 21)',
   },
   run,
 };

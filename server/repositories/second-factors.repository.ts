@@ -179,3 +179,10 @@ export async function deleteSecretBoundFactors(trx: Trx): Promise<{ totpFactors:
   const codes = await trx.deleteFrom('backup_codes').executeTakeFirst();
   return { totpFactors: Number(factors.numDeletedRows), backupCodes: Number(codes.numDeletedRows) };
 }
+
+/** Removes every second factor and backup code of one person (an escrow reset that asked for it). */
+export async function deleteSecondFactorsOf(trx: Trx, userId: string): Promise<{ factors: number; backupCodes: number }> {
+  const factors = await trx.deleteFrom('second_factors').where('user_id', '=', userId).executeTakeFirst();
+  const codes = await trx.deleteFrom('backup_codes').where('user_id', '=', userId).executeTakeFirst();
+  return { factors: Number(factors.numDeletedRows), backupCodes: Number(codes.numDeletedRows) };
+}

@@ -98,6 +98,24 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['GET /api/escrow/holders',                               Y,    Y,   N,     N,      L],
   ['POST /api/escrow/grants',                               Y,    N,   N,     N,      L],
   ['POST /api/escrow/grants/accept',                        Y,    Y,   N,     N,      L],
+  // Escrow resets (issue 21): staff start, list, approve and cancel them (whose: the reset hierarchy, object-checked);
+  // the person's steps are reached with the link and the code, never with a session
+  ['POST /api/users/:id/resets',                            Y,    Y,   N,     N,      L],
+  ['GET /api/resets',                                       Y,    Y,   N,     N,      L],
+  ['POST /api/resets/:id/approve',                          Y,    Y,   N,     N,      L],
+  ['POST /api/resets/:id/cancel',                           Y,    Y,   N,     N,      L],
+  ['POST /api/reset/open',                                  Y,    Y,   Y,     Y,      Y],
+  ['POST /api/reset/password/start',                        Y,    Y,   Y,     Y,      Y],
+  ['POST /api/reset/password/finish',                       Y,    Y,   Y,     Y,      Y],
+  // Escrow transparency: everyone signed in sees the holders and the uses on their own account
+  ['GET /api/account/escrow',                               Y,    Y,   Y,     Y,      L],
+  // Escrow rotation (issue 21): everyone follows the signed chain; only Administrators rotate
+  ['GET /api/escrow/chain',                                 Y,    Y,   Y,     Y,      L],
+  ['GET /api/escrow/rotation',                              Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation',                             Y,    N,   N,     N,      L],
+  ['GET /api/escrow/rotation/items',                        Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/items',                       Y,    N,   N,     N,      L],
+  ['POST /api/escrow/rotation/finish',                      Y,    N,   N,     N,      L],
   // The key directory: whoever works in spaces (clients see only staff and themselves: object-checked)
   ['GET /api/directory',                                    Y,    Y,   Y,     N,      L],
   // Uploads and blobs: whoever works in spaces, each only their own (object-checked)
@@ -162,6 +180,11 @@ const objectChecked: Readonly<Record<string, readonly [file: string, test: strin
   'POST /api/users/:id/reactivate': ['server/services/lifecycle.service.test.ts', 'who may deactivate, reactivate, delete and restore whom'],
   'POST /api/users/:id/delete': ['server/services/lifecycle.service.test.ts', 'who may deactivate, reactivate, delete and restore whom'],
   'POST /api/escrow/grants': ['server/routes/permissions.test.ts', 'refuses to give the organisation key to a Client or an Auditor'],
+  'POST /api/users/:id/resets': ['server/services/resets.flows.test.ts', 'follows the hierarchy table, server side'],
+  'GET /api/resets': ['server/services/resets.flows.test.ts', 'lists open resets only to those who may reset the person'],
+  'POST /api/resets/:id/approve': ['server/services/resets.flows.test.ts', 'four eyes: the link goes out only after another person who may reset approves'],
+  'POST /api/resets/:id/cancel': ['server/services/resets.flows.test.ts', 'four eyes: the link goes out only after another person who may reset approves'],
+  'GET /api/account/escrow': ['server/services/resets.flows.test.ts', 'Nobody else\'s uses'],
   'GET /api/directory': ['server/services/directory.service.test.ts', 'shows staff everyone, and clients only staff and themselves'],
   'POST /api/uploads': ['server/services/space-access.test.ts', 'createUpload'],
   'GET /api/uploads/:id': ['server/services/uploads.service.test.ts', 'upload_not_found for unknown ids and, identically, for another user'],

@@ -66,6 +66,19 @@ const lifecycleManaged: Readonly<Record<Role, readonly Role[]>> = {
   auditor: [],
 };
 
+/**
+ * Whose password an actor may reset through escrow (issue 21, SECURITY.md 5.8): Administrators reset
+ * Administrators, Team Members and auditors; Team Members reset Clients, and Administrators may reset
+ * Clients too (they are Team Members as well). Nobody resets themselves (assertMayReset); deny by default.
+ * The same table decides who may approve (four eyes) and cancel a reset.
+ */
+const resettable: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'team', 'auditor', 'client'],
+  team: ['client'],
+  client: [],
+  auditor: [],
+};
+
 export function assertMayManageLifecycle(actor: Role, target: Role): void {
   if (!lifecycleManaged[actor].includes(target)) throw fail('forbidden', `A ${actor} cannot deactivate, reactivate or delete a ${target} account.`);
 }
@@ -73,4 +86,18 @@ export function assertMayManageLifecycle(actor: Role, target: Role): void {
 /** Role changes: only between Administrator and Team Member, in either direction. */
 export function isAllowedRoleChange(from: Role, to: Role): boolean {
   return (from === 'admin' && to === 'team') || (from === 'team' && to === 'admin');
+}
+
+export function rolesResettableBy(actor: Role): readonly Role[] {
+  return resettable[actor];
+}
+
+/** WARNING: the hierarchy of escrow resets; never oneself (a reset would bypass one's own password). */
+export function mayReset(actor: { readonly userId: string; readonly role: Role }, target: { readonly id: string; readonly role: Role }): boolean {
+  return actor.userId !== target.id && resettable[actor.role].includes(target.role);
+}
+
+export function assertMayReset(actor: { readonly userId: string; readonly role: Role }, target: { readonly id: string; readonly role: Role }): void {
+  if (actor.userId === target.id) throw fail('reset_not_allowed', 'Nobody can reset their own password through escrow. Use "Change password", or ask an Administrator.');
+  if (!mayReset(actor, target)) throw fail('reset_not_allowed', `A ${actor.role} cannot reset the password of a ${target.role}.`);
 }

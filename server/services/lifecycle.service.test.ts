@@ -179,6 +179,19 @@ describe('signing in', () => {
     await expect(client.client.api(getSession, {})).resolves.toMatchObject({ user: { id: client.userId } });
   });
 
+  it('a session does not outlive its account: one stored after the deactivation ended the others (a sign-in in flight) stops working', async () => {
+    await fresh(client);
+    // As if the deactivation's revocation ran just before this session was stored: only the status says no.
+    const setStatus = (status: 'active' | 'deactivated') => org.testApp.db.updateTable('users').set({ status }).where('id', '=', client.userId).execute();
+    await setStatus('deactivated');
+    try {
+      expect(await codeOf(client.client.api(getSession, {}))).toBe('unauthenticated');
+    } finally {
+      await setStatus('active');
+    }
+    await expect(client.client.api(getSession, {})).resolves.toMatchObject({ user: { id: client.userId } });
+  });
+
   it('a deleted account answers like an unknown address, even with the right password', async () => {
     await fresh(admin);
     await admin.client.api(deleteUser, { params: { id: client2.userId } });

@@ -8,10 +8,11 @@ import { listSpaceEntries } from '../repositories/space-entries.repository';
 import { findSpace, findSpaceOf, insertSpace, listSpaceSummaries, updateSpace, type SpaceSummaryRow } from '../repositories/spaces.repository';
 import { requireOrganisation, type Actor } from './account-deps';
 import { recordAuditEvent } from './audit.service';
+import { type FirstAccessDeps, recordFirstAccess } from './escrow-first-access';
 import { appendEntry, checkEntry } from './space-history';
 import { isStaff, requireSpace, spaceListFilter } from './space-access';
 
-export interface SpacesDeps {
+export interface SpacesDeps extends FirstAccessDeps {
   readonly db: Db;
   readonly now: () => Date;
 }
@@ -77,13 +78,15 @@ function genesisDraft(space: { id: string; kind: SpaceKind; sealedForEscrow: str
 /**
  * The organisation's current escrow fingerprint, which a new seal must be made to: a browser that
  * names another (an escrow rotation happened since it read the chain) gets `escrow_key_changed`.
+ * A browser that names none may have sealed to an older pinned key: the seal's fingerprint is then
+ * stored as unknown (null), so the next escrow rotation re-seals it instead of taking it as current.
  */
-async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string> {
+async function currentEscrowFingerprint(trx: Trx, claimed: string | undefined): Promise<string | null> {
   const { organisation } = await requireOrganisation(trx);
   if (claimed !== undefined && claimed !== organisation.escrow_fingerprint) {
     throw fail('escrow_key_changed', "The organisation's escrow key has changed since this page read it. Reload and try again.");
   }
-  return organisation.escrow_fingerprint;
+  return claimed === undefined ? null : organisation.escrow_fingerprint;
 }
 
 export function createSpacesService(deps: SpacesDeps) {
@@ -99,13 +102,17 @@ export function createSpacesService(deps: SpacesDeps) {
     async listSpaces(actor: Actor) {
       const filter = spaceListFilter(actor);
       const rows = filter ? await listSpaceSummaries(db, actor.userId, filter) : [];
+      // Staff are served every client space's escrow seal here: a first access for each such client (issue 21).
+      if (isStaff(actor)) await recordFirstAccess(deps, actor, rows.flatMap((row) => (row.kind === 'client' && row.client_id ? [row.client_id] : [])));
       const { organisation } = await requireOrganisation(db);
       return { spaces: rows.map((row) => spaceView(actor, row)), escrowPublicKey: organisation.escrow_public_key };
     },
 
     async getSpace(actor: Actor, spaceId: string): Promise<Space> {
       await requireSpace(db, actor, spaceId);
-      return summaryOf(actor, spaceId);
+      const space = await summaryOf(actor, spaceId);
+      if (isStaff(actor) && space.kind === 'client' && space.clientId) await recordFirstAccess(deps, actor, [space.clientId]);
+      return space;
     },
 
     /**

@@ -14,7 +14,8 @@ import {
   wrappedPrivateKeySchema as wrappedPrivateKey,
   recoveryParamsSchema,
 } from './accounts';
-import { base64url, idSchema, isoDateTime, roleSchema, signedPayloadSchema } from './wire';
+import { passwordRulesSchema } from '../accounts/password-rules';
+import { base64url, idSchema, isoDateTime, languageSchema, roleSchema, signedPayloadSchema } from './wire';
 
 /** A key fingerprint or digest: 64 lower-case hex digits. */
 export const hex64Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
@@ -132,6 +133,10 @@ export const openedResetSchema = z
     keySafe: recordEnvelope,
     statement: signedPayloadSchema,
     removeSecondFactors: z.boolean(),
+    /** What the browser checks the new password against (the server never sees the password). */
+    passwordRules: passwordRulesSchema,
+    organisationName: z.string(),
+    language: languageSchema,
   })
   .meta({ id: 'OpenedReset' });
 

@@ -113,7 +113,7 @@ export class PasswordRejectedError extends Error {
  * Checks a new password in the browser (the server never sees it, so only the browser can):
  * the ASVS floors, the organisation's rules, the person's e-mail and name, and context words.
  */
-async function assertPasswordAllowed(
+export async function assertPasswordAllowed(
   password: string,
   context: { email: string; name?: string; organisationName: string; languages: readonly Language[] },
   rules: PasswordRules,

@@ -1,9 +1,18 @@
 // Password reset through escrow (issue 21, SECURITY.md 5.8): the recovery code, the link secret, the
 // wrap of the user key under the one-time reset key, and the resetter's signed "escrow-use" statement.
 import { z } from 'zod';
-import type { SignedPayload } from '../api';
+import type { PasswordRules } from '../accounts/password-rules';
+import { type Language, type ResetView, type SignedPayload, createReset, finishResetPassword, openReset, startResetPassword } from '../api';
+import type { CallApi } from '../api/client';
 import {
   type SecretKey,
+  DecryptionError,
+  IntegrityError,
+  deriveKeySafeKey,
+  finishOpaqueRegistration,
+  keyCommitment,
+  openSealedSecretKey,
+  startOpaqueRegistration,
   type SigningPrivateKey,
   type SigningPublicKey,
   RESET_LINK_SECRET_BYTES,
@@ -19,8 +28,12 @@ import {
   verifyStatement,
   wrapSecretKey,
 } from '../crypto';
-import { parseSigned } from './certificates';
+import { type FlowOptions, EscrowCopyUnverifiedError, assertPasswordAllowed, escrowCopyProof } from './account-flows';
+import { checkEscrowCopy, parseSigned } from './certificates';
+import { openKeySafe } from './key-safe';
 import { recordDigest } from './space-history';
+import { newClientId } from './spaces';
+import { type UnlockedVault, PinMismatchError, escrowUserKeyContext, keyContext } from './vault';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** 12 Crockford base32 characters: 60 bits, in three groups of four ("7Q2M-XV4D-9P3K"). */
@@ -160,4 +173,176 @@ export async function verifyEscrowUse(
   return value;
 }
 
+
 export { recordDigest };
+
+// ---------------------------------------------------------------------------------------------
+// The two browser flows: the resetter starts a reset, the person completes it
+
+/** Only a staff member whose vault holds the escrow key (and a signing key) can start a reset. */
+export class EscrowNotHeldError extends Error {
+  override readonly name = 'EscrowNotHeldError';
+  constructor() {
+    super('Only someone holding the organisation escrow key can reset a password.');
+  }
+}
+
+/** What the resetter chose in the dialog. */
+export interface EscrowResetOptions {
+  readonly liftLockout: boolean;
+  readonly removeSecondFactors: boolean;
+}
+
+/** The reset as the server stored it, and the recovery code: shown to the resetter only, never sent. */
+export interface StartedEscrowReset {
+  readonly reset: ResetView;
+  readonly code: string;
+}
+
+/**
+ * The resetter's side (SECURITY.md 5.8). Opens the person's user key through escrow, but only after
+ * `checkEscrowCopy` vouched for the copy (the certified owner's signed statement names this seal, and
+ * the opened key has the commitment it names); wraps it under a one-time reset key derived from a
+ * fresh link secret and recovery code; signs the "escrow-use" statement over that wrap; POSTs it.
+ * The caller makes sure of a recent login (the reauth dialog) first: the server refuses otherwise.
+ * @param target the person as listed (`listUsers` item: id and the escrow copy as served)
+ * @throws EscrowNotHeldError, EscrowCopyUnverifiedError, ApiError (reset_not_allowed,
+ *   reauthentication_required, ...)
+ */
+export async function startEscrowReset(
+  api: CallApi,
+  vault: UnlockedVault,
+  target: { readonly id: string; readonly escrowUserKey: string },
+  options: EscrowResetOptions,
+): Promise<StartedEscrowReset> {
+  if (!vault.escrow || !vault.signingKey) throw new EscrowNotHeldError();
+  // WARNING: never wrap a key nothing vouches for: a server that swapped the escrow copy would
+  // otherwise have the resetter hand the person a key of the server's choosing.
+  const proof = await escrowCopyProof(api, vault, target.id);
+  const commitment = proof.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, target.escrowUserKey, proof.statement) : null;
+  if (!commitment) throw new EscrowCopyUnverifiedError();
+  const userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(target.escrowUserKey), 'user', escrowUserKeyContext(target.id), {
+    extractable: true,
+  });
+  if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
+
+  const resetId = newClientId();
+  const linkSecret = generateLinkSecret();
+  const code = generateResetCode();
+  const { resetKey, proofHash } = await resetSecrets(resetId, linkSecret, code);
+  const wrappedUserKey = await wrapUserKeyForReset(resetKey, userKey, resetId, target.id);
+  const statement = await signEscrowUse(vault.signingKey, {
+    user: target.id,
+    reset: resetId,
+    wrap: await recordDigest(wrappedUserKey),
+    by: vault.userId,
+    at: new Date().toISOString(),
+  });
+  const { reset } = await api(createReset, {
+    params: { id: target.id },
+    body: { resetId, wrappedUserKey, proofHash, linkSecret, statement, liftLockout: options.liftLockout, removeSecondFactors: options.removeSecondFactors },
+  });
+  return { reset, code };
+}
+
+/** The typed recovery code cannot be one (wrong length or characters): nothing was sent. */
+export class ResetCodeFormatError extends Error {
+  override readonly name = 'ResetCodeFormatError';
+  constructor() {
+    super('This is not a recovery code: it has 12 characters in groups of four.');
+  }
+}
+
+/**
+ * The server answered a wrapped user key (or key safe) that does not open with the key from link and
+ * code: it was swapped or damaged. Nothing was registered.
+ */
+export class ResetWrapRejectedError extends Error {
+  override readonly name = 'ResetWrapRejectedError';
+  constructor() {
+    super('The key the server sent for this reset does not open with your link and code. Nothing was changed; contact your office.');
+  }
+}
+
+export interface EscrowResetInput {
+  readonly resetId: string;
+  readonly linkSecret: string;
+  /** As typed (spaces, dashes and look-alikes are tolerated). */
+  readonly code: string;
+}
+
+/** What the person's browser holds after proving link and code: the user key, opened and checked. */
+export interface OpenedEscrowReset {
+  readonly userId: string;
+  readonly email: string;
+  readonly expiresAt: string;
+  readonly removeSecondFactors: boolean;
+  readonly passwordRules: PasswordRules;
+  readonly organisationName: string;
+  readonly language: Language;
+  /** The proof (base64url), sent again with each password step. */
+  readonly proof: string;
+  readonly userKey: SecretKey<'user'>;
+  /** The pins from the person's own key safe (the new OPAQUE registration is checked against them). */
+  readonly opaqueServerPublicKey: string;
+}
+
+/**
+ * The person's first step: proves link and code (a wrong code is counted by the server) and opens the
+ * wrapped user key and the key safe with the reset key. The UI may call it alone to check the code
+ * before asking for the new password; `completeEscrowReset` calls it again (a right proof is not counted).
+ * @throws ResetCodeFormatError, ResetWrapRejectedError, ApiError (reset_code_invalid, reset_expired, ...)
+ */
+export async function openEscrowReset(api: CallApi, input: EscrowResetInput): Promise<OpenedEscrowReset> {
+  if (!parseResetCode(input.code)) throw new ResetCodeFormatError();
+  const { resetKey, proof } = await resetSecrets(input.resetId, input.linkSecret, input.code);
+  const opened = await api(openReset, { body: { resetId: input.resetId, proof } });
+  let userKey: SecretKey<'user'>;
+  let opaqueServerPublicKey: string;
+  try {
+    // WARNING: the wrap's context binds it to this reset and this person; a swapped wrap fails here.
+    userKey = await openResetWrap(resetKey, opened.wrappedUserKey, input.resetId, opened.userId);
+    opaqueServerPublicKey = (await openKeySafe(userKey, opened.userId, fromBase64Url(opened.keySafe))).opaqueServerPublicKey;
+  } catch (error) {
+    if (error instanceof IntegrityError || error instanceof DecryptionError) throw new ResetWrapRejectedError();
+    throw error;
+  }
+  return {
+    userId: opened.userId,
+    email: opened.email,
+    expiresAt: opened.expiresAt,
+    removeSecondFactors: opened.removeSecondFactors,
+    passwordRules: opened.passwordRules,
+    organisationName: opened.organisationName,
+    language: opened.language,
+    proof,
+    userKey,
+    opaqueServerPublicKey,
+  };
+}
+
+/**
+ * The person's side (SECURITY.md 5.8): opens the reset (link + code), checks the new password against
+ * the organisation's rules, registers it with OPAQUE (the server key must be the one the key safe
+ * pins, as at a password change) and re-wraps the same user key under the new key-safe key. Then the
+ * browser signs in normally with the new password. Only ciphertext and the proof leave this function.
+ * @throws PasswordRejectedError (before any registration), PinMismatchError, and as openEscrowReset
+ */
+export async function completeEscrowReset(
+  api: CallApi,
+  input: EscrowResetInput & { readonly newPassword: string },
+  options: Pick<FlowOptions, 'keyStretching'> = {},
+): Promise<{ userId: string; email: string }> {
+  const opened = await openEscrowReset(api, input);
+  await assertPasswordAllowed(input.newPassword, { email: opened.email, organisationName: opened.organisationName, languages: [opened.language] }, opened.passwordRules);
+  const registration = await startOpaqueRegistration(input.newPassword);
+  const start = await api(startResetPassword, { body: { resetId: input.resetId, proof: opened.proof, registrationRequest: registration.request } });
+  const finished = await finishOpaqueRegistration(registration.state, start.registrationResponse, input.newPassword, options.keyStretching);
+  if (finished.serverStaticPublicKey !== opened.opaqueServerPublicKey) throw new PinMismatchError('opaque-server-key');
+  const keySafeKey = await deriveKeySafeKey(finished.exportKey);
+  const wrappedUserKey = toBase64Url(await wrapSecretKey(keySafeKey, opened.userKey, keyContext(opened.userId)));
+  await api(finishResetPassword, {
+    body: { resetId: input.resetId, proof: opened.proof, registrationId: start.registrationId, registrationRecord: finished.record, wrappedUserKey },
+  });
+  return { userId: opened.userId, email: opened.email };
+}

@@ -407,6 +407,16 @@ function openItem(privateKey: PrivateKey, item: Pick<RotationItem, 'kind' | 'id'
     : openSealedSecretKey(privateKey, sealed, 'user', escrowUserKeyContext(item.id), { extractable: true });
 }
 
+/** openItem, or null when the seal does not open with this key. */
+async function openOrNull(privateKey: PrivateKey, item: Pick<RotationItem, 'kind' | 'id' | 'seal'>): Promise<SecretKey<'space'> | SecretKey<'user'> | null> {
+  try {
+    return await openItem(privateKey, item);
+  } catch (error) {
+    if (error instanceof DecryptionError) return null;
+    throw error;
+  }
+}
+
 function sealItem(publicKey: PublicKey, item: RotationItemRef, key: SecretKey<'space'> | SecretKey<'user'>): Promise<Uint8Array> {
   return sealSecretKey(publicKey, key, item.kind === 'space' ? spaceKeyContext(item.id, ESCROW_HOLDER) : escrowUserKeyContext(item.id));
 }
@@ -449,6 +459,9 @@ export async function continueRotation(
   // The old key is the one the signed step starts from, recomputed from the private key we opened.
   if (toHex(previousPrivate.publicKey.fingerprint) !== rotation.from) throw new EscrowChainError('key-mismatch');
 
+  // The new private key, when this vault holds it already (its pin moved): opens items sealed to it but stored without a fingerprint.
+  const newPrivate = vault.escrow && toHex(vault.escrow.publicKey.fingerprint) === rotation.to ? vault.escrow.privateKey : null;
+
   const limit = Math.min(200, Math.max(1, options.batchSize ?? 50));
   const uncheckedItems: RotationItemRef[] = [];
   const refusedItems: (RotationItemRef & { problem: AuthorityProblem | 'seal' })[] = [];
@@ -466,12 +479,19 @@ export async function continueRotation(
       for (const item of page.items) {
         if (refusedItems.some((r) => r.kind === item.kind && r.id === item.id)) continue;
         let key: SecretKey<'space'> | SecretKey<'user'>;
+        /** Sealed to the new key already (a browser that followed the chain but named no fingerprint): only its fingerprint is stored anew. */
+        let sealedToNew = false;
         try {
           key = await openItem(previousPrivate, item);
         } catch (error) {
           if (!(error instanceof DecryptionError)) throw error;
-          refusedItems.push({ kind: item.kind, id: item.id, problem: 'seal' });
-          continue;
+          const opened = newPrivate ? await openOrNull(newPrivate, item) : null;
+          if (!opened) {
+            refusedItems.push({ kind: item.kind, id: item.id, problem: 'seal' });
+            continue;
+          }
+          key = opened;
+          sealedToNew = true;
         }
         const authority = await checkAuthority(item, key, directory);
         if (authority.outcome === 'refused') {
@@ -480,7 +500,8 @@ export async function continueRotation(
         }
         if (authority.outcome === 'checked') checked += 1;
         else if (!uncheckedItems.some((u) => u.kind === item.kind && u.id === item.id)) uncheckedItems.push({ kind: item.kind, id: item.id });
-        batch.push({ kind: item.kind, id: item.id, previousDigest: await recordDigest(item.seal), seal: toBase64Url(await sealItem(target.publicKey, item, key)) });
+        const seal = sealedToNew ? item.seal : toBase64Url(await sealItem(target.publicKey, item, key));
+        batch.push({ kind: item.kind, id: item.id, previousDigest: await recordDigest(item.seal), seal });
       }
       if (batch.length > 0) {
         const stored = await api(resealRotationItems, { body: { rotationId: rotation.id, items: batch } });
