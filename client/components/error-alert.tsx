@@ -48,6 +48,14 @@ export function ErrorAlert({ error, overrides, id }: ErrorAlertProps) {
       </Alert>
     );
   }
+  if (isApiError(error) && error.code === 'escrow_chain_invalid') {
+    return (
+      <Alert tone="security" title={t('errors.pinMismatchTitle')} id={id}>
+        <p>{t('errors.escrow_chain_invalid')}</p>
+        <p>{t('errors.pinMismatchAction')}</p>
+      </Alert>
+    );
+  }
   const requestId = isApiError(error) ? error.requestId : undefined;
   return (
     <Alert tone="error" id={id}>

@@ -15,6 +15,7 @@ import {
   type SecondFactorKind,
   type UserListItem,
   type sessionInfoSchema,
+  getEscrowChain,
   getSession,
   listEscrowHolders,
   listUsers,
@@ -34,6 +35,7 @@ import {
   signup as signupFlow,
 } from '../../shared/flows/account-flows';
 import { verifyHolderStatements } from '../../shared/flows/escrow-ledger';
+import { rotationSignersInto } from '../../shared/flows/escrow-rotation';
 import { type PasskeyAssertion, enablePasskeyUnlock as enablePasskeyUnlockFlow, passkeyLogin } from '../../shared/flows/passkey-unlock';
 import { SecondFactorNeededError, type SecondFactorPrompt } from '../../shared/flows/second-factor';
 import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
@@ -258,7 +260,10 @@ export function createAccountOperations(
 
   async function verifiedHolders(vault: UnlockedVault): Promise<EscrowHolderView[]> {
     const { statements, signingKeys } = await api(listEscrowHolders, {});
-    const verified = await verifyHolderStatements(statements, signingKeys, vault.keySafe);
+    // After a rotation the holder statements for the new key are signed by the rotating Administrator,
+    // trusted only as the signer of a verified rotation into the pinned key (issue 21).
+    const rotationSigners = await rotationSignersInto(await api(getEscrowChain, {}), vault.keySafe.escrowFingerprint, await trust.directory());
+    const verified = await verifyHolderStatements(statements, signingKeys, vault.keySafe, { rotationSigners });
     return verified.map(({ statement, verified: ok }) => ({
       holderId: statement.holderId,
       holderKeyFingerprint: statement.holderKeyFingerprint,
@@ -388,12 +393,15 @@ export function createAccountOperations(
         vault.signingKey !== undefined &&
         (issuerRole === 'admin' || (issuerRole === 'team' && role === 'client'));
       const escrowCopyWarnings: TrustWarning[] = [];
+      // Escrow copies signed for an escrow key a verified rotation replaced (issue 21).
+      const previousFingerprints = vault.escrow ? (await trust.escrowHistory()).previousFingerprints : [];
       const people = await Promise.all(
         users.map(async (user): Promise<Person> => {
           // The escrow copy opens only when its certified owner vouched for it (not on the server's word).
           const proof = {
             owner: directory.identities.get(user.id) ?? null,
             statement: directory.entries.find((e) => e.id === user.id)?.escrowCopyStatement ?? null,
+            previousFingerprints,
           };
           let profileUnverified = false;
           let escrowCopyFailed = false;

@@ -20,6 +20,7 @@ import { opfsStateStorage } from './key-safe-keeper';
 import { createLifecycleOperations } from './lifecycle-operations';
 import { createResetOperations } from './reset-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
+import { createRotationOperations } from './rotation-operations';
 import { createSpaceOperations } from './space-operations';
 import type { SpaceOperations, TransferOperations } from './space-types';
 import { createTransferOperations } from './transfers';
@@ -118,9 +119,10 @@ const spaces = createSpaceOperations({ api: callApi, account: slot, trust });
 const transfers = createTransferOperations({ api: callApi, spaces });
 const lifecycle = createLifecycleOperations({ api: callApi, account: slot, trust });
 const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
+const rotation = createRotationOperations({ api: callApi, account: slot, trust });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets;
-const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -181,6 +183,11 @@ const guardedOperations: GuardedOperations = {
   checkReset: guard('checkReset'),
   completeReset: guard('completeReset'),
   myEscrow: guard('myEscrow'),
+  rotationStatus: guard('rotationStatus'),
+  startEscrowRotation: guard('startEscrowRotation'),
+  continueEscrowRotation: guard('continueEscrowRotation'),
+  finishEscrowRotation: guard('finishEscrowRotation'),
+  escrowKeyFingerprint: guard('escrowKeyFingerprint'),
 };
 
 const api = { selfTest, ...guardedOperations };

@@ -21,6 +21,7 @@ import {
 } from '../../shared/flows/account-flows';
 import { openFileKey, prepareVersion } from '../../shared/flows/spaces';
 import { SecondFactorNeededError } from '../../shared/flows/second-factor';
+import { EscrowChainError } from '../../shared/flows/escrow-rotation';
 import { PinMismatchError } from '../../shared/flows/vault';
 import { ApiError } from '../../shared/api/client';
 import { KeyChangedError, NotSignedInError, outcomeOf, toFailure } from './outcome';
@@ -48,6 +49,8 @@ describe('toFailure', () => {
     [new PinMismatchError('opaque-server-key'), 'pin_mismatch'],
     [new PinMismatchError('escrow-key'), 'pin_mismatch'],
     [new KeyChangedError(), 'pin_mismatch'],
+    [new EscrowChainError('unsigned-rotation'), 'escrow_chain_invalid'],
+    [new EscrowChainError('no-path'), 'escrow_chain_invalid'],
     [new PasswordRejectedError(['common']), 'password_rejected'],
     [new RecoverySecretFormatError(), 'recovery_secret_invalid'],
     [new RecoverySecretRejectedError(), 'decryption_failed'],

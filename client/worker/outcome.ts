@@ -9,6 +9,7 @@ import {
   RecoverySecretFormatError,
   RecoverySecretRejectedError,
 } from '../../shared/flows/account-flows';
+import { EscrowChainError, RotationRefusedError } from '../../shared/flows/escrow-rotation';
 import { KeySafeRollbackError } from '../../shared/flows/key-safe';
 import { SecondFactorNeededError } from '../../shared/flows/second-factor';
 import { NoEscrowAccessError, NoSigningKeyError, SpaceKeyRejectedError } from '../../shared/flows/spaces';
@@ -50,6 +51,13 @@ export function toFailure(error: unknown): WorkerFailure {
   }
   if (error instanceof PinMismatchError || error instanceof KeyChangedError) {
     return { status: 0, code: 'pin_mismatch', message: error.message };
+  }
+  if (error instanceof RotationRefusedError) {
+    return { status: 0, code: 'rotation_refused', message: error.message };
+  }
+  if (error instanceof EscrowChainError) {
+    // WARNING: a security warning: the pin did not move and nothing was sealed to the offered key.
+    return { status: 0, code: 'escrow_chain_invalid', message: error.message };
   }
   if (error instanceof KeySafeRollbackError) {
     return { status: 0, code: 'key_safe_rollback', message: error.message };

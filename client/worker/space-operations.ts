@@ -67,9 +67,10 @@ import {
   sealRequestItem,
   sealThreadSubject,
 } from '../../shared/flows/spaces';
-import { importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
+import type { UnlockedVault } from '../../shared/flows/vault';
 import { ApiError, isApiError, type CallApi } from '../../shared/api/client';
 import type { AccountSlot, HeldAccount } from './account-operations';
+import { escrowKeyForSealing } from './escrow-pin';
 import { NotSignedInError, SpaceUntrustedError, UnsignedItemError } from './outcome';
 import { type SpaceVerifier, createSpaceVerifier } from './space-verification';
 import { type Verification, documentViewOf, versionViewOf } from './space-views';
@@ -138,7 +139,7 @@ export interface SpaceOperationsDeps {
    * What this worker trusts (./trust.ts): whose signing key is whose, and the remembered heads, for
    * whoever is signed in now; its verified directory vouches for the escrow copies staff open profiles with.
    */
-  readonly trust: Trust & Pick<DirectoryTrust, 'directory'>;
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory' | 'escrowHistory'>;
 }
 
 export interface WorkerSpaceOperations extends SpaceOperations {
@@ -196,10 +197,11 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
 
   /** Creates the space this user is missing (a client's own, or the team space) and keeps its key. */
   async function createMissingSpace(vault: UnlockedVault, kind: 'client' | 'team', escrowPublicKey: string): Promise<void> {
-    const escrowKey = await importPinnedEscrowKey(escrowPublicKey, vault.keySafe.escrowFingerprint);
-    const { body, spaceKey } = await createSpaceKey(vault, kind, escrowKey);
+    // The pinned escrow key, or the one the signed rotation chain leads to (never the server's word alone).
+    const escrowKey = await escrowKeyForSealing(api, held().keySafe, escrowPublicKey, () => trust.directory());
+    const { body, spaceKey } = await createSpaceKey(vault, kind, escrowKey.publicKey);
     try {
-      verifier.created(await api(createSpace, { body }), spaceKey);
+      verifier.created(await api(createSpace, { body: { ...body, escrowFingerprint: escrowKey.fingerprint } }), spaceKey);
     } catch (error) {
       // Another tab or a colleague created it first: theirs is the one, listed on the next read.
       if (!(isApiError(error) && error.code === 'space_exists')) throw error;
@@ -238,6 +240,8 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
     if (staff) {
       const { users } = await api(listUsers, {});
       const verified = vault.escrow ? await trust.directory() : null;
+      // Escrow copies signed for an escrow key a verified rotation replaced (issue 21).
+      const previousFingerprints = vault.escrow ? (await trust.escrowHistory()).previousFingerprints : [];
       await Promise.all(
         users
           .filter((user) => user.role === 'client')
@@ -246,6 +250,7 @@ export function createSpaceOperations({ api, account, trust }: SpaceOperationsDe
             const proof = verified && {
               owner: verified.identities.get(user.id) ?? null,
               statement: verified.entries.find((entry) => entry.id === user.id)?.escrowCopyStatement ?? null,
+              previousFingerprints,
             };
             const profile = proof ? await orNull(openProfile(vault, user, proof)) : null;
             people.set(user.id, { name: profile?.name ?? null, email: user.email });

@@ -21,12 +21,14 @@ import {
   signerOf,
   type VerifiedGenesis,
 } from '../../shared/flows/spaces';
-import { PinMismatchError, importPinnedEscrowKey, type UnlockedVault } from '../../shared/flows/vault';
+import { EscrowChainError } from '../../shared/flows/escrow-rotation';
+import { PinMismatchError, type UnlockedVault } from '../../shared/flows/vault';
 import { isApiError, type CallApi } from '../../shared/api/client';
 import type { AccountSlot, HeldAccount } from './account-operations';
 import { NotSignedInError, SpaceUntrustedError } from './outcome';
 import type { SecurityWarning, SpaceSecurity } from './space-types';
-import type { Trust } from './trust';
+import type { DirectoryTrust, Trust } from './trust';
+import { escrowKeyForSealing } from './escrow-pin';
 
 /*
  * WARNING (SECURITY.md §4.9): nothing about a space is taken on the server's word. Before any read
@@ -70,8 +72,8 @@ export interface VerifiedSpace {
 export interface SpaceVerifierDeps {
   readonly api: CallApi;
   readonly account: AccountSlot;
-  /** What this worker trusts (client/worker/trust.ts): answers for whoever is signed in now. */
-  readonly trust: Trust;
+  /** What this worker trusts (client/worker/trust.ts): answers for whoever is signed in now; its verified directory checks escrow rotations. */
+  readonly trust: Trust & Pick<DirectoryTrust, 'directory' | 'escrowHistory'>;
 }
 
 const warningOf = (error: HistoryError): SecurityWarning => ({ problem: error.problem, entry: error.seq, item: null, detail: error.message });
@@ -197,18 +199,23 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
       return false;
     }
     let seal: AdoptionSeal;
+    let escrowFingerprint: string | null = null;
     if (space.kind === 'team') seal = { storedEscrowSeal: space.sealedKey! };
     else {
       try {
-        seal = { escrowPublicKey: await importPinnedEscrowKey((await api(listSpaces, {})).escrowPublicKey, vault.keySafe.escrowFingerprint) };
+        // The pinned escrow key, or the one a chain of Administrator-signed rotations leads to.
+        const escrowKey = await escrowKeyForSealing(api, s.held.keySafe, (await api(listSpaces, {})).escrowPublicKey, () => trust.directory());
+        seal = { escrowPublicKey: escrowKey.publicKey };
+        escrowFingerprint = escrowKey.fingerprint;
       } catch (error) {
-        if (!(error instanceof PinMismatchError)) throw error;
+        if (!(error instanceof PinMismatchError || error instanceof EscrowChainError)) throw error;
         stick(s, record, { problem: 'key-substituted', entry: null, item: null, detail: error.message });
         return false;
       }
     }
     try {
-      record.space = await api(adoptSpace, { params: { spaceId }, body: await adoptionOf(vault, space, key, seal) });
+      const body = await adoptionOf(vault, space, key, seal);
+      record.space = await api(adoptSpace, { params: { spaceId }, body: escrowFingerprint ? { ...body, escrowFingerprint } : body });
     } catch (error) {
       // Adopted first by another tab or a colleague: theirs is entry 0.
       if (!(isApiError(error) && error.code === 'space_adopted')) throw error;
@@ -235,7 +242,9 @@ export function createSpaceVerifier({ api, account, trust }: SpaceVerifierDeps) 
       }
     }
     try {
-      return await openSpaceKey(vault, space, genesisOf(record));
+      // After a verified escrow rotation the seal is a re-sealed one: entry 0's key commitment vouches for it.
+      const rotated = vault.escrow ? (await trust.escrowHistory()).previousFingerprints.length > 0 : false;
+      return await openSpaceKey(vault, space, genesisOf(record), { rotated });
     } catch (error) {
       if (error instanceof SpaceKeyRejectedError) {
         // Without a verified history the history's own warning says why.

@@ -1,10 +1,11 @@
 // What the crypto worker trusts, and where it remembers it: verified identities from the key directory,
 // and the newest verified head of each space's history (kept in the key safe, so rollbacks are noticed).
-import type { DirectoryEntry } from '../../shared/api';
+import { type DirectoryEntry, getEscrowChain } from '../../shared/api';
 import type { CallApi } from '../../shared/api/client';
 import { type SigningPublicKey, toHex } from '../../shared/crypto';
 import { certifyByBinding, certifyFirstUse, loadDirectory } from '../../shared/flows/account-flows';
 import type { CertificateBasis, UnverifiedPerson, VerifiedDirectory, VerifiedIdentity } from '../../shared/flows/certificates';
+import { verifiedPreviousFingerprints } from '../../shared/flows/escrow-chain';
 import type { HistoryHead } from '../../shared/flows/space-history';
 import type { UnlockedVault } from '../../shared/flows/vault';
 import type { KeySafeKeeper } from './key-safe-keeper';
@@ -65,6 +66,11 @@ export interface DirectoryTrust extends Trust {
   confirmKeys(userId: string, shown: { enc: string; sig: string }): Promise<void>;
   /** Security warnings met so far for this account. */
   warnings(): readonly TrustWarning[];
+  /**
+   * The escrow fingerprints a verified rotation chain leads from to the pinned one (issue 21): items
+   * signed for them are vouched for by their key commitment after being re-sealed. Cached like the directory.
+   */
+  escrowHistory(): Promise<{ readonly previousFingerprints: readonly string[] }>;
 }
 
 /**
@@ -79,6 +85,7 @@ export function createTrust(deps: {
   readonly onWarning?: (warning: TrustWarning) => void;
 }): DirectoryTrust {
   let cached: { vault: UnlockedVault; directory: ReturnType<DirectoryTrust['directory']> } | null = null;
+  let history: { vault: UnlockedVault; pin: string; value: ReturnType<DirectoryTrust['escrowHistory']> } | null = null;
   const warned: TrustWarning[] = [];
   /**
    * People whose invitation binding this browser checked and found failing: the keys the directory
@@ -177,6 +184,22 @@ export function createTrust(deps: {
 
     refresh() {
       cached = null;
+      history = null;
+    },
+
+    escrowHistory() {
+      const { vault, keySafe } = held();
+      const pin = keySafe.current().escrowFingerprint;
+      if (!history || history.vault !== vault || history.pin !== pin) {
+        const loading = (async () => ({
+          previousFingerprints: await verifiedPreviousFingerprints(await deps.api(getEscrowChain, {}), pin, await directory()),
+        }))();
+        history = { vault, pin, value: loading };
+        loading.catch(() => {
+          if (history?.value === loading) history = null;
+        });
+      }
+      return history.value;
     },
 
     async keyStatuses() {

@@ -61,6 +61,13 @@ export const clientErrorCodes = [
   'reset_wrap_rejected',
   /** What was typed cannot be a recovery code (12 characters in groups of four). */
   'reset_code_format',
+  /**
+   * The server offered a new organisation escrow key that no chain of rotations signed by certified
+   * Administrators leads to from the pinned one (issue 21): the pin stays, nothing is sealed to it.
+   */
+  'escrow_chain_invalid',
+  /** This browser will not start or go on with an escrow rotation (shared/flows/escrow-rotation.ts RotationRefusedError). */
+  'rotation_refused',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

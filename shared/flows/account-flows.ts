@@ -76,6 +76,7 @@ import {
   signCertificate,
   signEscrowCopy,
 } from './certificates';
+import { followEscrowChain } from './escrow-chain';
 import { type HolderStatement, signHolderStatement } from './escrow-ledger';
 import { type Pins, newKeySafe, openKeySafe, pinsFromFragment, pinsToFragment, sealKeySafe } from './key-safe';
 import { generateRecoverySecret, parseRecoverySecret } from './recovery-secret';
@@ -88,6 +89,7 @@ import {
   escrowUserKeyContext,
   importPinnedEscrowKey,
   keyContext,
+  openEscrowSealed,
   openVault,
   recoveryContext,
 } from './vault';
@@ -306,7 +308,10 @@ export async function login(
  * already checked against the pinned escrow key).
  */
 export async function settleSignIn(api: CallApi, opened: UnlockedVault, bundle: AccountBundle): Promise<UnlockedVault> {
-  const vault = await completeAccountKeys(api, opened, bundle);
+  // An escrow key that is not the pin (the organisation rotated it): trusted only along the signed
+  // chain, which moves the pin (issue 21). EscrowChainError ends the sign-in, as a pin mismatch does.
+  const followed = opened.escrowUnverified ? await followEscrowChain(api, opened, await loadDirectory(api, opened)) : opened;
+  const vault = await completeAccountKeys(api, followed, bundle);
   if (vault.escrow && vault.escrowGrantNeedsAccept) {
     const wrapped = await wrapSecretKey(vault.userKey, vault.escrow.escrowKey, escrowGrantContext(vault.userId));
     await api(acceptEscrowGrant, { body: { wrappedEscrowKey: toBase64Url(wrapped) } });
@@ -695,7 +700,8 @@ export async function openProfile(
           previousFingerprints: proof.previousFingerprints ?? [],
         }) : null;
     if (!commitment) throw new EscrowCopyUnverifiedError();
-    userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
+    // During a rotation the copy may still be sealed to the previous escrow key: the commitment decides.
+    userKey = await openEscrowSealed(vault, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
     if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
   } else throw new DecryptionError();
   return profileSchema.parse(JSON.parse(await decryptRecordText(userKey, fromBase64Url(user.profile), profileContext(user.id))));

@@ -12,6 +12,7 @@ import {
   DecryptionError,
   decryptRecordText,
   encryptRecord,
+  KluisCryptoError,
   fromBase64Url,
   generateSecretKey,
   keyCommitment,
@@ -24,7 +25,7 @@ import {
 } from '../crypto';
 import { spaceCreateDraft } from './space-entries';
 import { type EntryBody, recordDigest, signEntry } from './space-history';
-import type { UnlockedVault } from './vault';
+import { type UnlockedVault, openEscrowSealed } from './vault';
 
 /** 128 random bits as 22 base64url characters: ids the browser makes (shared/api/documents.ts). */
 export function newClientId(): string {
@@ -225,10 +226,11 @@ export async function openSpaceKey(
   const context = spaceKeyContext(space.id, ESCROW_HOLDER);
   let key: SecretKey<'space'>;
   try {
-    key = await openSealedSecretKey(vault.escrow.privateKey, sealed, 'space', context);
+    // The current escrow key, or the vault's verified previous one (escrowPrevious) while a rotation runs.
+    key = await openEscrowSealed(vault, sealed, 'space', context);
   } catch (error) {
     // While a rotation runs, a seal not re-sealed yet opens only with the previous escrow key.
-    if (!(error instanceof DecryptionError) || !options.previousEscrowKey) throw error;
+    if (!(error instanceof KluisCryptoError) || !options.previousEscrowKey) throw error;
     key = await openSealedSecretKey(options.previousEscrowKey, sealed, 'space', context);
   }
   if (genesis.body.key !== (await keyCommitment(key))) throw new SpaceKeyRejectedError('key-commitment');
@@ -261,7 +263,7 @@ export async function openLegacySpaceKey(vault: UnlockedVault, space: Pick<Space
   }
   if (space.kind !== 'team') throw new SpaceKeyRejectedError('no-history');
   if (!vault.escrow) throw new NoEscrowAccessError();
-  return openSealedSecretKey(vault.escrow.privateKey, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER), { extractable: true });
+  return openEscrowSealed(vault, sealed, 'space', spaceKeyContext(space.id, ESCROW_HOLDER), { extractable: true });
 }
 
 /**

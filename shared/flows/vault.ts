@@ -1,10 +1,13 @@
 // The unlocked vault: a user's keys in memory after login. Lives only inside the crypto worker (or a Node test).
 import {
+  type KeyContext,
+  type KeyPurpose,
   type PrivateKey,
   type PublicKey,
   type SecretKey,
   type SigningPrivateKey,
   DecryptionError,
+  KluisCryptoError,
   deriveKeySafeKey,
   fromBase64Url,
   importPublicKey,
@@ -36,6 +39,22 @@ export interface UnlockedVault {
   readonly keySafeRevision: number;
   readonly signingKey?: SigningPrivateKey;
   readonly escrow?: EscrowAccess;
+  /**
+   * While an escrow rotation runs (issue 21, SECURITY.md 5.10): the previous escrow key pair, to open
+   * items not re-sealed yet. Set only when its fingerprint is the pin or the `from` of a verified rotation.
+   */
+  readonly escrowPrevious?: EscrowAccess;
+  /**
+   * Escrow keys the bundle opened whose fingerprint is not the pin (the organisation rotated its
+   * escrow key). WARNING: never used as they are: followEscrowChain (shared/flows/escrow-chain.ts)
+   * moves them to `escrow`/`escrowPrevious` only after a signed rotation chain leads there.
+   */
+  readonly escrowUnverified?: {
+    readonly current: EscrowAccess | null;
+    readonly previous: EscrowAccess | null;
+    /** The current grant was still sealed (accepted once the chain verified). */
+    readonly grantSealed: boolean;
+  };
   /** The escrow grant was still sealed and should be re-wrapped under the user key. */
   readonly escrowGrantNeedsAccept: boolean;
 }
@@ -104,15 +123,24 @@ async function openVaultContents(bundle: AccountBundle, userKey: SecretKey<'user
     : undefined;
 
   let escrow: EscrowAccess | undefined;
+  let escrowPrevious: EscrowAccess | undefined;
+  let escrowUnverified: UnlockedVault['escrowUnverified'];
   let escrowGrantNeedsAccept = false;
   if (bundle.escrow) {
-    const { grant } = bundle.escrow;
-    const escrowKey =
-      grant.kind === 'wrapped'
-        ? await unwrapSecretKey(userKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true })
-        : await openSealedSecretKey(privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true });
-    escrow = await openEscrow(escrowKey, bundle.escrow.wrappedPrivateKey, keySafe.escrowFingerprint);
-    escrowGrantNeedsAccept = grant.kind === 'sealed';
+    const pin = keySafe.escrowFingerprint;
+    const current = await openEscrowGrant(userKey, privateKey, userId, bundle.escrow);
+    const previous = bundle.escrow.previous ? await openEscrowGrant(userKey, privateKey, userId, bundle.escrow.previous) : null;
+    const pinned = (access: EscrowAccess | null) => access !== null && toHex(access.publicKey.fingerprint) === pin;
+    // WARNING: only the key pair that recomputes to the pin is trusted here; another one (a rotation,
+    // or a key the server chose) waits for the signed chain (followEscrowChain).
+    if (pinned(current)) {
+      escrow = current;
+      escrowGrantNeedsAccept = bundle.escrow.grant.kind === 'sealed';
+      if (previous) escrowUnverified = { current: null, previous, grantSealed: false };
+    } else {
+      if (pinned(previous)) escrowPrevious = previous ?? undefined;
+      escrowUnverified = { current, previous: pinned(previous) ? null : previous, grantSealed: bundle.escrow.grant.kind === 'sealed' };
+    }
   }
   return {
     userId,
@@ -124,8 +152,50 @@ async function openVaultContents(bundle: AccountBundle, userKey: SecretKey<'user
     keySafeRevision: bundle.keys.keySafeRevision,
     signingKey,
     escrow,
+    ...(escrowPrevious && { escrowPrevious }),
+    ...(escrowUnverified && { escrowUnverified }),
     escrowGrantNeedsAccept,
   };
+}
+
+type EscrowGrant = { readonly kind: 'wrapped' | 'sealed'; readonly value: string };
+
+/** Opens E from a holder's grant (wrapped under the user key, or sealed to their key) and the escrow private key with it. Nothing checked against a pin yet. */
+async function openEscrowGrant(
+  userKey: SecretKey<'user'>,
+  privateKey: PrivateKey,
+  userId: string,
+  held: { readonly wrappedPrivateKey: string; readonly grant: EscrowGrant },
+): Promise<EscrowAccess> {
+  const { grant } = held;
+  const escrowKey =
+    grant.kind === 'wrapped'
+      ? await unwrapSecretKey(userKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true })
+      : await openSealedSecretKey(privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(userId), { extractable: true });
+  const escrowPrivateKey = await unwrapPrivateKey(escrowKey, fromBase64Url(held.wrappedPrivateKey), escrowPrivateKeyContext);
+  return { escrowKey, privateKey: escrowPrivateKey, publicKey: escrowPrivateKey.publicKey };
+}
+
+/**
+ * Opens a key sealed to the organisation escrow key with the current escrow private key, or (while
+ * a rotation runs and the item is not re-sealed yet) the verified previous one. What it opens is
+ * checked by the caller against a commitment, as for any escrow seal.
+ * @throws the current key's error when neither opens it
+ */
+export async function openEscrowSealed<P extends KeyPurpose>(
+  vault: Pick<UnlockedVault, 'escrow' | 'escrowPrevious'>,
+  sealed: Uint8Array,
+  purpose: P,
+  context: KeyContext,
+  options: { extractable?: boolean } = {},
+): Promise<SecretKey<P>> {
+  if (!vault.escrow) throw new DecryptionError();
+  try {
+    return await openSealedSecretKey(vault.escrow.privateKey, sealed, purpose, context, options);
+  } catch (error) {
+    if (!vault.escrowPrevious || !(error instanceof KluisCryptoError)) throw error;
+    return openSealedSecretKey(vault.escrowPrevious.privateKey, sealed, purpose, context, options);
+  }
 }
 
 /** Imports an escrow public key handed out by the server only if it matches the pinned fingerprint. */

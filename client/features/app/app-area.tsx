@@ -10,6 +10,7 @@ import { AccountPage } from '../account/account-page';
 import { InvitationsPage } from '../invitations/invitations-page';
 import { loginPathFor } from '../login/return-path';
 import { PeoplePage } from '../people/people-page';
+import { RotationNotice, RotationPage } from '../rotation/rotation-page';
 import { EnrolmentPage } from '../second-factors/enrolment-page';
 import { SecurityPage } from '../second-factors/security-page';
 import { SettingsPage } from '../settings/settings-page';
@@ -115,6 +116,7 @@ function SignedInArea() {
           <p>{t('account.expired')}</p>
         </Alert>
       )}
+      {role === 'admin' && location !== '/escrow-rotation' && <RotationNotice />}
       {/* In the flow above the page, not floating over it: it must never cover a row's buttons. */}
       <TransfersPanel />
       <Switch>
@@ -127,6 +129,7 @@ function SignedInArea() {
         {staff && <Route path="/people" component={PeoplePage} />}
         {staff && <Route path="/invite" component={InvitationsPage} />}
         {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
+        {role === 'admin' && <Route path="/escrow-rotation" component={RotationPage} />}
         <Route path="/account" component={AccountPage} />
         <Route path="/account/security" component={SecurityPage} />
         <Route>

@@ -15,7 +15,16 @@ import type { SetupOutcome } from '../../worker';
  * continues. It is never sent to the server (only the escrow key wrapped under its Argon2id
  * derivative is), never stored by the browser, and the text file is made from a Blob in memory.
  */
-export function RecoveryKit({ outcome }: { outcome: SetupOutcome }) {
+export interface RecoveryKitProps {
+  /** After setup, or (issue 21) after an escrow rotation made a new kit: the secret and the escrow fingerprint it opens. */
+  readonly outcome: Pick<SetupOutcome, 'recoverySecret' | 'escrowFingerprint'> & {
+    readonly session: { readonly organisation: { readonly name: string } };
+  };
+  /** Where to go once the Administrator confirmed storing it (default: the portal). */
+  readonly onConfirmed?: () => void;
+}
+
+export function RecoveryKit({ outcome, onConfirmed }: RecoveryKitProps) {
   const { t, i18n } = useTranslation();
   const [, navigate] = useLocation();
   const [stored, setStored] = useState(false);
@@ -63,7 +72,8 @@ export function RecoveryKit({ outcome }: { outcome: SetupOutcome }) {
     setError(null);
     try {
       await callApi(confirmRecoveryKit, {});
-      navigate('/app', { replace: true });
+      if (onConfirmed) onConfirmed();
+      else navigate('/app', { replace: true });
     } catch (failure) {
       setError(failure);
       setBusy(false);
