@@ -121,7 +121,9 @@ export function createResetOperations(deps: {
       const target = users.find((user) => user.id === userId);
       // Not (or no longer) among the people this staff member manages.
       if (!target) throw new ApiError({ status: 404, code: 'not_found', message: 'No such person.' });
-      const { reset, code } = await startEscrowReset(api, vault, { id: target.id, escrowUserKey: target.escrowUserKey }, options);
+      // After an escrow rotation the copy is sealed to the new key but signed naming the old one.
+      const { previousFingerprints } = await trust.escrowHistory();
+      const { reset, code } = await startEscrowReset(api, vault, { id: target.id, escrowUserKey: target.escrowUserKey }, { ...options, previousFingerprints });
       return { reset, code };
     },
 

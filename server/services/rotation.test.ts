@@ -7,6 +7,7 @@ import {
   finishRotation as finishRotationEndpoint,
   getEscrowChain,
   getRotation,
+  listUsers,
   listRotationItems,
   resealRotationItems,
   startRotation as startRotationEndpoint,
@@ -46,6 +47,7 @@ import {
   startRotation,
   verifyEscrowChain,
 } from '../../shared/flows/escrow-rotation';
+import { startEscrowReset } from '../../shared/flows/escrow-reset';
 import { parseEntryPayload, recordDigest } from '../../shared/flows/space-history';
 import { ESCROW_HOLDER, SpaceKeyRejectedError, createSpaceKey, openSpaceKey, spaceKeyContext } from '../../shared/flows/spaces';
 import { type UnlockedVault, escrowGrantContext, escrowPrivateKeyContext, escrowUserKeyContext, openEscrow } from '../../shared/flows/vault';
@@ -365,5 +367,29 @@ describe('escrow rotation', () => {
     // A seal the server swapped for another key is refused even after a rotation.
     const swapped = toBase64Url(await sealSecretKey(followed.escrow!.publicKey, await generateSecretKey('space', { extractable: true }), spaceKeyContext(space.id, ESCROW_HOLDER)));
     await expect(openSpaceKey(followed, { ...view, sealedKey: swapped }, genesis, { rotated: true })).rejects.toEqual(new SpaceKeyRejectedError('key-commitment'));
+  });
+
+  it('lets a Team Member reset a client whose escrow copy the rotation re-sealed, once they follow the chain', async () => {
+    const db = org.testApp.db;
+    const chain = await team.client.api(getEscrowChain, {});
+    const directory = await loadDirectory(team.client.api, team.vault);
+    const verified = await verifyEscrowChain(chain, team.vault.keySafe.escrowFingerprint, directory);
+    const grant = await db.selectFrom('escrow_grants').selectAll().where('user_id', '=', team.userId).executeTakeFirstOrThrow();
+    const escrowKey = await openSealedSecretKey(team.vault.privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(team.userId), { extractable: true });
+    const organisation = await db.selectFrom('organisation').selectAll().executeTakeFirstOrThrow();
+    const followed: UnlockedVault = {
+      ...team.vault,
+      keySafe: { ...team.vault.keySafe, escrowFingerprint: verified.fingerprint },
+      escrow: await openEscrow(escrowKey, organisation.escrow_wrapped_private_key, verified.fingerprint),
+    };
+    const resetter = await org.relogin(team);
+    const { users } = await resetter.client.api(listUsers, {});
+    const person = users.find((u) => u.id === client.userId)!;
+    const options = { liftLockout: false, removeSecondFactors: false };
+    // The client's statement names the old escrow key: without the verified chain the copy is refused.
+    await expect(startEscrowReset(resetter.client.api, followed, person, options)).rejects.toBeInstanceOf(EscrowCopyUnverifiedError);
+    const { code, reset } = await startEscrowReset(resetter.client.api, followed, person, { ...options, previousFingerprints: previousFingerprintsOf(verified) });
+    expect(reset.userId).toBe(client.userId);
+    expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   });
 });

@@ -11,7 +11,6 @@ import {
   deriveKeySafeKey,
   finishOpaqueRegistration,
   keyCommitment,
-  openSealedSecretKey,
   startOpaqueRegistration,
   type SigningPrivateKey,
   type SigningPublicKey,
@@ -33,7 +32,7 @@ import { checkEscrowCopy, parseSigned } from './certificates';
 import { openKeySafe } from './key-safe';
 import { recordDigest } from './space-history';
 import { newClientId } from './spaces';
-import { type UnlockedVault, PinMismatchError, escrowUserKeyContext, keyContext } from './vault';
+import { type UnlockedVault, PinMismatchError, escrowUserKeyContext, keyContext, openEscrowSealed } from './vault';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** 12 Crockford base32 characters: 60 bits, in three groups of four ("7Q2M-XV4D-9P3K"). */
@@ -191,6 +190,11 @@ export class EscrowNotHeldError extends Error {
 export interface EscrowResetOptions {
   readonly liftLockout: boolean;
   readonly removeSecondFactors: boolean;
+  /**
+   * Escrow fingerprints a VERIFIED rotation chain leads from to the pinned one (escrow-chain.ts,
+   * `previousFingerprints`): a copy re-sealed by a rotation is then accepted on its signed commitment.
+   */
+  readonly previousFingerprints?: readonly string[];
 }
 
 /** The reset as the server stored it, and the recovery code: shown to the resetter only, never sent. */
@@ -219,11 +223,14 @@ export async function startEscrowReset(
   // WARNING: never wrap a key nothing vouches for: a server that swapped the escrow copy would
   // otherwise have the resetter hand the person a key of the server's choosing.
   const proof = await escrowCopyProof(api, vault, target.id);
-  const commitment = proof.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, target.escrowUserKey, proof.statement) : null;
+  const commitment = proof.owner
+    ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, target.escrowUserKey, proof.statement, {
+        previousFingerprints: options.previousFingerprints ?? [],
+      })
+    : null;
   if (!commitment) throw new EscrowCopyUnverifiedError();
-  const userKey = await openSealedSecretKey(vault.escrow.privateKey, fromBase64Url(target.escrowUserKey), 'user', escrowUserKeyContext(target.id), {
-    extractable: true,
-  });
+  // During a rotation the copy may still be sealed to the previous escrow key: the commitment decides.
+  const userKey = await openEscrowSealed(vault, fromBase64Url(target.escrowUserKey), 'user', escrowUserKeyContext(target.id), { extractable: true });
   if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
 
   const resetId = newClientId();
