@@ -118,6 +118,26 @@ describe('escrow rotation', () => {
   }, budget(180_000));
   afterAll(() => org?.close());
 
+  /**
+   * What `member`'s browser holds after following the signed chain: the verified chain, and its vault
+   * with the pin moved and the new escrow key opened from the grant the rotating Administrator sealed.
+   */
+  async function followChain(member: Member) {
+    const db = org.testApp.db;
+    const chain = await member.client.api(getEscrowChain, {});
+    const directory = await loadDirectory(member.client.api, member.vault);
+    const verified = await verifyEscrowChain(chain, member.vault.keySafe.escrowFingerprint, directory);
+    const grant = await db.selectFrom('escrow_grants').selectAll().where('user_id', '=', member.userId).executeTakeFirstOrThrow();
+    const escrowKey = await openSealedSecretKey(member.vault.privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(member.userId), { extractable: true });
+    const organisation = await db.selectFrom('organisation').selectAll().executeTakeFirstOrThrow();
+    const followed: UnlockedVault = {
+      ...member.vault,
+      keySafe: { ...member.vault.keySafe, escrowFingerprint: verified.fingerprint },
+      escrow: await openEscrow(escrowKey, organisation.escrow_wrapped_private_key, verified.fingerprint),
+    };
+    return { directory, verified, followed };
+  }
+
   it('says a rotation is needed after someone lost the escrow key', async () => {
     const state = await admin.client.api(getRotation, {});
     expect(state.rotation).toBeNull();
@@ -336,18 +356,7 @@ describe('escrow rotation', () => {
 
   it("lets a remaining Team Member read a client's profile and space after following the chain", async () => {
     const db = org.testApp.db;
-    const chain = await team.client.api(getEscrowChain, {});
-    const directory = await loadDirectory(team.client.api, team.vault);
-    const verified = await verifyEscrowChain(chain, team.vault.keySafe.escrowFingerprint, directory);
-    // The Team Member's new grant: sealed to their certified key by the rotating Administrator.
-    const grant = await db.selectFrom('escrow_grants').selectAll().where('user_id', '=', team.userId).executeTakeFirstOrThrow();
-    const escrowKey = await openSealedSecretKey(team.vault.privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(team.userId), { extractable: true });
-    const organisation = await db.selectFrom('organisation').selectAll().executeTakeFirstOrThrow();
-    const followed: UnlockedVault = {
-      ...team.vault,
-      keySafe: { ...team.vault.keySafe, escrowFingerprint: verified.fingerprint },
-      escrow: await openEscrow(escrowKey, organisation.escrow_wrapped_private_key, verified.fingerprint),
-    };
+    const { directory, verified, followed } = await followChain(team);
     const row = await db.selectFrom('users').selectAll().where('id', '=', client.userId).executeTakeFirstOrThrow();
     const user = { id: row.id, profile: row.profile, escrowUserKey: row.escrow_user_key };
     const owner = directory.identities.get(client.userId)!;
@@ -370,18 +379,7 @@ describe('escrow rotation', () => {
   });
 
   it('lets a Team Member reset a client whose escrow copy the rotation re-sealed, once they follow the chain', async () => {
-    const db = org.testApp.db;
-    const chain = await team.client.api(getEscrowChain, {});
-    const directory = await loadDirectory(team.client.api, team.vault);
-    const verified = await verifyEscrowChain(chain, team.vault.keySafe.escrowFingerprint, directory);
-    const grant = await db.selectFrom('escrow_grants').selectAll().where('user_id', '=', team.userId).executeTakeFirstOrThrow();
-    const escrowKey = await openSealedSecretKey(team.vault.privateKey, fromBase64Url(grant.value), 'escrow', escrowGrantContext(team.userId), { extractable: true });
-    const organisation = await db.selectFrom('organisation').selectAll().executeTakeFirstOrThrow();
-    const followed: UnlockedVault = {
-      ...team.vault,
-      keySafe: { ...team.vault.keySafe, escrowFingerprint: verified.fingerprint },
-      escrow: await openEscrow(escrowKey, organisation.escrow_wrapped_private_key, verified.fingerprint),
-    };
+    const { verified, followed } = await followChain(team);
     const resetter = await org.relogin(team);
     const { users } = await resetter.client.api(listUsers, {});
     const person = users.find((u) => u.id === client.userId)!;
