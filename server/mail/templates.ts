@@ -58,6 +58,7 @@ export type AdminSecurityEvent =
   | 'escrow_rotation_finished'
   | 'reset_started'
   | 'reset_approved'
+  | 'reset_cancelled'
   | 'reset_completed'
   | 'lock_lifted'
   | 'second_factor_removed'
@@ -121,6 +122,7 @@ const adminEventNames: { readonly [L in Language]: { readonly [E in AdminSecurit
     escrow_rotation_finished: 'the office key was renewed',
     reset_started: 'a password reset through the office key was started',
     reset_approved: 'a password reset was approved',
+    reset_cancelled: 'a password reset was cancelled or declined',
     reset_completed: 'a password reset was completed',
     lock_lifted: 'a locked account was unlocked',
     second_factor_removed: "a second factor was removed from someone's account",
@@ -139,6 +141,7 @@ const adminEventNames: { readonly [L in Language]: { readonly [E in AdminSecurit
     escrow_rotation_finished: 'de kantoorsleutel is vernieuwd',
     reset_started: 'een wachtwoordherstel met de kantoorsleutel is begonnen',
     reset_approved: 'een wachtwoordherstel is goedgekeurd',
+    reset_cancelled: 'een wachtwoordherstel is ingetrokken of afgewezen',
     reset_completed: 'een wachtwoordherstel is voltooid',
     lock_lifted: 'een vergrendeld account is ontgrendeld',
     second_factor_removed: 'een tweede factor is van iemands account verwijderd',

@@ -470,6 +470,11 @@ describe('password reset through escrow', () => {
       const declined = await startReset(team, client2);
       expect(await errorCode(openEscrowReset(org.newClient().api, { ...resetLinkOf(client2.email), code: declined.code }))).not.toBe('ok');
       expect((await team2.client.api(cancelReset, { params: { id: declined.reset.id } })).reset.status).toBe('cancelled');
+      // A declined reset is a change to a reset: every Administrator hears of it.
+      for (const a of [admin, admin2]) {
+        const events = mailsTo(a.email, 'admin_security_event').map((n) => (n.kind === 'admin_security_event' ? n.event : null));
+        expect(events).toContain('reset_cancelled');
+      }
       expect(await errorCode(team2.client.api(approveReset, { params: { id: declined.reset.id } }))).toBe('reset_state');
       expect(await errorCode(client2.client.api(cancelReset, { params: { id: declined.reset.id } }))).toBe('forbidden');
     } finally {

@@ -318,6 +318,7 @@ export function createResetsService(deps: AccountDeps) {
         return true;
       });
       if (!changed) throw fail('reset_state', 'This reset is no longer open.');
+      await notifyAdministrators(deps, 'reset_cancelled', actor, row.user_id);
       return { reset: await viewOf(id) };
     },
 
