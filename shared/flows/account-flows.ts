@@ -695,14 +695,31 @@ export async function openProfile(
 ): Promise<Profile> {
   let userKey: SecretKey<'user'>;
   if (user.id === vault.userId) userKey = vault.userKey;
-  else if (vault.escrow) {
-    const commitment = proof?.owner ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, user.escrowUserKey, proof.statement, {
-          previousFingerprints: proof.previousFingerprints ?? [],
-        }) : null;
-    if (!commitment) throw new EscrowCopyUnverifiedError();
-    // During a rotation the copy may still be sealed to the previous escrow key: the commitment decides.
-    userKey = await openEscrowSealed(vault, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id));
-    if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
-  } else throw new DecryptionError();
+  else if (vault.escrow) userKey = await openEscrowCopy(vault, user, proof);
+  else throw new DecryptionError();
   return profileSchema.parse(JSON.parse(await decryptRecordText(userKey, fromBase64Url(user.profile), profileContext(user.id))));
+}
+
+/**
+ * Opens a person's user key through escrow, only when `proof` vouches for the copy: the certified
+ * owner's signed statement verifies (checkEscrowCopy; a copy a rotation re-sealed through the
+ * verified chain's `previousFingerprints`) and the opened key has the commitment it names. During a
+ * rotation the copy may still be sealed to the previous escrow key: the commitment decides.
+ * @throws EscrowCopyUnverifiedError when nothing vouches for the copy, or the key is not the signed one
+ */
+export async function openEscrowCopy(
+  vault: UnlockedVault,
+  user: { readonly id: string; readonly escrowUserKey: string },
+  proof: { owner: VerifiedIdentity | null; statement: SignedPayload | null; previousFingerprints?: readonly string[] } | undefined,
+  options: { extractable?: boolean } = {},
+): Promise<SecretKey<'user'>> {
+  const commitment = proof?.owner
+    ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, user.escrowUserKey, proof.statement, {
+        previousFingerprints: proof.previousFingerprints ?? [],
+      })
+    : null;
+  if (!commitment) throw new EscrowCopyUnverifiedError();
+  const userKey = await openEscrowSealed(vault, fromBase64Url(user.escrowUserKey), 'user', escrowUserKeyContext(user.id), options);
+  if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
+  return userKey;
 }

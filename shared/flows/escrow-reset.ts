@@ -10,7 +10,6 @@ import {
   IntegrityError,
   deriveKeySafeKey,
   finishOpaqueRegistration,
-  keyCommitment,
   startOpaqueRegistration,
   type SigningPrivateKey,
   type SigningPublicKey,
@@ -27,12 +26,12 @@ import {
   verifyStatement,
   wrapSecretKey,
 } from '../crypto';
-import { type FlowOptions, EscrowCopyUnverifiedError, assertPasswordAllowed, escrowCopyProof } from './account-flows';
-import { checkEscrowCopy, parseSigned } from './certificates';
+import { type FlowOptions, assertPasswordAllowed, escrowCopyProof, openEscrowCopy } from './account-flows';
+import { parseSigned } from './certificates';
 import { openKeySafe } from './key-safe';
 import { recordDigest } from './space-history';
 import { newClientId } from './spaces';
-import { type UnlockedVault, PinMismatchError, escrowUserKeyContext, keyContext, openEscrowSealed } from './vault';
+import { type UnlockedVault, PinMismatchError, keyContext } from './vault';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** 12 Crockford base32 characters: 60 bits, in three groups of four ("7Q2M-XV4D-9P3K"). */
@@ -223,15 +222,7 @@ export async function startEscrowReset(
   // WARNING: never wrap a key nothing vouches for: a server that swapped the escrow copy would
   // otherwise have the resetter hand the person a key of the server's choosing.
   const proof = await escrowCopyProof(api, vault, target.id);
-  const commitment = proof.owner
-    ? await checkEscrowCopy(proof.owner, vault.keySafe.escrowFingerprint, target.escrowUserKey, proof.statement, {
-        previousFingerprints: options.previousFingerprints ?? [],
-      })
-    : null;
-  if (!commitment) throw new EscrowCopyUnverifiedError();
-  // During a rotation the copy may still be sealed to the previous escrow key: the commitment decides.
-  const userKey = await openEscrowSealed(vault, fromBase64Url(target.escrowUserKey), 'user', escrowUserKeyContext(target.id), { extractable: true });
-  if ((await keyCommitment(userKey)) !== commitment) throw new EscrowCopyUnverifiedError();
+  const userKey = await openEscrowCopy(vault, target, { ...proof, previousFingerprints: options.previousFingerprints ?? [] }, { extractable: true });
 
   const resetId = newClientId();
   const linkSecret = generateLinkSecret();
