@@ -9,6 +9,7 @@ import * as m0006SpaceHistories from './0006_space_histories';
 import * as m0007KeyDirectory from './0007_key_directory';
 import * as m0008SecondFactors from './0008_second_factors';
 import * as m0009EscrowLifecycle from './0009_escrow_lifecycle';
+import * as m0010AuditWorkspace from './0010_audit_workspace';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001Foundation,
@@ -20,4 +21,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0007_key_directory': m0007KeyDirectory,
   '0008_second_factors': m0008SecondFactors,
   '0009_escrow_lifecycle': m0009EscrowLifecycle,
+  '0010_audit_workspace': m0010AuditWorkspace,
 };

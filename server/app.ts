@@ -65,6 +65,8 @@ export interface AppDeps {
   readonly clientDir?: string;
   /** Where ciphertext blobs live; the local directory config.blobDir unless given. */
   readonly blobs?: BlobStore;
+  /** Called after each API request with the audit events it recorded (the coverage test). */
+  readonly onAuditedRequest?: (request: { method: string; path: string; status: number; eventsRecorded: number }) => void;
 }
 
 const defaultClientDir = fileURLToPath(new URL('../dist/client', import.meta.url));

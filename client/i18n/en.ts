@@ -261,6 +261,15 @@ export const en = {
     account_purged: 'This account was deleted more than 30 days ago and its keys are destroyed. It cannot be restored.',
     account_deactivated: 'This account is deactivated. Ask your administrator to reactivate it.',
     escrow_key_changed: 'The organisation\'s escrow key has changed. Reload the page and try again.',
+    audit_filter_invalid: "This filter cannot be used: check the dates (YYYY-MM-DD or a full date and time) and that the start is before the end.",
+    audit_page_too_large: "Ask for at most 200 events per page; use the next-page link for more.",
+    audit_export_too_large: "This range holds more events than one export can carry (100,000). Narrow the date range or the filters and export in parts.",
+    audit_event_not_found: "There is no audit event with this number.",
+    audit_event_pruned: "This event was removed under the retention setting; the signed checkpoint still covers it.",
+    audit_head_not_found: "The audit log has no signed tree head of that size yet. Reload and try again.",
+    audit_proof_unavailable: "A proof for this tree size cannot be made: it is larger than the newest signed head, or its events were pruned.",
+    audit_witness_invalid: "This countersignature does not verify against your certified key and the head it names.",
+    audit_verification_failed: "Security warning: the audit log did not verify in this browser. The details say where. Tell your organisation — the log or the server may have been tampered with.",
     key_safe_rollback:
       'Security warning: the server gave this browser an older copy of your key safe than it saw before. Kluis stopped here. Tell your organisation — the server may have been tampered with.',
     key_not_verified:
@@ -731,6 +740,14 @@ export const en = {
     verifiedBy: 'Their keys are verified ({{basis}}).',
     notGranted:
       'The keys of {{who}} are not verified, so the organisation key was not granted. Verify their keys first.',
+  },
+  // The auditor's workspace (issue 22): client/features/audit.
+  audit: {
+    title: 'Audit log',
+  },
+  // Histories for everyone (issue 22): a document's events, a person's own account and space.
+  history: {
+    title: 'History',
   },
   rotation: {
     documentTitle: 'Escrow key rotation: Kluis',

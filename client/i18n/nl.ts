@@ -260,6 +260,15 @@ export const nl = {
     account_purged: 'Dit account is meer dan 30 dagen geleden verwijderd en de sleutels zijn vernietigd. Het kan niet worden hersteld.',
     account_deactivated: 'Dit account is gedeactiveerd. Vraag uw beheerder om het weer te activeren.',
     escrow_key_changed: 'De escrowsleutel van de organisatie is veranderd. Laad de pagina opnieuw en probeer het nog eens.',
+    audit_filter_invalid: "Dit filter is niet bruikbaar: controleer de datums (JJJJ-MM-DD of een volledige datum en tijd) en of het begin vóór het einde ligt.",
+    audit_page_too_large: "Vraag hoogstens 200 gebeurtenissen per pagina; gebruik de volgende pagina voor meer.",
+    audit_export_too_large: "Dit bereik bevat meer gebeurtenissen dan één export kan dragen (100.000). Maak de periode of de filters kleiner en exporteer in delen.",
+    audit_event_not_found: "Er is geen auditgebeurtenis met dit nummer.",
+    audit_event_pruned: "Deze gebeurtenis is verwijderd volgens de bewaartermijn; het ondertekende controlepunt dekt haar nog.",
+    audit_head_not_found: "Het auditlog heeft nog geen ondertekende boomkop van die grootte. Laad opnieuw en probeer het nog eens.",
+    audit_proof_unavailable: "Voor deze boomgrootte kan geen bewijs gemaakt worden: ze is groter dan de nieuwste ondertekende kop, of de gebeurtenissen zijn opgeschoond.",
+    audit_witness_invalid: "Deze medeondertekening klopt niet met uw gecertificeerde sleutel en de kop die ze noemt.",
+    audit_verification_failed: "Beveiligingswaarschuwing: het auditlog is in deze browser niet geverifieerd. De details zeggen waar. Meld dit aan uw organisatie — het log of de server kan gemanipuleerd zijn.",
     key_safe_rollback:
       'Beveiligingswaarschuwing: de server gaf deze browser een oudere kopie van uw sleutelkluis dan hij eerder zag. Kluis is hier gestopt. Meld het aan uw organisatie — mogelijk is er met de server geknoeid.',
     key_not_verified:
@@ -732,6 +741,14 @@ export const nl = {
     verifiedBy: 'De sleutels zijn geverifieerd ({{basis}}).',
     notGranted:
       'De sleutels van {{who}} zijn niet geverifieerd, dus de organisatiesleutel is niet gegeven. Verifieer eerst de sleutels.',
+  },
+  // The auditor's workspace (issue 22): client/features/audit.
+  audit: {
+    title: 'Auditlog',
+  },
+  // Histories for everyone (issue 22): a document's events, a person's own account and space.
+  history: {
+    title: 'Geschiedenis',
   },
   rotation: {
     documentTitle: 'Escrowsleutel vervangen: Kluis',

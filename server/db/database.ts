@@ -23,6 +23,54 @@ export interface AuditEventsTable {
   prev_hash: string;
   /** Hex SHA-256 of shared/audit/canonical.ts's encoding of this row. */
   hash: string;
+  /** 1 (before issue 22: role, user agent and result are not hashed, and NULL) or 2. */
+  encoding: Generated<number>;
+  actor_role: string | null;
+  user_agent: string | null;
+  result: 'success' | 'failure' | 'denied' | null;
+}
+
+/** The log's identity and retention setting (one row). */
+export interface AuditLogTable {
+  id: number;
+  log_id: string;
+  /** NULL keeps every event. */
+  retention_days: number | null;
+}
+
+/** Every perfect subtree of the RFC 9162 tree over the chain (level 0: leaf hashes). Append-only. */
+export interface AuditMerkleNodesTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
+export interface AuditTreeHeadsTable {
+  tree_size: number;
+  root_hash: string;
+  signed_at: string;
+  key_id: string;
+  /** Ed25519, base64url. */
+  signature: string;
+}
+
+export interface AuditWitnessSignaturesTable {
+  id: string;
+  tree_size: number;
+  witness_id: string;
+  statement_payload: string;
+  statement_signature: string;
+  created_at: string;
+}
+
+export interface AuditCheckpointsTable {
+  through_seq: number;
+  through_hash: string;
+  tree_size: number;
+  root_hash: string;
+  signed_at: string;
+  key_id: string;
+  signature: string;
 }
 
 export interface OrganisationTable {
@@ -440,6 +488,11 @@ export type RequestItemRow = Selectable<RequestItemsTable>;
 
 export interface Database {
   audit_events: AuditEventsTable;
+  audit_log: AuditLogTable;
+  audit_merkle_nodes: AuditMerkleNodesTable;
+  audit_tree_heads: AuditTreeHeadsTable;
+  audit_witness_signatures: AuditWitnessSignaturesTable;
+  audit_checkpoints: AuditCheckpointsTable;
   organisation: OrganisationTable;
   one_time_tokens: OneTimeTokensTable;
   users: UsersTable;

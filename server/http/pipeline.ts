@@ -7,6 +7,7 @@ import type { Config } from '../env';
 import { AppError, handleError, handleNotFound } from '../errors';
 import type { AppEnv } from './app-env';
 import { API_PREFIX } from './paths';
+import { auditContextMiddleware, type AuditRequestContext } from './audit-context';
 import { requestContext } from './request-context';
 import { noStore, securityHeaders } from './security-headers';
 
@@ -41,11 +42,21 @@ export function createPipeline(deps: {
    * their own exact lengths instead.
    */
   readonly rawBodyRoutes?: readonly RawBodyRoute[];
+  /** Called after each request with the events it recorded (the audit coverage test listens). */
+  readonly onAuditedRequest?: (request: { method: string; path: string; status: number; eventsRecorded: number }) => void;
 }): Hono<AppEnv> {
   const { config, logger } = deps;
   const isRawBodyRoute = routeMatcher(deps.rawBodyRoutes ?? []);
   const app = new Hono<AppEnv>();
   app.use(requestContext(logger, config.trustProxy));
+  const onAudited = deps.onAuditedRequest;
+  app.use(
+    `${API_PREFIX}/*`,
+    auditContextMiddleware(
+      config.trustProxy,
+      onAudited ? (c, context: AuditRequestContext) => onAudited({ method: c.req.method, path: c.req.path, status: c.res.status, eventsRecorded: context.eventsRecorded }) : undefined,
+    ),
+  );
   app.use(securityHeaders({ https: config.publicOrigin.startsWith('https:') }));
   app.use(`${API_PREFIX}/*`, noStore());
   app.use(

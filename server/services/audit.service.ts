@@ -4,10 +4,14 @@ import {
   canonicalAuditBytes,
   canonicalJson,
   findAuditLinkBreak,
+  merkleLeafHash,
+  merkleNodeHash,
   type AuditChainBreakReason,
   type AuditChainFields,
+  type AuditResult,
   type JsonValue,
 } from '../../shared/audit';
+import { currentAuditContext } from '../http/audit-context';
 import { sha256, toHex } from '../../shared/crypto';
 import type { AuditEventRow, Db, Trx } from '../db/database';
 import { newUuid } from '../lib/ids';
@@ -21,7 +25,14 @@ export interface AuditEventInput {
   readonly actorId?: string | null;
   readonly targetType?: string | null;
   readonly targetId?: string | null;
+  /** Defaults to the address of the request this runs in (server/http/audit-context.ts). */
   readonly ip?: string | null;
+  /** Defaults to the request's User-Agent. */
+  readonly userAgent?: string | null;
+  /** The actor's role when the event happened; looked up from actorId when not given. */
+  readonly actorRole?: string | null;
+  /** 'success' unless given: a refused sign-in is 'failure', a refused permission 'denied'. */
+  readonly result?: AuditResult;
   /**
    * WARNING: stored and shown to Auditors in the clear. Ids, counts, roles and flags only: never
    * document names, messages, e-mail bodies or anything the zero-knowledge design encrypts.
@@ -54,7 +65,31 @@ function toChainFields(row: AuditEventRow): AuditEvent {
     details: row.details,
     prevHash: row.prev_hash,
     hash: row.hash,
+    encoding: row.encoding === 2 ? 2 : 1,
+    actorRole: row.actor_role,
+    userAgent: row.user_agent,
+    result: row.result,
   };
+}
+
+export { toChainFields as auditRowToChainFields };
+
+/**
+ * Adds leaf `leafIndex` to the stored Merkle tree (shared/audit/merkle.ts) and every perfect
+ * subtree it completes: amortised two rows per event, all in the caller's transaction.
+ */
+async function appendMerkleLeaf(trx: Trx, leafIndex: number, rowHash: string): Promise<void> {
+  let hash = await merkleLeafHash(rowHash);
+  let level = 0;
+  let index = leafIndex;
+  await trx.insertInto('audit_merkle_nodes').values({ level, idx: index, hash }).execute();
+  while (index % 2 === 1) {
+    const left = await trx.selectFrom('audit_merkle_nodes').select('hash').where('level', '=', level).where('idx', '=', index - 1).executeTakeFirstOrThrow();
+    hash = await merkleNodeHash(left.hash, hash);
+    level += 1;
+    index = (index - 1) / 2;
+    await trx.insertInto('audit_merkle_nodes').values({ level, idx: index, hash }).execute();
+  }
 }
 
 /**
@@ -73,6 +108,11 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
   // `SELECT pg_advisory_xact_lock(<audit chain key>)` (or LOCK TABLE audit_events IN EXCLUSIVE MODE)
   // before reading it; the UNIQUE prev_hash would otherwise turn the race into a failed commit.
   const head = await findAuditChainHead(trx);
+  const context = currentAuditContext();
+  let actorRole = event.actorRole;
+  if (actorRole === undefined && event.actorId) {
+    actorRole = (await trx.selectFrom('users').select('role').where('id', '=', event.actorId).executeTakeFirst())?.role ?? null;
+  }
   const fields: AuditChainFields = {
     seq: head ? head.seq + 1 : 1,
     id: newUuid(),
@@ -81,9 +121,13 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
     actorId: event.actorId ?? null,
     targetType: event.targetType ?? null,
     targetId: event.targetId ?? null,
-    ip: event.ip ?? null,
+    ip: event.ip !== undefined ? event.ip : (context?.ip ?? null),
     details: canonicalJson(event.details ?? {}),
     prevHash: head ? head.hash : GENESIS_PREV_HASH,
+    encoding: 2,
+    actorRole: actorRole ?? null,
+    userAgent: event.userAgent !== undefined ? event.userAgent : (context?.userAgent ?? null),
+    result: event.result ?? 'success',
   };
   const hash = await sha256Hex(canonicalAuditBytes(fields));
   await insertAuditEvent(trx, {
@@ -98,7 +142,13 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
     details: fields.details,
     prev_hash: fields.prevHash,
     hash,
+    encoding: 2,
+    actor_role: fields.actorRole ?? null,
+    user_agent: fields.userAgent ?? null,
+    result: fields.result ?? 'success',
   });
+  await appendMerkleLeaf(trx, fields.seq - 1, hash);
+  if (context) context.eventsRecorded += 1;
   return { ...fields, hash };
 }
 

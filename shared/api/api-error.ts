@@ -68,6 +68,12 @@ export const clientErrorCodes = [
   'escrow_chain_invalid',
   /** This browser will not start or go on with an escrow rotation (shared/flows/escrow-rotation.ts RotationRefusedError). */
   'rotation_refused',
+  /**
+   * The audit log failed verification in this browser (issue 22): a changed, missing or reordered
+   * event, a head whose signature is not the log key's, or a head inconsistent with the one this
+   * browser verified before. The message names where.
+   */
+  'audit_verification_failed',
 ] as const;
 export type ClientErrorCode = (typeof clientErrorCodes)[number];
 

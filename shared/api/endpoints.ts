@@ -1,6 +1,7 @@
 // Every endpoint of the HTTP API, grouped by feature. The server registers exactly these.
 import { z } from 'zod';
 import { accountEndpoints, recoveryEndpoints } from './accounts';
+import { auditEndpoints } from './audit';
 import { defineEndpoint } from './contract';
 import { spaceEndpoints } from './documents';
 import { directoryEndpoints } from './directory';
@@ -47,4 +48,4 @@ export const openApiDocument = defineEndpoint({
 });
 
 /** The registry: the server iterates it to build routes and the OpenAPI document. */
-export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...secondFactorEndpoints, ...uploadEndpoints, ...spaceEndpoints, ...directoryEndpoints, ...escrowEndpoints } as const;
+export const endpoints = { health, openApiDocument, ...accountEndpoints, ...recoveryEndpoints, ...secondFactorEndpoints, ...uploadEndpoints, ...spaceEndpoints, ...directoryEndpoints, ...escrowEndpoints, ...auditEndpoints } as const;

@@ -116,6 +116,15 @@ export const errorCodes = [
   'account_purged',
   'account_deactivated',
   'escrow_key_changed',
+  // the audit log (shared/api/audit.ts)
+  'audit_filter_invalid',
+  'audit_page_too_large',
+  'audit_export_too_large',
+  'audit_event_not_found',
+  'audit_event_pruned',
+  'audit_head_not_found',
+  'audit_proof_unavailable',
+  'audit_witness_invalid',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -226,6 +235,14 @@ export const errorStatus = {
   account_purged: 410,
   account_deactivated: 403,
   escrow_key_changed: 409,
+  audit_filter_invalid: 400,
+  audit_page_too_large: 400,
+  audit_export_too_large: 413,
+  audit_event_not_found: 404,
+  audit_event_pruned: 410,
+  audit_head_not_found: 404,
+  audit_proof_unavailable: 409,
+  audit_witness_invalid: 400,
 } as const satisfies Record<ErrorCode, number>;
 
 export type ErrorStatus = (typeof errorStatus)[ErrorCode];

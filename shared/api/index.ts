@@ -10,3 +10,4 @@ export * from './uploads';
 export * from './documents';
 export * from './directory';
 export * from './escrow';
+export * from './audit';

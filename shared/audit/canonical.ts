@@ -13,6 +13,15 @@
 //   details       = the stored JSON text byte for byte (not re-parsed), see canonicalJson below
 //   prev_hash     = hash of the row with seq - 1, or 64 zeros for seq 1
 //
+// Encoding, version 2 (every row written since issue 22): label "kluis/v2/audit-event" and three
+// more fields, so who acted in which role, from which browser, and with what outcome is hashed too:
+//
+//   "kluis/v2/audit-event" || 0x00 || field(seq) || field(id) || field(occurred_at) || field(action)
+//     || field(actor_id) || field(actor_role) || field(target_type) || field(target_id) || field(ip)
+//     || field(user_agent) || field(result) || field(details) || field(prev_hash)
+//
+//   result = "success" | "failure" | "denied"; the row's `encoding` column says which version it is.
+//
 // WARNING: the field list, its order and this framing are fixed. Every field is tagged and length
 // prefixed (the lp() of SECURITY.md 4.2), so no two different rows share an encoding. Text must be
 // well-formed Unicode: a lone surrogate would become U+FFFD in UTF-8 and collide with it, so it is
@@ -22,6 +31,10 @@
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
 export const AUDIT_ENCODING_LABEL = 'kluis/v1/audit-event';
+export const AUDIT_ENCODING_LABEL_V2 = 'kluis/v2/audit-event';
+
+export const AUDIT_RESULTS = ['success', 'failure', 'denied'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 /** The hashed content of an audit row, exactly as stored. */
 export interface AuditChainFields {
@@ -35,6 +48,11 @@ export interface AuditChainFields {
   readonly ip: string | null;
   readonly details: string;
   readonly prevHash: string;
+  /** 1 for rows written before issue 22 (no role, user agent or result), 2 since. Absent means 1. */
+  readonly encoding?: 1 | 2;
+  readonly actorRole?: string | null;
+  readonly userAgent?: string | null;
+  readonly result?: AuditResult | null;
 }
 
 const encoder = new TextEncoder();
@@ -62,22 +80,31 @@ export function canonicalAuditBytes(row: AuditChainFields): Uint8Array {
   if (!Number.isSafeInteger(row.seq) || row.seq < 1) throw new TypeError('seq must be a positive integer');
   if (!occurredAtPattern.test(row.occurredAt)) throw new TypeError('occurredAt must be YYYY-MM-DDTHH:mm:ss.sssZ');
   if (!hashPattern.test(row.prevHash)) throw new TypeError('prevHash must be 64 lowercase hex digits');
-  const parts = [
-    encodeText(AUDIT_ENCODING_LABEL),
-    Uint8Array.of(0),
-    ...[
+  const encoding = row.encoding ?? 1;
+  let fields: (string | null)[];
+  if (encoding === 1) {
+    fields = [String(row.seq), row.id, row.occurredAt, row.action, row.actorId, row.targetType, row.targetId, row.ip, row.details, row.prevHash];
+  } else if (encoding === 2) {
+    if (row.result == null || !(AUDIT_RESULTS as readonly string[]).includes(row.result)) throw new TypeError('result must be success, failure or denied');
+    fields = [
       String(row.seq),
       row.id,
       row.occurredAt,
       row.action,
       row.actorId,
+      row.actorRole ?? null,
       row.targetType,
       row.targetId,
       row.ip,
+      row.userAgent ?? null,
+      row.result,
       row.details,
       row.prevHash,
-    ].map(encodeField),
-  ];
+    ];
+  } else {
+    throw new TypeError('unknown audit encoding');
+  }
+  const parts = [encodeText(encoding === 1 ? AUDIT_ENCODING_LABEL : AUDIT_ENCODING_LABEL_V2), Uint8Array.of(0), ...fields.map(encodeField)];
   const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
   let offset = 0;
   for (const part of parts) {
