@@ -35,6 +35,20 @@ export const keySafeSchema = z.strictObject({
   rev: z.number().int().min(0),
   heads: z.record(z.string().max(64), z.strictObject({ seq: z.number().int().min(0), hash: hex64 })),
   seen: z.record(id, z.strictObject({ enc: hex64, sig: hex64 })),
+  /**
+   * Issue 22: the newest audit tree head this person's browser verified (shared/audit/verify.ts
+   * AuditPin). Every later head must be consistent with it; a smaller or inconsistent head is a
+   * security warning. Absent until the first verification.
+   */
+  audit: z
+    .strictObject({
+      logId: z.string().min(1).max(64),
+      keyId: hex64,
+      treeSize: z.number().int().min(0),
+      rootHash: hex64,
+      signedAt: z.string().max(40),
+    })
+    .optional(),
 });
 
 export type KeySafe = z.infer<typeof keySafeSchema>;
