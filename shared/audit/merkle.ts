@@ -245,7 +245,8 @@ export class MemoryMerkleTree {
 
   readonly read: SubtreeReader = (level, index) => {
     const hash = this.levels[level]?.get(index);
-    return hash === undefined ? Promise.reject(new RangeError(`no subtree (${level}, ${index})`)) : Promise.resolve(hash);
+    if (hash === undefined) return Promise.reject(new RangeError(`no subtree (${level}, ${index})`));
+    return Promise.resolve(hash);
   };
 
   root(treeSize = this.size): Promise<string> {

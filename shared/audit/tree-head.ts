@@ -15,7 +15,7 @@
 // certified signing key, shared/crypto/signing.ts) over the JSON payload auditWitnessPayloadSchema.
 import { z } from 'zod';
 import { type Bytes, concatBytes, fromBase64Url, lengthPrefixed, toHex } from '../crypto/bytes';
-import { importEd25519PublicKey, verifyEd25519Signature } from '../crypto/ed25519';
+import { importEd25519PublicKey, verifyEd25519 as verifySignature } from '../crypto/ed25519';
 import { sha256 } from '../crypto/hash';
 
 export const TREE_HEAD_LABEL = 'kluis/v1/audit-tree-head';
@@ -121,8 +121,7 @@ async function verifyEd25519(key: CryptoKey, signature: string, message: Bytes):
   } catch {
     return false;
   }
-  if (bytes.length !== 64) return false;
-  return verifyEd25519Signature(key, bytes, message);
+  return verifySignature(key, bytes, message);
 }
 
 /** True when `head` carries a valid signature by `key` for `logId` (and names that key). */
