@@ -9,10 +9,22 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditExport, getAuditChain, getAuditHead, getAuditTreeSplit, getConsistencyProof } from '../shared/api';
+import {
+  createAuditExport,
+  getAuditChain,
+  getAuditHead,
+  getAuditTreeSplit,
+  getConsistencyProof,
+} from '../shared/api';
 import type { CallApi } from '../shared/api/client';
 import { rechain } from '../shared/audit/memory-log';
-import { type AuditLogSource, type AuditPin, type AuditVerification, type VerifiableEvent, verifyAuditLog } from '../shared/audit/verify';
+import {
+  type AuditLogSource,
+  type AuditPin,
+  type AuditVerification,
+  type VerifiableEvent,
+  verifyAuditLog,
+} from '../shared/audit/verify';
 import { createApp, createServices } from './app';
 import { createOpaqueServer } from './auth/opaque-server';
 import type { AuditEventRow } from './db/database';
@@ -30,7 +42,8 @@ function apiSource(api: CallApi): AuditLogSource {
   return {
     head: () => api(getAuditHead, {}),
     chain: (after) => api(getAuditChain, { query: { after } }),
-    consistency: async (first, second) => (await api(getConsistencyProof, { query: { first, second } })).proof,
+    consistency: async (first, second) =>
+      (await api(getConsistencyProof, { query: { first, second } })).proof,
     split: (start, end) => api(getAuditTreeSplit, { query: { start, end } }),
   };
 }
@@ -43,19 +56,30 @@ let pin: AuditPin;
 let signed = 0;
 
 beforeAll(async () => {
-  org = await createTestOrganisation(['auditor'], { env: { KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1000' } });
+  org = await createTestOrganisation(['auditor'], {
+    env: { KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1000' },
+  });
   auditor = org.members.auditor!;
   work = await mkdtemp(join(tmpdir(), 'kluis-audit-tamper-'));
   // The sign-ups made a few events through the app; more events through the real service, one transaction each.
   for (let i = 0; i < 45; i += 1) {
-    await org.testApp.db.transaction().execute((trx) =>
-      recordAuditEvent(trx, { action: 'document.downloaded', actorId: auditor.userId, targetType: 'document', targetId: `doc-${i}`, details: { version: i } }),
-    );
+    await org.testApp.db
+      .transaction()
+      .execute((trx) =>
+        recordAuditEvent(trx, {
+          action: 'document.downloaded',
+          actorId: auditor.userId,
+          targetType: 'document',
+          targetId: `doc-${i}`,
+          details: { version: i },
+        }),
+      );
   }
   const head = await org.testApp.services.auditLog.signHeadIfDue({ force: true });
   signed = head!.treeSize;
   const original = await verifyAuditLog(apiSource(auditor.client.api), null);
-  if (!original.ok) throw new Error(`the untouched log does not verify: ${original.failure.message}`);
+  if (!original.ok)
+    throw new Error(`the untouched log does not verify: ${original.failure.message}`);
   pin = original.pin;
 }, 180_000);
 
@@ -80,13 +104,20 @@ async function tamperedCopy(tamper: (sqlite: Database.Database) => void | Promis
   source.close();
 
   const sqlite = new Database(join(dataDir, 'kluis.db'));
-  for (const { name } of sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit%'`).all() as { name: string }[]) {
+  for (const { name } of sqlite
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit%'`)
+    .all() as { name: string }[]) {
     sqlite.exec(`DROP TRIGGER "${name}"`);
   }
   await tamper(sqlite);
   sqlite.close();
 
-  const config = loadConfig({ LOG_LEVEL: 'warn', KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1000', KLUIS_DATA_DIR: dataDir, KLUIS_SECRETS_DIR: join(dir, 'secrets') });
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1000',
+    KLUIS_DATA_DIR: dataDir,
+    KLUIS_SECRETS_DIR: join(dir, 'secrets'),
+  });
   const db = openSqliteDatabase(join(dataDir, 'kluis.db'));
   const deps = {
     config,
@@ -107,7 +138,9 @@ async function tamperedCopy(tamper: (sqlite: Database.Database) => void | Promis
     api: client.api,
     /** Writes an export of the whole copy (the server's own export endpoint) to a file for the CLI. */
     async exportFile(): Promise<string> {
-      const exported = await client.api(createAuditExport, { body: { filter: {}, format: 'json' } });
+      const exported = await client.api(createAuditExport, {
+        body: { filter: {}, format: 'json' },
+      });
       const path = join(dir, 'export.json');
       await writeFile(path, JSON.stringify(exported));
       return path;
@@ -120,7 +153,8 @@ async function tamperedCopy(tamper: (sqlite: Database.Database) => void | Promis
 }
 
 type Row = AuditEventRow;
-const rowsOf = (sqlite: Database.Database) => sqlite.prepare('SELECT * FROM audit_events ORDER BY seq').all() as Row[];
+const rowsOf = (sqlite: Database.Database) =>
+  sqlite.prepare('SELECT * FROM audit_events ORDER BY seq').all() as Row[];
 
 function toEvent(row: Row): VerifiableEvent & { seq: number; prevHash: string; hash: string } {
   return {
@@ -155,11 +189,16 @@ function replaceAllRows(sqlite: Database.Database, events: readonly ReturnType<t
 }
 
 function expectFirstBad(result: AuditVerification, seq: number) {
-  if (result.ok) throw new Error(`the tampered copy verified (expected a failure at event #${seq})`);
+  if (result.ok)
+    throw new Error(`the tampered copy verified (expected a failure at event #${seq})`);
   expect(result.failure.seq, result.failure.message).toBe(seq);
 }
 
-async function expectBothFind(copy: Awaited<ReturnType<typeof tamperedCopy>>, seq: number, kind: string) {
+async function expectBothFind(
+  copy: Awaited<ReturnType<typeof tamperedCopy>>,
+  seq: number,
+  kind: string,
+) {
   const browser = await verifyAuditLog(apiSource(copy.api), null);
   expectFirstBad(browser, seq);
   expect(browser.ok ? null : browser.failure.kind).toBe(kind);
@@ -184,7 +223,9 @@ describe('a tampered copy of the database', () => {
   it('(a) one changed field: the changed event', async () => {
     const k = signed - 20;
     const copy = await tamperedCopy((sqlite) => {
-      sqlite.prepare('UPDATE audit_events SET target_id = ? WHERE seq = ?').run('doc-someone-else', k);
+      sqlite
+        .prepare('UPDATE audit_events SET target_id = ? WHERE seq = ?')
+        .run('doc-someone-else', k);
     });
     try {
       await expectBothFind(copy, k, 'chain_break');
@@ -227,7 +268,12 @@ describe('a tampered copy of the database', () => {
     const copy = await tamperedCopy(async (sqlite) => {
       const rows = rowsOf(sqlite);
       const events = rows.map(toEvent);
-      const forged = { ...events[k - 1]!, id: '6f1d2c3b-0000-4000-8000-000000000001', action: 'account.role_changed', details: '{"to":"admin"}' };
+      const forged = {
+        ...events[k - 1]!,
+        id: '6f1d2c3b-0000-4000-8000-000000000001',
+        action: 'account.role_changed',
+        details: '{"to":"admin"}',
+      };
       events.splice(k - 1, 0, forged);
       await rechain(events, k - 1);
       replaceAllRows(sqlite, events);
@@ -243,7 +289,11 @@ describe('a tampered copy of the database', () => {
 describe('tree heads on a tampered copy', () => {
   it('refuses a forged head signature (the newest head row changed)', async () => {
     const copy = await tamperedCopy((sqlite) => {
-      sqlite.prepare('UPDATE audit_tree_heads SET root_hash = ? WHERE tree_size = (SELECT MAX(tree_size) FROM audit_tree_heads)').run('ab'.repeat(32));
+      sqlite
+        .prepare(
+          'UPDATE audit_tree_heads SET root_hash = ? WHERE tree_size = (SELECT MAX(tree_size) FROM audit_tree_heads)',
+        )
+        .run('ab'.repeat(32));
     });
     try {
       const result = await verifyAuditLog(apiSource(copy.api), null);
@@ -260,7 +310,9 @@ describe('tree heads on a tampered copy', () => {
     const copy = await tamperedCopy((sqlite) => {
       // The server drops its newest events (and their part of the tree) and serves the older heads again.
       sqlite.prepare('DELETE FROM audit_tree_heads WHERE tree_size > ?').run(signed - 5);
-      sqlite.prepare('DELETE FROM audit_merkle_nodes WHERE (idx + 1) * (1 << level) > ?').run(signed - 5);
+      sqlite
+        .prepare('DELETE FROM audit_merkle_nodes WHERE (idx + 1) * (1 << level) > ?')
+        .run(signed - 5);
       sqlite.prepare('DELETE FROM audit_events WHERE seq > ?').run(signed - 5);
     });
     try {
@@ -286,7 +338,9 @@ describe('tree heads on a tampered copy', () => {
       events[k - 1] = { ...events[k - 1]!, result: 'denied' };
       await rechain(events, k - 1);
       replaceAllRows(sqlite, events);
-      sqlite.exec('DELETE FROM audit_merkle_nodes; DELETE FROM audit_tree_heads; DELETE FROM audit_witness_signatures;');
+      sqlite.exec(
+        'DELETE FROM audit_merkle_nodes; DELETE FROM audit_tree_heads; DELETE FROM audit_witness_signatures;',
+      );
     });
     try {
       expect((await verifyAuditLog(apiSource(copy.api), null)).ok).toBe(true);

@@ -1,6 +1,12 @@
 // Bundled by the audit bench group and run in Chromium: the browser's audit verifier
 // (shared/audit/verify.ts verifyAuditLog) against the real server API, timed in the page.
-import { AUDIT_CHAIN_PAGE_MAX, getAuditChain, getAuditHead, getAuditTreeSplit, getConsistencyProof } from '../../shared/api/audit';
+import {
+  AUDIT_CHAIN_PAGE_MAX,
+  getAuditChain,
+  getAuditHead,
+  getAuditTreeSplit,
+  getConsistencyProof,
+} from '../../shared/api/audit';
 import { createApiClient } from '../../shared/api/client';
 import { type AuditLogSource, verifyAuditLog } from '../../shared/audit/verify';
 
@@ -21,7 +27,8 @@ globalThis.kluisBenchVerifyAudit = async () => {
   const source: AuditLogSource = {
     head: () => api(getAuditHead, {}),
     chain: (after) => api(getAuditChain, { query: { after, limit: AUDIT_CHAIN_PAGE_MAX } }),
-    consistency: async (first, second) => (await api(getConsistencyProof, { query: { first, second } })).proof,
+    consistency: async (first, second) =>
+      (await api(getConsistencyProof, { query: { first, second } })).proof,
     split: (start, end) => api(getAuditTreeSplit, { query: { start, end } }),
   };
   const began = performance.now();

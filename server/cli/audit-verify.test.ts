@@ -17,7 +17,11 @@ function makeSigner(): MemoryLogSigner {
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   return {
     logId: 'org_cli',
-    logKey: { algorithm: 'Ed25519', spki: spki.toString('base64url'), keyId: createHash('sha256').update(spki).digest('hex') },
+    logKey: {
+      algorithm: 'Ed25519',
+      spki: spki.toString('base64url'),
+      keyId: createHash('sha256').update(spki).digest('hex'),
+    },
     sign: (bytes) => Promise.resolve(sign(null, bytes, privateKey).toString('base64url')),
   };
 }
@@ -89,10 +93,37 @@ describe('npm run audit:verify', () => {
   });
 
   it.each([
-    ['a changed field', 9, (e: AuditExport) => ({ ...e, events: e.events.map((x) => (x.seq === 9 ? { ...x, actorId: 'u_other' } : x)) })],
-    ['a deleted event', 14, (e: AuditExport) => ({ ...e, events: e.events.filter((x) => x.seq !== 14) })],
-    ['two events swapped', 5, (e: AuditExport) => ({ ...e, events: e.events.map((x, i, all) => (i === 4 ? all[5]! : i === 5 ? all[4]! : x)) })],
-    ['a forged inclusion path', 17, (e: AuditExport) => ({ ...e, events: e.events.map((x) => (x.seq === 17 ? { ...x, inclusionPath: x.inclusionPath.slice(1) } : x)) })],
+    [
+      'a changed field',
+      9,
+      (e: AuditExport) => ({
+        ...e,
+        events: e.events.map((x) => (x.seq === 9 ? { ...x, actorId: 'u_other' } : x)),
+      }),
+    ],
+    [
+      'a deleted event',
+      14,
+      (e: AuditExport) => ({ ...e, events: e.events.filter((x) => x.seq !== 14) }),
+    ],
+    [
+      'two events swapped',
+      5,
+      (e: AuditExport) => ({
+        ...e,
+        events: e.events.map((x, i, all) => (i === 4 ? all[5]! : i === 5 ? all[4]! : x)),
+      }),
+    ],
+    [
+      'a forged inclusion path',
+      17,
+      (e: AuditExport) => ({
+        ...e,
+        events: e.events.map((x) =>
+          x.seq === 17 ? { ...x, inclusionPath: x.inclusionPath.slice(1) } : x,
+        ),
+      }),
+    ],
   ])('exits 1 and names the first bad event: %s (#%i)', async (_what, seq, tamper) => {
     const result = await runAuditVerify([await file(tamper(good))]);
     expect(result.code, result.stdout).toBe(1);
@@ -133,9 +164,14 @@ describe('npm run audit:verify', () => {
     expect(rollback.stderr).toContain('(head_rollback)');
 
     const rewritten = new MemoryAuditLog(signer);
-    for (const event of log.events) await rewritten.append({ ...event, details: event.seq === 3 ? '{"n":0}' : event.details });
+    for (const event of log.events)
+      await rewritten.append({ ...event, details: event.seq === 3 ? '{"n":0}' : event.details });
     await rewritten.appendMany(6);
-    const result = await runAuditVerify([await file(await exportOf(rewritten, await rewritten.signHead())), '--pin', older]);
+    const result = await runAuditVerify([
+      await file(await exportOf(rewritten, await rewritten.signHead())),
+      '--pin',
+      older,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('(head_inconsistent)');
   });
@@ -152,7 +188,10 @@ describe('npm run audit:verify', () => {
       [[await file('{"format": "kluis-audit-export", ')], /is not valid JSON/],
       [[await file({ hello: 'world' })], /is not a Kluis audit export/],
       [[await file([good])], /is not a Kluis audit export/],
-      [[await file({ ...good, treeHead: { ...good.treeHead, treeSize: 'twenty' } })], /is not a valid Kluis audit export:\n {2}treeHead\.treeSize:/],
+      [
+        [await file({ ...good, treeHead: { ...good.treeHead, treeSize: 'twenty' } })],
+        /is not a valid Kluis audit export:\n {2}treeHead\.treeSize:/,
+      ],
       [[await file({ ...good, events: undefined })], /events:/],
       [[exportFile, '--pin', await file({ treeSize: 3 })], /is not a head/],
       [[exportFile, '--pin', join(dir, 'nope.json')], /Cannot read the pinned head/],

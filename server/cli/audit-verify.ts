@@ -47,16 +47,26 @@ async function readJson(path: string, what: string): Promise<unknown> {
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => `  ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`)
+    .map(
+      (issue) => `  ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
+    )
     .join('\n');
 }
 
-async function run(argv: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+async function run(
+  argv: readonly string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { 'key-id': { type: 'string' }, pin: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'key-id': { type: 'string' },
+        pin: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -70,48 +80,76 @@ async function run(argv: readonly string[], out: (line: string) => void, err: (l
   }
   if (positionals.length !== 1) throw new UsageError(`Give exactly one export file.\n${USAGE}`);
   const keyId = values['key-id']?.toLowerCase();
-  if (keyId !== undefined && !hex64.safeParse(keyId).success) throw new UsageError(`--key-id must be 64 hex digits (the log key id the workspace shows).`);
+  if (keyId !== undefined && !hex64.safeParse(keyId).success)
+    throw new UsageError(`--key-id must be 64 hex digits (the log key id the workspace shows).`);
 
   const exportPath = positionals[0]!;
   const raw = await readJson(exportPath, 'export');
-  if (typeof raw !== 'object' || raw === null || (raw as { format?: unknown }).format !== 'kluis-audit-export') {
-    throw new UsageError(`${exportPath} is not a Kluis audit export (no "format": "kluis-audit-export").`);
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    (raw as { format?: unknown }).format !== 'kluis-audit-export'
+  ) {
+    throw new UsageError(
+      `${exportPath} is not a Kluis audit export (no "format": "kluis-audit-export").`,
+    );
   }
   const data = auditExportSchema.safeParse(raw);
-  if (!data.success) throw new UsageError(`${exportPath} is not a valid Kluis audit export:\n${describeIssues(data.error)}`);
+  if (!data.success)
+    throw new UsageError(
+      `${exportPath} is not a valid Kluis audit export:\n${describeIssues(data.error)}`,
+    );
 
   let pin: AuditPin | null = null;
   if (values.pin !== undefined) {
     const pinned = pinFileSchema.safeParse(await readJson(values.pin, 'pinned head'));
-    if (!pinned.success) throw new UsageError(`${values.pin} is not a head (logId, keyId, treeSize, rootHash, signedAt):\n${describeIssues(pinned.error)}`);
+    if (!pinned.success)
+      throw new UsageError(
+        `${values.pin} is not a head (logId, keyId, treeSize, rootHash, signedAt):\n${describeIssues(pinned.error)}`,
+      );
     pin = pinned.data;
-    if (keyId !== undefined && pin.keyId !== keyId) throw new UsageError(`The pinned head names log key ${pin.keyId}, not the --key-id given.`);
+    if (keyId !== undefined && pin.keyId !== keyId)
+      throw new UsageError(`The pinned head names log key ${pin.keyId}, not the --key-id given.`);
   }
 
   const exported = data.data;
   // WARNING: an export carries its own log key. Only a key id obtained elsewhere (the workspace,
   // the organisation's records) tells a genuine export from one re-signed with a new key.
   if (keyId !== undefined && exported.logKey.keyId !== keyId) {
-    err(`FAILED: the export is signed by log key ${exported.logKey.keyId}, not the pinned key ${keyId}.`);
+    err(
+      `FAILED: the export is signed by log key ${exported.logKey.keyId}, not the pinned key ${keyId}.`,
+    );
     return 1;
   }
   const result = await verifyAuditExport(exported, pin);
   if (!result.ok) {
     const { failure } = result;
-    err(`FAILED: ${failure.seq !== undefined ? `event #${failure.seq}: ` : ''}${failure.message} (${failure.kind}${failure.reason ? `, ${failure.reason}` : ''})`);
+    err(
+      `FAILED: ${failure.seq !== undefined ? `event #${failure.seq}: ` : ''}${failure.message} (${failure.kind}${failure.reason ? `, ${failure.reason}` : ''})`,
+    );
     return 1;
   }
   const head = result.treeHead;
   out(
     `verified ${result.verified} events up to head ${head.treeSize} (root ${head.rootHash.slice(0, 16)}…) signed at ${head.signedAt} by log key ${exported.logKey.keyId}`,
   );
-  if (!exported.complete) out(`note: a filtered export; events outside the filter were not exported, each exported event was checked against the signed head.`);
-  if (result.checkpoint) out(`note: events up to #${result.checkpoint.throughSeq} were pruned under the retention setting (signed checkpoint at ${result.checkpoint.signedAt}).`);
+  if (!exported.complete)
+    out(
+      `note: a filtered export; events outside the filter were not exported, each exported event was checked against the signed head.`,
+    );
+  if (result.checkpoint)
+    out(
+      `note: events up to #${result.checkpoint.throughSeq} were pruned under the retention setting (signed checkpoint at ${result.checkpoint.signedAt}).`,
+    );
   if (pin && result.pinConsistency === 'unchecked') {
-    out(`warning: the export cannot show that head ${head.treeSize} extends the pinned head ${pin.treeSize} (a filtered or pruned export); verify in the workspace for that.`);
+    out(
+      `warning: the export cannot show that head ${head.treeSize} extends the pinned head ${pin.treeSize} (a filtered or pruned export); verify in the workspace for that.`,
+    );
   }
   if (keyId === undefined && pin === null) {
-    err(`warning: the log key was not pinned: an export re-signed with another key verifies too. Compare the key id above with the one the auditor's workspace shows, or pass --key-id.`);
+    err(
+      `warning: the log key was not pinned: an export re-signed with another key verifies too. Compare the key id above with the one the auditor's workspace shows, or pass --key-id.`,
+    );
   }
   return 0;
 }

@@ -18,7 +18,8 @@ export function runAuditVerify(args: readonly string[]): Promise<CliResult> {
       ['--import', 'tsx', 'server/cli/audit-verify.ts', ...args],
       { cwd: repoRoot, timeout: budget(30_000), maxBuffer: 1 << 24 },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(new Error(`audit:verify did not run: ${error.message}`));
+        if (error && typeof error.code !== 'number')
+          return reject(new Error(`audit:verify did not run: ${error.message}`));
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );

@@ -2,9 +2,21 @@
 // real encoding, a stored Merkle tree, signed heads, proofs, exports), so verifier tests can tamper
 // with rows exactly as someone with the database would. The caller signs (it holds the key).
 import { canonicalAuditBytes, GENESIS_PREV_HASH } from './canonical';
-import { MemoryMerkleTree, consistencyProof, inclusionPath, largestPowerOfTwoBelow, merkleLeafHash, rangeHash } from './merkle';
+import {
+  MemoryMerkleTree,
+  consistencyProof,
+  inclusionPath,
+  largestPowerOfTwoBelow,
+  merkleLeafHash,
+  rangeHash,
+} from './merkle';
 import { type LogKey, type SignedTreeHead, treeHeadBytes } from './tree-head';
-import { type AuditLogSource, type VerifiableEvent, type VerifiableExport, toChainFields } from './verify';
+import {
+  type AuditLogSource,
+  type VerifiableEvent,
+  type VerifiableExport,
+  toChainFields,
+} from './verify';
 import { sha256 } from '../crypto/hash';
 import { toHex } from '../crypto/bytes';
 
@@ -41,7 +53,9 @@ export class MemoryAuditLog {
 
   constructor(readonly signer: MemoryLogSigner) {}
 
-  async append(overrides: Partial<Omit<VerifiableEvent, 'seq' | 'prevHash' | 'hash' | 'encoding'>> = {}): Promise<VerifiableEvent> {
+  async append(
+    overrides: Partial<Omit<VerifiableEvent, 'seq' | 'prevHash' | 'hash' | 'encoding'>> = {},
+  ): Promise<VerifiableEvent> {
     const seq = this.events.length + 1;
     this.clock += 1000;
     const event: MutableEvent = {
@@ -73,7 +87,10 @@ export class MemoryAuditLog {
   }
 
   /** Signs a head over the stored tree's first `size` leaves (all by default). */
-  async signHead(size = this.tree.size, fields: Partial<Omit<SignedTreeHead, 'signature'>> = {}): Promise<SignedTreeHead> {
+  async signHead(
+    size = this.tree.size,
+    fields: Partial<Omit<SignedTreeHead, 'signature'>> = {},
+  ): Promise<SignedTreeHead> {
     this.clock += 1000;
     const unsigned = {
       logId: this.signer.logId,
@@ -89,7 +106,9 @@ export class MemoryAuditLog {
   }
 
   /** The API as the server serves it, in pages of `pageSize`, with the newest head (or `head`). */
-  source(options: { head?: SignedTreeHead; pageSize?: number; logKey?: LogKey; logId?: string } = {}): AuditLogSource {
+  source(
+    options: { head?: SignedTreeHead; pageSize?: number; logKey?: LogKey; logId?: string } = {},
+  ): AuditLogSource {
     const pageSize = options.pageSize ?? 7;
     return {
       head: () =>
@@ -101,12 +120,19 @@ export class MemoryAuditLog {
         }),
       chain: (after) => {
         const index = this.events.findIndex((event) => event.seq > after);
-        return Promise.resolve({ events: index < 0 ? [] : this.events.slice(index, index + pageSize).map((e) => ({ ...e })), frontier: null });
+        return Promise.resolve({
+          events:
+            index < 0 ? [] : this.events.slice(index, index + pageSize).map((e) => ({ ...e })),
+          frontier: null,
+        });
       },
       consistency: (first, second) => consistencyProof(this.tree.read, first, second),
       split: async (start, end) => {
         const middle = start + largestPowerOfTwoBelow(end - start);
-        return { left: await rangeHash(this.tree.read, start, middle), right: await rangeHash(this.tree.read, middle, end) };
+        return {
+          left: await rangeHash(this.tree.read, start, middle),
+          right: await rangeHash(this.tree.read, middle, end),
+        };
       },
     };
   }
@@ -115,8 +141,18 @@ export class MemoryAuditLog {
   async exportAll(head: SignedTreeHead = this.heads.at(-1)!): Promise<VerifiableExport> {
     const events = [];
     for (const event of this.events.filter((e) => e.seq <= head.treeSize)) {
-      events.push({ ...event, inclusionPath: await inclusionPath(this.tree.read, event.seq - 1, head.treeSize) });
+      events.push({
+        ...event,
+        inclusionPath: await inclusionPath(this.tree.read, event.seq - 1, head.treeSize),
+      });
     }
-    return { logId: this.signer.logId, logKey: this.signer.logKey, treeHead: head, checkpoint: null, complete: true, events };
+    return {
+      logId: this.signer.logId,
+      logKey: this.signer.logKey,
+      treeHead: head,
+      checkpoint: null,
+      complete: true,
+      events,
+    };
   }
 }

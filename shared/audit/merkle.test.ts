@@ -56,7 +56,13 @@ function subproof(m: number, d: Buffer[], b: boolean): Buffer[] {
 const proof = (m: number, d: Buffer[]) => subproof(m, d, true);
 
 /** 2.1.3.2, step by step. */
-function rfcVerifyInclusion(leafIndex: number, treeSize: number, hash: Buffer, inclusionPath: Buffer[], root: Buffer): boolean {
+function rfcVerifyInclusion(
+  leafIndex: number,
+  treeSize: number,
+  hash: Buffer,
+  inclusionPath: Buffer[],
+  root: Buffer,
+): boolean {
   if (leafIndex >= treeSize) return false;
   let fn = leafIndex;
   let sn = treeSize - 1;
@@ -80,7 +86,13 @@ function rfcVerifyInclusion(leafIndex: number, treeSize: number, hash: Buffer, i
   return sn === 0 && r.equals(root);
 }
 /** 2.1.4.2, step by step. */
-function rfcVerifyConsistency(first: number, second: number, firstHash: Buffer, secondHash: Buffer, consistencyPath: Buffer[]): boolean {
+function rfcVerifyConsistency(
+  first: number,
+  second: number,
+  firstHash: Buffer,
+  secondHash: Buffer,
+  consistencyPath: Buffer[],
+): boolean {
   if (consistencyPath.length === 0) return false;
   const p = (first & (first - 1)) === 0 ? [firstHash, ...consistencyPath] : [...consistencyPath];
   let fn = first - 1;
@@ -114,7 +126,8 @@ function rfcVerifyConsistency(first: number, second: number, firstHash: Buffer, 
 // ---- fixtures ------------------------------------------------------------------------------
 
 /** Leaf inputs: 32-byte "row hashes" derived from their index, nothing from the code under test. */
-const rows = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(`row ${i}`).digest());
+const rows = (n: number) =>
+  Array.from({ length: n }, (_, i) => createHash('sha256').update(`row ${i}`).digest());
 const hex = (b: Buffer) => b.toString('hex');
 const hexes = (list: Buffer[]) => list.map(hex);
 
@@ -140,17 +153,29 @@ describe('the reference implementation itself', () => {
   it('has the RFC 6962/9162 empty-tree root and hand-checkable small trees', () => {
     expect(hex(mth([]))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     const [a, b, c] = rows(3) as [Buffer, Buffer, Buffer];
-    expect(mth([a, b, c]).equals(nodeHash(nodeHash(leafHash(a), leafHash(b)), leafHash(c)))).toBe(true);
+    expect(mth([a, b, c]).equals(nodeHash(nodeHash(leafHash(a), leafHash(b)), leafHash(c)))).toBe(
+      true,
+    );
     expect(path(2, [a, b, c]).map(hex)).toEqual([hex(nodeHash(leafHash(a), leafHash(b)))]);
     // RFC 9162 2.1.5's example: PROOF(3, D[7]) = [c, d, g, l] (c = leaf 2, d = leaf 3, g = MTH(D[0:2]), l = MTH(D[4:7])).
     const d7 = rows(7);
-    expect(hexes(proof(3, d7))).toEqual(hexes([leafHash(d7[2]!), leafHash(d7[3]!), mth(d7.slice(0, 2)), mth(d7.slice(4, 7))]));
+    expect(hexes(proof(3, d7))).toEqual(
+      hexes([leafHash(d7[2]!), leafHash(d7[3]!), mth(d7.slice(0, 2)), mth(d7.slice(4, 7))]),
+    );
     expect(hexes(proof(4, d7))).toEqual(hexes([mth(d7.slice(4, 7))]));
-    expect(hexes(proof(6, d7))).toEqual(hexes([mth(d7.slice(4, 6)), leafHash(d7[6]!), mth(d7.slice(0, 4))])); // [i, j, k]
+    expect(hexes(proof(6, d7))).toEqual(
+      hexes([mth(d7.slice(4, 6)), leafHash(d7[6]!), mth(d7.slice(0, 4))]),
+    ); // [i, j, k]
     // 2.1.5's audit paths: PATH(0) = [b, h, l], PATH(3) = [c, g, l], PATH(4) = [f, j, k], PATH(6) = [i, k].
-    expect(hexes(path(0, d7))).toEqual(hexes([leafHash(d7[1]!), mth(d7.slice(2, 4)), mth(d7.slice(4, 7))]));
-    expect(hexes(path(3, d7))).toEqual(hexes([leafHash(d7[2]!), mth(d7.slice(0, 2)), mth(d7.slice(4, 7))]));
-    expect(hexes(path(4, d7))).toEqual(hexes([leafHash(d7[5]!), leafHash(d7[6]!), mth(d7.slice(0, 4))]));
+    expect(hexes(path(0, d7))).toEqual(
+      hexes([leafHash(d7[1]!), mth(d7.slice(2, 4)), mth(d7.slice(4, 7))]),
+    );
+    expect(hexes(path(3, d7))).toEqual(
+      hexes([leafHash(d7[2]!), mth(d7.slice(0, 2)), mth(d7.slice(4, 7))]),
+    );
+    expect(hexes(path(4, d7))).toEqual(
+      hexes([leafHash(d7[5]!), leafHash(d7[6]!), mth(d7.slice(0, 4))]),
+    );
     expect(hexes(path(6, d7))).toEqual(hexes([mth(d7.slice(4, 6)), mth(d7.slice(0, 4))]));
   });
 });
@@ -188,7 +213,10 @@ describe('inclusion (RFC 9162 2.1.3)', () => {
         const got = await inclusionPath(tree.read, m, n);
         expect(got, `m = ${m}, n = ${n}`).toEqual(hexes(expected));
         expect(rfcVerifyInclusion(m, n, leafHash(d[m]!), expected, root)).toBe(true);
-        expect(await verifyInclusion(m, n, hex(leafHash(d[m]!)), got, hex(root)), `m = ${m}, n = ${n}`).toBe(true);
+        expect(
+          await verifyInclusion(m, n, hex(leafHash(d[m]!)), got, hex(root)),
+          `m = ${m}, n = ${n}`,
+        ).toBe(true);
       }
     }
   });
@@ -224,12 +252,30 @@ describe('inclusion (RFC 9162 2.1.3)', () => {
           ['other leaf', m, n, hex(leafHash(d[(m + 1) % n]!)), good],
           ['shortened', m, n, leaf, good.slice(0, -1)],
           ['lengthened', m, n, leaf, [...good, good[0]!]],
-          ...good.map((_, i): [string, number, number, string, string[]] => [`element ${i} flipped`, m, n, leaf, good.map((h, j) => (j === i ? flip(h) : h))]),
+          ...good.map((_, i): [string, number, number, string, string[]] => [
+            `element ${i} flipped`,
+            m,
+            n,
+            leaf,
+            good.map((h, j) => (j === i ? flip(h) : h)),
+          ]),
         ];
         for (const [what, index, size, leafHex, p] of cases) {
           // The reference decides; a case it accepts (e.g. index - 1 sharing a path shape) is not a negative.
-          const reference = index >= 0 && size > 0 && rfcVerifyInclusion(index, size, Buffer.from(leafHex, 'hex'), p.map((h) => Buffer.from(h, 'hex')), Buffer.from(root, 'hex'));
-          expect(await verifyInclusion(index, size, leafHex, p, root), `${what}: m = ${m}, n = ${n}`).toBe(reference);
+          const reference =
+            index >= 0 &&
+            size > 0 &&
+            rfcVerifyInclusion(
+              index,
+              size,
+              Buffer.from(leafHex, 'hex'),
+              p.map((h) => Buffer.from(h, 'hex')),
+              Buffer.from(root, 'hex'),
+            );
+          expect(
+            await verifyInclusion(index, size, leafHex, p, root),
+            `${what}: m = ${m}, n = ${n}`,
+          ).toBe(reference);
           if (!reference) checked += 1;
         }
       }
@@ -263,7 +309,10 @@ describe('consistency (RFC 9162 2.1.4)', () => {
         const got = await consistencyProof(tree.read, m, n);
         expect(got, `m = ${m}, n = ${n}`).toEqual(hexes(expected));
         expect(rfcVerifyConsistency(m, n, first, second, expected)).toBe(true);
-        expect(await verifyConsistency(m, n, hex(first), hex(second), got), `m = ${m}, n = ${n}`).toBe(true);
+        expect(
+          await verifyConsistency(m, n, hex(first), hex(second), got),
+          `m = ${m}, n = ${n}`,
+        ).toBe(true);
       }
     }
   });
@@ -305,16 +354,39 @@ describe('consistency (RFC 9162 2.1.4)', () => {
         ['first + 1', m + 1, n, first, second, good],
         ['second + 1', m, n + 1, first, second, good],
         ['second - 1', m, n - 1, first, second, good],
-        ['proof of another pair', m, n, first, second, await consistencyProof(tree.read, m === 1 ? 2 : m - 1, n)],
+        [
+          'proof of another pair',
+          m,
+          n,
+          first,
+          second,
+          await consistencyProof(tree.read, m === 1 ? 2 : m - 1, n),
+        ],
         ['roots swapped', m, n, second, first, good],
         ['rewritten old tree', m, n, hex(mth(rewritten.slice(0, m))), second, good],
         ['empty proof', m, n, first, second, []],
         ['shortened', m, n, first, second, good.slice(0, -1)],
         ['lengthened', m, n, first, second, [...good, good[0]!]],
-        ...good.map((_, i): [string, number, number, string, string, string[]] => [`element ${i} flipped`, m, n, first, second, good.map((h, j) => (j === i ? flip(h) : h))]),
+        ...good.map((_, i): [string, number, number, string, string, string[]] => [
+          `element ${i} flipped`,
+          m,
+          n,
+          first,
+          second,
+          good.map((h, j) => (j === i ? flip(h) : h)),
+        ]),
       ];
       for (const [what, a, b, ra, rb, p] of cases) {
-        const reference = a > 0 && a < b && rfcVerifyConsistency(a, b, Buffer.from(ra, 'hex'), Buffer.from(rb, 'hex'), p.map((h) => Buffer.from(h, 'hex')));
+        const reference =
+          a > 0 &&
+          a < b &&
+          rfcVerifyConsistency(
+            a,
+            b,
+            Buffer.from(ra, 'hex'),
+            Buffer.from(rb, 'hex'),
+            p.map((h) => Buffer.from(h, 'hex')),
+          );
         expect(await verifyConsistency(a, b, ra, rb, p), `${what}: ${m} -> ${n}`).toBe(reference);
         if (!reference) checked += 1;
       }
@@ -357,12 +429,19 @@ describe('frontier and seeding', () => {
       const seeded = new MemoryMerkleTree();
       seeded.seed(
         size,
-        frontierAddresses(size).map(({ level, index }) => ({ level, index, hash: hex(mth(all.slice(index * 2 ** level, (index + 1) * 2 ** level))) })),
+        frontierAddresses(size).map(({ level, index }) => ({
+          level,
+          index,
+          hash: hex(mth(all.slice(index * 2 ** level, (index + 1) * 2 ** level))),
+        })),
       );
       for (const row of all.slice(size)) await seeded.append(await merkleLeafHash(hex(row)));
-      for (const n of [size, size + 1, SMALL]) expect(await seeded.root(n), `seed ${size}, n = ${n}`).toBe(hex(mth(all.slice(0, n))));
+      for (const n of [size, size + 1, SMALL])
+        expect(await seeded.root(n), `seed ${size}, n = ${n}`).toBe(hex(mth(all.slice(0, n))));
     }
-    expect(() => new MemoryMerkleTree().seed(13, [{ level: 3, index: 0, hash: hex(H()) }])).toThrow(TypeError);
+    expect(() => new MemoryMerkleTree().seed(13, [{ level: 3, index: 0, hash: hex(H()) }])).toThrow(
+      TypeError,
+    );
   });
 });
 

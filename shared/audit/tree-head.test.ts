@@ -63,12 +63,25 @@ interface TestKey {
 function makeKey(): TestKey {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return { privateKey, logKey: { algorithm: 'Ed25519', spki: spki.toString('base64url'), keyId: createHash('sha256').update(spki).digest('hex') } };
+  return {
+    privateKey,
+    logKey: {
+      algorithm: 'Ed25519',
+      spki: spki.toString('base64url'),
+      keyId: createHash('sha256').update(spki).digest('hex'),
+    },
+  };
 }
 
-function signHead(key: TestKey, fields: Omit<TreeHeadFields, 'keyId'> & { keyId?: string }): SignedTreeHead {
+function signHead(
+  key: TestKey,
+  fields: Omit<TreeHeadFields, 'keyId'> & { keyId?: string },
+): SignedTreeHead {
   const full = { ...fields, keyId: fields.keyId ?? key.logKey.keyId };
-  return { ...full, signature: sign(null, treeHeadBytes(full), key.privateKey).toString('base64url') };
+  return {
+    ...full,
+    signature: sign(null, treeHeadBytes(full), key.privateKey).toString('base64url'),
+  };
 }
 
 describe('tree head and checkpoint bytes', () => {
@@ -80,27 +93,39 @@ describe('tree head and checkpoint bytes', () => {
   it('refuse sizes that are not non-negative integers', () => {
     expect(() => treeHeadBytes({ ...head, treeSize: -1 })).toThrow(TypeError);
     expect(() => treeHeadBytes({ ...head, treeSize: 1.5 })).toThrow(TypeError);
-    expect(() => checkpointBytes({ ...checkpoint, throughSeq: Number.MAX_SAFE_INTEGER + 1 })).toThrow(TypeError);
+    expect(() =>
+      checkpointBytes({ ...checkpoint, throughSeq: Number.MAX_SAFE_INTEGER + 1 }),
+    ).toThrow(TypeError);
   });
 });
 
 describe('verifyTreeHead', () => {
   const key = makeKey();
-  const fields = { logId: 'org_1', treeSize: 10, rootHash: 'cd'.repeat(32), signedAt: '2026-01-02T03:04:05.678Z' };
+  const fields = {
+    logId: 'org_1',
+    treeSize: 10,
+    rootHash: 'cd'.repeat(32),
+    signedAt: '2026-01-02T03:04:05.678Z',
+  };
 
   it('accepts a head signed by the log key (node:crypto signs the golden encoding)', async () => {
     const cryptoKey = await importLogKey(key.logKey);
-    expect(await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', signHead(key, fields))).toBe(true);
+    expect(await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', signHead(key, fields))).toBe(
+      true,
+    );
   });
 
   it('refuses a forged signature, a changed field, another log and another key', async () => {
     const cryptoKey = await importLogKey(key.logKey);
     const good = signHead(key, fields);
-    const verify = (h: SignedTreeHead, keyId = key.logKey.keyId, logId = 'org_1') => verifyTreeHead(cryptoKey, keyId, logId, h);
+    const verify = (h: SignedTreeHead, keyId = key.logKey.keyId, logId = 'org_1') =>
+      verifyTreeHead(cryptoKey, keyId, logId, h);
     const flipped = Buffer.from(good.signature, 'base64url');
     flipped[5]! ^= 1;
     expect(await verify({ ...good, signature: flipped.toString('base64url') })).toBe(false);
-    expect(await verify({ ...good, signature: Buffer.alloc(64).toString('base64url') })).toBe(false);
+    expect(await verify({ ...good, signature: Buffer.alloc(64).toString('base64url') })).toBe(
+      false,
+    );
     expect(await verify({ ...good, signature: good.signature.slice(0, -4) })).toBe(false);
     expect(await verify({ ...good, signature: '***' })).toBe(false);
     expect(await verify({ ...good, treeSize: 11 })).toBe(false);
@@ -113,7 +138,9 @@ describe('verifyTreeHead', () => {
     // A head signed by another key.
     const other = makeKey();
     expect(await verify(signHead(other, { ...fields, keyId: key.logKey.keyId }))).toBe(false);
-    expect(await verifyTreeHead(await importLogKey(other.logKey), other.logKey.keyId, 'org_1', good)).toBe(false);
+    expect(
+      await verifyTreeHead(await importLogKey(other.logKey), other.logKey.keyId, 'org_1', good),
+    ).toBe(false);
   });
 
   it('binds the size and root, so an older head replayed stays an older head', async () => {
@@ -122,8 +149,19 @@ describe('verifyTreeHead', () => {
     const older = signHead(key, { ...fields, treeSize: 5, rootHash: 'aa'.repeat(32) });
     const newer = signHead(key, fields);
     expect(await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', older)).toBe(true);
-    expect(await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', { ...older, treeSize: newer.treeSize, rootHash: newer.rootHash })).toBe(false);
-    expect(await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', { ...newer, signature: older.signature })).toBe(false);
+    expect(
+      await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', {
+        ...older,
+        treeSize: newer.treeSize,
+        rootHash: newer.rootHash,
+      }),
+    ).toBe(false);
+    expect(
+      await verifyTreeHead(cryptoKey, key.logKey.keyId, 'org_1', {
+        ...newer,
+        signature: older.signature,
+      }),
+    ).toBe(false);
   });
 });
 
@@ -132,20 +170,39 @@ describe('verifyCheckpoint', () => {
     const key = makeKey();
     const cryptoKey = await importLogKey(key.logKey);
     const fields = { ...checkpoint, keyId: key.logKey.keyId };
-    const good = { ...fields, signature: sign(null, checkpointBytes(fields), key.privateKey).toString('base64url') };
+    const good = {
+      ...fields,
+      signature: sign(null, checkpointBytes(fields), key.privateKey).toString('base64url'),
+    };
     expect(await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_1', good)).toBe(true);
-    expect(await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_1', { ...good, throughSeq: 8 })).toBe(false);
+    expect(
+      await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_1', { ...good, throughSeq: 8 }),
+    ).toBe(false);
     expect(await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_2', good)).toBe(false);
-    const head = signHead(key, { logId: 'org_1', treeSize: 12, rootHash: fields.rootHash, signedAt: fields.signedAt });
-    expect(await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_1', { ...good, signature: head.signature })).toBe(false);
+    const head = signHead(key, {
+      logId: 'org_1',
+      treeSize: 12,
+      rootHash: fields.rootHash,
+      signedAt: fields.signedAt,
+    });
+    expect(
+      await verifyCheckpoint(cryptoKey, key.logKey.keyId, 'org_1', {
+        ...good,
+        signature: head.signature,
+      }),
+    ).toBe(false);
   });
 });
 
 describe('importLogKey', () => {
   it('refuses a key id that is not the SHA-256 of the SPKI', async () => {
     const key = makeKey();
-    await expect(importLogKey({ ...key.logKey, keyId: makeKey().logKey.keyId })).rejects.toThrow(TypeError);
-    await expect(importLogKey({ ...key.logKey, spki: makeKey().logKey.spki })).rejects.toThrow(TypeError);
+    await expect(importLogKey({ ...key.logKey, keyId: makeKey().logKey.keyId })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(importLogKey({ ...key.logKey, spki: makeKey().logKey.spki })).rejects.toThrow(
+      TypeError,
+    );
     await expect(importLogKey(key.logKey)).resolves.toBeDefined();
   });
 });
