@@ -61,7 +61,7 @@ const expectedActions: Readonly<Record<string, readonly string[]>> = {
   acceptEscrowGrant: ['escrow.grant_accepted'],
   startRecovery: [],
   finishRecovery: ['recovery.completed'],
-  verifySecondFactor: ['auth.login_succeeded', 'auth.second_factor_failed', 'auth.trusted_device_added'],
+  verifySecondFactor: ['auth.second_factor_used', 'auth.login_succeeded', 'auth.trusted_device_added'],
   sendLoginEmailCode: ['auth.login_code_sent'],
   startPasskeyLogin: [],
   finishPasskeyLogin: ['auth.login_succeeded'],
@@ -117,6 +117,12 @@ const expectedActions: Readonly<Record<string, readonly string[]>> = {
   deleteUser: ['user.deleted'],
   restoreUser: ['user.restored'],
 };
+
+/**
+ * Events written outside any request (the operator's recovery mode at start-up) or by a sweep on
+ * someone else's request (so not with that requester's address): they have no IP or user agent.
+ */
+const withoutRequest = new Set(['recovery.mode_entered', 'auth.second_factor_abandoned', 'upload.expired', 'request.reminder_sent', 'request.reminder_failed']);
 
 /** Actions the whole scenario must have written somewhere (sign-in events not tied to one route). */
 const expectedAnywhere = ['auth.account_locked', 'auth.account_unlocked', 'document.downloaded', 'auth.second_factor_failed'];
@@ -187,6 +193,7 @@ describe('audit event fields', () => {
       const where = `${row.seq} ${row.action}`;
       expect(Number.isNaN(Date.parse(row.occurred_at)), where).toBe(false);
       expect(['success', 'failure', 'denied'], where).toContain(row.result);
+      if (withoutRequest.has(row.action)) continue;
       expect(row.ip, where).toBe('127.0.0.1');
       expect(row.user_agent, where).toBeTruthy();
       if (row.actor_id) expect(['admin', 'team', 'client', 'auditor'], where).toContain(row.actor_role);
@@ -204,6 +211,24 @@ describe('audit event fields', () => {
     expect(all().filter((row) => row.action === 'auth.login_succeeded').map((row) => (JSON.parse(row.details) as { method: string }).method)).toEqual(
       expect.arrayContaining(['password', 'second_factor', 'passkey']),
     );
+  });
+
+  it('leaves a denied event for each refused attempt: a role, a cross-site request, an address outside the allowlist, a locked account', () => {
+    // Hand-written: the event each refusal must leave, with its actor's role (null: nobody signed in).
+    const expected: Readonly<Record<string, { action: string; role: string | null; details: Record<string, string> }>> = {
+      'createInvitation forbidden': { action: 'access.denied', role: 'client', details: { operationId: 'createInvitation', code: 'forbidden' } },
+      'unlockUser forbidden': { action: 'access.denied', role: 'team', details: { operationId: 'unlockUser', code: 'forbidden' } },
+      'logoutEverywhere csrf_rejected': { action: 'access.denied', role: null, details: { operationId: 'logoutEverywhere', code: 'csrf_rejected' } },
+      'markThreadRead ip_not_allowed': { action: 'access.denied', role: 'team', details: { operationId: 'markThreadRead', code: 'ip_not_allowed' } },
+      'finishPasskeyLogin account_locked': { action: 'auth.login_refused', role: 'team', details: { reason: 'account_locked', step: 'passkey' } },
+    };
+    expect(scenario.refusals.map((r) => `${r.operationId} ${r.code}`)).toEqual(Object.keys(expected));
+    for (const refusal of scenario.refusals) {
+      const want = expected[`${refusal.operationId} ${refusal.code}`]!;
+      expect(refusal.request.status, refusal.operationId).toBeGreaterThanOrEqual(400);
+      const rows = refusal.request.rows.map((row) => ({ action: row.action, result: row.result, role: row.actor_role, details: JSON.parse(row.details) as unknown }));
+      expect(rows, refusal.operationId).toEqual([{ action: want.action, result: 'denied', role: want.role, details: want.details }]);
+    }
   });
 
   it('no event holds a plaintext the scenario used (names, content, e-mail addresses, passwords, codes)', () => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import {
   abortLogin,
   confirmEmailFactorSetup,
+  createInvitation,
   confirmRecoveryKit,
   confirmTotpSetup,
   createBackupCodes,
@@ -47,6 +48,7 @@ import {
   approveReset,
   cancelReset,
 } from '../../shared/api';
+import { isApiError } from '../../shared/api/api-error';
 import { ARGON2ID_FLOOR, OPAQUE_BENCH_KEY_STRETCHING, finishOpaqueLogin, startOpaqueLogin } from '../../shared/crypto';
 import { certifiedIdentity, changePassword, invite, loadDirectory, login, recoverWithKit, sealProfile } from '../../shared/flows/account-flows';
 import { completeEscrowReset, parseResetFragment, startEscrowReset } from '../../shared/flows/escrow-reset';
@@ -62,7 +64,7 @@ import { inSpace, signFor } from './history-fixture';
 import { createTestOrganisation, fast, type Member, type TestOrganisation } from './org-fixture';
 import { decodeBase32, totp } from './rfc6238';
 import { SoftwareAuthenticator } from './software-authenticator';
-import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob } from './space-fixture';
+import { addDocument, addMember, newVersion, opaque, openSpace, rawCall, uploadBlob, type RawAnswer } from './space-fixture';
 
 /** One API request as the server saw it, with the audit rows committed while it ran. */
 export interface AuditedRequest {
@@ -75,6 +77,13 @@ export interface AuditedRequest {
   rows: AuditEventRow[];
 }
 
+/** A state-changing request the server refused on purpose, and the request as recorded. */
+export interface Refusal {
+  readonly operationId: string;
+  readonly code: string;
+  readonly request: AuditedRequest;
+}
+
 export interface CoverageScenario {
   readonly org: TestOrganisation;
   readonly requests: readonly AuditedRequest[];
@@ -82,6 +91,8 @@ export interface CoverageScenario {
   readonly rows: readonly AuditEventRow[];
   /** Plaintexts the scenario sent or typed (names, e-mail addresses, passwords, codes, content). */
   readonly plaintexts: readonly string[];
+  /** Refused attempts: a role, a cross-site request, an address outside the allowlist, a locked account. */
+  readonly refusals: readonly Refusal[];
   close(): Promise<void>;
 }
 
@@ -92,11 +103,26 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   const requests: AuditedRequest[] = [];
   const seqAfter: Promise<number>[] = [];
   const plaintexts = new Set<string>();
+  const refusals: Refusal[] = [];
+  /** Runs a request that must be refused with `code`, and keeps it (the last request recorded). */
+  async function refused(operationId: string, code: string, call: () => Promise<unknown>): Promise<void> {
+    let got: string | undefined;
+    try {
+      const answer = await call();
+      // rawCall answers instead of throwing.
+      if (answer && typeof answer === 'object' && 'json' in answer) got = (answer as RawAnswer).json.error?.code;
+    } catch (error) {
+      if (!isApiError(error)) throw error;
+      got = error.code;
+    }
+    if (got !== code) throw new Error(`${operationId} was not refused with ${code} (${got ?? 'it succeeded'})`);
+    refusals.push({ operationId, code, request: requests.at(-1)! });
+  }
   const remember = (...values: string[]) => values.forEach((v) => v.length >= MIN_SCANNED && plaintexts.add(v));
   // The server's clock: moved forward for TOTP steps and lock expiry, never back.
   const clock = { offsetMs: 0 };
   const now = () => new Date(Date.now() + clock.offsetMs);
-  let db: TestOrganisation['testApp']['db'] | undefined;
+  const database: { db?: TestOrganisation['testApp']['db'] } = {};
   const org = await createTestOrganisation(['team', 'client', 'auditor'], {
     now,
     env: { KLUIS_LOGIN_LIMIT_PER_IP: '100000' },
@@ -106,10 +132,10 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
       // the chain head as this request left it.
       // Before the fixture hands over its database (its requests all succeed, one after another),
       // the request's own count places its rows.
-      seqAfter.push(db ? db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow().then((r) => Number(r.seq ?? 0)) : Promise.resolve(-1));
+      seqAfter.push(database.db ? database.db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow().then((r) => Number(r.seq ?? 0)) : Promise.resolve(-1));
     },
   });
-  db = org.testApp.db;
+  database.db = org.testApp.db;
   const { testApp, admin } = org;
   const team = org.members.team!;
   const client = org.members.client!;
@@ -167,6 +193,9 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   const client3 = await addMember(org, 'client', 'derde-klant@kluis.test');
   const auditor2 = await addMember(org, 'auditor', 'tweede-auditor@kluis.test');
   const team2 = await addMember(org, 'team', 'tweede-teamlid@kluis.test');
+  // An account made before everyone had a signing key and a signed escrow copy: its next sign-in adds both.
+  await testApp.db.updateTable('users').set({ signing_public_key: null, wrapped_signing_key: null, escrow_copy_statement: null }).where('id', '=', client3.userId).execute();
+  await org.relogin(client3);
   remember(client2.email, client3.email, auditor2.email, team2.email, client2.password, 'Tweede Persoon');
 
   // --- Sessions ---------------------------------------------------------------------------------------
@@ -261,7 +290,7 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   // --- Escrow resets (four eyes: settings above) -------------------------------------------------------
   const listed = async (resetter: Member, userId: string) => (await resetter.client.api(listUsers, {})).users.find((u) => u.id === userId)!;
   {
-    const cancelled = await startEscrowReset(team.client.api, team.vault, await listed(team, client3.userId), { liftLockout: false, removeSecondFactors: false });
+    const cancelled = await startEscrowReset(team.client.api, team.vault, await listed(team, client.userId), { liftLockout: false, removeSecondFactors: false });
     await team.client.api(cancelReset, { params: { id: cancelled.reset.id } });
     const started = await startEscrowReset(team.client.api, team.vault, await listed(team, client2.userId), { liftLockout: true, removeSecondFactors: false });
     remember(started.code, started.code.replace(/-/g, ''));
@@ -285,7 +314,7 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   await admin.client.api(restoreUser, { params: { id: client3.userId } });
 
   // --- Escrow key rotation (before the spaces below, whose seals are stand-ins) ----------------------
-  let recoverySecret = org.recoverySecret;
+  let recoverySecret: string;
   {
     const directory = await loadDirectory(admin.client.api, admin.vault);
     const started = await startRotation(admin.client.api, admin.vault, directory, { recoveryParams: ARGON2ID_FLOOR });
@@ -348,6 +377,26 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   }
   remember(folderName, folderRename, subject, firstMessage.body, reply.body, revised, requestBody);
 
+  // --- Refused attempts -----------------------------------------------------------------------------
+  await refused('createInvitation', 'forbidden', () => client.client.api(createInvitation, { body: { id: newId(), email: 'x@kluis.test', role: 'client', language: 'en', fragment: 'x' } }));
+  await refused('unlockUser', 'forbidden', () => team.client.api(unlockUser, { params: { id: admin.userId } }));
+  await refused('logoutEverywhere', 'csrf_rejected', () => rawCall(org, client, 'POST', '/api/auth/logout-everywhere', { headers: { Origin: 'https://elders.example' } }));
+  {
+    const stored = await testApp.db.selectFrom('organisation').select('settings').executeTakeFirstOrThrow();
+    const outside = { ...(JSON.parse(stored.settings) as Record<string, unknown>), teamIpAllowlist: ['192.0.2.0/24'] };
+    await testApp.db.updateTable('organisation').set({ settings: JSON.stringify(outside) }).execute();
+    await refused('markThreadRead', 'ip_not_allowed', () => team.client.api(markThreadRead, { params: { threadId } }));
+    await testApp.db.updateTable('organisation').set({ settings: stored.settings }).execute();
+  }
+  // The team member's account locked by wrong passwords: the passkey sign-in is refused.
+  for (let i = 0; i < 3; i++) await wrongPassword(team);
+  await refused('finishPasskeyLogin', 'account_locked', async () => {
+    const browser = org.newClient();
+    const { ceremonyId, options } = await browser.api(startPasskeyLogin, { body: {} });
+    return browser.api(finishPasskeyLogin, { body: { ceremonyId, response: authenticator.assert(options).response } });
+  });
+  await admin.client.api(unlockUser, { params: { id: team.userId } });
+
   // --- Organisation recovery with the kit (last: every account must reset afterwards) ----------------
   {
     const organisation = await testApp.db.selectFrom('organisation').select('opaque_server_public_key').executeTakeFirstOrThrow();
@@ -366,5 +415,5 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
     request.rows = rows.filter((row) => row.seq > previous && row.seq <= head);
     previous = head;
   });
-  return { org, requests, rows, plaintexts: [...plaintexts], close: () => org.close() };
+  return { org, requests, rows, plaintexts: [...plaintexts], refusals, close: () => org.close() };
 }
