@@ -145,6 +145,11 @@ const FAILURE_BEFORE_INSERT = ['select users', 'raw PRAGMA synchronous', 'select
 const FAILURE_AFTER_INSERT = ['raw PRAGMA synchronous', 'select users'];
 /** Every failure is audited (a fake one naming nobody), so the statements are the same whoever asked. */
 const FAILURE = [...FAILURE_BEFORE_INSERT, 'insert audit_events', ...FAILURE_AFTER_INSERT];
+/**
+ * Without the Merkle tree's statements: how many subtrees a new leaf completes depends on its place
+ * in the log (the count of events before it), not on the address (server/services/audit.service.ts).
+ */
+const withoutMerkle = (list: readonly string[]) => list.filter((statement) => !statement.endsWith(' audit_merkle_nodes'));
 
 describe('login finish and abort: the same path for every address', () => {
   it.each(ADDRESSES)('answers a garbage finish for the %s address with invalid_credentials along the same path', async (address) => {
@@ -152,7 +157,7 @@ describe('login finish and abort: the same path for every address', () => {
     const { json } = await wellFormedStart(address);
     const finished = await post('/api/auth/login/finish', { loginId: json.loginId, finishLoginRequest: 'A'.repeat(86) });
     expect([finished.status, finished.code]).toEqual([401, 'invalid_credentials']);
-    expect(finished.statements).toEqual(FAILURE);
+    expect(withoutMerkle(finished.statements)).toEqual(FAILURE);
     expect(finished.storeCalls).toEqual(FAILURE_STORE_CALLS);
   });
 
@@ -162,7 +167,7 @@ describe('login finish and abort: the same path for every address', () => {
     const aborted = await post('/api/auth/login/abort', { loginId: json.loginId });
     expect(aborted.status).toBe(204);
     // No user read on abort: the attempt knows whom it was for.
-    expect(aborted.statements).toEqual(FAILURE.slice(1));
+    expect(withoutMerkle(aborted.statements)).toEqual(FAILURE.slice(1));
     expect(aborted.storeCalls).toEqual(FAILURE_STORE_CALLS);
   });
 });
