@@ -4,6 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   abortLogin,
+  addAuditWitness,
+  createAuditExport,
+  getAuditHead,
+  setAuditRetention,
   confirmEmailFactorSetup,
   createInvitation,
   confirmRecoveryKit,
@@ -49,7 +53,8 @@ import {
   cancelReset,
 } from '../../shared/api';
 import { isApiError } from '../../shared/api/api-error';
-import { ARGON2ID_FLOOR, OPAQUE_BENCH_KEY_STRETCHING, finishOpaqueLogin, startOpaqueLogin } from '../../shared/crypto';
+import { AUDIT_WITNESS_CONTEXT } from '../../shared/audit';
+import { ARGON2ID_FLOOR, OPAQUE_BENCH_KEY_STRETCHING, finishOpaqueLogin, signStatement, startOpaqueLogin, toBase64Url, utf8 } from '../../shared/crypto';
 import { certifiedIdentity, changePassword, invite, loadDirectory, login, recoverWithKit, sealProfile } from '../../shared/flows/account-flows';
 import { completeEscrowReset, parseResetFragment, startEscrowReset } from '../../shared/flows/escrow-reset';
 import { checkRotation, continueRotation, finishRotation, startRotation } from '../../shared/flows/escrow-rotation';
@@ -125,7 +130,8 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
   const database: { db?: TestOrganisation['testApp']['db'] } = {};
   const org = await createTestOrganisation(['team', 'client', 'auditor'], {
     now,
-    env: { KLUIS_LOGIN_LIMIT_PER_IP: '100000' },
+    // A signed tree head every 50 events: the Auditor countersigns one below.
+    env: { KLUIS_LOGIN_LIMIT_PER_IP: '100000', KLUIS_AUDIT_HEAD_EVERY_EVENTS: '50' },
     onAuditedRequest: (request) => {
       requests.push({ ...request, rows: [] });
       // Queued on the database's one connection before the client sees the answer, so it reads
@@ -376,6 +382,19 @@ export async function runCoverageScenario(): Promise<CoverageScenario> {
     await client2.client.api(adoptSpace, { params: { spaceId: legacyId }, body: { wrappedForClient, sealedForEscrow, entry: await signFor(client2, legacyId, draft, null) } });
   }
   remember(folderName, folderRename, subject, firstMessage.body, reply.body, revised, requestBody);
+
+  // --- The audit log: a countersigned head, an export, the retention setting ----------------------------
+  {
+    const { logId, treeHead } = await auditor.client.api(getAuditHead, {});
+    if (!treeHead) throw new Error('no signed tree head yet');
+    const payload = { kind: 'audit-witness', logId, keyId: treeHead.keyId, treeSize: treeHead.treeSize, rootHash: treeHead.rootHash, headSignedAt: treeHead.signedAt, witnessedAt: now().toISOString() };
+    const bytes = utf8(JSON.stringify(payload));
+    const signature = await signStatement(auditor.vault.signingKey!, AUDIT_WITNESS_CONTEXT, bytes);
+    await auditor.client.api(addAuditWitness, { body: { statement: { payload: toBase64Url(bytes), signature: toBase64Url(signature) } } });
+    await auditor.client.api(createAuditExport, { body: { filter: {}, format: 'json' } });
+    await admin.client.api(createAuditExport, { body: { filter: { action: 'document.' }, format: 'csv' } });
+    await admin.client.api(setAuditRetention, { body: { retentionDays: 3650 } });
+  }
 
   // --- Refused attempts -----------------------------------------------------------------------------
   await refused('createInvitation', 'forbidden', () => client.client.api(createInvitation, { body: { id: newId(), email: 'x@kluis.test', role: 'client', language: 'en', fragment: 'x' } }));
