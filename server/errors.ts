@@ -18,6 +18,8 @@ export interface AppErrorOptions {
    */
   readonly headers?: Readonly<Record<string, string>>;
   readonly cause?: unknown;
+  /** The service recorded this refusal in the audit log itself (server/http/refusal-audit.ts adds no second event). */
+  readonly audited?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly issues: readonly ValidationIssue[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly audited: boolean;
 
   /** `status` must be `errorStatus[code]` (shared/api/errors.ts); a mismatch is a bug and throws. */
   constructor(status: ErrorStatus, code: ErrorCode, message: string, options?: AppErrorOptions) {
@@ -39,6 +42,7 @@ export class AppError extends Error {
     this.code = code;
     this.issues = options?.issues;
     this.headers = options?.headers ?? {};
+    this.audited = options?.audited ?? false;
   }
 }
 

@@ -123,9 +123,12 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
 
     /** Replaces the key safe only when its revision is still the one the browser read. */
     async updateKeySafe(actor: Actor, input: { expectedRevision: number; keySafe: string }): Promise<{ revision: number }> {
-      if (!(await swapKeySafe(db, actor.userId, input.expectedRevision, input.keySafe))) {
-        throw fail('key_safe_conflict', 'Your key safe was changed in another window. Reload and try again.');
-      }
+      await db.transaction().execute(async (trx) => {
+        if (!(await swapKeySafe(trx, actor.userId, input.expectedRevision, input.keySafe))) {
+          throw fail('key_safe_conflict', 'Your key safe was changed in another window. Reload and try again.');
+        }
+        await recordAuditEvent(trx, { action: 'account.key_safe_updated', actorId: actor.userId, targetType: 'user', targetId: actor.userId, ip: actor.ip, details: { revision: input.expectedRevision + 1 } });
+      });
       return { revision: input.expectedRevision + 1 };
     },
   };

@@ -138,14 +138,19 @@ describe('login start: the same work for every address', () => {
   });
 });
 
-// A failed finish or abort: the user read, one relaxed transaction reading the audit chain head, the
+// A failed finish or abort: the user read, one relaxed transaction appending the audit event, the
 // lock sweep (which first takes the expired second steps, for their notice: none here).
 const FAILURE_STORE_CALLS = ['takeLogin', 'takeExpiredEntries', 'sweep'];
 const FAILURE_BEFORE_INSERT = ['select users', 'raw PRAGMA synchronous', 'select audit_events'];
 const FAILURE_AFTER_INSERT = ['raw PRAGMA synchronous', 'select users'];
-/** Only a real account has someone to audit the failure against. */
-const REAL_FAILURE = [...FAILURE_BEFORE_INSERT, 'insert audit_events', ...FAILURE_AFTER_INSERT];
-const FAKE_FAILURE = [...FAILURE_BEFORE_INSERT, ...FAILURE_AFTER_INSERT];
+/** Every failure is audited (a fake one naming nobody), so the statements are the same whoever asked. */
+const FAILURE = [...FAILURE_BEFORE_INSERT, 'insert audit_events', ...FAILURE_AFTER_INSERT];
+/**
+ * Without the log's upkeep: how many Merkle subtrees a new leaf completes, and whether a tree head
+ * is due after a request that recorded events, depend on the number of events before it, not on the
+ * address (server/services/audit.service.ts, the head signer).
+ */
+const withoutLogUpkeep = (list: readonly string[]) => list.filter((statement) => !/ audit_(merkle_nodes|tree_heads)$/.test(statement));
 
 describe('login finish and abort: the same path for every address', () => {
   it.each(ADDRESSES)('answers a garbage finish for the %s address with invalid_credentials along the same path', async (address) => {
@@ -153,7 +158,7 @@ describe('login finish and abort: the same path for every address', () => {
     const { json } = await wellFormedStart(address);
     const finished = await post('/api/auth/login/finish', { loginId: json.loginId, finishLoginRequest: 'A'.repeat(86) });
     expect([finished.status, finished.code]).toEqual([401, 'invalid_credentials']);
-    expect(finished.statements).toEqual(address === 'real' ? REAL_FAILURE : FAKE_FAILURE);
+    expect(withoutLogUpkeep(finished.statements)).toEqual(FAILURE);
     expect(finished.storeCalls).toEqual(FAILURE_STORE_CALLS);
   });
 
@@ -163,7 +168,7 @@ describe('login finish and abort: the same path for every address', () => {
     const aborted = await post('/api/auth/login/abort', { loginId: json.loginId });
     expect(aborted.status).toBe(204);
     // No user read on abort: the attempt knows whom it was for.
-    expect(aborted.statements).toEqual((address === 'real' ? REAL_FAILURE : FAKE_FAILURE).slice(1));
+    expect(withoutLogUpkeep(aborted.statements)).toEqual(FAILURE.slice(1));
     expect(aborted.storeCalls).toEqual(FAILURE_STORE_CALLS);
   });
 });

@@ -199,12 +199,14 @@ export function createMessagesService(deps: MessagesDeps) {
 
     /** Marks every message of the thread so far as read by the actor. */
     async markThreadRead(actor: Actor, threadId: string): Promise<void> {
-      await requireThread(actor, threadId);
-      // A read marker is bookkeeping nobody is told is saved: the relaxed commit.
+      const { space } = await requireThread(actor, threadId);
+      // A read marker is bookkeeping nobody is told is saved: the relaxed commit. Audited (who read
+      // a thread up to which message), as a download is.
       await relaxedTransaction(db, async (trx) => {
         const thread = await findThread(trx, threadId);
         if (!thread) throw threadNotFound();
         await markRead(trx, threadId, actor.userId, thread.message_count);
+        await recordAuditEvent(trx, { action: 'thread.read', actorId: actor.userId, targetType: 'thread', targetId: threadId, ip: actor.ip, details: { spaceId: space.id, messages: thread.message_count } });
       });
     },
   };

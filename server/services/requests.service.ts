@@ -172,7 +172,7 @@ export function createRequestsService(deps: RequestsDeps) {
           }
           await db.transaction().execute(async (trx) => {
             await setReminderSent(trx, request.id, null);
-            await recordAuditEvent(trx, { action: 'request.reminder_failed', targetType: 'request', targetId: request.id, details: { spaceId: request.space_id } });
+            await recordAuditEvent(trx, { action: 'request.reminder_failed', result: 'failure', targetType: 'request', targetId: request.id, details: { spaceId: request.space_id } });
           });
         }
         return sent;

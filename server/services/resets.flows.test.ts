@@ -215,7 +215,7 @@ describe('password reset through escrow', () => {
     // The session from before the reset ended.
     expect(await errorCode(oldSession.api(getSession, {}))).toBe('unauthenticated');
     expect(mailsTo(client.email, 'password_changed').length).toBeGreaterThan(0);
-    expect(await auditActions(org, reset.id)).toEqual(['escrow.reset_started', 'escrow.reset_sent', 'escrow.reset_completed']);
+    expect(await auditActions(org, reset.id)).toEqual(['escrow.reset_started', 'escrow.reset_sent', 'escrow.reset_opened', 'escrow.reset_completed']);
     expect(await verifyAuditChain(org.testApp.db)).toMatchObject({ ok: true });
     // Every Administrator heard of the start and the completion.
     for (const a of [admin, admin2]) {
@@ -464,7 +464,7 @@ describe('password reset through escrow', () => {
       expect(link.resetId).toBe(reset.id);
       const opened = await openEscrowReset(org.newClient().api, { ...link, code });
       expect(opened.userId).toBe(client2.userId);
-      expect(await auditActions(org, reset.id)).toEqual(['escrow.reset_started', 'escrow.reset_approved', 'escrow.reset_sent']);
+      expect(await auditActions(org, reset.id)).toEqual(['escrow.reset_started', 'escrow.reset_approved', 'escrow.reset_sent', 'escrow.reset_opened']);
 
       // Declined: the approver cancels; the link stops working.
       const declined = await startReset(team, client2);

@@ -27,6 +27,7 @@ import { revokeUserSessions } from '../repositories/sessions.repository';
 import { revokeAllTrustedDevices } from '../repositories/trusted-devices.repository';
 import { notifyAdministrators } from './admin-notices';
 import { recordAuditEvent } from './audit.service';
+import { relaxedTransaction } from '../db/relaxed';
 import { type AccountDeps, type Actor, REGISTRATION_TTL_MS, assertRecentAuth, plusMs, requireOrganisation, takeRegistration, throttle } from './account-deps';
 import { assertMayReset, mayReset, rolesResettableBy } from './authorization';
 import { notifyQuietly } from './notifications';
@@ -169,6 +170,7 @@ export function createResetsService(deps: AccountDeps) {
       const failed = result.status === 'failed';
       await recordAuditEvent(trx, {
         action: failed ? 'escrow.reset_failed' : 'escrow.reset_code_rejected',
+        result: 'failure',
         actorId: null,
         targetType: 'user',
         targetId: row.user_id,
@@ -327,6 +329,10 @@ export function createResetsService(deps: AccountDeps) {
       const person = await personOf(row.user_id);
       const { organisation, settings } = await requireOrganisation(db);
       if (!person.key_safe) throw fail('reset_invalid', 'This reset link is not valid.');
+      // The person proved link and code: the wrapped user key leaves the server (read-only otherwise, hence relaxed).
+      await relaxedTransaction(db, (trx) =>
+        recordAuditEvent(trx, { action: 'escrow.reset_opened', actorId: null, targetType: 'user', targetId: person.id, ip, details: { resetId: row.id } }),
+      );
       return {
         userId: person.id,
         email: person.email,

@@ -1,6 +1,7 @@
 // The second sign-in step (issue 20): the challenge after a right password, checking a factor against the lockout counter (SECURITY.md 5.1.1).
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { AccountBundle, SecondFactorChallenge, SecondFactorMethod } from '../../shared/api';
+import type { AuditResult } from '../../shared/audit';
 import type { UserRow } from '../db/database';
 import { fail } from '../errors';
 import { newToken } from '../lib/ids';
@@ -69,11 +70,12 @@ const FAILURE_MESSAGES: Record<Exclude<FactorCheck, { ok: true }>['code'], strin
 export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors, trustedDevices: TrustedDevicesService, opener: SessionOpener) {
   const { db } = deps;
 
-  const lockedError = () => fail('account_locked', 'Too many wrong attempts: this account is locked for a while. Try again later or ask your office.');
+  /** Every caller records the refusal or the failure that set the lock first. */
+  const lockedError = () => fail('account_locked', 'Too many wrong attempts: this account is locked for a while. Try again later or ask your office.', { audited: true });
   const expiredError = () => fail('second_factor_expired', 'This sign-in step is not valid any more. Sign in again.');
 
-  async function audit(action: string, userId: string, ip: string | null, details: Record<string, string>): Promise<void> {
-    await relaxedTransaction(db, (trx) => recordAuditEvent(trx, { action, actorId: userId, targetType: 'user', targetId: userId, ip, details }).then(() => undefined));
+  async function audit(action: string, userId: string, ip: string | null | undefined, details: Record<string, string>, result: AuditResult = 'success'): Promise<void> {
+    await relaxedTransaction(db, (trx) => recordAuditEvent(trx, { action, actorId: userId, targetType: 'user', targetId: userId, ip, result, details }).then(() => undefined));
   }
 
   function check(answer: SecondFactorAnswer, userId: string, challenge: LoginChallenge, ip: string | null): Promise<FactorCheck> {
@@ -144,6 +146,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       });
       if (!charge.counted) {
         await deps.store.deleteEntry('login-challenge', answer.challengeId);
+        await audit('auth.login_refused', user.id, ip, { reason: 'account_locked', method: answer.method }, 'denied');
         await opener.notifyLocks();
         throw lockedError();
       }
@@ -155,10 +158,11 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
           await refundLoginCharge(db, user.id, charge.locked ? lockedUntil : null);
           throw fail(result.code, FAILURE_MESSAGES[result.code]);
         }
-        await audit('auth.second_factor_failed', user.id, ip, { method: answer.method, reason: result.code });
+        await audit('auth.second_factor_failed', user.id, ip, { method: answer.method, reason: result.code }, 'failure');
         if (charge.locked) {
           await deps.store.deleteEntry('login-challenge', answer.challengeId);
           await opener.notifyLocks();
+          // Recorded just above, as the failure that set the lock.
           throw lockedError();
         }
         throw fail(result.code, FAILURE_MESSAGES[result.code]);
@@ -184,7 +188,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       for (const challenge of abandoned) {
         const user = await findUserById(db, challenge.userId);
         if (!user) continue;
-        await audit('auth.second_factor_abandoned', user.id, null, { startedAt: challenge.startedAt });
+        await audit('auth.second_factor_abandoned', user.id, null, { startedAt: challenge.startedAt }, 'failure');
         await notifyQuietly(deps.notifier, deps.logger, user.email, user.language, {
           kind: 'login_second_step_abandoned',
           organisationName: organisation.name,
@@ -203,6 +207,7 @@ export function createSecondFactorStep(deps: AccountDeps, factors: LoginFactors,
       const user = await findUserById(db, challenge.userId);
       if (!user || user.needs_reset) throw expiredError();
       await factors.codes.sendEmailCode(user, 'login');
+      await audit('auth.login_code_sent', user.id, undefined, { method: 'email' });
     },
   };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { KyselyPlugin } from 'kysely';
 import { pino, type Logger } from 'pino';
-import { createApp, createServices, type Services } from '../app';
+import { createApp, createServices, type AppDeps, type Services } from '../app';
 import type { EphemeralStore } from '../auth/ephemeral-store';
 import { createOpaqueServer, generateOpaqueServerSetup } from '../auth/opaque-server';
 import { createRecordingNotifier, type Notifier } from '../services/notifications';
@@ -87,6 +87,8 @@ export interface TestAppOptions {
   readonly store?: EphemeralStore;
   /** Plugins on the services' database handle (e.g. one that records every statement); TestApp.db stays bare. */
   readonly dbPlugins?: readonly KyselyPlugin[];
+  /** Told after each API request how many audit events it recorded (the audit coverage test). */
+  readonly onAuditedRequest?: AppDeps['onAuditedRequest'];
 }
 
 export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -103,6 +105,7 @@ export async function makeTestApp(options: TestAppOptions = {}): Promise<TestApp
     notifier,
     ...(options.now ? { now: options.now } : {}),
     ...(options.store ? { store: options.store } : {}),
+    ...(options.onAuditedRequest ? { onAuditedRequest: options.onAuditedRequest } : {}),
     clientDir: options.clientDir ?? join(database.dataDir, 'no-client-build'),
   };
   const services = createServices(deps);

@@ -133,6 +133,7 @@ async function checkAssertion(
   await deps.db.transaction().execute((trx) =>
     recordAuditEvent(trx, {
       action: 'passkey.counter_regressed',
+      result: 'failure',
       actorId: null,
       targetType: 'user',
       targetId: row.user_id,
@@ -203,7 +204,7 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
     await relaxedTransaction(db, async (trx) => {
       await resetExpiredLock(trx, user.id, now.toISOString());
       await countLoginFailure(trx, user.id, now.toISOString(), settings.lockout.maxFailures, lockedUntil);
-      await recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: user.id, ip, details: { step: 'passkey', reason } });
+      await recordAuditEvent(trx, { action: 'auth.login_failed', actorId: null, targetType: 'user', targetId: user.id, ip, result: 'failure', details: { step: 'passkey', reason } });
     });
     await auth.notifyLocks();
   }
@@ -344,7 +345,10 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       if (!row || !user || user.status === 'deleted' || user.status === 'purged') throw fail('passkey_rejected', 'This passkey is not registered with this Kluis.');
       if (user.needs_reset) throw fail('passkey_unlock_unavailable', 'This account must set a new password first. Sign in with your e-mail address and password.');
       if (user.locked_until !== null && user.locked_until > now.toISOString()) {
-        throw fail('account_locked', 'This account is locked after too many failed sign-ins. Try again later or ask your office.');
+        await db.transaction().execute((trx) =>
+          recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, result: 'denied', details: { reason: 'account_locked', step: 'passkey' } }),
+        );
+        throw fail('account_locked', 'This account is locked after too many failed sign-ins. Try again later or ask your office.', { audited: true });
       }
       const check = await checkAssertion(deps, row, response, ceremony.challenge, ip);
       if (!check.ok) {
@@ -362,9 +366,9 @@ export function createPasskeysService(deps: AccountDeps, auth: Pick<AuthService,
       const outsideAllowlist = mayHoldEscrow(user.role) && !isIpAllowed(ip, settings.teamIpAllowlist);
       if (outsideAllowlist && !deps.config.ignoreIpAllowlist) {
         await db.transaction().execute((trx) =>
-          recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, details: { reason: 'ip_not_allowed' } }),
+          recordAuditEvent(trx, { action: 'auth.login_refused', actorId: user.id, targetType: 'user', targetId: user.id, ip, result: 'denied', details: { reason: 'ip_not_allowed' } }),
         );
-        throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.');
+        throw fail('ip_not_allowed', 'Team accounts can only sign in from the organisation\'s network.', { audited: true });
       }
       if (outsideAllowlist) deps.logger.warn({ userId: user.id, ip }, 'KLUIS_IGNORE_IP_ALLOWLIST is set: let in a staff passkey sign-in from outside the team IP allowlist');
       const opened = await auth.openSession(user, ip, { method: 'passkey', factorId: row.id, ...(outsideAllowlist ? { ipAllowlistIgnored: true } : {}) });
