@@ -1,6 +1,6 @@
 // All SQL of the auditor's workspace: filtered event pages, the stored Merkle tree, signed tree
 // heads, Auditors' countersignatures, retention checkpoints and pruning.
-import type { SelectQueryBuilder } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { AuditCheckpointsTable, AuditEventRow, AuditTreeHeadsTable, Database, Db, Trx } from '../db/database';
 
 type Executor = Db | Trx;
@@ -54,15 +54,39 @@ function eventsWithEmails(db: Executor) {
     .select(['actor.email as actor_email', 'target.email as target_email']);
 }
 
+/**
+ * Only dates: SQLite would rather walk the primary key newest-first and filter (no sort), which
+ * reads every newer row when the range lies in the past. Instead: the (occurred_at, seq) index
+ * range, reading seq from the index only (covering), top-`limit` by seq; rows are fetched after.
+ */
+function datesOnly(filter: AuditEventQuery): boolean {
+  return (filter.from !== undefined || filter.toExclusive !== undefined) && filter.actorId === undefined && filter.targetId === undefined && filter.result === undefined && filter.action === undefined;
+}
+
+function dateRangeSeqs(filter: AuditEventQuery, before: number | undefined, limit: number) {
+  const conditions = [
+    ...(filter.from !== undefined ? [sql`occurred_at >= ${filter.from}`] : []),
+    ...(filter.toExclusive !== undefined ? [sql`occurred_at < ${filter.toExclusive}`] : []),
+    ...(before !== undefined ? [sql`seq < ${before}`] : []),
+  ];
+  return sql<{ seq: number }>`SELECT seq FROM audit_events INDEXED BY audit_events_occurred_at WHERE ${sql.join(conditions, sql` AND `)} ORDER BY seq DESC LIMIT ${limit}`;
+}
+
 /** A page of events matching `filter`, newest first, with seq below `before`. */
 export async function listAuditEventsPage(db: Executor, filter: AuditEventQuery, before: number | undefined, limit: number): Promise<AuditEventWithEmails[]> {
+  if (datesOnly(filter)) {
+    const seqs = (await dateRangeSeqs(filter, before, limit).execute(db)).rows.map((row) => row.seq);
+    if (seqs.length === 0) return [];
+    return (eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>).where('e.seq', 'in', seqs).orderBy('e.seq', 'desc').execute();
+  }
   let q = applyFilter(eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>, filter);
   if (before !== undefined) q = q.where('e.seq', '<', before);
   return q.orderBy('e.seq', 'desc').limit(limit).execute();
 }
 
-/** The page query as SQL, for EXPLAIN QUERY PLAN in tests. */
+/** The query that picks a page's rows, as SQL, for EXPLAIN QUERY PLAN in tests. */
 export function compileAuditEventsPage(db: Executor, filter: AuditEventQuery, before: number | undefined, limit: number) {
+  if (datesOnly(filter)) return dateRangeSeqs(filter, before, limit).compile(db);
   let q = applyFilter(eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>, filter);
   if (before !== undefined) q = q.where('e.seq', '<', before);
   return q.orderBy('e.seq', 'desc').limit(limit).compile();
