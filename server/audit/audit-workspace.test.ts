@@ -101,11 +101,13 @@ describe('head-signing cadence', () => {
     } finally {
       raw.close();
     }
-    // Event #11 (leaf 10, a left child) is recorded before the backfill: the backfill completes around it.
-    await record(testApp.db, 1);
+    // Events #11 and #12 (leaves 10 and 11) are recorded before the backfill: their parent (1, 5)
+    // is stored, its left sibling (1, 4) is not yet. The backfill completes the tree around them.
+    await record(testApp.db, 2);
+    expect(await auditLog.signHeadIfDue({ force: true }).then(() => 'signed', (error: unknown) => (error instanceof AppError ? error.code : 'other'))).toBe('audit_proof_unavailable');
     expect(await auditLog.backfillMerkleTree()).toBe(10);
     expect(await auditLog.backfillMerkleTree()).toBe(0);
-    await record(testApp.db, 2);
+    await record(testApp.db, 1);
     const head = await auditLog.signHeadIfDue({ force: true });
     const hashes = (await auditLog.getAuditChain({})).events.map((event) => event.hash);
     expect(head?.treeSize).toBe(13);
