@@ -176,7 +176,7 @@ describe('audit log API: heads, chain and proofs', () => {
     const newest = (await api(getAuditHead, {})).treeHead!;
     expect(newest.rootHash).toBe(mth(leaves.slice(0, newest.treeSize)).toString('hex'));
     // The split a verifier walks down: stored children of MTH(D[start:end]).
-    for (const [start, end] of [[0, newest.treeSize], [512, newest.treeSize], [0, 3], [4, 7]] as const) {
+    for (const [start, end] of [[0, newest.treeSize], [512, newest.treeSize], [0, 512], [8, 16], [0, 3], [4, 7], [0, 2]] as const) {
       const split = await api(getAuditTreeSplit, { query: { start, end } });
       let k = 1;
       while (k * 2 < end - start) k *= 2;

@@ -1,6 +1,6 @@
 // All SQL of the auditor's workspace: filtered event pages, the stored Merkle tree, signed tree
 // heads, Auditors' countersignatures, retention checkpoints and pruning.
-import type { SelectQueryBuilder } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { AuditCheckpointsTable, AuditEventRow, AuditTreeHeadsTable, Database, Db, Trx } from '../db/database';
 
 type Executor = Db | Trx;
@@ -54,15 +54,49 @@ function eventsWithEmails(db: Executor) {
     .select(['actor.email as actor_email', 'target.email as target_email']);
 }
 
+/**
+ * A range filter alone (dates, or an area of actions): SQLite would rather walk the primary key
+ * newest-first and filter (no sort), which reads every newer row when the matches are old or few.
+ * Instead: the range of its (column, seq) index, reading seq from the index only (covering), the
+ * top `limit` by seq; the rows are fetched after. Equality filters need none of this: their
+ * (column, seq) index already gives seq order.
+ */
+function rangeOnly(filter: AuditEventQuery): 'occurred_at' | 'action' | null {
+  if (filter.actorId !== undefined || filter.targetId !== undefined || filter.result !== undefined) return null;
+  const dates = filter.from !== undefined || filter.toExclusive !== undefined;
+  if (filter.action === undefined) return dates ? 'occurred_at' : null;
+  return 'prefix' in filter.action && !dates ? 'action' : null;
+}
+
+function rangeSeqs(column: 'occurred_at' | 'action', filter: AuditEventQuery, before: number | undefined, limit: number) {
+  const prefix = filter.action && 'prefix' in filter.action ? filter.action.prefix : null;
+  const conditions = [
+    ...(filter.from !== undefined ? [sql`occurred_at >= ${filter.from}`] : []),
+    ...(filter.toExclusive !== undefined ? [sql`occurred_at < ${filter.toExclusive}`] : []),
+    ...(prefix !== null ? [sql`action >= ${prefix}`, sql`action < ${prefix.slice(0, -1) + '/'}`] : []),
+    ...(before !== undefined ? [sql`seq < ${before}`] : []),
+  ];
+  const index = sql.raw(column === 'action' ? 'audit_events_action' : 'audit_events_occurred_at');
+  return sql<{ seq: number }>`SELECT seq FROM audit_events INDEXED BY ${index} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY seq DESC LIMIT ${limit}`;
+}
+
 /** A page of events matching `filter`, newest first, with seq below `before`. */
 export async function listAuditEventsPage(db: Executor, filter: AuditEventQuery, before: number | undefined, limit: number): Promise<AuditEventWithEmails[]> {
+  const range = rangeOnly(filter);
+  if (range) {
+    const seqs = (await rangeSeqs(range, filter, before, limit).execute(db)).rows.map((row) => row.seq);
+    if (seqs.length === 0) return [];
+    return (eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>).where('e.seq', 'in', seqs).orderBy('e.seq', 'desc').execute();
+  }
   let q = applyFilter(eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>, filter);
   if (before !== undefined) q = q.where('e.seq', '<', before);
   return q.orderBy('e.seq', 'desc').limit(limit).execute();
 }
 
-/** The page query as SQL, for EXPLAIN QUERY PLAN in tests. */
+/** The query that picks a page's rows, as SQL, for EXPLAIN QUERY PLAN in tests. */
 export function compileAuditEventsPage(db: Executor, filter: AuditEventQuery, before: number | undefined, limit: number) {
+  const range = rangeOnly(filter);
+  if (range) return rangeSeqs(range, filter, before, limit).compile(db);
   let q = applyFilter(eventsWithEmails(db) as unknown as EventsQuery<AuditEventWithEmails>, filter);
   if (before !== undefined) q = q.where('e.seq', '<', before);
   return q.orderBy('e.seq', 'desc').limit(limit).compile();

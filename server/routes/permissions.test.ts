@@ -116,6 +116,21 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['GET /api/escrow/rotation/items',                        Y,    N,   N,     N,      L],
   ['POST /api/escrow/rotation/items',                       Y,    N,   N,     N,      L],
   ['POST /api/escrow/rotation/finish',                      Y,    N,   N,     N,      L],
+  // The audit log (issue 22): Auditors and Administrators read it; everyone sees the signed head,
+  // its proofs and the countersignatures; only Auditors countersign; only Administrators set retention
+  ['GET /api/audit/events',                                 Y,    N,   N,     Y,      L],
+  ['GET /api/audit/events/:seq',                            Y,    N,   N,     Y,      L],
+  ['GET /api/audit/chain',                                  Y,    N,   N,     Y,      L],
+  ['GET /api/audit/head',                                   Y,    Y,   Y,     Y,      L],
+  ['GET /api/audit/heads',                                  Y,    N,   N,     Y,      L],
+  ['GET /api/audit/proofs/inclusion',                       Y,    Y,   Y,     Y,      L],
+  ['GET /api/audit/proofs/consistency',                     Y,    Y,   Y,     Y,      L],
+  ['GET /api/audit/tree/split',                             Y,    N,   N,     Y,      L],
+  ['POST /api/audit/witnesses',                             N,    N,   N,     Y,      L],
+  ['GET /api/audit/witnesses',                              Y,    Y,   Y,     Y,      L],
+  ['POST /api/audit/exports',                               Y,    N,   N,     Y,      L],
+  ['GET /api/audit/retention',                              Y,    N,   N,     Y,      L],
+  ['PUT /api/audit/retention',                              Y,    N,   N,     N,      L],
   // The key directory: whoever works in spaces (clients see only staff and themselves: object-checked)
   ['GET /api/directory',                                    Y,    Y,   Y,     N,      L],
   // Uploads and blobs: whoever works in spaces, each only their own (object-checked)

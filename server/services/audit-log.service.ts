@@ -236,16 +236,20 @@ export function createAuditLogService(deps: AuditLogDeps) {
     // WARNING: outside the transaction. SQLite runs every query over one connection, so a query on
     // `db` inside a transaction waits for that transaction forever.
     await Promise.all([logKey(), logId()]);
-    const row = await db.transaction().execute(async (trx) => {
-      const size = await countMerkleLeaves(trx);
-      const newest = await findNewestTreeHead(trx);
+    const due = async (executor: Db | Trx) => {
+      const size = await countMerkleLeaves(executor);
+      const newest = await findNewestTreeHead(executor);
       if (newest && newest.tree_size >= size) return null;
-      const due =
-        !newest ||
-        options.force === true ||
-        size - newest.tree_size >= deps.headEveryEvents ||
-        deps.now().getTime() - new Date(newest.signed_at).getTime() >= deps.headMaxMinutes * 60_000;
-      return due ? signHeadIn(trx, size) : null;
+      const now = deps.now().getTime();
+      const isDue =
+        !newest || options.force === true || size - newest.tree_size >= deps.headEveryEvents || now - new Date(newest.signed_at).getTime() >= deps.headMaxMinutes * 60_000;
+      return isDue ? size : null;
+    };
+    // Most requests find nothing due: two index reads, no write lock. Checked again inside.
+    if ((await due(db)) === null) return null;
+    const row = await db.transaction().execute(async (trx) => {
+      const size = await due(trx);
+      return size === null ? null : signHeadIn(trx, size);
     });
     if (row) logger.debug({ treeSize: row.tree_size }, 'audit tree head signed');
     return row ? headView(row) : null;

@@ -15,7 +15,14 @@ import { currentAuditContext } from '../http/audit-context';
 import { sha256, toHex } from '../../shared/crypto';
 import type { AuditEventRow, Db, Trx } from '../db/database';
 import { newUuid } from '../lib/ids';
-import { findAuditChainHead, insertAuditEvent, listAuditEventsAfter } from '../repositories/audit.repository';
+import {
+  appendMerkleNode,
+  findActorRole,
+  findAuditChainHead,
+  findMerkleNodeHash,
+  insertAuditEvent,
+  listAuditEventsAfter,
+} from '../repositories/audit.repository';
 
 /** `area.verb` in snake_case, e.g. `document.shared`, `account.login_failed`. */
 const actionPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
@@ -76,19 +83,23 @@ export { toChainFields as auditRowToChainFields };
 
 /**
  * Adds leaf `leafIndex` to the stored Merkle tree (shared/audit/merkle.ts) and every perfect
- * subtree it completes: amortised two rows per event, all in the caller's transaction.
+ * subtree it completes: amortised two rows per event, all in the caller's transaction. A left
+ * sibling that is not stored yet (rows from before migration 0010 that the start-up backfill has
+ * not reached) ends the walk: the backfill completes the subtree when it gets there, and no head
+ * can be signed over the gap before that.
  */
 async function appendMerkleLeaf(trx: Trx, leafIndex: number, rowHash: string): Promise<void> {
   let hash = await merkleLeafHash(rowHash);
   let level = 0;
   let index = leafIndex;
-  await trx.insertInto('audit_merkle_nodes').values({ level, idx: index, hash }).execute();
+  await appendMerkleNode(trx, level, index, hash);
   while (index % 2 === 1) {
-    const left = await trx.selectFrom('audit_merkle_nodes').select('hash').where('level', '=', level).where('idx', '=', index - 1).executeTakeFirstOrThrow();
-    hash = await merkleNodeHash(left.hash, hash);
+    const left = await findMerkleNodeHash(trx, level, index - 1);
+    if (left === undefined) return;
+    hash = await merkleNodeHash(left, hash);
     level += 1;
     index = (index - 1) / 2;
-    await trx.insertInto('audit_merkle_nodes').values({ level, idx: index, hash }).execute();
+    await appendMerkleNode(trx, level, index, hash);
   }
 }
 
@@ -111,7 +122,7 @@ export async function recordAuditEvent(trx: Trx, event: AuditEventInput): Promis
   const context = currentAuditContext();
   let actorRole = event.actorRole;
   if (actorRole === undefined && event.actorId) {
-    actorRole = (await trx.selectFrom('users').select('role').where('id', '=', event.actorId).executeTakeFirst())?.role ?? null;
+    actorRole = (await findActorRole(trx, event.actorId)) ?? null;
   }
   const fields: AuditChainFields = {
     seq: head ? head.seq + 1 : 1,
