@@ -8,7 +8,7 @@
 //                      || lp(throughHash) || lp(treeSize) || lp(rootHash) || lp(signedAt)
 //
 // lp() is the 4-byte big-endian length prefix of SECURITY.md 4.2; numbers are decimal digits,
-// hashes 64 lower-case hex digits, times YYYY-MM-DDTHH:mm:ss.sssZ. logId is the organisation id
+// hashes 64 lower-case hex digits, times YYYY-MM-DDTHH:mm:ss.sssZ. logId is this installation's random log id (audit_log.log_id)
 // (a head of another Kluis cannot be replayed here); keyId is SHA-256 of the key's SPKI, hex.
 //
 // A witness statement is an Auditor's ordinary signed statement (context "audit-witness", their
