@@ -48,6 +48,9 @@ import { createMessagesService } from './services/messages.service';
 import { createRequestsService } from './services/requests.service';
 import { createSpaceNotifier } from './services/space-notifications';
 import { createSpacesService } from './services/spaces.service';
+// History for people (issue 22)
+import { historyRoutes } from './routes/history.routes';
+import { createHistoryService } from './services/history.service';
 
 export interface AppDeps {
   readonly config: Config;
@@ -105,6 +108,7 @@ export function createServices(deps: AppDeps) {
     resets: createResetsService(accountDeps),
     lifecycle: createLifecycleService({ ...accountDeps, blobs }),
     rotation: createRotationService(accountDeps),
+    history: createHistoryService({ db: deps.db }),
   };
 }
 
@@ -125,6 +129,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', resetRoutes(services));
   app.route('/', lifecycleRoutes(services));
   app.route('/', rotationRoutes(services));
+  app.route('/', historyRoutes(services.history));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;
