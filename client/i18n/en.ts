@@ -751,6 +751,8 @@ export const en = {
     documentEventsTitle: 'What happened to this document',
     documentEventsHelp:
       'Every upload, new version, download, move and deletion of this document, as recorded in the audit log. Your browser checks each event against the log’s signed tree head.',
+    showDocumentEvents: 'Show the events',
+    hideDocumentEvents: 'Hide the events',
     activityTitle: 'Activity',
     activityHelp:
       'Everything recorded about your account and your space: sign-ins, settings, documents, messages and requests, and every use of the organisation’s escrow key on your data. Your browser checks each event against the log’s signed tree head.',

@@ -752,6 +752,8 @@ export const nl = {
     documentEventsTitle: 'Wat er met dit document is gebeurd',
     documentEventsHelp:
       'Elke upload, nieuwe versie, download, verplaatsing en verwijdering van dit document, zoals vastgelegd in het auditlogboek. Je browser controleert elke gebeurtenis tegen de ondertekende boomkop van het logboek.',
+    showDocumentEvents: 'Gebeurtenissen tonen',
+    hideDocumentEvents: 'Gebeurtenissen verbergen',
     activityTitle: 'Activiteit',
     activityHelp:
       'Alles wat over je account en je ruimte is vastgelegd: aanmeldingen, instellingen, documenten, berichten en verzoeken, en elk gebruik van de escrowsleutel van de organisatie op jouw gegevens. Je browser controleert elke gebeurtenis tegen de ondertekende boomkop van het logboek.',
