@@ -17,8 +17,11 @@ import { budget } from '../server/test/budget';
 const test = testWithMail.extend({
   kluisServer: [
     async ({ smtp, mailServerFor }, use) => {
-      if (!mailServerFor) throw new Error("name this file's server: test.use({ mailServerFor: '<file>' })");
-      const server = await startKluisServer({ env: { SMTP_URL: smtp.url, KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1' } });
+      if (!mailServerFor)
+        throw new Error("name this file's server: test.use({ mailServerFor: '<file>' })");
+      const server = await startKluisServer({
+        env: { SMTP_URL: smtp.url, KLUIS_AUDIT_HEAD_EVERY_EVENTS: '1' },
+      });
       try {
         await use(server);
       } finally {
@@ -42,7 +45,9 @@ async function reloadAndUnlock(page: Page, password: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toBeVisible();
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toHaveCount(0, { timeout: budget(60_000) });
+  await expect(page.getByRole('heading', { level: 1, name: 'Kluis is locked' })).toHaveCount(0, {
+    timeout: budget(60_000),
+  });
 }
 
 function documentRow(page: Page, name: string) {
@@ -50,7 +55,10 @@ function documentRow(page: Page, name: string) {
 }
 
 async function openAccount(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Account' }).click();
+  await page
+    .getByRole('navigation', { name: 'Portal' })
+    .getByRole('link', { name: 'Account' })
+    .click();
   await expect(page.getByRole('heading', { level: 1, name: 'Account' })).toBeVisible();
 }
 
@@ -73,7 +81,9 @@ test('a client sees what happened to their document and every escrow use on thei
     const clientPage = page;
     await test.step('client A uploads a document', async () => {
       await signIn(clientPage, clientA.email, clientA.password);
-      await expect(clientPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(60_000) });
+      await expect(clientPage.getByRole('tab', { name: 'Documents' })).toBeVisible({
+        timeout: budget(60_000),
+      });
       await clientPage.getByLabel('Upload files').setInputFiles(filePath);
       await expect(documentRow(clientPage, fileName)).toBeVisible({ timeout: budget(120_000) });
     });
@@ -106,8 +116,13 @@ test('a client sees what happened to their document and every escrow use on thei
       const show = dialog.getByRole('button', { name: 'Show the events' });
       await show.focus();
       await clientPage.keyboard.press('Enter');
-      await expect(dialog.getByRole('button', { name: 'Hide the events' })).toHaveAttribute('aria-expanded', 'true');
-      const events = dialog.getByRole('list', { name: 'What happened to this document' }).getByRole('listitem');
+      await expect(dialog.getByRole('button', { name: 'Hide the events' })).toHaveAttribute(
+        'aria-expanded',
+        'true',
+      );
+      const events = dialog
+        .getByRole('list', { name: 'What happened to this document' })
+        .getByRole('listitem');
       await expect(events).toHaveCount(3, { timeout: budget(60_000) });
       await expect(events.nth(0)).toContainText('Moved to another folder');
       await expect(events.nth(0)).toContainText(`By ${org.team.email} (Team Member)`);
@@ -116,46 +131,68 @@ test('a client sees what happened to their document and every escrow use on thei
       await expect(events.nth(2)).toContainText('Uploaded');
       await expect(events.nth(2)).toContainText('By you (Client)');
       for (let i = 0; i < 3; i += 1) {
-        await expect(events.nth(i)).toContainText('Recorded in the signed log', { timeout: budget(60_000) });
+        await expect(events.nth(i)).toContainText('Recorded in the signed log', {
+          timeout: budget(60_000),
+        });
       }
       await expect(dialog).toContainText(/Checked against the signed tree head of \d+ events/);
       await expectNoSeriousA11yViolations(clientPage, 'the document history with its events');
       await clientPage.keyboard.press('Escape');
     });
 
-    await test.step('client A sees the Team Member\'s first access through escrow under Account → Activity', async () => {
+    await test.step("client A sees the Team Member's first access through escrow under Account → Activity", async () => {
       await openAccount(clientPage);
       const activity = clientPage.getByRole('region', { name: 'Activity' });
-      const firstAccess = activity.getByRole('listitem').filter({ hasText: 'First access to your data through the escrow key' });
+      const firstAccess = activity
+        .getByRole('listitem')
+        .filter({ hasText: 'First access to your data through the escrow key' });
       await expect(firstAccess).toHaveCount(1, { timeout: budget(60_000) });
       await expect(firstAccess).toContainText('Escrow use');
       await expect(firstAccess).toContainText(org.team.email);
-      await expect(firstAccess).toContainText('Recorded in the signed log', { timeout: budget(60_000) });
-      await expect(activity.getByRole('listitem').filter({ hasText: 'Downloaded' })).toHaveCount(1);
-      await expect(clientPage.getByRole('region', { name: 'Checked by an auditor' })).toContainText('No auditor has countersigned the audit log yet.', {
+      await expect(firstAccess).toContainText('Recorded in the signed log', {
         timeout: budget(60_000),
       });
+      await expect(activity.getByRole('listitem').filter({ hasText: 'Downloaded' })).toHaveCount(1);
+      await expect(clientPage.getByRole('region', { name: 'Checked by an auditor' })).toContainText(
+        'No auditor has countersigned the audit log yet.',
+        {
+          timeout: budget(60_000),
+        },
+      );
       await expectNoSeriousA11yViolations(clientPage, 'the account page with activity');
     });
 
     await test.step('client B sees none of it, in the page or through the API', async () => {
       const otherPage = await newPage();
       await signIn(otherPage, clientB.email, clientB.password);
-      await expect(otherPage.getByRole('tab', { name: 'Documents' })).toBeVisible({ timeout: budget(60_000) });
+      await expect(otherPage.getByRole('tab', { name: 'Documents' })).toBeVisible({
+        timeout: budget(60_000),
+      });
       await openAccount(otherPage);
       const activity = otherPage.getByRole('region', { name: 'Activity' });
-      await expect(activity.getByRole('listitem').filter({ hasText: 'Signed in' }).first()).toBeVisible({ timeout: budget(60_000) });
+      await expect(
+        activity.getByRole('listitem').filter({ hasText: 'Signed in' }).first(),
+      ).toBeVisible({ timeout: budget(60_000) });
       await expect(activity.getByRole('listitem').filter({ hasText: 'Downloaded' })).toHaveCount(0);
-      await expect(activity.getByRole('listitem').filter({ hasText: 'Moved to another folder' })).toHaveCount(0);
+      await expect(
+        activity.getByRole('listitem').filter({ hasText: 'Moved to another folder' }),
+      ).toHaveCount(0);
       await expect(activity).not.toContainText(clientA.email);
 
       // The document's id from client A's own history, asked for by client B: the answer for a missing document.
-      const mine = (await (await clientPage.request.get('/api/me/history?limit=200')).json()) as { events: { action: string; targetId: string }[] };
+      const mine = (await (await clientPage.request.get('/api/me/history?limit=200')).json()) as {
+        events: { action: string; targetId: string }[];
+      };
       const documentId = mine.events.find((event) => event.action === 'document.created')?.targetId;
       expect(documentId).toBeTruthy();
       const answer = await otherPage.request.get(`/api/documents/${documentId}/history`);
-      expect([answer.status(), ((await answer.json()) as { error?: { code: string } }).error?.code]).toEqual([404, 'document_not_found']);
-      const theirs = (await (await otherPage.request.get('/api/me/history?limit=200')).json()) as { events: { targetId: string | null }[] };
+      expect([
+        answer.status(),
+        ((await answer.json()) as { error?: { code: string } }).error?.code,
+      ]).toEqual([404, 'document_not_found']);
+      const theirs = (await (await otherPage.request.get('/api/me/history?limit=200')).json()) as {
+        events: { targetId: string | null }[];
+      };
       expect(theirs.events.map((event) => event.targetId)).not.toContain(documentId);
       await otherPage.close();
     });

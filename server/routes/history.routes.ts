@@ -8,7 +8,11 @@ import { defineRoute } from './define-route';
 
 export function historyRoutes(history: HistoryService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  defineRoute(app, endpoints.getDocumentHistory, ({ params, query }, c) => history.getDocumentHistory(actorOf(c), params.id, query));
-  defineRoute(app, endpoints.getMyHistory, ({ query }, c) => history.getMyHistory(actorOf(c), query));
+  defineRoute(app, endpoints.getDocumentHistory, ({ params, query }, c) =>
+    history.getDocumentHistory(actorOf(c), params.id, query),
+  );
+  defineRoute(app, endpoints.getMyHistory, ({ query }, c) =>
+    history.getMyHistory(actorOf(c), query),
+  );
   return app;
 }

@@ -1,6 +1,12 @@
 // Integration: who sees which history (a hand-written table), paging, limits and error codes, over real HTTP and SQLite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getDocumentHistory, getMyHistory, getSpace, versionContentPath, type AuditEventView } from '../../shared/api';
+import {
+  getDocumentHistory,
+  getMyHistory,
+  getSpace,
+  versionContentPath,
+  type AuditEventView,
+} from '../../shared/api';
 import { newId } from '../lib/ids';
 import { budget } from '../test/budget';
 import { inSpace } from '../test/history-fixture';
@@ -45,7 +51,11 @@ beforeAll(async () => {
   docA = await documentIn(clientA, spaceA);
   await team.client.api(getSpace, { params: { spaceId: spaceA } });
   await download(team, docA.versionId);
-  const folder = await inSpace(team, spaceA).createFolder({ id: newId(), parentId: null, name: 'c2VhbGVkLWZvbGRlci1uYW1l' });
+  const folder = await inSpace(team, spaceA).createFolder({
+    id: newId(),
+    parentId: null,
+    name: 'c2VhbGVkLWZvbGRlci1uYW1l',
+  });
   await inSpace(team, spaceA).moveDocument(docA.id, folder.id);
   // Client B and the team have documents of their own, downloaded by their owners.
   docB = await documentIn(clientB, spaceB);
@@ -83,7 +93,10 @@ describe('document history', () => {
       // Exactly the answer for an id that does not exist: no existence oracle.
       const missing = await rawCall(org, viewer, 'GET', `/api/documents/${newId()}/history`);
       expect([answer.status, answer.json.error?.code]).toEqual([404, 'document_not_found']);
-      expect({ ...answer.json.error, requestId: null }).toEqual({ ...missing.json.error, requestId: null });
+      expect({ ...answer.json.error, requestId: null }).toEqual({
+        ...missing.json.error,
+        requestId: null,
+      });
       return;
     }
     expect(answer.status).toBe(200);
@@ -99,14 +112,24 @@ describe('document history', () => {
     expect(seqs(events)).toEqual(stored.map((row) => row.seq));
   });
 
-  it('tells what happened to client A\'s document, newest first, with who and from where', async () => {
-    const history = await clientA.client.api(getDocumentHistory, { params: { id: docA.id }, query: {} });
+  it("tells what happened to client A's document, newest first, with who and from where", async () => {
+    const history = await clientA.client.api(getDocumentHistory, {
+      params: { id: docA.id },
+      query: {},
+    });
     expect(history.events.map((e) => [e.action, e.actorId])).toEqual([
       ['document.moved', team.userId],
       ['document.downloaded', team.userId],
       ['document.created', clientA.userId],
     ]);
-    expect(history.events[1]).toMatchObject({ targetType: 'version', targetId: docA.versionId, actorEmail: team.email, actorRole: 'team', result: 'success', encoding: 2 });
+    expect(history.events[1]).toMatchObject({
+      targetType: 'version',
+      targetId: docA.versionId,
+      actorEmail: team.email,
+      actorRole: 'team',
+      result: 'success',
+      encoding: 2,
+    });
     expect(history.events[1]?.ip).toBeTruthy();
     expect(history.nextCursor).toBeNull();
   });
@@ -114,26 +137,32 @@ describe('document history', () => {
   it('keeps the history of a deleted document', async () => {
     const doc = await documentIn(clientA, spaceA);
     await inSpace(clientA, spaceA).deleteDocument(doc.id);
-    const history = await clientA.client.api(getDocumentHistory, { params: { id: doc.id }, query: {} });
+    const history = await clientA.client.api(getDocumentHistory, {
+      params: { id: doc.id },
+      query: {},
+    });
     expect(history.events.map((e) => e.action)).toEqual(['document.deleted', 'document.created']);
   });
 });
 
 describe('my history', () => {
-  const idsOf = (events: readonly AuditEventView[]) => new Set(events.flatMap((e) => [e.targetId, e.actorId]));
+  const idsOf = (events: readonly AuditEventView[]) =>
+    new Set(events.flatMap((e) => [e.targetId, e.actorId]));
 
   async function allMine(member: Member): Promise<AuditEventView[]> {
     const events: AuditEventView[] = [];
     let before: number | undefined;
     for (;;) {
-      const page = await member.client.api(getMyHistory, { query: before === undefined ? { limit: 200 } : { limit: 200, before } });
+      const page = await member.client.api(getMyHistory, {
+        query: before === undefined ? { limit: 200 } : { limit: 200, before },
+      });
       events.push(...page.events);
       if (page.nextCursor === null) return events;
       before = page.nextCursor;
     }
   }
 
-  it('shows client A their space, documents and the team member\'s escrow first access, and nothing of client B', async () => {
+  it("shows client A their space, documents and the team member's escrow first access, and nothing of client B", async () => {
     const events = await allMine(clientA);
     const actions = events.map((e) => `${e.action} ${e.targetId}`);
     expect(actions).toEqual(
@@ -145,28 +174,59 @@ describe('my history', () => {
         `space.created ${spaceA}`,
       ]),
     );
-    expect(events.find((e) => e.action === 'escrow.first_access')).toMatchObject({ actorId: team.userId, actorEmail: team.email });
-    expect(events.some((e) => e.action === 'auth.login_succeeded' && e.actorId === clientA.userId)).toBe(true);
+    expect(events.find((e) => e.action === 'escrow.first_access')).toMatchObject({
+      actorId: team.userId,
+      actorEmail: team.email,
+    });
+    expect(
+      events.some((e) => e.action === 'auth.login_succeeded' && e.actorId === clientA.userId),
+    ).toBe(true);
     // Nothing about client B, the team space or the team's own documents.
-    const foreign = [clientB.userId, spaceB, docB.id, docB.versionId, teamSpace, docT.id, docT.versionId];
+    const foreign = [
+      clientB.userId,
+      spaceB,
+      docB.id,
+      docB.versionId,
+      teamSpace,
+      docT.id,
+      docT.versionId,
+    ];
     for (const id of foreign) expect(idsOf(events)).not.toContain(id);
   });
 
   it('shows client B only their own events', async () => {
     const events = await allMine(clientB);
-    expect(events.map((e) => `${e.action} ${e.targetId}`)).toEqual(expect.arrayContaining([`document.created ${docB.id}`, `document.downloaded ${docB.versionId}`, `space.created ${spaceB}`]));
-    const foreign = [clientA.userId, spaceA, docA.id, docA.versionId, teamSpace, docT.id, docT.versionId];
+    expect(events.map((e) => `${e.action} ${e.targetId}`)).toEqual(
+      expect.arrayContaining([
+        `document.created ${docB.id}`,
+        `document.downloaded ${docB.versionId}`,
+        `space.created ${spaceB}`,
+      ]),
+    );
+    const foreign = [
+      clientA.userId,
+      spaceA,
+      docA.id,
+      docA.versionId,
+      teamSpace,
+      docT.id,
+      docT.versionId,
+    ];
     for (const id of foreign) expect(idsOf(events)).not.toContain(id);
   });
 
-  it('shows staff and Auditors their own account events, never a client\'s space', async () => {
+  it("shows staff and Auditors their own account events, never a client's space", async () => {
     for (const member of [team, auditor, org.admin]) {
       const events = await allMine(member);
-      expect(events.some((e) => e.action === 'auth.login_succeeded' && e.actorId === member.userId)).toBe(true);
+      expect(
+        events.some((e) => e.action === 'auth.login_succeeded' && e.actorId === member.userId),
+      ).toBe(true);
       for (const event of events) {
         // About this person, or their own account deeds: never a document, space or client.
         expect(event.targetId === member.userId || event.actorId === member.userId).toBe(true);
-        expect([docA.id, docA.versionId, spaceA, clientA.userId, clientB.userId]).not.toContain(event.targetId);
+        expect([docA.id, docA.versionId, spaceA, clientA.userId, clientB.userId]).not.toContain(
+          event.targetId,
+        );
       }
     }
   });
@@ -176,12 +236,22 @@ describe('paging and limits', () => {
   it('pages newest first with a cursor, 50 by default, up to 200', async () => {
     const person = await addMember(org, 'client', 'veel-gebeurtenissen@kluis.test');
     await org.testApp.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < 120; i += 1) await recordAuditEvent(trx, { action: 'profile.updated', actorId: person.userId, targetType: 'user', targetId: person.userId, ip: null, userAgent: null });
+      for (let i = 0; i < 120; i += 1)
+        await recordAuditEvent(trx, {
+          action: 'profile.updated',
+          actorId: person.userId,
+          targetType: 'user',
+          targetId: person.userId,
+          ip: null,
+          userAgent: null,
+        });
     });
     const stored = await org.testApp.db
       .selectFrom('audit_events')
       .select('seq')
-      .where((eb) => eb.or([eb('target_id', '=', person.userId), eb('actor_id', '=', person.userId)]))
+      .where((eb) =>
+        eb.or([eb('target_id', '=', person.userId), eb('actor_id', '=', person.userId)]),
+      )
       .orderBy('seq', 'desc')
       .execute();
     expect(stored.length).toBeGreaterThan(120);
@@ -194,7 +264,9 @@ describe('paging and limits', () => {
     const walked: number[] = [];
     let before: number | undefined;
     for (;;) {
-      const page = await person.client.api(getMyHistory, { query: before === undefined ? { limit: 7 } : { limit: 7, before } });
+      const page = await person.client.api(getMyHistory, {
+        query: before === undefined ? { limit: 7 } : { limit: 7, before },
+      });
       expect(page.events.length).toBeLessThanOrEqual(7);
       walked.push(...seqs(page.events));
       if (page.nextCursor === null) break;

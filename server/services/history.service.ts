@@ -4,7 +4,11 @@ import { AUDIT_PAGE_MAX, type AuditEventView } from '../../shared/api';
 import type { Db } from '../db/database';
 import { fail } from '../errors';
 import { findDocument } from '../repositories/documents.repository';
-import { type HistoryRow, listDocumentEvents, listPersonEvents } from '../repositories/history.repository';
+import {
+  type HistoryRow,
+  listDocumentEvents,
+  listPersonEvents,
+} from '../repositories/history.repository';
 import type { Actor } from './account-deps';
 import { requireInUsableSpace } from './space-access';
 
@@ -24,7 +28,11 @@ export interface HistoryQuery {
 
 function pageLimit(limit: number | undefined): number {
   if (limit === undefined) return HISTORY_PAGE_DEFAULT;
-  if (limit > AUDIT_PAGE_MAX) throw fail('audit_page_too_large', `A page holds at most ${AUDIT_PAGE_MAX} events; ask for fewer and page with "before".`);
+  if (limit > AUDIT_PAGE_MAX)
+    throw fail(
+      'audit_page_too_large',
+      `A page holds at most ${AUDIT_PAGE_MAX} events; ask for fewer and page with "before".`,
+    );
   return limit;
 }
 
@@ -51,7 +59,10 @@ function eventView(row: HistoryRow): AuditEventView {
 }
 
 /** One more row than asked tells whether an older page exists, without a count. */
-async function page(read: (limit: number) => Promise<HistoryRow[]>, limit: number): Promise<HistoryPage> {
+async function page(
+  read: (limit: number) => Promise<HistoryRow[]>,
+  limit: number,
+): Promise<HistoryPage> {
   const rows = await read(limit + 1);
   const events = rows.slice(0, limit).map(eventView);
   return { events, nextCursor: rows.length > limit ? (events.at(-1)?.seq ?? null) : null };
@@ -65,9 +76,15 @@ export function createHistoryService(deps: { readonly db: Db }) {
      * may not see answers exactly like an unknown id (no existence oracle), so Auditors, other
      * clients and removed people learn nothing here. Deleted documents keep their history.
      */
-    async getDocumentHistory(actor: Actor, documentId: string, query: HistoryQuery): Promise<HistoryPage> {
+    async getDocumentHistory(
+      actor: Actor,
+      documentId: string,
+      query: HistoryQuery,
+    ): Promise<HistoryPage> {
       const limit = pageLimit(query.limit);
-      await requireInUsableSpace(db, actor, await findDocument(db, documentId), () => fail('document_not_found', 'There is no such document.'));
+      await requireInUsableSpace(db, actor, await findDocument(db, documentId), () =>
+        fail('document_not_found', 'There is no such document.'),
+      );
       return page((n) => listDocumentEvents(db, documentId, query.before, n), limit);
     },
 

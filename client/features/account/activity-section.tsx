@@ -21,7 +21,9 @@ export function ActivitySection() {
       <HistoryEvents
         queryKey={['my-history', session.user.id]}
         labelledBy="activity-title"
-        load={(before, signal) => callApi(getMyHistory, { query: before === undefined ? {} : { before } }, { signal })}
+        load={(before, signal) =>
+          callApi(getMyHistory, { query: before === undefined ? {} : { before } }, { signal })
+        }
       />
     </section>
   );
@@ -59,13 +61,19 @@ export function WitnessSection() {
           {witnesses.map((witness) => (
             <li key={witness.userId} className="item">
               <p>
-                {t('history.witnessLast', { who: witness.email, time: formatDateTime(witness.witnessedAt, language), count: treeSize })}
+                {t('history.witnessLast', {
+                  who: witness.email,
+                  time: formatDateTime(witness.witnessedAt, language),
+                  count: treeSize,
+                })}
                 <span className="badge badge-ok">{t('history.witnessVerified')}</span>
               </p>
             </li>
           ))}
         </ul>
-        {unverifiedCount > 0 && <p className="card-help">{t('history.witnessOthers', { count: unverifiedCount })}</p>}
+        {unverifiedCount > 0 && (
+          <p className="card-help">{t('history.witnessOthers', { count: unverifiedCount })}</p>
+        )}
       </>
     );
   }

@@ -28,7 +28,11 @@ export function DocumentEvents({ documentId }: { documentId: string }) {
             queryKey={['document-events', documentId]}
             labelledBy="document-events-title"
             load={(before, signal) =>
-              callApi(getDocumentHistory, { params: { id: documentId }, query: before === undefined ? {} : { before } }, { signal })
+              callApi(
+                getDocumentHistory,
+                { params: { id: documentId }, query: before === undefined ? {} : { before } },
+                { signal },
+              )
             }
           />
         )}

@@ -25,7 +25,9 @@ const CHECK_TONE: Record<EventCheckState, string> = {
 };
 
 type Actions = typeof en.history.actions;
-type ActionKey = { [A in keyof Actions]: `history.actions.${A}.${keyof Actions[A] & string}` }[keyof Actions];
+type ActionKey = {
+  [A in keyof Actions]: `history.actions.${A}.${keyof Actions[A] & string}`;
+}[keyof Actions];
 const ROLES = ['admin', 'team', 'client', 'auditor'] as const;
 
 /** The message key of an action the messages describe in words; null for any other (shown by its code). */
@@ -102,7 +104,10 @@ export function HistoryEvents({
       {checks.data && !checks.data.problem && (
         <p className="card-help">
           {checks.data.head
-            ? t('history.headSummary', { count: checks.data.head.treeSize, time: formatDateTime(checks.data.head.signedAt, language) })
+            ? t('history.headSummary', {
+                count: checks.data.head.treeSize,
+                time: formatDateTime(checks.data.head.signedAt, language),
+              })
             : t('history.noHeadYet')}
         </p>
       )}
@@ -116,9 +121,15 @@ export function HistoryEvents({
               <div>
                 <p className="item-title">
                   {actionText(event.action)}
-                  {isEscrowUse(event.action) && <span className="badge badge-attention">{t('history.escrowUse')}</span>}
-                  {event.result === 'failure' && <span className="badge badge-error">{t('history.resultFailure')}</span>}
-                  {event.result === 'denied' && <span className="badge badge-error">{t('history.resultDenied')}</span>}
+                  {isEscrowUse(event.action) && (
+                    <span className="badge badge-attention">{t('history.escrowUse')}</span>
+                  )}
+                  {event.result === 'failure' && (
+                    <span className="badge badge-error">{t('history.resultFailure')}</span>
+                  )}
+                  {event.result === 'denied' && (
+                    <span className="badge badge-error">{t('history.resultDenied')}</span>
+                  )}
                 </p>
                 <p className="item-meta">
                   {formatDateTime(event.occurredAt, language)}
