@@ -53,6 +53,9 @@ import { createSpacesService } from './services/spaces.service';
 import { auditRoutes } from './routes/audit.routes';
 import { createAuditLogService } from './services/audit-log.service';
 import { currentAuditContext } from './http/audit-context';
+// History for people (issue 22)
+import { historyRoutes } from './routes/history.routes';
+import { createHistoryService } from './services/history.service';
 
 export interface AppDeps {
   readonly config: Config;
@@ -111,6 +114,7 @@ export function createServices(deps: AppDeps) {
     lifecycle: createLifecycleService({ ...accountDeps, blobs }),
     rotation: createRotationService(accountDeps),
     auditLog: createAuditLogService({ ...accountDeps, headEveryEvents: deps.config.audit.headEveryEvents, headMaxMinutes: deps.config.audit.headMaxMinutes }),
+    history: createHistoryService({ db: deps.db }),
   };
 }
 
@@ -139,6 +143,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', lifecycleRoutes(services));
   app.route('/', rotationRoutes(services));
   app.route('/', auditRoutes(services));
+  app.route('/', historyRoutes(services.history));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

@@ -17,6 +17,7 @@ import {
 import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
 import { opfsStateStorage } from './key-safe-keeper';
+import { createHistoryOperations } from './history-operations';
 import { createLifecycleOperations } from './lifecycle-operations';
 import { createResetOperations } from './reset-operations';
 import { outcomeOf, type WorkerOutcome } from './outcome';
@@ -120,9 +121,10 @@ const transfers = createTransferOperations({ api: callApi, spaces });
 const lifecycle = createLifecycleOperations({ api: callApi, account: slot, trust });
 const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
 const rotation = createRotationOperations({ api: callApi, account: slot, trust });
+const history = createHistoryOperations({ api: callApi, account: slot, trust });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation;
-const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation & typeof history;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation, ...history };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -188,6 +190,8 @@ const guardedOperations: GuardedOperations = {
   continueEscrowRotation: guard('continueEscrowRotation'),
   finishEscrowRotation: guard('finishEscrowRotation'),
   escrowKeyFingerprint: guard('escrowKeyFingerprint'),
+  checkHistoryEvents: guard('checkHistoryEvents'),
+  auditWitnesses: guard('auditWitnesses'),
 };
 
 const api = { selfTest, ...guardedOperations };

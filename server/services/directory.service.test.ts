@@ -199,12 +199,12 @@ describe('key directory', () => {
     expect(org.admin.vault.signingKey && toHex(org.admin.vault.signingKey.publicKey.fingerprint)).toBe(org.admin.vault.keySafe.adminRootFingerprint);
   });
 
-  it('shows staff everyone, and clients only staff and themselves', async () => {
+  it('shows staff everyone, and clients only staff, Auditors (witnesses) and themselves', async () => {
     const all = [org.admin.userId, ...(['team', 'client', 'auditor'] as const).map((r) => org.members[r]!.userId)];
     expect((await entriesFor(org.admin.client.api)).map((e) => e.id)).toEqual(expect.arrayContaining(all));
     expect((await entriesFor(org.members.team!.client.api)).map((e) => e.id)).toEqual(expect.arrayContaining(all));
     const seenByClient = (await entriesFor(org.members.client!.client.api)).map((e) => e.id).sort();
-    expect(seenByClient).toEqual([org.admin.userId, org.members.team!.userId, org.members.client!.userId].sort());
+    expect(seenByClient).toEqual([org.admin.userId, org.members.team!.userId, org.members.client!.userId, org.members.auditor!.userId].sort());
   });
 
   it('gives every new account a signing key and a signed escrow-copy statement, and stores the invitation binding', async () => {

@@ -11,7 +11,8 @@ import { type AccountDeps, type Actor, requireOrganisation } from './account-dep
 import { checkCertificate, checkEscrowCopyStatement } from './key-checks';
 
 const EVERYONE: readonly Role[] = ['admin', 'team', 'client', 'auditor'];
-const STAFF: readonly Role[] = ['admin', 'team'];
+/** What a client sees: staff, and Auditors (whose countersignatures of the audit log everyone checks, issue 22). */
+const STAFF: readonly Role[] = ['admin', 'team', 'auditor'];
 
 function parseStatement(text: string | null): SignedPayload | null {
   if (!text) return null;
@@ -29,7 +30,7 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
   }
 
   return {
-    /** Staff see everyone; clients see staff and themselves. */
+    /** Staff see everyone; clients see staff, Auditors and themselves. */
     async getDirectory(actor: Actor): Promise<{ entries: DirectoryEntry[] }> {
       const staff = actor.role === 'admin' || actor.role === 'team';
       const users = await listDirectoryUsers(db, staff ? EVERYONE : STAFF, staff ? undefined : actor.userId);

@@ -43,7 +43,7 @@ export const getDirectory = defineEndpoint({
   method: 'get',
   path: '/api/directory',
   operationId: 'getDirectory',
-  summary: 'Public keys with their certificates: staff see everyone, clients see staff and themselves',
+  summary: 'Public keys with their certificates: staff see everyone, clients see staff, Auditors and themselves',
   tags: ['directory'],
   access: { roles: SPACE_ROLES },
   response: z.strictObject({ entries: z.array(directoryEntrySchema) }).meta({ id: 'Directory' }),

@@ -18,6 +18,7 @@ import { formatDateTime } from '../../i18n/format';
 import { NewPasswordField } from '../new-password-field';
 import { PasskeysSection } from '../second-factors/passkeys-section';
 import { SecurityCard } from '../second-factors/security-card';
+import { ActivitySection, WitnessSection } from './activity-section';
 import { EscrowSection } from './escrow-section';
 import { ProfileForm } from './profile-form';
 
@@ -51,6 +52,8 @@ export function AccountPage() {
           <EscrowSection />
         </div>
       </div>
+      <WitnessSection />
+      <ActivitySection />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { Field } from '../../components/field';
 import { FilePicker } from '../../components/file-picker';
 import { formatDateTime } from '../../i18n/format';
 import type { DocumentView, FolderView, SpaceView } from '../../worker/space-types';
+import { DocumentEvents } from './document-history';
 import { folderPath } from './folder-path';
 import { NotSignedMark, SecurityBanner } from './security-banner';
 import { useDocumentHistory } from './space-queries';
@@ -87,6 +88,7 @@ export function HistoryDialog({
           </ol>
         </>
       )}
+      <DocumentEvents documentId={document.id} />
       <div className="form-actions">
         {/* A new version only on top of a verified history without an open warning. */}
         {!deleted && history.data?.security.writable && !document.unverified && (
