@@ -16,6 +16,7 @@ import {
 } from '../../shared/crypto';
 import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
+import { createAuditOperations } from './audit-operations';
 import { opfsStateStorage } from './key-safe-keeper';
 import { createLifecycleOperations } from './lifecycle-operations';
 import { createResetOperations } from './reset-operations';
@@ -120,9 +121,10 @@ const transfers = createTransferOperations({ api: callApi, spaces });
 const lifecycle = createLifecycleOperations({ api: callApi, account: slot, trust });
 const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
 const rotation = createRotationOperations({ api: callApi, account: slot, trust });
+const audit = createAuditOperations({ api: callApi, account: slot, trust });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation;
-const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation & typeof audit;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation, ...audit };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -188,6 +190,12 @@ const guardedOperations: GuardedOperations = {
   continueEscrowRotation: guard('continueEscrowRotation'),
   finishEscrowRotation: guard('finishEscrowRotation'),
   escrowKeyFingerprint: guard('escrowKeyFingerprint'),
+  verifyAuditLog: guard('verifyAuditLog'),
+  auditEventDetail: guard('auditEventDetail'),
+  exportAuditLog: guard('exportAuditLog'),
+  countersignAuditHead: guard('countersignAuditHead'),
+  auditWitnesses: guard('auditWitnesses'),
+  auditPin: guard('auditPin'),
 };
 
 const api = { selfTest, ...guardedOperations };

@@ -19,6 +19,7 @@ export type {
   ProgressStep,
 } from './account-operations';
 export type { KeyStatus, TrustWarning } from './trust';
+export type { AuditEventDetail, AuditExportView, AuditVerificationView, HeadView, InclusionStatus, VerifyAuditProgress, WitnessStatus, WitnessView } from './audit-operations';
 export type { CheckedReset, EscrowHolderInfo, EscrowUseView, MyEscrow, ResetLink, ResetStep, StartedReset } from './reset-operations';
 
 /** The page's view of the worker: async calls in (arguments are cloned), never key material out. */
