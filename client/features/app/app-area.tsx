@@ -7,6 +7,8 @@ import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { AccountPage } from '../account/account-page';
+import { AuditEventPage } from '../audit/audit-event-page';
+import { AuditPage } from '../audit/audit-page';
 import { InvitationsPage } from '../invitations/invitations-page';
 import { loginPathFor } from '../login/return-path';
 import { PeoplePage } from '../people/people-page';
@@ -80,6 +82,8 @@ function SignedInArea() {
       { href: '/invite', label: t('nav.invite') },
     );
   if (role === 'admin') items.push({ href: '/settings', label: t('nav.settings') });
+  const auditor = role === 'admin' || role === 'auditor';
+  if (auditor) items.push({ href: '/audit', label: t('audit.title') });
   items.push({ href: '/account', label: t('nav.account') });
 
   // A role that must use a second factor, without one: nothing else until one is set up (the server refuses the rest).
@@ -130,6 +134,8 @@ function SignedInArea() {
         {staff && <Route path="/invite" component={InvitationsPage} />}
         {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
         {role === 'admin' && <Route path="/escrow-rotation" component={RotationPage} />}
+        {auditor && <Route path="/audit" component={AuditPage} />}
+        {auditor && <Route path="/audit/events/:seq">{(params) => <AuditEventPage seq={params.seq} />}</Route>}
         <Route path="/account" component={AccountPage} />
         <Route path="/account/security" component={SecurityPage} />
         <Route>
