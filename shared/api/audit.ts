@@ -1,6 +1,6 @@
 // The auditor's workspace (issue 22): the filtered event table, the raw chain and Merkle proofs a
 // browser verifies itself, signed tree heads, Auditors' countersignatures, exports, retention, and
-// the history every person sees of their own documents, account and space. SECURITY.md 5.12.
+// the history every person sees of their own documents, account and space. SECURITY.md 6.
 import { z } from 'zod';
 import { ALL_ROLES, defineEndpoint } from './contract';
 import { checkpointSchema, logKeySchema, treeHeadSchema } from '../audit/tree-head';

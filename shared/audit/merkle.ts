@@ -206,7 +206,7 @@ export function frontierAddresses(size: number): { level: number; index: number 
  */
 export class MemoryMerkleTree {
   /** levels[l] maps index i to the perfect subtree (l, i). */
-  private readonly levels: Map<number, string>[] = [new Map()];
+  private readonly levels: Map<number, string>[] = [new Map<number, string>()];
   private leaves = 0;
 
   get size(): number {
@@ -222,7 +222,7 @@ export class MemoryMerkleTree {
     }
     for (const node of frontier) {
       hexBytes(node.hash);
-      (this.levels[node.level] ??= new Map()).set(node.index, node.hash);
+      (this.levels[node.level] ??= new Map<number, string>()).set(node.index, node.hash);
     }
     this.leaves = size;
   }
@@ -239,14 +239,14 @@ export class MemoryMerkleTree {
       hash = await merkleNodeHash(left, hash);
       level += 1;
       index = (index - 1) / 2;
-      (this.levels[level] ??= new Map()).set(index, hash);
+      (this.levels[level] ??= new Map<number, string>()).set(index, hash);
     }
   }
 
-  readonly read: SubtreeReader = async (level, index) => {
+  readonly read: SubtreeReader = (level, index) => {
     const hash = this.levels[level]?.get(index);
-    if (hash === undefined) throw new RangeError(`no subtree (${level}, ${index})`);
-    return hash;
+    if (hash === undefined) return Promise.reject(new RangeError(`no subtree (${level}, ${index})`));
+    return Promise.resolve(hash);
   };
 
   root(treeSize = this.size): Promise<string> {

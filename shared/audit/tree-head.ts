@@ -14,7 +14,8 @@
 // A witness statement is an Auditor's ordinary signed statement (context "audit-witness", their
 // certified signing key, shared/crypto/signing.ts) over the JSON payload auditWitnessPayloadSchema.
 import { z } from 'zod';
-import { type Bytes, concatBytes, fromBase64Url, lengthPrefixed, toHex, utf8 } from '../crypto/bytes';
+import { type Bytes, concatBytes, fromBase64Url, lengthPrefixed, toHex } from '../crypto/bytes';
+import { importEd25519PublicKey, verifyEd25519 as verifySignature } from '../crypto/ed25519';
 import { sha256 } from '../crypto/hash';
 
 export const TREE_HEAD_LABEL = 'kluis/v1/audit-tree-head';
@@ -110,7 +111,7 @@ export async function logKeyId(spki: Uint8Array): Promise<string> {
 export async function importLogKey(key: LogKey): Promise<CryptoKey> {
   const spki = fromBase64Url(key.spki);
   if ((await logKeyId(spki)) !== key.keyId) throw new TypeError('the log key does not match its key id');
-  return crypto.subtle.importKey('spki', spki, { name: 'Ed25519' }, false, ['verify']);
+  return importEd25519PublicKey(spki);
 }
 
 async function verifyEd25519(key: CryptoKey, signature: string, message: Bytes): Promise<boolean> {
@@ -120,8 +121,7 @@ async function verifyEd25519(key: CryptoKey, signature: string, message: Bytes):
   } catch {
     return false;
   }
-  if (bytes.length !== 64) return false;
-  return crypto.subtle.verify({ name: 'Ed25519' }, key, bytes, message);
+  return verifySignature(key, bytes, message);
 }
 
 /** True when `head` carries a valid signature by `key` for `logId` (and names that key). */

@@ -1,7 +1,7 @@
 // Verifying the audit log without trusting the server: the Auditor's browser (verifyAuditLog over
 // the API) and `npm run audit:verify` (verifyAuditExport over an export file) run this code.
 //
-// What is checked, in order (SECURITY.md 5.12):
+// What is checked, in order (SECURITY.md 6.4):
 //   1. the log key matches its key id, and the one this verifier pinned before (if any);
 //   2. the newest tree head carries the log key's Ed25519 signature, for this log;
 //   3. it is not smaller than the pinned head, and an RFC 9162 consistency proof shows the pinned

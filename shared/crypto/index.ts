@@ -99,3 +99,4 @@ export {
   invitationBindingMac,
   verifyInvitationBindingMac,
 } from './binding';
+export { ED25519_SIGNATURE_BYTES, importEd25519PublicKey, verifyEd25519 } from './ed25519';
