@@ -811,6 +811,7 @@ export const en = {
       starting: 'Fetching the signed head…',
       progress: '{{verified}} of {{total}} events verified',
       okTitle: 'The audit log verified',
+      logKey: 'Log key id (for npm run audit:verify -- --key-id):',
       ok_one: 'Verified {{count}} event up to head {{root}} ({{size}} events), signed at {{at}}.',
       ok_other: 'Verified {{count}} events up to head {{root}} ({{size}} events), signed at {{at}}.',
       tail_one: '{{count}} newer event is verified by its chain only: no signed head covers it yet.',
@@ -831,7 +832,7 @@ export const en = {
       root_mismatch: 'The events do not match the signed head, and the server’s tree does not show where they differ.',
       malformed: 'The export is not a Kluis audit export.',
       chain: {
-        seq_gap: 'Event #{{seq}} is missing or out of order: an event was deleted or moved.',
+        seq_gap: 'The chain breaks at event #{{seq}}: an event is missing there, or events are out of order.',
         prev_hash_mismatch: 'Event #{{seq}} does not link to the event before it: events were removed, inserted or reordered.',
         hash_mismatch: 'Event #{{seq}} was changed: its fields do not match its hash.',
         malformed_row: 'Event #{{seq}} has a field that is out of format.',

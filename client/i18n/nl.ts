@@ -812,6 +812,7 @@ export const nl = {
       starting: 'De ondertekende kop ophalen…',
       progress: '{{verified}} van {{total}} gebeurtenissen gecontroleerd',
       okTitle: 'Het auditlog klopt',
+      logKey: 'Id van de logsleutel (voor npm run audit:verify -- --key-id):',
       ok_one: '{{count}} gebeurtenis gecontroleerd tot en met kop {{root}} ({{size}} gebeurtenissen), ondertekend op {{at}}.',
       ok_other: '{{count}} gebeurtenissen gecontroleerd tot en met kop {{root}} ({{size}} gebeurtenissen), ondertekend op {{at}}.',
       tail_one: '{{count}} nieuwere gebeurtenis is alleen via de keten gecontroleerd: nog geen ondertekende kop dekt haar.',
@@ -832,7 +833,7 @@ export const nl = {
       root_mismatch: 'De gebeurtenissen passen niet bij de ondertekende kop, en de boom van de server laat niet zien waar ze verschillen.',
       malformed: 'De export is geen Kluis-auditexport.',
       chain: {
-        seq_gap: 'Gebeurtenis #{{seq}} ontbreekt of staat niet op volgorde: er is een gebeurtenis verwijderd of verplaatst.',
+        seq_gap: 'De keten breekt bij gebeurtenis #{{seq}}: daar ontbreekt een gebeurtenis, of gebeurtenissen staan niet op volgorde.',
         prev_hash_mismatch: 'Gebeurtenis #{{seq}} sluit niet aan op de gebeurtenis ervoor: er zijn gebeurtenissen verwijderd, ingevoegd of verschoven.',
         hash_mismatch: 'Gebeurtenis #{{seq}} is gewijzigd: haar velden passen niet bij haar hash.',
         malformed_row: 'Gebeurtenis #{{seq}} heeft een veld met een ongeldig formaat.',

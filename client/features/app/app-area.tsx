@@ -75,7 +75,9 @@ function SignedInArea() {
         { href: '/', label: t('nav.home') },
         { href: '/clients', label: t('nav.clients') },
       ]
-    : [{ href: '/documents', label: t('nav.myDocuments') }];
+    : role === 'auditor'
+      ? []
+      : [{ href: '/documents', label: t('nav.myDocuments') }];
   if (staff)
     items.push(
       { href: '/people', label: t('nav.people') },
@@ -124,7 +126,7 @@ function SignedInArea() {
       {/* In the flow above the page, not floating over it: it must never cover a row's buttons. */}
       <TransfersPanel />
       <Switch>
-        <Route path="/">{staff ? <HomePage /> : <Redirect to="/documents" replace />}</Route>
+        <Route path="/">{staff ? <HomePage /> : <Redirect to={role === 'auditor' ? '/audit' : '/documents'} replace />}</Route>
         {staff && <Route path="/clients" component={ClientsPage} />}
         <Route path="/documents" component={MySpacePage} />
         <Route path="/spaces/:spaceId" nest>

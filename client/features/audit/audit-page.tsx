@@ -387,6 +387,9 @@ function VerifyPanel() {
               at: formatDateTime(result.head.signedAt, language),
             })}
           </p>
+          <p>
+            {t('audit.verify.logKey')} <code className="audit-key-id">{result.head.keyId}</code>
+          </p>
           {result.unsignedTail > 0 && <p>{t('audit.verify.tail', { count: result.unsignedTail })}</p>}
           {result.prunedThrough !== null && <p>{t('audit.verify.pruned', { seq: result.prunedThrough })}</p>}
           {result.previous && <p>{t('audit.verify.consistent', { size: result.previous.treeSize, root: result.previous.rootHash.slice(0, 16) })}</p>}
