@@ -12,6 +12,7 @@ import { checkCertificate, checkEscrowCopyStatement } from './key-checks';
 
 const EVERYONE: readonly Role[] = ['admin', 'team', 'client', 'auditor'];
 const STAFF: readonly Role[] = ['admin', 'team'];
+const STAFF_AND_AUDITORS: readonly Role[] = ['admin', 'team', 'auditor'];
 
 function parseStatement(text: string | null): SignedPayload | null {
   if (!text) return null;
@@ -32,7 +33,9 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
     /** Staff see everyone; clients see staff and themselves. */
     async getDirectory(actor: Actor): Promise<{ entries: DirectoryEntry[] }> {
       const staff = actor.role === 'admin' || actor.role === 'team';
-      const users = await listDirectoryUsers(db, staff ? EVERYONE : STAFF, staff ? undefined : actor.userId);
+      // Auditors verify each other's countersignatures of the audit log (issue 22): staff and Auditors, no clients.
+      const listed = staff ? EVERYONE : actor.role === 'auditor' ? STAFF_AND_AUDITORS : STAFF;
+      const users = await listDirectoryUsers(db, listed, staff ? undefined : actor.userId);
       const certificates = await listCertificatesFor(
         db,
         users.map((u) => u.id),
