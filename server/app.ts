@@ -48,6 +48,10 @@ import { createMessagesService } from './services/messages.service';
 import { createRequestsService } from './services/requests.service';
 import { createSpaceNotifier } from './services/space-notifications';
 import { createSpacesService } from './services/spaces.service';
+// The auditor's workspace (issue 22)
+import { auditRoutes } from './routes/audit.routes';
+import { createAuditLogService } from './services/audit-log.service';
+import { currentAuditContext } from './http/audit-context';
 
 export interface AppDeps {
   readonly config: Config;
@@ -105,6 +109,7 @@ export function createServices(deps: AppDeps) {
     resets: createResetsService(accountDeps),
     lifecycle: createLifecycleService({ ...accountDeps, blobs }),
     rotation: createRotationService(accountDeps),
+    auditLog: createAuditLogService({ ...accountDeps, headEveryEvents: deps.config.audit.headEveryEvents, headMaxMinutes: deps.config.audit.headMaxMinutes }),
   };
 }
 
@@ -114,6 +119,12 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   // The part upload reads its raw body itself (shared/api/uploads.ts).
   const app = createPipeline({ ...deps, rawBodyRoutes: [endpoints.uploadPart] });
   app.use(`${API_PREFIX}/*`, sessionMiddleware(deps.config, services.auth));
+  // A request that recorded events signs a tree head when enough are unsigned (the timer in index.ts does the rest).
+  app.use(`${API_PREFIX}/*`, async (_c, next) => {
+    await next();
+    if (!currentAuditContext()?.eventsRecorded) return;
+    await services.auditLog.signHeadIfDue().catch((error: unknown) => deps.logger.error({ err: error }, 'signing an audit tree head failed'));
+  });
   app.route('/', systemRoutes(services.system));
   app.route('/', accountRoutes(deps.config, services));
   app.route('/', passkeyRoutes(deps.config, services));
@@ -125,6 +136,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.route('/', resetRoutes(services));
   app.route('/', lifecycleRoutes(services));
   app.route('/', rotationRoutes(services));
+  app.route('/', auditRoutes(services));
   // Last: everything that is not an API route is the web client.
   app.use(clientAssets(deps.clientDir ?? defaultClientDir));
   return app;

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       recoveryMode: false,
       loginLimitPerIp: 100,
       ignoreIpAllowlist: false,
+      audit: { headEveryEvents: 1000, headMaxMinutes: 5 },
       mail: { smtpUrl: null, from: 'Kluis <noreply@localhost>', outboxDir: 'data/outbox' },
     });
   });
@@ -64,6 +65,8 @@ describe('loadConfig', () => {
         KLUIS_UPLOAD_TTL_HOURS: '6',
         KLUIS_SPACE_QUOTA_BYTES: '5000000000',
         KLUIS_REQUEST_REMINDER_DAYS: '7',
+        KLUIS_AUDIT_HEAD_EVERY_EVENTS: '50',
+        KLUIS_AUDIT_HEAD_MAX_MINUTES: '2',
       }),
     ).toEqual({
       port: 9443,
@@ -85,6 +88,7 @@ describe('loadConfig', () => {
       recoveryMode: true,
       loginLimitPerIp: 5000,
       ignoreIpAllowlist: true,
+      audit: { headEveryEvents: 50, headMaxMinutes: 2 },
       mail: { smtpUrl: 'smtps://kluis:pa55@mail.example.com:465', from: 'Kluis Portal <portal@example.com>', outboxDir: '/var/lib/kluis/outbox' },
     });
   });

@@ -58,6 +58,12 @@ export interface Config {
    * (warned at start and at every login it lets in). Meant for one start, to correct the list.
    */
   readonly ignoreIpAllowlist: boolean;
+  readonly audit: {
+    /** KLUIS_AUDIT_HEAD_EVERY_EVENTS: a tree head is signed once this many audit events are not covered by the newest one. */
+    readonly headEveryEvents: number;
+    /** KLUIS_AUDIT_HEAD_MAX_MINUTES: unsigned audit events wait at most this long for a signed tree head. */
+    readonly headMaxMinutes: number;
+  };
   readonly mail: {
     /** `smtp://` or `smtps://` URL of the relay (may hold credentials: never log it); null writes every message to `outboxDir`. */
     readonly smtpUrl: string | null;
@@ -113,6 +119,8 @@ const variables = z.object({
   KLUIS_UPLOAD_TTL_HOURS: wholeNumber(1, 24 * 30).default(24),
   KLUIS_SPACE_QUOTA_BYTES: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(100 * GiB),
   KLUIS_REQUEST_REMINDER_DAYS: wholeNumber(0, 365).default(3),
+  KLUIS_AUDIT_HEAD_EVERY_EVENTS: wholeNumber(1, 1_000_000).default(1000),
+  KLUIS_AUDIT_HEAD_MAX_MINUTES: wholeNumber(1, 24 * 60).default(5),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL such as smtps://user:password@mail.example.com:465')
@@ -221,6 +229,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     recoveryMode: vars.KLUIS_RECOVERY_MODE,
     loginLimitPerIp: vars.KLUIS_LOGIN_LIMIT_PER_IP,
     ignoreIpAllowlist: vars.KLUIS_IGNORE_IP_ALLOWLIST,
+    audit: {
+      headEveryEvents: vars.KLUIS_AUDIT_HEAD_EVERY_EVENTS,
+      headMaxMinutes: vars.KLUIS_AUDIT_HEAD_MAX_MINUTES,
+    },
     mail: {
       smtpUrl: vars.SMTP_URL ?? null,
       from: vars.MAIL_FROM ?? defaultMailFrom(publicOrigin),

@@ -64,6 +64,10 @@ const services = createServices(deps);
 const app = createApp(deps, services);
 // Before serving: temp files of writes a crash cut short hold room and are nobody's.
 await services.uploads.recoverAfterRestart();
+// Events from before the Merkle tree (migration 0010) get their leaves, then a head covers them.
+const backfilled = await services.auditLog.backfillMerkleTree();
+if (backfilled) logger.info({ events: backfilled }, 'audit Merkle tree backfilled');
+await services.auditLog.signHeadIfDue();
 const announcement = await prepared.announce(services.setup);
 // Lock notices go out once a locked account's last attempt is over; abandoned attempts expire;
 // clients are reminded of document requests falling due; accounts deleted 30 days ago are purged.
@@ -72,8 +76,14 @@ const sweeper = setInterval(() => {
   services.auth.notifyLocks().catch((error: unknown) => logger.error({ err: error }, 'lock notification sweep failed'));
   services.uploads.sweepExpiredUploads().catch((error: unknown) => logger.error({ err: error }, 'upload sweep failed'));
   services.requests.sendDueReminders().catch((error: unknown) => logger.error({ err: error }, 'request reminder sweep failed'));
+  services.auditLog.pruneExpiredEvents().catch((error: unknown) => logger.error({ err: error }, 'audit retention sweep failed'));
 }, 30_000);
 sweeper.unref();
+// Unsigned audit events wait at most KLUIS_AUDIT_HEAD_MAX_MINUTES for a signed tree head.
+const auditSigner = setInterval(() => {
+  services.auditLog.signHeadIfDue().catch((error: unknown) => logger.error({ err: error }, 'signing an audit tree head failed'));
+}, 5_000);
+auditSigner.unref();
 const scheme = tls ? 'https' : 'http';
 const server = serve(
   {
@@ -110,6 +120,7 @@ function shutdown(signal: NodeJS.Signals): void {
   }, 10_000);
   force.unref();
   clearInterval(sweeper);
+  clearInterval(auditSigner);
   server.close((error) => {
     clearTimeout(force);
     Promise.all([db.destroy(), notifier.close()]).then(

@@ -21,9 +21,10 @@ export interface OpaqueServer {
    * secret, outside the database, so a stolen database or backup cannot use it. Labels in use:
    * 'totp-secrets' (AES-256-GCM over TOTP secrets), 'backup-codes' (HMAC of backup codes),
    * 'email-codes' (HMAC of the e-mailed codes while they wait in the ephemeral store),
-   * 'reset-links' (AES-256-GCM over an escrow reset's link secret until its e-mail went out).
+   * 'reset-links' (AES-256-GCM over an escrow reset's link secret until its e-mail went out),
+   * 'audit-log' (the seed of the Ed25519 key that signs audit tree heads, server/audit/log-key.ts).
    */
-  secretKey(label: 'totp-secrets' | 'backup-codes' | 'email-codes' | 'reset-links'): Buffer;
+  secretKey(label: 'totp-secrets' | 'backup-codes' | 'email-codes' | 'reset-links' | 'audit-log'): Buffer;
 }
 
 export class OpaqueProtocolError extends Error {

@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { auditGroup } from './audit-group';
 import { cryptoGroup } from './crypto-group';
 import {
   BenchFailure,
@@ -18,7 +19,7 @@ import { filesGroup } from './files-group';
 import { serverGroup } from './server-group';
 
 /** Every group, in running order. A new group is a module exporting a BenchGroup, listed here. */
-const GROUPS: readonly BenchGroup[] = [cryptoGroup, serverGroup, filesGroup];
+const GROUPS: readonly BenchGroup[] = [cryptoGroup, serverGroup, filesGroup, auditGroup];
 
 const PARTS = GROUPS.flatMap((g) =>
   Object.entries(g.parts ?? {}).map(

@@ -61,8 +61,14 @@ describe('recordAuditEvent', () => {
           ip: row.ip,
           details: row.details,
           prevHash: row.prev_hash,
+          encoding: 2,
+          actorRole: row.actor_role,
+          userAgent: row.user_agent,
+          result: row.result,
         }),
       );
+      expect(row.encoding).toBe(2);
+      expect(row.result).toBe('success');
       expect(row.hash).toBe(recomputed);
       expect(row.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     }
@@ -233,6 +239,10 @@ describe('verifyAuditChain', () => {
         ip: null,
         details: second.details,
         prevHash: second.prev_hash,
+        encoding: 2,
+        actorRole: second.actor_role,
+        userAgent: second.user_agent,
+        result: second.result,
       }),
     );
     tamper("update audit_events set action = 'document.deleted', hash = ? where seq = 2", forged);

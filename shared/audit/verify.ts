@@ -86,6 +86,11 @@ export type AuditVerification =
       /** What to remember: the head just verified. */
       readonly pin: AuditPin;
       readonly checkpoint: SignedCheckpoint | null;
+      /**
+       * Whether the pinned head was shown to be a prefix of treeHead ('checked'), or could not be
+       * (an export that is filtered or pruned carries no consistency proof: 'unchecked'); null without a pin.
+       */
+      readonly pinConsistency?: 'checked' | 'unchecked' | null;
     }
   | { readonly ok: false; readonly failure: AuditFailure };
 
@@ -144,7 +149,13 @@ const breakMessage: Record<AuditChainBreakReason, string> = {
 export async function checkChainLink(previous: { seq: number; hash: string } | null, event: VerifiableEvent): Promise<AuditFailure | null> {
   const recomputed = await recomputeEventHash(event);
   const reason = recomputed === null ? 'malformed_row' : findAuditLinkBreak(previous, { ...toChainFields(event), hash: event.hash }, recomputed);
-  return reason ? { kind: 'chain_break', seq: event.seq, reason, message: `Event #${event.seq} ${breakMessage[reason]}.` } : null;
+  if (!reason) return null;
+  const expectedSeq = previous ? previous.seq + 1 : 1;
+  // A deleted event: the first bad event is the missing one, not the one after the gap.
+  if (reason === 'seq_gap' && Number.isSafeInteger(event.seq) && event.seq > expectedSeq) {
+    return { kind: 'chain_break', seq: expectedSeq, reason, message: `Event #${expectedSeq} is missing: the next event is #${event.seq}.` };
+  }
+  return { kind: 'chain_break', seq: event.seq, reason, message: `Event #${event.seq} ${breakMessage[reason]}.` };
 }
 
 async function checkHeadAgainstPin(
@@ -322,6 +333,9 @@ export async function verifyAuditExport(data: VerifiableExport, pin: AuditPin | 
   if (pin && head.treeSize < pin.treeSize) {
     return fail({ kind: 'head_rollback', message: `The export's head has ${head.treeSize} events, fewer than the pinned ${pin.treeSize}.` });
   }
+  if (pin && head.treeSize === pin.treeSize && head.rootHash !== pin.rootHash) {
+    return fail({ kind: 'head_inconsistent', message: `The export's head of ${head.treeSize} events has a different root than the pinned head: history was rewritten.` });
+  }
   if (data.checkpoint && !(await verifyCheckpoint(key, data.logKey.keyId, data.logId, data.checkpoint))) {
     return fail({ kind: 'head_signature', message: `The retention checkpoint through event #${data.checkpoint.throughSeq} does not carry the log key's signature.` });
   }
@@ -362,6 +376,24 @@ export async function verifyAuditExport(data: VerifiableExport, pin: AuditPin | 
   if (data.complete && lastSeq !== head.treeSize) {
     return fail({ kind: 'chain_break', seq: lastSeq + 1, reason: 'seq_gap', message: `Event #${lastSeq + 1} is missing: the signed head covers ${head.treeSize} events.` });
   }
+  let pinConsistency: 'checked' | 'unchecked' | null = null;
+  if (pin) {
+    pinConsistency = 'unchecked';
+    if (pin.treeSize === head.treeSize) pinConsistency = 'checked';
+    else if (data.complete && !data.checkpoint) {
+      // Every leaf from the first is here and verified against the signed head, so the pinned
+      // root must be the root of their first pin.treeSize leaves (RFC 9162 2.1.4: a prefix).
+      const tree = new MemoryMerkleTree();
+      for (const event of data.events.slice(0, pin.treeSize)) await tree.append(await merkleLeafHash(event.hash));
+      if ((await tree.root(pin.treeSize)) !== pin.rootHash) {
+        return fail({
+          kind: 'head_inconsistent',
+          message: `The export's head of ${head.treeSize} events does not extend the pinned head of ${pin.treeSize} events signed at ${pin.signedAt}: history was rewritten.`,
+        });
+      }
+      pinConsistency = 'checked';
+    }
+  }
   return {
     ok: true,
     verified: data.events.length,
@@ -369,5 +401,6 @@ export async function verifyAuditExport(data: VerifiableExport, pin: AuditPin | 
     treeHead: head,
     checkpoint: data.checkpoint,
     pin: { logId: data.logId, keyId: data.logKey.keyId, treeSize: head.treeSize, rootHash: head.rootHash, signedAt: head.signedAt },
+    pinConsistency,
   };
 }
