@@ -68,7 +68,10 @@ function tamper(server: KluisServer, ...statements: string[]): void {
 
 /** The body rows of the event table (the header row has no cells). */
 function eventRows(page: Page): Locator {
-  return page.getByRole('region', { name: /events|Timeline of/ }).getByRole('row').filter({ has: page.getByRole('cell') });
+  return page
+    .getByRole('table', { name: /^(All events|Events matching the filter|Timeline of)/ })
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell') });
 }
 
 async function saved(page: Page, button: string, dir: string): Promise<{ path: string; download: Download }> {
