@@ -1,7 +1,7 @@
 // The malicious-server suite of issue 18: a tampering proxy (e2e/support/evil-proxy.ts) turns the real server evil, and
 // real Chromium running the real browser code must refuse each attack with a visible security warning and send the
 // server no plaintext and no key afterwards (checked on every request body the server received through the proxy).
-import { randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -31,7 +31,10 @@ import { expectNoKeyMaterial } from './support/key-material';
 import { DOCUMENTED_PRF_SALT, openPasskeyWrapping, prfOutputOf } from './support/passkey-prf';
 import { authenticator } from './support/totp';
 import { addVirtualAuthenticator, type VirtualAuthenticator } from './support/webauthn';
-import { confirmTotpSetup, startTotpSetup } from '../shared/api';
+import { confirmTotpSetup, createAuditExport, startTotpSetup } from '../shared/api';
+import { type SignedTreeHead, treeHeadBytes } from '../shared/audit/tree-head';
+import { joinAuditor } from './support/auditor';
+import { expectNoSeriousA11yViolations } from './support/axe';
 import { pinsOf } from '../shared/flows/key-safe';
 import { findSecretLeaks, type Secret } from './support/requests';
 import {
@@ -1672,5 +1675,99 @@ test.describe('a malicious server, at passkey sign-in and the second step (issue
       await expect(page.getByRole('button', { name: /Account menu/ })).toContainText('Carla Client', WARNING_BUDGET);
     });
     expectServerReceivedNothing(proxy, start, [carla.password, bram.password, app.key]);
+  });
+});
+
+// --- the audit log (issue 22) ------------------------------------------------------------------
+
+/** The newest tree head answer, re-signed by a log key the server made up (a valid signature under a new key). */
+function underNewLogKey(body: unknown): unknown {
+  const answer = body as { logKey: { spki: string; keyId: string }; treeHead: SignedTreeHead | null };
+  if (!answer.treeHead) return body;
+  const pair = generateKeyPairSync('ed25519');
+  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+  const keyId = createHash('sha256').update(spki).digest('hex');
+  const fields = { ...answer.treeHead, keyId };
+  const signature = cryptoSign(null, treeHeadBytes(fields), pair.privateKey).toString('base64url');
+  return { ...answer, logKey: { algorithm: 'Ed25519', spki: spki.toString('base64url'), keyId }, treeHead: { ...fields, signature } };
+}
+
+test.describe('a malicious server, against the audit log (issue 22)', () => {
+  test('cannot make an Auditor’s browser accept a forged head signature, another log key, or an older head after a newer one was verified', async ({
+    page,
+    evilProxy: proxy,
+    evil,
+  }) => {
+    const org = await seedOrganisation(evil.server, evil.smtp, ['Carla Client']);
+    const auditor = await joinAuditor(evil.server, evil.smtp, org.admin);
+    // An export makes the server sign a head over everything so far.
+    const first = await auditor.client.api(createAuditExport, { body: { filter: {}, format: 'json' } });
+    await signIn(page, auditor);
+    await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible(WARNING_BUDGET);
+    const verifyButton = page.getByRole('button', { name: 'Verify the log' });
+    const verified = page.getByRole('status').filter({ hasText: 'The audit log verified' });
+    const refused = page.getByRole('alert').filter({ hasText: 'Security warning: the audit log did not verify' });
+
+    const pinned = await test.step('an honest verification pins the head', async () => {
+      const since = proxy.mark();
+      await verifyButton.click();
+      await expect(verified).toBeVisible(WARNING_BUDGET);
+      const answer = proxy.answers('GET', '/api/audit/head', since).at(-1)!;
+      const size = (answer.body as { treeHead: SignedTreeHead }).treeHead.treeSize;
+      expect(size).toBeGreaterThanOrEqual(first.treeHead.treeSize);
+      await expect(verified).toContainText(`(${size} events)`);
+      await expect(page.getByText(`Last verified here: head ${size} ·`)).toBeVisible();
+      return { size, answer };
+    });
+
+    /** The browser warns, moves no pin, offers no countersignature and sends no write. */
+    async function expectRefused(says: string): Promise<void> {
+      const since = proxy.mark();
+      await verifyButton.click();
+      await expect(refused).toContainText(says, WARNING_BUDGET);
+      await expect(verified).toHaveCount(0);
+      await expect(page.getByRole('button', { name: 'Countersign this head' })).toHaveCount(0);
+      expect(proxy.received(since).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([]);
+    }
+
+    await test.step('a head whose signature was forged', async () => {
+      const rule = proxy.rule({
+        method: 'GET',
+        path: '/api/audit/head',
+        rewriteJson: (body) => {
+          const answer = body as { treeHead: SignedTreeHead };
+          const bytes = Buffer.from(answer.treeHead.signature, 'base64url');
+          bytes[0] = (bytes[0] ?? 0) ^ 1;
+          return { ...answer, treeHead: { ...answer.treeHead, signature: bytes.toString('base64url') } };
+        },
+      });
+      await expectRefused('The signed tree head does not carry the log key’s signature');
+      expect(rule.hits()).toBeGreaterThan(0);
+      rule.remove();
+    });
+
+    await test.step('a head validly signed by another log key', async () => {
+      const rule = proxy.rule({ method: 'GET', path: '/api/audit/head', rewriteJson: underNewLogKey });
+      await expectRefused('The log is now signed with another key than the one this browser verified before.');
+      expect(rule.hits()).toBeGreaterThan(0);
+      rule.remove();
+    });
+
+    await test.step('an older head after a newer one was verified', async () => {
+      const newer = await auditor.client.api(createAuditExport, { body: { filter: {}, format: 'json' } });
+      expect(newer.treeHead.treeSize).toBeGreaterThan(pinned.size);
+      await verifyButton.click();
+      await expect(verified).toBeVisible(WARNING_BUDGET);
+      const text = (await verified.textContent()) ?? '';
+      const size = Number(/\((\d+) events\)/.exec(text)?.[1]);
+      expect(size).toBeGreaterThan(pinned.size);
+      await expect(verified).toContainText(`Consistent with the head of ${pinned.size} events`);
+      const rule = proxy.rule({ method: 'GET', path: '/api/audit/head', replay: pinned.answer });
+      await expectRefused(`The newest signed head has ${pinned.size} events, fewer than the ${size} this browser verified before`);
+      expect(rule.hits()).toBeGreaterThan(0);
+      await expect(page.getByText(`Last verified here: head ${size} ·`)).toBeVisible();
+      rule.remove();
+    });
+    await expectNoSeriousA11yViolations(page, 'the audit log with a security warning');
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '../../shared/crypto';
 import { createApiClient } from '../../shared/api/client';
 import { type AccountSlot, createAccountOperations } from './account-operations';
+import { createAuditOperations } from './audit-operations';
 import { opfsStateStorage } from './key-safe-keeper';
 import { createHistoryOperations } from './history-operations';
 import { createLifecycleOperations } from './lifecycle-operations';
@@ -122,9 +123,10 @@ const lifecycle = createLifecycleOperations({ api: callApi, account: slot, trust
 const resets = createResetOperations({ api: callApi, account: slot, trust, login: (email, password, secondFactor) => accounts.login(email, password, secondFactor) });
 const rotation = createRotationOperations({ api: callApi, account: slot, trust });
 const history = createHistoryOperations({ api: callApi, account: slot, trust });
+const audit = createAuditOperations({ api: callApi, account: slot, trust });
 
-type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation & typeof history;
-const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation, ...history };
+type Operations = typeof accounts & SpaceOperations & TransferOperations & typeof lifecycle & typeof resets & typeof rotation & typeof history & typeof audit;
+const operations: Operations = { ...accounts, ...spaces, ...transfers, ...lifecycle, ...resets, ...rotation, ...history, ...audit };
 
 /** Every account, space and transfer operation, returning an outcome instead of throwing (see ./outcome.ts). */
 type GuardedOperations = {
@@ -191,7 +193,13 @@ const guardedOperations: GuardedOperations = {
   finishEscrowRotation: guard('finishEscrowRotation'),
   escrowKeyFingerprint: guard('escrowKeyFingerprint'),
   checkHistoryEvents: guard('checkHistoryEvents'),
+  latestWitnessedHead: guard('latestWitnessedHead'),
+  verifyAuditLog: guard('verifyAuditLog'),
+  auditEventDetail: guard('auditEventDetail'),
+  exportAuditLog: guard('exportAuditLog'),
+  countersignAuditHead: guard('countersignAuditHead'),
   auditWitnesses: guard('auditWitnesses'),
+  auditPin: guard('auditPin'),
 };
 
 const api = { selfTest, ...guardedOperations };

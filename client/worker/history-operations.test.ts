@@ -183,10 +183,10 @@ describe('checkHistoryEvents', () => {
   });
 });
 
-describe('auditWitnesses', () => {
+describe('latestWitnessedHead', () => {
   it("shows none, then the certified Auditor's countersignature, and refuses a forged one", async () => {
     const { history } = await engineFor(client);
-    expect(await history.auditWitnesses()).toEqual({ state: 'none' });
+    expect(await history.latestWitnessedHead()).toEqual({ state: 'none' });
 
     // The Administrator certifies the Auditor (their invitation binding verifies); the Auditor countersigns the newest head.
     expect(
@@ -209,7 +209,7 @@ describe('auditWitnesses', () => {
       body: { statement: { payload: toBase64Url(bytes), signature: toBase64Url(signature) } },
     });
 
-    const shown = await (await engineFor(client)).history.auditWitnesses();
+    const shown = await (await engineFor(client)).history.latestWitnessedHead();
     expect(shown).toEqual({
       state: 'verified',
       treeSize: treeHead!.treeSize,
@@ -239,7 +239,7 @@ describe('auditWitnesses', () => {
         },
       };
     });
-    expect(await (await engineFor(client, swapped)).history.auditWitnesses()).toEqual({
+    expect(await (await engineFor(client, swapped)).history.latestWitnessedHead()).toEqual({
       state: 'unverified',
       reason: 'witness-invalid',
     });
@@ -263,7 +263,7 @@ describe('auditWitnesses', () => {
         },
       };
     });
-    expect(await (await engineFor(client, resigned)).history.auditWitnesses()).toEqual({
+    expect(await (await engineFor(client, resigned)).history.latestWitnessedHead()).toEqual({
       state: 'unverified',
       reason: 'witness-invalid',
     });

@@ -53,7 +53,7 @@ export interface VerifiedWitness {
   readonly witnessedAt: string;
 }
 
-export type WitnessStatus =
+export type WitnessedHeadStatus =
   | { readonly state: 'none' }
   | {
       readonly state: 'verified';
@@ -222,7 +222,7 @@ export function createHistoryOperations(deps: {
     },
 
     /** The newest head an Auditor countersigned, with the countersignatures that verify. */
-    async auditWitnesses(): Promise<WitnessStatus> {
+    async latestWitnessedHead(): Promise<WitnessedHeadStatus> {
       const answer = await fetchHead();
       const witnessed = answer.latestWitnessed;
       if (!witnessed) return { state: 'none' };

@@ -19,7 +19,8 @@ export type {
   ProgressStep,
 } from './account-operations';
 export type { KeyStatus, TrustWarning } from './trust';
-export type { EventCheckState, HeadProblem, HistoryChecks, VerifiedWitness, WitnessStatus } from './history-operations';
+export type { EventCheckState, HeadProblem, HistoryChecks, VerifiedWitness, WitnessedHeadStatus } from './history-operations';
+export type { AuditEventDetail, AuditExportView, AuditVerificationView, HeadView, InclusionStatus, VerifyAuditProgress, WitnessStatus, WitnessView } from './audit-operations';
 export type { CheckedReset, EscrowHolderInfo, EscrowUseView, MyEscrow, ResetLink, ResetStep, StartedReset } from './reset-operations';
 
 /** The page's view of the worker: async calls in (arguments are cloned), never key material out. */

@@ -207,6 +207,11 @@ describe('key directory', () => {
     expect(seenByClient).toEqual([org.admin.userId, org.members.team!.userId, org.members.client!.userId, org.members.auditor!.userId].sort());
   });
 
+  it('shows Auditors staff and Auditors (whose countersignatures they verify), no clients', async () => {
+    const seenByAuditor = (await entriesFor(org.members.auditor!.client.api)).map((e) => e.id).sort();
+    expect(seenByAuditor).toEqual([org.admin.userId, org.members.team!.userId, org.members.auditor!.userId].sort());
+  });
+
   it('gives every new account a signing key and a signed escrow-copy statement, and stores the invitation binding', async () => {
     const entries = await entriesFor(org.admin.client.api);
     for (const entry of entries) {

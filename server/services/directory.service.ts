@@ -11,8 +11,8 @@ import { type AccountDeps, type Actor, requireOrganisation } from './account-dep
 import { checkCertificate, checkEscrowCopyStatement } from './key-checks';
 
 const EVERYONE: readonly Role[] = ['admin', 'team', 'client', 'auditor'];
-/** What a client sees: staff, and Auditors (whose countersignatures of the audit log everyone checks, issue 22). */
-const STAFF: readonly Role[] = ['admin', 'team', 'auditor'];
+/** What clients and Auditors see: staff, and Auditors (whose countersignatures of the audit log everyone checks, issue 22). */
+const STAFF_AND_AUDITORS: readonly Role[] = ['admin', 'team', 'auditor'];
 
 function parseStatement(text: string | null): SignedPayload | null {
   if (!text) return null;
@@ -33,7 +33,8 @@ export function createDirectoryService(deps: Pick<AccountDeps, 'db' | 'now'>) {
     /** Staff see everyone; clients see staff, Auditors and themselves. */
     async getDirectory(actor: Actor): Promise<{ entries: DirectoryEntry[] }> {
       const staff = actor.role === 'admin' || actor.role === 'team';
-      const users = await listDirectoryUsers(db, staff ? EVERYONE : STAFF, staff ? undefined : actor.userId);
+      // Everyone checks Auditors' countersignatures of the audit log (issue 22); nobody but staff sees clients.
+      const users = await listDirectoryUsers(db, staff ? EVERYONE : STAFF_AND_AUDITORS, staff ? undefined : actor.userId);
       const certificates = await listCertificatesFor(
         db,
         users.map((u) => u.id),

@@ -43,9 +43,9 @@ export const getDirectory = defineEndpoint({
   method: 'get',
   path: '/api/directory',
   operationId: 'getDirectory',
-  summary: 'Public keys with their certificates: staff see everyone, clients see staff, Auditors and themselves',
+  summary: 'Public keys with their certificates: staff see everyone, clients and Auditors see staff, Auditors and themselves',
   tags: ['directory'],
-  access: { roles: SPACE_ROLES },
+  access: { roles: [...SPACE_ROLES, 'auditor'] },
   response: z.strictObject({ entries: z.array(directoryEntrySchema) }).meta({ id: 'Directory' }),
   errors: [],
 });

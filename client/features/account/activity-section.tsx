@@ -36,7 +36,7 @@ export function WitnessSection() {
   const language = i18n.resolvedLanguage ?? 'en';
   const status = useQuery({
     queryKey: ['audit-witnesses', session.user.id],
-    queryFn: () => account.run((api) => api.auditWitnesses()),
+    queryFn: () => account.run((api) => api.latestWitnessedHead()),
   });
 
   let body;

@@ -7,6 +7,8 @@ import { Alert } from '../../components/alert';
 import { Busy } from '../../components/busy';
 import { ErrorAlert } from '../../components/error-alert';
 import { AccountPage } from '../account/account-page';
+import { AuditEventPage } from '../audit/audit-event-page';
+import { AuditPage } from '../audit/audit-page';
 import { InvitationsPage } from '../invitations/invitations-page';
 import { loginPathFor } from '../login/return-path';
 import { PeoplePage } from '../people/people-page';
@@ -73,13 +75,17 @@ function SignedInArea() {
         { href: '/', label: t('nav.home') },
         { href: '/clients', label: t('nav.clients') },
       ]
-    : [{ href: '/documents', label: t('nav.myDocuments') }];
+    : role === 'auditor'
+      ? []
+      : [{ href: '/documents', label: t('nav.myDocuments') }];
   if (staff)
     items.push(
       { href: '/people', label: t('nav.people') },
       { href: '/invite', label: t('nav.invite') },
     );
   if (role === 'admin') items.push({ href: '/settings', label: t('nav.settings') });
+  const auditor = role === 'admin' || role === 'auditor';
+  if (auditor) items.push({ href: '/audit', label: t('audit.title') });
   items.push({ href: '/account', label: t('nav.account') });
 
   // A role that must use a second factor, without one: nothing else until one is set up (the server refuses the rest).
@@ -120,7 +126,7 @@ function SignedInArea() {
       {/* In the flow above the page, not floating over it: it must never cover a row's buttons. */}
       <TransfersPanel />
       <Switch>
-        <Route path="/">{staff ? <HomePage /> : <Redirect to="/documents" replace />}</Route>
+        <Route path="/">{staff ? <HomePage /> : <Redirect to={role === 'auditor' ? '/audit' : '/documents'} replace />}</Route>
         {staff && <Route path="/clients" component={ClientsPage} />}
         <Route path="/documents" component={MySpacePage} />
         <Route path="/spaces/:spaceId" nest>
@@ -130,6 +136,8 @@ function SignedInArea() {
         {staff && <Route path="/invite" component={InvitationsPage} />}
         {role === 'admin' && <Route path="/settings" component={SettingsPage} />}
         {role === 'admin' && <Route path="/escrow-rotation" component={RotationPage} />}
+        {auditor && <Route path="/audit" component={AuditPage} />}
+        {auditor && <Route path="/audit/events/:seq">{(params) => <AuditEventPage seq={params.seq} />}</Route>}
         <Route path="/account" component={AccountPage} />
         <Route path="/account/security" component={SecurityPage} />
         <Route>
