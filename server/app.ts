@@ -12,7 +12,7 @@ import { createMemoryStore, type EphemeralStore } from './auth/ephemeral-store';
 import type { OpaqueServer } from './auth/opaque-server';
 import { API_PREFIX } from './http/paths';
 import { sessionMiddleware } from './http/session';
-import { auditRefusals } from './http/refusal-audit';
+import { refusalRecorder } from './http/refusal-audit';
 import { accountRoutes } from './routes/accounts.routes';
 import { systemRoutes } from './routes/system.routes';
 import { passkeyRoutes } from './routes/passkeys.routes';
@@ -122,8 +122,7 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createApp(deps: AppDeps, services: Services = createServices(deps)): Hono<AppEnv> {
   // The part upload reads its raw body itself (shared/api/uploads.ts).
-  const app = createPipeline({ ...deps, rawBodyRoutes: [endpoints.uploadPart] });
-  app.use(`${API_PREFIX}/*`, auditRefusals(deps.db));
+  const app = createPipeline({ ...deps, rawBodyRoutes: [endpoints.uploadPart], onRefusal: refusalRecorder(deps.db) });
   app.use(`${API_PREFIX}/*`, sessionMiddleware(deps.config, services.auth));
   // A request that recorded events signs a tree head when enough are unsigned (the timer in index.ts does the rest).
   app.use(`${API_PREFIX}/*`, async (_c, next) => {

@@ -1,5 +1,5 @@
 // The middleware and error handling every request passes through, before any route.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Logger } from 'pino';
@@ -44,6 +44,8 @@ export function createPipeline(deps: {
   readonly rawBodyRoutes?: readonly RawBodyRoute[];
   /** Called after each request with the events it recorded (the audit coverage test listens). */
   readonly onAuditedRequest?: (request: { method: string; path: string; status: number; eventsRecorded: number }) => void;
+  /** Called with every expected failure before it is answered (server/http/refusal-audit.ts records refusals). */
+  readonly onRefusal?: (error: AppError, c: Context<AppEnv>) => Promise<void>;
 }): Hono<AppEnv> {
   const { config, logger } = deps;
   const isRawBodyRoute = routeMatcher(deps.rawBodyRoutes ?? []);
@@ -80,7 +82,15 @@ export function createPipeline(deps: {
   });
   const limitJsonBodies: MiddlewareHandler<AppEnv> = (c, next) => (isRawBodyRoute(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next));
   app.use(`${API_PREFIX}/*`, limitJsonBodies);
-  app.onError(handleError);
+  const onRefusal = deps.onRefusal;
+  app.onError(
+    onRefusal
+      ? async (error, c) => {
+          if (error instanceof AppError) await onRefusal(error, c);
+          return handleError(error, c);
+        }
+      : handleError,
+  );
   app.notFound(handleNotFound);
   return app;
 }

@@ -1,9 +1,9 @@
 // Refused state-changing requests leave a 'denied' audit event (issue 22 item 1), in one place for
 // every route: a role or IP refusal, a cross-site request, a locked account.
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { endpoints, type Endpoint, type ErrorCode } from '../../shared/api';
 import type { Db } from '../db/database';
-import { AppError } from '../errors';
+import type { AppError } from '../errors';
 import { recordAuditEvent } from '../services/audit.service';
 import type { AppEnv } from './app-env';
 
@@ -26,16 +26,18 @@ export function endpointMatcher(list: readonly Endpoint[] = Object.values(endpoi
 }
 
 /**
- * After the route ran: a state-changing request refused with one of AUDITED_REFUSALS, that the
- * service did not audit itself, gets `access.denied` in a transaction of its own (the route's, if
- * any, was rolled back). Details: the operation and the error code, nothing from the request.
+ * Called by app.onError (server/http/pipeline.ts) for every failed request: a state-changing request
+ * refused with one of AUDITED_REFUSALS, that the service did not audit itself, gets `access.denied`
+ * in a transaction of its own (the route's, if any, was rolled back). Details: the operation and
+ * the error code, nothing from the request.
+ * WARNING: an error hook, not a middleware: a middleware wrapping every /api request before the
+ * session left a keep-alive connection open after its answer now and then, so a server could not
+ * close (client/worker/space-operations.test.ts's afterAll hung).
  */
-export function auditRefusals(db: Db): MiddlewareHandler<AppEnv> {
+export function refusalRecorder(db: Db): (error: AppError, c: Context<AppEnv>) => Promise<void> {
   const endpointOf = endpointMatcher();
-  return async function refusalAudit(c, next) {
-    await next();
-    const error = c.error;
-    if (SAFE_METHODS.has(c.req.method) || !(error instanceof AppError) || error.audited || !AUDITED_REFUSALS.has(error.code)) return;
+  return async function recordRefusal(error, c) {
+    if (SAFE_METHODS.has(c.req.method) || error.audited || !AUDITED_REFUSALS.has(error.code)) return;
     const session = c.get('session') ?? null;
     try {
       await db.transaction().execute((trx) =>
