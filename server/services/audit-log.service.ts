@@ -135,7 +135,8 @@ function pageLimit(limit: number | undefined, fallback: number, max: number): nu
   return limit;
 }
 
-function toEventView(row: AuditEventWithEmails): AuditEventView {
+/** A stored row with the e-mail addresses joined for display, as the API shows it (the history service uses it too). */
+export function toEventView(row: AuditEventWithEmails): AuditEventView {
   return { ...toExportFields(row), actorEmail: row.actor_email, targetEmail: row.target_email };
 }
 

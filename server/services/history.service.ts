@@ -1,6 +1,7 @@
 // History for people (issue 22 item 6): a document's audit events for those who may see the document,
 // and the events about one's own account and space, including every use of escrow on them.
 import { AUDIT_PAGE_MAX, type AuditEventView } from '../../shared/api';
+import { toEventView } from './audit-log.service';
 import type { Db } from '../db/database';
 import { fail } from '../errors';
 import { findDocument } from '../repositories/documents.repository';
@@ -36,27 +37,6 @@ function pageLimit(limit: number | undefined): number {
   return limit;
 }
 
-function eventView(row: HistoryRow): AuditEventView {
-  return {
-    seq: row.seq,
-    id: row.id,
-    occurredAt: row.occurred_at,
-    action: row.action,
-    actorId: row.actor_id,
-    actorRole: row.actor_role,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    result: row.result,
-    details: row.details,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-    encoding: row.encoding === 2 ? 2 : 1,
-    actorEmail: row.actor_email,
-    targetEmail: row.target_email,
-  };
-}
 
 /** One more row than asked tells whether an older page exists, without a count. */
 async function page(
@@ -64,7 +44,7 @@ async function page(
   limit: number,
 ): Promise<HistoryPage> {
   const rows = await read(limit + 1);
-  const events = rows.slice(0, limit).map(eventView);
+  const events = rows.slice(0, limit).map(toEventView);
   return { events, nextCursor: rows.length > limit ? (events.at(-1)?.seq ?? null) : null };
 }
 
