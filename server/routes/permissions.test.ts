@@ -131,8 +131,11 @@ const table: readonly (readonly [route: string, admin: Cell, team: Cell, client:
   ['POST /api/audit/exports',                               Y,    N,   N,     Y,      L],
   ['GET /api/audit/retention',                              Y,    N,   N,     Y,      L],
   ['PUT /api/audit/retention',                              Y,    N,   N,     N,      L],
-  // The key directory: whoever works in spaces (clients see only staff and themselves: object-checked)
-  ['GET /api/directory',                                    Y,    Y,   Y,     N,      L],
+  // History for people (issue 22): everyone, each only what they may see (object-checked)
+  ['GET /api/documents/:id/history',                        Y,    Y,   Y,     Y,      L],
+  ['GET /api/me/history',                                   Y,    Y,   Y,     Y,      L],
+  // The key directory: whoever works in spaces, and Auditors (clients and Auditors see staff, Auditors and themselves: object-checked)
+  ['GET /api/directory',                                    Y,    Y,   Y,     Y,      L],
   // Uploads and blobs: whoever works in spaces, each only their own (object-checked)
   ['POST /api/uploads',                                     Y,    Y,   Y,     N,      L],
   ['GET /api/uploads/:id',                                  Y,    Y,   Y,     N,      L],
@@ -200,7 +203,9 @@ const objectChecked: Readonly<Record<string, readonly [file: string, test: strin
   'POST /api/resets/:id/approve': ['server/services/resets.flows.test.ts', 'four eyes: the link goes out only after another person who may reset approves'],
   'POST /api/resets/:id/cancel': ['server/services/resets.flows.test.ts', 'four eyes: the link goes out only after another person who may reset approves'],
   'GET /api/account/escrow': ['server/services/resets.flows.test.ts', 'Nobody else\'s uses'],
-  'GET /api/directory': ['server/services/directory.service.test.ts', 'shows staff everyone, and clients only staff and themselves'],
+  'GET /api/directory': ['server/services/directory.service.test.ts', 'shows staff everyone, and clients only staff, Auditors (witnesses) and themselves'],
+  'GET /api/documents/:id/history': ['server/services/history.service.test.ts', 'sees the history of document'],
+  'GET /api/me/history': ['server/services/history.service.test.ts', 'shows client A their space, documents and the team member'],
   'POST /api/uploads': ['server/services/space-access.test.ts', 'createUpload'],
   'GET /api/uploads/:id': ['server/services/uploads.service.test.ts', 'upload_not_found for unknown ids and, identically, for another user'],
   'PUT /api/uploads/:id/parts/:n': ['server/services/uploads.service.test.ts', 'upload_not_found for unknown ids and, identically, for another user'],
