@@ -30,9 +30,7 @@ export function endpointMatcher(list: readonly Endpoint[] = Object.values(endpoi
  * refused with one of AUDITED_REFUSALS, that the service did not audit itself, gets `access.denied`
  * in a transaction of its own (the route's, if any, was rolled back). Details: the operation and
  * the error code, nothing from the request.
- * WARNING: an error hook, not a middleware: a middleware wrapping every /api request before the
- * session left a keep-alive connection open after its answer now and then, so a server could not
- * close (client/worker/space-operations.test.ts's afterAll hung).
+ * An error hook rather than a middleware wrapping every /api request: only failures pay for it.
  */
 export function refusalRecorder(db: Db): (error: AppError, c: Context<AppEnv>) => Promise<void> {
   const endpointOf = endpointMatcher();

@@ -129,10 +129,6 @@ export async function updateAuditRetention(trx: Trx, retentionDays: number | nul
 
 // --- the Merkle tree -------------------------------------------------------------------------------
 
-export async function findMerkleNode(db: Executor, level: number, idx: number): Promise<string | undefined> {
-  return (await db.selectFrom('audit_merkle_nodes').select('hash').where('level', '=', level).where('idx', '=', idx).executeTakeFirst())?.hash;
-}
-
 export async function insertMerkleNode(trx: Trx, level: number, idx: number, hash: string): Promise<void> {
   await trx.insertInto('audit_merkle_nodes').values({ level, idx, hash }).onConflict((oc) => oc.doNothing()).execute();
 }

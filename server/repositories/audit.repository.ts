@@ -20,8 +20,9 @@ export async function findActorRole(trx: Trx, userId: string): Promise<string | 
   return (await trx.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role;
 }
 
-export async function findMerkleNodeHash(trx: Trx, level: number, idx: number): Promise<string | undefined> {
-  return (await trx.selectFrom('audit_merkle_nodes').select('hash').where('level', '=', level).where('idx', '=', idx).executeTakeFirst())?.hash;
+/** The stored perfect subtree (level, idx), or undefined. */
+export async function findMerkleNodeHash(db: Db | Trx, level: number, idx: number): Promise<string | undefined> {
+  return (await db.selectFrom('audit_merkle_nodes').select('hash').where('level', '=', level).where('idx', '=', idx).executeTakeFirst())?.hash;
 }
 
 /** Appends one perfect subtree (plain INSERT: a node stored twice is a bug and fails). */

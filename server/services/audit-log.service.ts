@@ -48,7 +48,6 @@ import {
   findAuditLogRow,
   findEventHash,
   findFirstSeqSince,
-  findMerkleNode,
   findNewestCheckpoint,
   findNewestTreeHead,
   findNewestWitnessedSize,
@@ -70,6 +69,7 @@ import {
   listWitnessesOfHead,
   updateAuditRetention,
 } from '../repositories/audit-log.repository';
+import { findMerkleNodeHash } from '../repositories/audit.repository';
 import { type AccountDeps, type Actor, assertRecentAuth } from './account-deps';
 import { recordAuditEvent } from './audit.service';
 
@@ -177,7 +177,7 @@ function storedTree(db: Db | Trx, cache?: Map<string, string>): SubtreeReader {
     const key = `${level}:${index}`;
     const cached = cache?.get(key);
     if (cached !== undefined) return cached;
-    const hash = await findMerkleNode(db, level, index);
+    const hash = await findMerkleNodeHash(db, level, index);
     if (hash === undefined) throw fail('audit_proof_unavailable', 'That part of the tree is not stored.');
     cache?.set(key, hash);
     return hash;
@@ -273,7 +273,7 @@ export function createAuditLogService(deps: AuditLogDeps) {
           await insertMerkleNode(trx, level, index, hash);
           // Up while the sibling is stored: completes subtrees whichever side arrived first.
           for (;;) {
-            const sibling = await findMerkleNode(trx, level, index ^ 1);
+            const sibling = await findMerkleNodeHash(trx, level, index ^ 1);
             if (sibling === undefined) break;
             hash = index % 2 === 1 ? await merkleNodeHash(sibling, hash) : await merkleNodeHash(hash, sibling);
             level += 1;
@@ -355,7 +355,7 @@ export function createAuditLogService(deps: AuditLogDeps) {
   async function getInclusionProof(query: { seq: number; treeSize: number }) {
     await requireHeadOfSize(query.treeSize);
     if (query.seq > query.treeSize) throw fail('audit_proof_unavailable', `Event #${query.seq} is not in the tree of ${query.treeSize} events.`);
-    const leafHash = await findMerkleNode(db, 0, query.seq - 1);
+    const leafHash = await findMerkleNodeHash(db, 0, query.seq - 1);
     if (leafHash === undefined) throw fail('audit_event_not_found', `There is no event #${query.seq}.`);
     return { leafIndex: query.seq - 1, treeSize: query.treeSize, leafHash, path: await inclusionPath(storedTree(db), query.seq - 1, query.treeSize) };
   }
